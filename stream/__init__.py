@@ -1,0 +1,1 @@
+"""Adapters around the scoring core: Kafka wire contract, Faust worker, Redis, CLI, local stack."""

@@ -1,0 +1,296 @@
+"""Bring the local stack up, report on it and take it down again, recording what we started."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from stream.stack.processes import (
+    StackError,
+    pid_alive,
+    port_answers,
+    redis_answers,
+    spawn,
+    stop_pid,
+    wait_until,
+)
+
+KAFKA_VERSION = "4.1.1"
+KAFKA_MARKER = "kafka.Kafka"
+REDIS_MARKER = "redis-server"
+STATE_FILE = "stack.json"
+
+Report = Callable[[str], None]
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("HEALTHSCORE_STACK_DIR", ".stack"))
+
+
+def default_cache_dir() -> Path:
+    if "HEALTHSCORE_CACHE_DIR" in os.environ:
+        return Path(os.environ["HEALTHSCORE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "healthscore"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """Where the stack keeps its state and caches, and the loopback ports it listens on."""
+
+    state_dir: Path = field(default_factory=default_state_dir)
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    host: str = "127.0.0.1"
+    kafka_port: int = 9092
+    controller_port: int = 9093
+    redis_port: int = 6379
+    kafka_heap: str = "512m"
+    timeout: float = 120.0
+
+    @property
+    def kafka_libs(self) -> Path:
+        return self.cache_dir / f"kafka-{KAFKA_VERSION}" / "libs"
+
+
+@dataclass
+class ServiceStatus:
+    """What we know of one service: its pid if we started it, its port, and whether it answers."""
+
+    name: str
+    port: int
+    pid: int | None = None
+    managed: bool = False
+    state: str = "stopped"
+    detail: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+# --- state file ------------------------------------------------------------------------------
+
+
+def _load(state_dir: Path) -> dict[str, ServiceStatus]:
+    path = state_dir / STATE_FILE
+    if not path.exists():
+        return {}
+    try:
+        raw = json.loads(path.read_text())
+        return {name: ServiceStatus(**entry) for name, entry in raw["services"].items()}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StackError(f"{path} is unreadable ({exc}); remove it and run `stack up` again") from exc
+
+
+def _save(state_dir: Path, services: dict[str, ServiceStatus]) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"services": {n: asdict(s) for n, s in services.items()}}, indent=2))
+    tmp.replace(path)
+
+
+# --- Kafka -----------------------------------------------------------------------------------
+
+
+def _require(tool: str, install_hint: str) -> str:
+    found = shutil.which(tool)
+    if not found:
+        raise StackError(f"`{tool}` was not found on PATH. Install it: {install_hint}")
+    return found
+
+
+def ensure_kafka_jars(opts: StackOptions, report: Report) -> Path:
+    """Fetch the Kafka broker jars from Maven Central into the cache, once."""
+    libs = opts.kafka_libs
+    done = libs / ".complete"
+    if done.exists():
+        return libs
+    mvn = _require("mvn", "apt-get install -y maven (Debian/Ubuntu), or see maven.apache.org")
+    work = libs.parent
+    work.mkdir(parents=True, exist_ok=True)
+    pom = work / "pom.xml"
+    pom.write_bytes(resources.files("stream.stack").joinpath("kafka-pom.xml").read_bytes())
+    report(f"kafka: fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central into {libs} (once)")
+    result = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
+         f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
+        cwd=work, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        out = (result.stdout + result.stderr).strip().splitlines()[-20:]
+        raise StackError("Maven could not fetch the Kafka jars:\n" + "\n".join(out))
+    done.write_text(KAFKA_VERSION + "\n")
+    return libs
+
+
+def _kafka_properties(opts: StackOptions, data_dir: Path) -> str:
+    h = opts.host
+    return "\n".join([
+        "process.roles=broker,controller",
+        "node.id=1",
+        f"controller.quorum.voters=1@{h}:{opts.controller_port}",
+        f"listeners=PLAINTEXT://{h}:{opts.kafka_port},CONTROLLER://{h}:{opts.controller_port}",
+        f"advertised.listeners=PLAINTEXT://{h}:{opts.kafka_port}",
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        f"log.dirs={data_dir.resolve()}",
+        "num.partitions=4",
+        "offsets.topic.replication.factor=1",
+        "offsets.topic.num.partitions=8",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "auto.create.topics.enable=true",
+        "",
+    ])
+
+
+def _cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
+    java = _require("java", "apt-get install -y openjdk-17-jre-headless (Java 17 or newer)")
+    libs = ensure_kafka_jars(opts, report)
+    data_dir = opts.state_dir / "kafka-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    props = opts.state_dir / "server.properties"
+    props.write_text(_kafka_properties(opts, data_dir))
+    classpath = f"{libs.resolve()}/*"
+    if not (data_dir / "meta.properties").exists():
+        report("kafka: formatting KRaft storage")
+        result = subprocess.run(
+            [java, "-cp", classpath, "kafka.tools.StorageTool", "format",
+             "-t", _cluster_id(), "-c", str(props.resolve())],
+            capture_output=True, text=True, check=False,
+        )
+        if result.returncode != 0:
+            raise StackError("Kafka storage format failed:\n" + (result.stdout + result.stderr))
+    if port_answers(opts.host, opts.controller_port):
+        raise StackError(
+            f"port {opts.controller_port} (Kafka controller) is taken by another program; "
+            "choose another with --controller-port"
+        )
+    log = opts.state_dir / "kafka.log"
+    proc = spawn(
+        [java, f"-Xmx{opts.kafka_heap}", f"-Xms{opts.kafka_heap}", "-XX:+UseG1GC",
+         "-Djava.awt.headless=true", "-cp", classpath, KAFKA_MARKER, str(props.resolve())],
+        log, cwd=opts.state_dir,
+    )
+    report(f"kafka: started pid {proc.pid}, waiting for {opts.host}:{opts.kafka_port}")
+    took = wait_until(lambda: port_answers(opts.host, opts.kafka_port), proc,
+                      name="Kafka broker", timeout=opts.timeout, log_path=log)
+    report(f"kafka: ready on {opts.host}:{opts.kafka_port} after {took:.1f}s")
+    return ServiceStatus("kafka", opts.kafka_port, proc.pid, managed=True, state="running")
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def _start_redis(opts: StackOptions, report: Report) -> ServiceStatus:
+    server = _require("redis-server", "apt-get install -y redis-server")
+    data_dir = opts.state_dir / "redis-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = opts.state_dir / "redis.log"
+    proc = spawn(
+        [server, "--bind", opts.host, "--port", str(opts.redis_port), "--dir",
+         str(data_dir.resolve()), "--appendonly", "yes", "--appendfsync", "everysec",
+         "--daemonize", "no", "--protected-mode", "yes", "--save", ""],
+        log, cwd=opts.state_dir,
+    )
+    report(f"redis: started pid {proc.pid}, waiting for {opts.host}:{opts.redis_port}")
+    took = wait_until(lambda: redis_answers(opts.host, opts.redis_port), proc,
+                      name="redis-server", timeout=opts.timeout, log_path=log)
+    report(f"redis: ready on {opts.host}:{opts.redis_port} (AOF on) after {took:.1f}s")
+    return ServiceStatus("redis", opts.redis_port, proc.pid, managed=True, state="running")
+
+
+# --- commands --------------------------------------------------------------------------------
+
+_MARKERS = {"kafka": KAFKA_MARKER, "redis": REDIS_MARKER}
+
+
+def _answers(name: str, host: str, port: int) -> bool:
+    return redis_answers(host, port) if name == "redis" else port_answers(host, port)
+
+
+def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
+    """Start Kafka and Redis unless they already run; harmless to repeat."""
+    opts.state_dir.mkdir(parents=True, exist_ok=True)
+    services = _load(opts.state_dir)
+    plan: list[tuple[str, int, Callable[[StackOptions, Report], ServiceStatus]]] = [
+        ("kafka", opts.kafka_port, _start_kafka),
+        ("redis", opts.redis_port, _start_redis),
+    ]
+    for name, port, start in plan:
+        known = services.get(name)
+        if known and known.managed and pid_alive(known.pid, _MARKERS[name]):
+            if _answers(name, opts.host, known.port):
+                report(f"{name}: already running (pid {known.pid}, port {known.port})")
+                continue
+            raise StackError(
+                f"{name} (pid {known.pid}) runs but does not answer on port {known.port}; "
+                "run `healthscore stack down` and try again"
+            )
+        if _answers(name, opts.host, port):
+            report(f"{name}: something already answers on {opts.host}:{port}; using it as it is")
+            services[name] = ServiceStatus(name, port, None, managed=False, state="running",
+                                           detail="external")
+        else:
+            services[name] = start(opts, report)
+        _save(opts.state_dir, services)
+    return services
+
+
+def status(opts: StackOptions) -> dict[str, ServiceStatus]:
+    """Report each recorded service: running, not answering, or its process gone."""
+    services = _load(opts.state_dir)
+    for name in ("kafka", "redis"):
+        svc = services.get(name)
+        if svc is None:
+            services[name] = ServiceStatus(name, getattr(opts, f"{name}_port"), state="stopped",
+                                           detail="not started by this stack")
+            continue
+        alive = pid_alive(svc.pid, _MARKERS[name]) if svc.managed else True
+        answering = _answers(name, opts.host, svc.port)
+        if svc.managed and not alive:
+            svc.state, svc.detail = "down", f"process {svc.pid} is gone"
+        elif not answering:
+            svc.state, svc.detail = "down", f"nothing answers on {opts.host}:{svc.port}"
+        else:
+            svc.state = "running"
+            svc.detail = "started by this stack" if svc.managed else "external, used as it is"
+    return services
+
+
+def down(opts: StackOptions, report: Report = print, purge: bool = False) -> None:
+    """Stop exactly the processes this stack started; with `purge`, delete their data too."""
+    services = _load(opts.state_dir)
+    for name in ("redis", "kafka"):
+        svc = services.get(name)
+        if svc is None:
+            continue
+        if not svc.managed:
+            report(f"{name}: external, left running")
+        elif svc.pid is not None and stop_pid(svc.pid, _MARKERS[name]):
+            report(f"{name}: stopped pid {svc.pid}")
+        else:
+            report(f"{name}: was not running")
+    state_file = opts.state_dir / STATE_FILE
+    state_file.unlink(missing_ok=True)
+    if purge:
+        for sub in ("kafka-data", "redis-data"):
+            shutil.rmtree(opts.state_dir / sub, ignore_errors=True)
+        report("data removed")

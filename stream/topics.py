@@ -1,0 +1,73 @@
+"""Create the engine's topics when missing, and check that the inputs are co-partitioned."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from stream.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TopicError(RuntimeError):
+    """The topics cannot serve the engine as they are; the message says why and what to do."""
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Map every topic the engine uses to its topic-level configuration."""
+    configs: dict[str, dict[str, str]] = {name: {} for name in settings.input_topics}
+    configs[settings.topic_scores] = {"cleanup.policy": "compact"}
+    configs[settings.topic_alerts] = {}
+    configs[settings.topic_dlq] = {}
+    return configs
+
+
+def ensure_topics(settings: Settings, timeout: float = 60.0) -> dict[str, int]:
+    """Create missing topics with `settings.partitions`; return each topic's partition count.
+
+    Raises TopicError when the input topics have different partition counts, because then one
+    customer's events would land on partitions that different workers own.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_list,
+                                     client_id=f"{settings.app_id}-admin")
+            break
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                raise TopicError(
+                    f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}; "
+                    "is the broker up (`healthscore stack status`)?"
+                ) from exc
+            time.sleep(0.5)
+    try:
+        wanted = topic_configs(settings)
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(name, settings.partitions, 1, topic_configs=cfg)
+            for name, cfg in wanted.items() if name not in existing
+        ]
+        if missing:
+            try:
+                admin.create_topics(missing)
+                log.info("created topics %s", ", ".join(t.name for t in missing))
+            except TopicAlreadyExistsError:
+                pass  # another worker created them at the same moment
+        counts = {}
+        for meta in admin.describe_topics(list(wanted)):
+            counts[meta.get("name") or meta["topic"]] = len(meta["partitions"])
+    finally:
+        admin.close()
+    inputs = {name: counts.get(name, 0) for name in settings.input_topics}
+    if len(set(inputs.values())) > 1:
+        raise TopicError(
+            "input topics are not co-partitioned: "
+            + ", ".join(f"{n}={c}" for n, c in inputs.items())
+            + "; give them the same partition count (kafka-topics --alter --partitions N)"
+        )
+    return counts
