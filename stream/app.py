@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 
 from stream.codec import DecodeError, decode_event
 from stream.settings import Settings
-from stream.topics import ensure_topics
 from stream.store import EventCounter, retry_forever
+from stream.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Engine:
                 what=f"{topic}[{partition}]@{offset}",
                 max_delay=self.settings.redis_retry_max_seconds,
             )
-        except Exception as exc:  # noqa: BLE001 - anything else must not stop the worker
+        except Exception as exc:
             log.exception("failed to apply %s[%s]@%s", topic, partition, offset)
             return DeadLetter(topic, partition, offset, key, raw, f"internal: {exc!r}", "internal")
         return None
@@ -92,7 +92,9 @@ def create_app(settings: Settings) -> faust.App:
     client = aioredis.Redis.from_url(settings.redis_url.get_secret_value())
     engine = Engine(
         settings,
-        EventCounter(client, prefix=settings.redis_key_prefix, dedupe_ttl=settings.dedupe_ttl_seconds),
+        EventCounter(
+            client, prefix=settings.redis_key_prefix, dedupe_ttl=settings.dedupe_ttl_seconds
+        ),
     )
     inputs = app.topic(*settings.input_topics, key_type=bytes, value_type=bytes)
     dlq = app.topic(settings.topic_dlq, key_type=bytes, value_type=bytes)
@@ -103,8 +105,13 @@ def create_app(settings: Settings) -> faust.App:
             msg = event.message
             letter = await engine.apply(msg.topic, msg.partition, msg.offset, msg.key, msg.value)
             if letter is not None:
-                log.warning("dead letter %s[%s]@%s: %s", letter.topic, letter.partition,
-                            letter.offset, letter.error)
+                log.warning(
+                    "dead letter %s[%s]@%s: %s",
+                    letter.topic,
+                    letter.partition,
+                    letter.offset,
+                    letter.error,
+                )
                 await dlq.send(key=letter.key, value=letter.value, headers=letter.headers())
 
     @app.page("/healthz")

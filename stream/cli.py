@@ -16,8 +16,9 @@ from stream.settings import Settings
 from stream.stack import StackError, StackOptions, down, status, up
 
 app = typer.Typer(help="Customer health score engine.", no_args_is_help=True, add_completion=False)
-stack_app = typer.Typer(help="The local stack: a Kafka broker and redis-server, no containers.",
-                        no_args_is_help=True)
+stack_app = typer.Typer(
+    help="The local stack: a Kafka broker and redis-server, no containers.", no_args_is_help=True
+)
 app.add_typer(stack_app, name="stack")
 console = Console(stderr=True)
 
@@ -39,12 +40,20 @@ StateDir = Annotated[Path | None, typer.Option(help="Where pids, logs and data l
 CacheDir = Annotated[Path | None, typer.Option(help="Where the Kafka jars are cached")]
 
 
-def _options(state_dir: Path | None, cache_dir: Path | None, **ports: int) -> StackOptions:
+def _options(
+    state_dir: Path | None,
+    cache_dir: Path | None,
+    kafka_port: int = 9092,
+    controller_port: int = 9093,
+    redis_port: int = 6379,
+) -> StackOptions:
     base = StackOptions()
     return StackOptions(
         state_dir=state_dir or base.state_dir,
         cache_dir=cache_dir or base.cache_dir,
-        **ports,
+        kafka_port=kafka_port,
+        controller_port=controller_port,
+        redis_port=redis_port,
     )
 
 
@@ -57,14 +66,34 @@ def stack_up(
     redis_port: Annotated[int, typer.Option(help="redis-server port")] = 6379,
 ) -> None:
     """Start a single-node Kafka (KRaft) and redis-server (AOF on) on 127.0.0.1."""
-    opts = _options(state_dir, cache_dir, kafka_port=kafka_port,
-                    controller_port=controller_port, redis_port=redis_port)
+    opts = _options(
+        state_dir,
+        cache_dir,
+        kafka_port=kafka_port,
+        controller_port=controller_port,
+        redis_port=redis_port,
+    )
     try:
         up(opts, report=console.print)
     except StackError as exc:
         console.print(f"[red]stack up failed:[/] {exc}")
         raise typer.Exit(1) from None
-    console.print(f"stack is up: KAFKA=127.0.0.1:{kafka_port} REDIS=redis://127.0.0.1:{redis_port}/0")
+    console.print(
+        f"stack is up: KAFKA=127.0.0.1:{kafka_port} REDIS=redis://127.0.0.1:{redis_port}/0"
+    )
+
+
+@stack_app.command("fetch")
+def stack_fetch(cache_dir: CacheDir = None) -> None:
+    """Fetch the Kafka broker jars from Maven Central into the cache (once)."""
+    from stream.stack.launcher import ensure_kafka_jars
+
+    try:
+        libs = ensure_kafka_jars(_options(None, cache_dir), report=console.print)
+    except StackError as exc:
+        console.print(f"[red]fetch failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"kafka jars: {libs}")
 
 
 @stack_app.command("down")
@@ -87,8 +116,9 @@ def stack_status(state_dir: StateDir = None) -> None:
     table = Table("service", "state", "port", "pid", "detail")
     for svc in services.values():
         colour = "green" if svc.running else "red"
-        table.add_row(svc.name, f"[{colour}]{svc.state}[/]", str(svc.port),
-                      str(svc.pid or "-"), svc.detail)
+        table.add_row(
+            svc.name, f"[{colour}]{svc.state}[/]", str(svc.port), str(svc.pid or "-"), svc.detail
+        )
     Console().print(table)
     if not all(s.running for s in services.values()):
         raise typer.Exit(1)
@@ -114,10 +144,14 @@ def simulate(
     customers: Annotated[int, typer.Option(min=1, help="Size of the customer base")] = 1000,
     events: Annotated[int, typer.Option(min=0, help="Events after onboarding")] = 20_000,
     rate: Annotated[float, typer.Option(min=0, help="Events per second; 0 = flat out")] = 2000.0,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same stream")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same stream")
+    ] = 42,
     days: Annotated[float, typer.Option(min=0.01, help="Event-time span of the history")] = 30.0,
     declining: Annotated[float, typer.Option(min=0, max=1, help="Share drifting to churn")] = 0.2,
-    malformed_every: Annotated[int, typer.Option(min=0, help="Add a malformed message every N")] = 0,
+    malformed_every: Annotated[
+        int, typer.Option(min=0, help="Add a malformed message every N")
+    ] = 0,
 ) -> None:
     """Produce a realistic synthetic customer base to the input topics."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -129,13 +163,25 @@ def simulate(
     _ensure_topics(settings)
     base = CustomerBase(customers, seed=seed, declining_share=declining, span_days=days)
     total = customers + events
-    with Progress(TextColumn("simulate"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]:>8.0f} ev/s"), console=console) as bar:
+    with Progress(
+        TextColumn("simulate"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>8.0f} ev/s"),
+        console=console,
+    ) as bar:
         task = bar.add_task("send", total=total, rate=0.0)
-        stats = produce(settings, base.events(events), rate=rate, malformed_every=malformed_every,
-                        progress=lambda s: bar.update(task, completed=s.sent, rate=s.rate))
-    console.print(f"sent {stats.sent} events ({stats.malformed} malformed) in {stats.seconds:.1f}s "
-                  f"to {settings.kafka_bootstrap_servers}")
+        stats = produce(
+            settings,
+            base.events(events),
+            rate=rate,
+            malformed_every=malformed_every,
+            progress=lambda s: bar.update(task, completed=s.sent, rate=s.rate),
+        )
+    console.print(
+        f"sent {stats.sent} events ({stats.malformed} malformed) in {stats.seconds:.1f}s "
+        f"to {settings.kafka_bootstrap_servers}"
+    )
 
 
 @app.command()

@@ -144,7 +144,9 @@ def decode_event(
         except UnicodeDecodeError:
             raise DecodeError("key", "the customer id in UTF-8", key) from None
         if key_text != values["customer_id"]:
-            raise DecodeError("customer_id", f"equal to the message key {key_text!r}", doc["customer_id"])
+            raise DecodeError(
+                "customer_id", f"equal to the message key {key_text!r}", doc["customer_id"]
+            )
     return message_type.event_class(**values)
 
 

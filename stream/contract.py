@@ -54,10 +54,14 @@ class FieldSpec:
             return "a date YYYY-MM-DD"
         noun = "an integer" if self.kind == "integer" else "a number"
         if self.minimum is not None and self.maximum is not None:
-            return f"{noun} from {self.minimum:g} to {self.maximum:g}"
+            return f"{noun} from {_num(self.minimum)} to {_num(self.maximum)}"
         if self.minimum is not None:
-            return f"{noun} >= {self.minimum:g}"
+            return f"{noun} >= {_num(self.minimum)}"
         return noun
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x}"
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,12 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             ),
         ),
         MessageType(
-            ev.TicketOpened, (_id("ticket_id"), FieldSpec("priority", "enum", choices=ev.PRIORITIES))
+            ev.TicketOpened,
+            (_id("ticket_id"), FieldSpec("priority", "enum", choices=ev.PRIORITIES)),
         ),
-        MessageType(ev.TicketReplied, (_id("ticket_id"), FieldSpec("by", "enum", choices=ev.REPLIERS))),
+        MessageType(
+            ev.TicketReplied, (_id("ticket_id"), FieldSpec("by", "enum", choices=ev.REPLIERS))
+        ),
         MessageType(ev.TicketResolved, (_id("ticket_id"),)),
         MessageType(ev.TicketReopened, (_id("ticket_id"),)),
         MessageType(ev.TicketEscalated, (_id("ticket_id"),)),
@@ -163,9 +170,7 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     return out
 
 
-TIMESTAMP_PATTERN = (
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 

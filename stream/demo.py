@@ -18,6 +18,7 @@ from rich.table import Table
 
 from stream.settings import Settings
 from stream.simulate import ProduceStats, produce
+from stream.store import as_text
 from stream.synthetic import CustomerBase
 
 
@@ -48,33 +49,46 @@ def dead_letters(settings: Settings) -> int:
 def _table(client: redis.Redis, settings: Settings, stats: ProduceStats, dlq: int) -> Group:
     rows = []
     for key in client.scan_iter(match=f"{settings.redis_key_prefix}:{{*}}:counts", count=1000):
-        counts = {k.decode(): int(v) for k, v in client.hgetall(key).items()}
-        rows.append((key.decode().split("{", 1)[1].split("}", 1)[0], counts))
+        counts = {as_text(k): int(v) for k, v in client.hgetall(key).items()}
+        rows.append((as_text(key).split("{", 1)[1].split("}", 1)[0], counts))
     applied = sum(c.get("total", 0) for _, c in rows)
     rows.sort(key=lambda r: -r[1].get("total", 0))
-    table = Table("customer", "events", "usage", "tickets opened", "surveys",
-                  title="busiest customers (events counted in Redis)")
+    table = Table(
+        "customer",
+        "events",
+        "usage",
+        "tickets opened",
+        "surveys",
+        title="busiest customers (events counted in Redis)",
+    )
     for cid, c in rows[:10]:
         usage = c.get("session", 0) + c.get("feature_used", 0) + c.get("seat_snapshot", 0)
         surveys = c.get("nps", 0) + c.get("csat", 0) + c.get("ces", 0)
-        table.add_row(cid, str(c.get("total", 0)), str(usage), str(c.get("ticket_opened", 0)),
-                      str(surveys))
+        table.add_row(
+            cid, str(c.get("total", 0)), str(usage), str(c.get("ticket_opened", 0)), str(surveys)
+        )
     summary = Table.grid(padding=(0, 2))
-    summary.add_row(f"produced: {stats.sent}", f"({stats.rate:,.0f}/s)",
-                    f"applied in Redis: {applied}", f"customers: {len(rows)}",
-                    f"dead letters: {dlq}")
+    summary.add_row(
+        f"produced: {stats.sent}",
+        f"({stats.rate:,.0f}/s)",
+        f"applied in Redis: {applied}",
+        f"customers: {len(rows)}",
+        f"dead letters: {dlq}",
+    )
     return Group(summary, table)
 
 
-def run_demo(settings: Settings, *, duration: float, customers: int, rate: float,
-             console: Console) -> None:
+def run_demo(
+    settings: Settings, *, duration: float, customers: int, rate: float, console: Console
+) -> None:
     """Run worker and simulator for `duration` seconds, showing counts as they grow."""
     log_path = Path(".stack") / "demo-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console.print(f"worker: starting (log in {log_path})")
     with log_path.open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"], stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "stream.cli", "worker"], stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         _wait_http(f"http://{settings.web_host}:{settings.web_port}/healthz", 60, proc)
         console.print("worker: up; simulating")
@@ -84,8 +98,14 @@ def run_demo(settings: Settings, *, duration: float, customers: int, rate: float
         latest = {"stats": ProduceStats()}
 
         def feed() -> None:
-            produce(settings, base.events(10**9), rate=rate, malformed_every=250,
-                    deadline=deadline, progress=lambda s: latest.update(stats=s))
+            produce(
+                settings,
+                base.events(10**9),
+                rate=rate,
+                malformed_every=250,
+                deadline=deadline,
+                progress=lambda s: latest.update(stats=s),
+            )
 
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
@@ -94,7 +114,7 @@ def run_demo(settings: Settings, *, duration: float, customers: int, rate: float
             while feeder.is_alive() or time.monotonic() < deadline + 3:
                 live.update(_table(client, settings, latest["stats"], dead_letters(settings)))
                 time.sleep(1)
-        console.print("demo finished; the stack stays up (`make stack-down` stops it)")
+        console.print("\ndemo finished; the stack stays up (`make stack-down` stops it)")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -27,6 +27,11 @@ return 0
 RETRYABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+def as_text(value: bytes | str) -> str:
+    """Redis replies are bytes unless the client decodes them; give text either way."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def customer_key(prefix: str, customer_id: str, name: str) -> str:
     """Name one of a customer's keys; the hash tag keeps them in one Redis Cluster slot."""
     return f"{prefix}:{{{customer_id}}}:{name}"
@@ -72,4 +77,4 @@ class EventCounter:
     async def counts(self, customer_id: str) -> dict[str, int]:
         """Read a customer's counts by event type (with `total`)."""
         raw = await self._client.hgetall(customer_key(self._prefix, customer_id, "counts"))
-        return {k.decode(): int(v) for k, v in raw.items()}
+        return {as_text(k): int(v) for k, v in raw.items()}

@@ -9,10 +9,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-SEGMENTS = (("smb", 0.6, 5, 400.0), ("mid_market", 0.3, 40, 3_000.0), ("enterprise", 0.1, 400, 25_000.0))
+SEGMENTS = (
+    ("smb", 0.6, 5, 400.0),
+    ("mid_market", 0.3, 40, 3_000.0),
+    ("enterprise", 0.1, 400, 25_000.0),
+)
 FEATURES = ("dashboards", "reports", "exports", "alerts", "api", "integrations", "sso", "audit_log")
 OWNERS = ("ana@csm.example", "ben@csm.example", "chen@csm.example", "dara@csm.example")
 
@@ -101,8 +105,16 @@ class CustomerBase:
     def onboarding(self) -> Iterator[SyntheticEvent]:
         """Yield one account_updated per customer, at the start of the span."""
         for c in self.customers:
-            yield self._doc(c, "account", "account_updated", self.start, segment=c.segment,
-                            owner=c.owner, mrr=c.mrr, renewal_date="2026-12-31")
+            yield self._doc(
+                c,
+                "account",
+                "account_updated",
+                self.start,
+                segment=c.segment,
+                owner=c.owner,
+                mrr=c.mrr,
+                renewal_date="2026-12-31",
+            )
 
     def events(self, total: int) -> Iterator[SyntheticEvent]:
         """Yield onboarding, then `total` events spread evenly over the span, in event time."""
@@ -131,11 +143,23 @@ class CustomerBase:
         if kind < 0.5:
             return self._doc(c, "usage", "session", ts, user_id=f"u{rng.randint(1, c.seats)}")
         if kind < 0.97:
-            return self._doc(c, "usage", "feature_used", ts, feature=rng.choice(c.features),
-                             count=rng.randint(1, 5))
+            return self._doc(
+                c,
+                "usage",
+                "feature_used",
+                ts,
+                feature=rng.choice(c.features),
+                count=rng.randint(1, 5),
+            )
         share = rng.uniform(0.6, 0.95) * (c.activity(p) / c.base_activity)
-        return self._doc(c, "usage", "seat_snapshot", ts,
-                         active_users=round(c.seats * share), licensed_seats=c.seats)
+        return self._doc(
+            c,
+            "usage",
+            "seat_snapshot",
+            ts,
+            active_users=round(c.seats * share),
+            licensed_seats=c.seats,
+        )
 
     def _support(self, c: Customer, p: float, ts: float) -> SyntheticEvent:
         rng = self.rng
@@ -144,7 +168,11 @@ class CustomerBase:
             c.ticket_seq += 1
             ticket = f"{c.customer_id}-t{c.ticket_seq}"
             c.open_tickets.append(ticket)
-            weights = [0.3, 0.5, 0.15, 0.05] if not declining else [0.1, 0.3, 0.3 + 0.1 * p, 0.3 * p + 0.05]
+            weights = (
+                [0.3, 0.5, 0.15, 0.05]
+                if not declining
+                else [0.1, 0.3, 0.3 + 0.1 * p, 0.3 * p + 0.05]
+            )
             priority = rng.choices(("low", "normal", "high", "urgent"), weights)[0]
             return self._doc(c, "support", "ticket_opened", ts, ticket_id=ticket, priority=priority)
         ticket = rng.choice(c.open_tickets)
@@ -175,6 +203,11 @@ class CustomerBase:
         return self._doc(c, "survey", kind, ts, score=score)
 
     def _doc(self, c: Customer, kind: str, type_: str, ts: float, **fields: Any) -> SyntheticEvent:
-        doc = {"event_id": self._event_id(), "customer_id": c.customer_id, "type": type_,
-               "occurred_at": rfc3339(ts), **fields}
+        doc = {
+            "event_id": self._event_id(),
+            "customer_id": c.customer_id,
+            "type": type_,
+            "occurred_at": rfc3339(ts),
+            **fields,
+        }
         return SyntheticEvent(kind, c.customer_id, doc)

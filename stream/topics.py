@@ -35,8 +35,9 @@ def ensure_topics(settings: Settings, timeout: float = 60.0) -> dict[str, int]:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_list,
-                                     client_id=f"{settings.app_id}-admin")
+            admin = KafkaAdminClient(
+                bootstrap_servers=settings.bootstrap_list, client_id=f"{settings.app_id}-admin"
+            )
             break
         except KafkaError as exc:
             if time.monotonic() > deadline:
@@ -50,7 +51,8 @@ def ensure_topics(settings: Settings, timeout: float = 60.0) -> dict[str, int]:
         existing = set(admin.list_topics())
         missing = [
             NewTopic(name, settings.partitions, 1, topic_configs=cfg)
-            for name, cfg in wanted.items() if name not in existing
+            for name, cfg in wanted.items()
+            if name not in existing
         ]
         if missing:
             try:

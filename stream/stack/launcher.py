@@ -87,7 +87,9 @@ def _load(state_dir: Path) -> dict[str, ServiceStatus]:
         raw = json.loads(path.read_text())
         return {name: ServiceStatus(**entry) for name, entry in raw["services"].items()}
     except (ValueError, KeyError, TypeError) as exc:
-        raise StackError(f"{path} is unreadable ({exc}); remove it and run `stack up` again") from exc
+        raise StackError(
+            f"{path} is unreadable ({exc}); remove it and run `stack up` again"
+        ) from exc
 
 
 def _save(state_dir: Path, services: dict[str, ServiceStatus]) -> None:
@@ -119,11 +121,24 @@ def ensure_kafka_jars(opts: StackOptions, report: Report) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     pom = work / "pom.xml"
     pom.write_bytes(resources.files("stream.stack").joinpath("kafka-pom.xml").read_bytes())
-    report(f"kafka: fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central into {libs} (once)")
+    report(
+        f"kafka: fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central into {libs} (once)"
+    )
     result = subprocess.run(
-        [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-         f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
-        cwd=work, capture_output=True, text=True, check=False,
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         out = (result.stdout + result.stderr).strip().splitlines()[-20:]
@@ -134,27 +149,29 @@ def ensure_kafka_jars(opts: StackOptions, report: Report) -> Path:
 
 def _kafka_properties(opts: StackOptions, data_dir: Path) -> str:
     h = opts.host
-    return "\n".join([
-        "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.voters=1@{h}:{opts.controller_port}",
-        f"listeners=PLAINTEXT://{h}:{opts.kafka_port},CONTROLLER://{h}:{opts.controller_port}",
-        f"advertised.listeners=PLAINTEXT://{h}:{opts.kafka_port}",
-        "controller.listener.names=CONTROLLER",
-        "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        f"log.dirs={data_dir.resolve()}",
-        "num.partitions=4",
-        "offsets.topic.replication.factor=1",
-        "offsets.topic.num.partitions=8",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        "auto.create.topics.enable=true",
-        "",
-    ])
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@{h}:{opts.controller_port}",
+            f"listeners=PLAINTEXT://{h}:{opts.kafka_port},CONTROLLER://{h}:{opts.controller_port}",
+            f"advertised.listeners=PLAINTEXT://{h}:{opts.kafka_port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"log.dirs={data_dir.resolve()}",
+            "num.partitions=4",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=8",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=true",
+            "",
+        ]
+    )
 
 
 def _cluster_id() -> str:
@@ -172,9 +189,20 @@ def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
     if not (data_dir / "meta.properties").exists():
         report("kafka: formatting KRaft storage")
         result = subprocess.run(
-            [java, "-cp", classpath, "kafka.tools.StorageTool", "format",
-             "-t", _cluster_id(), "-c", str(props.resolve())],
-            capture_output=True, text=True, check=False,
+            [
+                java,
+                "-cp",
+                classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                _cluster_id(),
+                "-c",
+                str(props.resolve()),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise StackError("Kafka storage format failed:\n" + (result.stdout + result.stderr))
@@ -185,13 +213,28 @@ def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
         )
     log = opts.state_dir / "kafka.log"
     proc = spawn(
-        [java, f"-Xmx{opts.kafka_heap}", f"-Xms{opts.kafka_heap}", "-XX:+UseG1GC",
-         "-Djava.awt.headless=true", "-cp", classpath, KAFKA_MARKER, str(props.resolve())],
-        log, cwd=opts.state_dir,
+        [
+            java,
+            f"-Xmx{opts.kafka_heap}",
+            f"-Xms{opts.kafka_heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            "-cp",
+            classpath,
+            KAFKA_MARKER,
+            str(props.resolve()),
+        ],
+        log,
+        cwd=opts.state_dir,
     )
     report(f"kafka: started pid {proc.pid}, waiting for {opts.host}:{opts.kafka_port}")
-    took = wait_until(lambda: port_answers(opts.host, opts.kafka_port), proc,
-                      name="Kafka broker", timeout=opts.timeout, log_path=log)
+    took = wait_until(
+        lambda: port_answers(opts.host, opts.kafka_port),
+        proc,
+        name="Kafka broker",
+        timeout=opts.timeout,
+        log_path=log,
+    )
     report(f"kafka: ready on {opts.host}:{opts.kafka_port} after {took:.1f}s")
     return ServiceStatus("kafka", opts.kafka_port, proc.pid, managed=True, state="running")
 
@@ -205,14 +248,36 @@ def _start_redis(opts: StackOptions, report: Report) -> ServiceStatus:
     data_dir.mkdir(parents=True, exist_ok=True)
     log = opts.state_dir / "redis.log"
     proc = spawn(
-        [server, "--bind", opts.host, "--port", str(opts.redis_port), "--dir",
-         str(data_dir.resolve()), "--appendonly", "yes", "--appendfsync", "everysec",
-         "--daemonize", "no", "--protected-mode", "yes", "--save", ""],
-        log, cwd=opts.state_dir,
+        [
+            server,
+            "--bind",
+            opts.host,
+            "--port",
+            str(opts.redis_port),
+            "--dir",
+            str(data_dir.resolve()),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--save",
+            "",
+        ],
+        log,
+        cwd=opts.state_dir,
     )
     report(f"redis: started pid {proc.pid}, waiting for {opts.host}:{opts.redis_port}")
-    took = wait_until(lambda: redis_answers(opts.host, opts.redis_port), proc,
-                      name="redis-server", timeout=opts.timeout, log_path=log)
+    took = wait_until(
+        lambda: redis_answers(opts.host, opts.redis_port),
+        proc,
+        name="redis-server",
+        timeout=opts.timeout,
+        log_path=log,
+    )
     report(f"redis: ready on {opts.host}:{opts.redis_port} (AOF on) after {took:.1f}s")
     return ServiceStatus("redis", opts.redis_port, proc.pid, managed=True, state="running")
 
@@ -246,8 +311,9 @@ def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
             )
         if _answers(name, opts.host, port):
             report(f"{name}: something already answers on {opts.host}:{port}; using it as it is")
-            services[name] = ServiceStatus(name, port, None, managed=False, state="running",
-                                           detail="external")
+            services[name] = ServiceStatus(
+                name, port, None, managed=False, state="running", detail="external"
+            )
         else:
             services[name] = start(opts, report)
         _save(opts.state_dir, services)
@@ -260,8 +326,12 @@ def status(opts: StackOptions) -> dict[str, ServiceStatus]:
     for name in ("kafka", "redis"):
         svc = services.get(name)
         if svc is None:
-            services[name] = ServiceStatus(name, getattr(opts, f"{name}_port"), state="stopped",
-                                           detail="not started by this stack")
+            services[name] = ServiceStatus(
+                name,
+                getattr(opts, f"{name}_port"),
+                state="stopped",
+                detail="not started by this stack",
+            )
             continue
         alive = pid_alive(svc.pid, _MARKERS[name]) if svc.managed else True
         answering = _answers(name, opts.host, svc.port)

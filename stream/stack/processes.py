@@ -80,7 +80,9 @@ def wait_until(
             raise StackError(f"{name} exited with code {code} while starting.\n{tail(log_path)}")
         if time.monotonic() - started > timeout:
             stop_pid(proc.pid, name)
-            raise StackError(f"{name} did not become ready within {timeout:.0f}s.\n{tail(log_path)}")
+            raise StackError(
+                f"{name} did not become ready within {timeout:.0f}s.\n{tail(log_path)}"
+            )
         time.sleep(0.2)
 
 

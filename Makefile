@@ -1,0 +1,89 @@
+# The customer health score engine. `make help` lists the targets.
+# `make test` and `make demo` bootstrap whatever is missing and are harmless to repeat.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HEALTHSCORE_CACHE_DIR ?= $(CURDIR)/.cache
+export HEALTHSCORE_STACK_DIR ?= $(CURDIR)/.stack
+
+# command:Debian package, for what the stack and the tests run.
+SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server \
+	prometheus:prometheus promtool:prometheus kcat:kcat
+
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \
+	imports schemas demo stack-up stack-down stack-status clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+bootstrap: system-deps venv kafka-jars ## Install everything missing: Debian packages, venv, Kafka jars
+
+system-deps: ## Install redis-server, prometheus, kcat, Java and Maven via apt-get when missing
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+		cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+		command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	if [ -n "$${missing// /}" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "missing system packages. Run as root:"; \
+			echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+
+venv: $(VENV)/.installed ## Create the virtual environment with the project and dev tools
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+kafka-jars: venv ## Fetch the Apache Kafka broker jars from Maven Central (cached in .cache/)
+	@$(BIN)/healthscore stack fetch
+
+test: bootstrap lint typecheck imports ## Run linters, type checks and the whole test suite
+	$(BIN)/python -m pytest
+
+unit: venv ## Run the unit tests only (no services)
+	$(BIN)/python -m pytest tests/unit scoring
+
+integration: bootstrap ## Run the integration tests only (real Kafka, Redis)
+	$(BIN)/python -m pytest tests/integration
+
+lint: venv ## ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv ## mypy (strict on scoring/)
+	$(BIN)/mypy
+
+imports: venv ## import-linter: scoring imports no I/O library
+	$(BIN)/lint-imports
+
+schemas: venv ## Regenerate the input JSON Schemas in config/schemas/
+	$(BIN)/python -m stream.contract config/schemas
+
+demo: bootstrap ## Stack + worker + simulator, with a live view (stack stays up)
+	$(BIN)/healthscore demo
+
+stack-up: bootstrap ## Start Kafka and redis-server on 127.0.0.1 (9092, 6379)
+	$(BIN)/healthscore stack up
+
+stack-down: ## Stop the processes stack-up started
+	@if [ -x $(BIN)/healthscore ]; then $(BIN)/healthscore stack down; fi
+
+stack-status: venv ## Show whether the stack's services run
+	$(BIN)/healthscore stack status
+
+clean: stack-down ## Remove the venv, caches and stack state
+	rm -rf $(VENV) .cache .stack .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

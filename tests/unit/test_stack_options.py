@@ -1,0 +1,37 @@
+"""The stack launcher's configuration and status reporting, without starting anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stream.stack import StackError, StackOptions, status
+from stream.stack.launcher import _kafka_properties, ensure_kafka_jars
+
+
+def test_kafka_properties_name_the_configured_ports(tmp_path: Path) -> None:
+    opts = StackOptions(state_dir=tmp_path, kafka_port=29092, controller_port=29093)
+    props = _kafka_properties(opts, tmp_path / "data")
+    assert "listeners=PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093" in props
+    assert "controller.quorum.voters=1@127.0.0.1:29093" in props
+    assert "process.roles=broker,controller" in props
+
+
+def test_status_of_a_stack_never_started_says_stopped(tmp_path: Path) -> None:
+    services = status(StackOptions(state_dir=tmp_path, kafka_port=1, redis_port=2))
+    assert {"kafka": "stopped", "redis": "stopped"} == {n: s.state for n, s in services.items()}
+
+
+def test_a_corrupt_state_file_gives_an_error_that_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "stack.json").write_text("{nope")
+    with pytest.raises(StackError, match="remove it and run `stack up` again"):
+        status(StackOptions(state_dir=tmp_path))
+
+
+def test_missing_maven_is_reported_with_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(StackError, match="apt-get install -y maven"):
+        ensure_kafka_jars(StackOptions(cache_dir=tmp_path / "cache"), report=lambda _: None)
