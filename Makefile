@@ -55,7 +55,7 @@ test: bootstrap lint typecheck imports ## Run linters, type checks and the whole
 	$(BIN)/python -m pytest
 
 unit: venv ## Run the unit tests only (no services)
-	$(BIN)/python -m pytest tests/unit scoring
+	$(BIN)/python -m pytest tests/unit scoring docs
 
 integration: bootstrap ## Run the integration tests only (real Kafka, Redis)
 	$(BIN)/python -m pytest tests/integration

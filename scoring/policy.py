@@ -1,0 +1,259 @@
+"""The scoring policy: weights, half-lives, thresholds, SLAs and alert rules, validated.
+
+`parse_policy` takes the parsed YAML document (a mapping) and returns plain frozen dataclasses, or
+raises PolicyError naming the key, the value and what is allowed. Reading the file is the caller's
+job (`config.load_policy`), so this module stays free of I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scoring.decay import DAY, HOUR
+from scoring.events import PRIORITIES
+
+COMPONENTS = ("usage", "support", "sentiment")
+BANDS = ("healthy", "at_risk", "critical")
+
+
+class PolicyError(ValueError):
+    """The policy document broke a rule; the message names source, key, value and the rule."""
+
+    def __init__(self, source: str, key: str, rule: str, value: Any) -> None:
+        self.source, self.key, self.rule, self.value = source, key, rule, value
+        super().__init__(f"{source}: {key}: must be {rule}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class UsagePolicy:
+    short_half_life: float  # seconds
+    long_half_life: float
+    weights: Mapping[str, float]  # trend, breadth, seats
+    feature_target: int
+    feature_window: float
+    seat_target: float
+    idle_after: float
+
+
+@dataclass(frozen=True)
+class SupportPolicy:
+    window: float
+    priority_weights: Mapping[str, float]
+    first_response_sla: Mapping[str, float]  # seconds per priority
+    resolution_target: Mapping[str, float]
+    open_points_per_unit: float
+    open_max: float
+    sla_breach_max: float
+    reopen_max: float
+    escalation_points_each: float
+    escalation_max: float
+    slow_resolution_max: float
+    forget_resolved_after: float
+
+
+@dataclass(frozen=True)
+class SentimentPolicy:
+    half_life: float
+    weights: Mapping[str, float]  # nps, csat, ces
+
+
+@dataclass(frozen=True)
+class BandPolicy:
+    healthy: float  # score >= healthy is healthy
+    at_risk: float  # at_risk <= score < healthy; below is critical
+    hysteresis: float
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    cooldown: float
+    sharp_drop_points: float
+    sharp_drop_window: float
+    inactivity_after: float
+    detractor_max_score: int
+    confidence_floor: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything the scoring core needs to turn a customer's history into a score and alerts."""
+
+    version: str
+    model: str  # a version string derived from the whole document
+    segment_weights: Mapping[str, Mapping[str, float]]
+    usage: UsagePolicy
+    support: SupportPolicy
+    sentiment: SentimentPolicy
+    bands: BandPolicy
+    alerts: AlertPolicy
+    dedupe_window: float
+    maturity: float
+
+    def weights_for(self, segment: str | None) -> Mapping[str, float]:
+        """Component weights of a segment; unknown or missing segments use `default`."""
+        return self.segment_weights.get(segment or "default", self.segment_weights["default"])
+
+
+class _Reader:
+    """Walk the document, remembering the key path for error messages."""
+
+    def __init__(self, doc: Any, source: str, path: str = "") -> None:
+        self.doc, self.source, self.path = doc, source, path
+        if not isinstance(doc, Mapping):
+            raise PolicyError(source, path or "(document)", "a mapping of keys to values", doc)
+
+    def _key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def section(self, name: str) -> _Reader:
+        if name not in self.doc:
+            raise PolicyError(self.source, self._key(name), "present (a mapping)", None)
+        return _Reader(self.doc[name], self.source, self._key(name))
+
+    def number(
+        self, name: str, *, low: float = 0.0, high: float = float("inf"), strict_low: bool = True
+    ) -> float:
+        value = self.doc.get(name)
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok:
+            ok = (value > low if strict_low else value >= low) and value <= high
+        if not ok:
+            lower = f"> {low:g}" if strict_low else f">= {low:g}"
+            upper = "" if high == float("inf") else f" and <= {high:g}"
+            raise PolicyError(self.source, self._key(name), f"a number {lower}{upper}", value)
+        return float(value)
+
+    def integer(self, name: str, *, low: int, high: int) -> int:
+        value = self.doc.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise PolicyError(
+                self.source, self._key(name), f"an integer from {low} to {high}", value
+            )
+        return value
+
+    def weights(self, name: str, keys: tuple[str, ...]) -> dict[str, float]:
+        sec = self.section(name)
+        unknown = sorted(set(sec.doc) - set(keys))
+        if unknown:
+            raise PolicyError(
+                self.source, sec._key(unknown[0]), "one of " + ", ".join(keys), unknown[0]
+            )
+        out = {k: sec.number(k, low=0.0, strict_low=False) for k in keys}
+        if sum(out.values()) <= 0:
+            raise PolicyError(self.source, sec.path, "weights with a positive sum", sec.doc)
+        total = sum(out.values())
+        return {k: v / total for k, v in out.items()}
+
+    def per_priority(self, name: str, scale: float) -> dict[str, float]:
+        sec = self.section(name)
+        unknown = sorted(set(sec.doc) - set(PRIORITIES))
+        if unknown:
+            raise PolicyError(
+                self.source, sec._key(unknown[0]), "one of " + ", ".join(PRIORITIES), unknown[0]
+            )
+        return {p: sec.number(p) * scale for p in PRIORITIES}
+
+
+def model_version(doc: Mapping[str, Any]) -> str:
+    """Derive a short, stable version string from the policy document's content.
+
+    >>> model_version({"version": "1"}) == model_version({"version": "1"})
+    True
+    >>> model_version({"version": "1"}).startswith("1+")
+    True
+    """
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{doc.get('version', '0')}+{hashlib.sha256(canonical.encode()).hexdigest()[:8]}"
+
+
+def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
+    """Validate a parsed policy document and build the Policy; raise PolicyError on any fault."""
+    r = _Reader(doc, source)
+    version = str(doc.get("version", ""))
+    if not version:
+        raise PolicyError(source, "version", "a non-empty version label", doc.get("version"))
+
+    seg = r.section("segments")
+    if "default" not in seg.doc:
+        raise PolicyError(
+            source, "segments.default", "present (weights for unknown segments)", None
+        )
+    segment_weights = {name: seg.weights(str(name), COMPONENTS) for name in seg.doc}
+
+    u = r.section("usage")
+    usage = UsagePolicy(
+        short_half_life=u.number("short_half_life_days") * DAY,
+        long_half_life=u.number("long_half_life_days") * DAY,
+        weights=u.weights("weights", ("trend", "breadth", "seats")),
+        feature_target=u.integer("feature_target", low=1, high=1000),
+        feature_window=u.number("feature_window_days") * DAY,
+        seat_target=u.number("seat_target", high=1.0),
+        idle_after=u.number("idle_after_days") * DAY,
+    )
+    if usage.short_half_life >= usage.long_half_life:
+        raise PolicyError(
+            source,
+            "usage.short_half_life_days",
+            "shorter than usage.long_half_life_days",
+            u.doc["short_half_life_days"],
+        )
+
+    s = r.section("support")
+    pen = s.section("penalties")
+    support = SupportPolicy(
+        window=s.number("window_days") * DAY,
+        priority_weights=s.per_priority("priority_weights", 1.0),
+        first_response_sla=s.per_priority("first_response_sla_hours", HOUR),
+        resolution_target=s.per_priority("resolution_target_hours", HOUR),
+        open_points_per_unit=pen.number("open_points_per_unit", strict_low=False),
+        open_max=pen.number("open_max", strict_low=False, high=100),
+        sla_breach_max=pen.number("sla_breach_max", strict_low=False, high=100),
+        reopen_max=pen.number("reopen_max", strict_low=False, high=100),
+        escalation_points_each=pen.number("escalation_points_each", strict_low=False),
+        escalation_max=pen.number("escalation_max", strict_low=False, high=100),
+        slow_resolution_max=pen.number("slow_resolution_max", strict_low=False, high=100),
+        forget_resolved_after=s.number("forget_resolved_after_days") * DAY,
+    )
+
+    se = r.section("sentiment")
+    sentiment = SentimentPolicy(
+        half_life=se.number("half_life_days") * DAY,
+        weights=se.weights("weights", ("nps", "csat", "ces")),
+    )
+
+    b = r.section("bands")
+    bands = BandPolicy(
+        healthy=b.number("healthy", high=100),
+        at_risk=b.number("at_risk", high=100),
+        hysteresis=b.number("hysteresis", strict_low=False, high=20),
+    )
+    if bands.at_risk >= bands.healthy:
+        raise PolicyError(
+            source, "bands.at_risk", f"below bands.healthy ({bands.healthy:g})", b.doc["at_risk"]
+        )
+
+    a = r.section("alerts")
+    alerts = AlertPolicy(
+        cooldown=a.number("cooldown_hours", strict_low=False) * HOUR,
+        sharp_drop_points=a.number("sharp_drop_points", high=100),
+        sharp_drop_window=a.number("sharp_drop_window_days") * DAY,
+        inactivity_after=a.number("inactivity_days") * DAY,
+        detractor_max_score=a.integer("detractor_max_score", low=0, high=9),
+        confidence_floor=a.number("confidence_floor", strict_low=False, high=1.0),
+    )
+    return Policy(
+        version=version,
+        model=model_version(doc),
+        segment_weights=segment_weights,
+        usage=usage,
+        support=support,
+        sentiment=sentiment,
+        bands=bands,
+        alerts=alerts,
+        dedupe_window=r.number("dedupe_window_days") * DAY,
+        maturity=r.number("maturity_days") * DAY,
+    )

@@ -1,0 +1,141 @@
+"""Segment aggregates over a rolling window: NPS, CSAT, CES, response and resolution times,
+reopen rate and churn rate per segment, for dashboards and reports.
+
+Definitions (over the answers or tickets whose event time falls inside the window):
+- NPS: percent of 9-10 answers minus percent of 0-6 answers, -100..100.
+- CSAT: percent of 4-5 answers on the 1-5 scale.
+- CES: percent of 5-7 (low-effort) answers on the 1-7 scale, and the mean answer.
+- first response: mean seconds from a ticket's opening to its first agent reply.
+- resolution: mean seconds from a ticket's opening to its first resolution.
+- reopen rate: reopens divided by tickets opened.
+- churn rate: customers who churned divided by the segment's customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from scoring import events as ev
+from scoring import formulas
+from scoring.decay import DAY
+from scoring.state import CustomerState
+
+UNKNOWN_SEGMENT = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One measurable fact for segment metrics, at event time `at`."""
+
+    kind: str  # nps, csat, ces, first_response, resolution, ticket_opened, reopen, churned
+    value: float
+    at: float
+
+
+def facts(before: CustomerState, after: CustomerState, event: ev.Event) -> list[Fact]:
+    """Derive the segment facts one applied event adds (none for a duplicate)."""
+    if before is after:
+        return []
+    t = event.occurred_at
+    if isinstance(event, ev.NpsAnswered):
+        return [Fact("nps", event.score, t)]
+    if isinstance(event, ev.CsatAnswered):
+        return [Fact("csat", event.score, t)]
+    if isinstance(event, ev.CesAnswered):
+        return [Fact("ces", event.score, t)]
+    if isinstance(event, ev.Churned):
+        return [Fact("churned", 1, t)] if not before.is_churned and after.is_churned else []
+    out: list[Fact] = []
+    if isinstance(event, ev.TicketOpened) and event.ticket_id not in before.tickets:
+        out.append(Fact("ticket_opened", 1, t))
+    if isinstance(event, ev.TicketReopened):
+        out.append(Fact("reopen", 1, t))
+    ticket_id = getattr(event, "ticket_id", None)
+    if ticket_id is not None:
+        old, new = before.tickets.get(ticket_id), after.tickets.get(ticket_id)
+        if new is not None:
+            was = old.first_response_seconds() if old else None
+            now = new.first_response_seconds()
+            if was is None and now is not None:
+                out.append(Fact("first_response", now, t))
+            was = old.resolution_seconds() if old else None
+            now = new.resolution_seconds()
+            if was is None and now is not None:
+                out.append(Fact("resolution", now, t))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentMetrics:
+    """The measures of one segment over the window; None where there is no data."""
+
+    segment: str
+    nps: float | None
+    csat: float | None
+    ces: float | None
+    ces_mean: float | None
+    first_response_seconds: float | None
+    resolution_seconds: float | None
+    reopen_rate: float | None
+    churn_rate: float | None
+    answers: int
+
+
+@dataclass(frozen=True)
+class SegmentWindow:
+    """Facts per segment in daily buckets, kept for `window_days` of event time."""
+
+    window_days: int = 30
+    buckets: dict[tuple[str, int], tuple[Fact, ...]] = field(default_factory=dict)
+
+    def add(self, segment: str | None, new: Iterable[Fact]) -> SegmentWindow:
+        """Record facts of a customer in `segment`."""
+        buckets = dict(self.buckets)
+        for f in new:
+            key = (segment or UNKNOWN_SEGMENT, int(f.at // DAY))
+            buckets[key] = (*buckets.get(key, ()), f)
+        return replace(self, buckets=buckets)
+
+    def expire(self, now: float) -> SegmentWindow:
+        """Drop the days that fell out of the window at event time `now`."""
+        first = int(now // DAY) - self.window_days + 1
+        return replace(self, buckets={k: v for k, v in self.buckets.items() if k[1] >= first})
+
+    def segments(self) -> list[str]:
+        return sorted({s for s, _ in self.buckets})
+
+    def metrics(self, segment: str, now: float, customers: int | None = None) -> SegmentMetrics:
+        """Compute the segment's measures over the window ending at `now`."""
+        first = int(now // DAY) - self.window_days + 1
+        by_kind: dict[str, list[float]] = {}
+        for (seg, day), items in self.buckets.items():
+            if seg == segment and first <= day <= int(now // DAY):
+                for f in items:
+                    by_kind.setdefault(f.kind, []).append(f.value)
+        nps_answers = [int(v) for v in by_kind.get("nps", [])]
+        csat_answers = [int(v) for v in by_kind.get("csat", [])]
+        ces_answers = [int(v) for v in by_kind.get("ces", [])]
+        opened = len(by_kind.get("ticket_opened", []))
+        churned = len(by_kind.get("churned", []))
+        return SegmentMetrics(
+            segment=segment,
+            nps=formulas.nps_of(nps_answers),
+            csat=formulas.csat_of(csat_answers),
+            ces=formulas.ces_of(ces_answers),
+            ces_mean=formulas.ces_mean(ces_answers),
+            first_response_seconds=_mean(by_kind.get("first_response", [])),
+            resolution_seconds=_mean(by_kind.get("resolution", [])),
+            reopen_rate=len(by_kind.get("reopen", [])) / opened if opened else None,
+            churn_rate=churned / customers if customers else None,
+            answers=len(nps_answers) + len(csat_answers) + len(ces_answers),
+        )
+
+
+def _mean(values: list[float]) -> float | None:
+    """Arithmetic mean, or None for no values.
+
+    >>> _mean([1.0, 2.0, 6.0])
+    3.0
+    """
+    return sum(values) / len(values) if values else None

@@ -1,0 +1,263 @@
+"""A customer's state, built from events: apply(state, event) -> state, time as an argument.
+
+Every field is an order-free aggregate (a min, a max, a count, a decayed sum or "latest by event
+time, ties broken by value"), so the state after a set of events does not depend on the order in
+which they arrived, and a redelivered event (same `event_id`) changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from scoring import events as ev
+from scoring.decay import DecayedSum
+from scoring.policy import Policy
+
+MAX_FEATURES = 32
+MAX_FEATURE_UNITS = 20
+EMPTY_SUM = DecayedSum()  # immutable, so one shared instance is a safe default
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """What we know of one support ticket, as order-free facts."""
+
+    priority: ev.Priority | None = None
+    opened_at: float | None = None
+    first_agent_reply_at: float | None = None
+    first_resolved_at: float | None = None
+    last_resolved_at: float | None = None
+    last_reopened_at: float | None = None
+    reopens: int = 0
+    escalations: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        """Open once opened, until resolved; a reopen after the last resolution opens it again."""
+        if self.opened_at is None:
+            return False
+        if self.last_resolved_at is None:
+            return True
+        return self.last_reopened_at is not None and self.last_reopened_at > self.last_resolved_at
+
+    def first_response_seconds(self) -> float | None:
+        """Seconds from opening to the first agent reply, when both are known."""
+        if self.opened_at is None or self.first_agent_reply_at is None:
+            return None
+        return max(0.0, self.first_agent_reply_at - self.opened_at)
+
+    def resolution_seconds(self) -> float | None:
+        """Seconds from opening to the first resolution, when both are known."""
+        if self.opened_at is None or self.first_resolved_at is None:
+            return None
+        return max(0.0, self.first_resolved_at - self.opened_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """A value with the event time it was set at; the latest wins, ties go to the larger value."""
+
+    value: Any
+    at: float
+
+    def newer(self, other: Stamped | None) -> Stamped:
+        if other is None:
+            return self
+        if (self.at, repr(self.value)) >= (other.at, repr(other.value)):
+            return self
+        return other
+
+
+def _min(a: float | None, b: float) -> float:
+    return b if a is None else min(a, b)
+
+
+def _max(a: float | None, b: float) -> float:
+    return b if a is None else max(a, b)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerState:
+    """Everything the score of one customer is computed from."""
+
+    customer_id: str
+    clock: float | None = None  # stream time this state has been advanced to (max event time)
+    first_seen: float | None = None
+    attributes: dict[str, Stamped] = field(default_factory=dict)  # segment, owner, mrr, renewal
+    churned_at: float | None = None
+    renewed_at: float | None = None
+    # usage
+    last_active_at: float | None = None
+    activity_short: DecayedSum = EMPTY_SUM
+    activity_long: DecayedSum = EMPTY_SUM
+    features: dict[str, float] = field(default_factory=dict)  # feature -> last used
+    seats: Stamped | None = None  # value: (active_users, licensed_seats)
+    # support
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    # sentiment
+    promoters: DecayedSum = EMPTY_SUM
+    passives: DecayedSum = EMPTY_SUM
+    detractors: DecayedSum = EMPTY_SUM
+    csat_satisfied: DecayedSum = EMPTY_SUM
+    csat_total: DecayedSum = EMPTY_SUM
+    ces_easy: DecayedSum = EMPTY_SUM
+    ces_total: DecayedSum = EMPTY_SUM
+    last_nps: Stamped | None = None
+    last_detractor_at: float | None = None
+    # idempotency: event ids seen within the dedupe window, with their event time
+    seen: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def segment(self) -> str | None:
+        s = self.attributes.get("segment")
+        return None if s is None else str(s.value)
+
+    @property
+    def owner(self) -> str | None:
+        s = self.attributes.get("owner")
+        return None if s is None else str(s.value)
+
+    @property
+    def is_churned(self) -> bool:
+        return self.churned_at is not None and (
+            self.renewed_at is None or self.churned_at > self.renewed_at
+        )
+
+    @property
+    def has_usage(self) -> bool:
+        return self.activity_long.ref is not None or self.seats is not None or bool(self.features)
+
+
+def new_state(customer_id: str) -> CustomerState:
+    """The state of a customer we have heard nothing about."""
+    return CustomerState(customer_id)
+
+
+def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
+    """Move the state's stream time forward to `now` (never back) and forget what expired."""
+    clock = now if state.clock is None else max(state.clock, now)
+    horizon = clock - policy.dedupe_window
+    seen = {k: t for k, t in state.seen.items() if t >= horizon}
+    forget = clock - policy.support.forget_resolved_after
+    tickets = {
+        k: t
+        for k, t in state.tickets.items()
+        if t.is_open or t.last_resolved_at is None or t.last_resolved_at >= forget
+    }
+    if clock == state.clock and len(seen) == len(state.seen) and len(tickets) == len(state.tickets):
+        return state
+    return replace(state, clock=clock, seen=seen, tickets=tickets)
+
+
+def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerState:
+    """Apply one event; a duplicate (event id already seen) returns the state unchanged."""
+    if event.customer_id != state.customer_id:
+        raise ValueError(f"event for {event.customer_id!r} applied to {state.customer_id!r}")
+    if event.event_id in state.seen:
+        return state
+    t = event.occurred_at
+    state = advance(state, t, policy)
+    seen = state.seen
+    if state.clock is not None and t >= state.clock - policy.dedupe_window:
+        seen = {**seen, event.event_id: t}
+    changes = _changes(state, event, policy)
+    return replace(state, seen=seen, first_seen=_min(state.first_seen, t), **changes)
+
+
+def _changes(s: CustomerState, e: ev.Event, p: Policy) -> dict[str, Any]:
+    t = e.occurred_at
+    if isinstance(e, ev.Session | ev.FeatureUsed):
+        units = 1.0 if isinstance(e, ev.Session) else float(min(e.count, MAX_FEATURE_UNITS))
+        out: dict[str, Any] = {
+            "last_active_at": _max(s.last_active_at, t),
+            "activity_short": s.activity_short.add(units, at=t, half_life=p.usage.short_half_life),
+            "activity_long": s.activity_long.add(units, at=t, half_life=p.usage.long_half_life),
+        }
+        if isinstance(e, ev.FeatureUsed):
+            features = {**s.features, e.feature: _max(s.features.get(e.feature), t)}
+            if len(features) > MAX_FEATURES:
+                keep = sorted(features.items(), key=lambda kv: (kv[1], kv[0]))[-MAX_FEATURES:]
+                features = dict(keep)
+            out["features"] = features
+        return out
+    if isinstance(e, ev.SeatSnapshot):
+        return {"seats": Stamped((e.active_users, e.licensed_seats), t).newer(s.seats)}
+    if isinstance(
+        e,
+        ev.TicketOpened
+        | ev.TicketReplied
+        | ev.TicketResolved
+        | ev.TicketReopened
+        | ev.TicketEscalated,
+    ):
+        ticket = _ticket_after(s.tickets.get(e.ticket_id, Ticket()), e)
+        return {"tickets": {**s.tickets, e.ticket_id: ticket}}
+    if isinstance(e, ev.NpsAnswered):
+        return _nps(s, e, p)
+    if isinstance(e, ev.CsatAnswered):
+        h = p.sentiment.half_life
+        return {
+            "csat_satisfied": s.csat_satisfied.add(1.0 if e.score >= 4 else 0.0, at=t, half_life=h),
+            "csat_total": s.csat_total.add(1.0, at=t, half_life=h),
+        }
+    if isinstance(e, ev.CesAnswered):
+        h = p.sentiment.half_life
+        return {
+            "ces_easy": s.ces_easy.add(1.0 if e.score >= 5 else 0.0, at=t, half_life=h),
+            "ces_total": s.ces_total.add(1.0, at=t, half_life=h),
+        }
+    if isinstance(e, ev.AccountUpdated):
+        attrs = dict(s.attributes)
+        for name in ("segment", "owner", "mrr", "renewal_date"):
+            value = getattr(e, name)
+            if value is not None:
+                attrs[name] = Stamped(value, t).newer(attrs.get(name))
+        return {"attributes": attrs}
+    if isinstance(e, ev.Churned):
+        return {"churned_at": _max(s.churned_at, t)}
+    if isinstance(e, ev.Renewed):
+        return {"renewed_at": _max(s.renewed_at, t)}
+    return {}
+
+
+def _nps(s: CustomerState, e: ev.NpsAnswered, p: Policy) -> dict[str, Any]:
+    h, t = p.sentiment.half_life, e.occurred_at
+    out: dict[str, Any] = {"last_nps": Stamped(e.score, t).newer(s.last_nps)}
+    if e.score >= 9:
+        out["promoters"] = s.promoters.add(1.0, at=t, half_life=h)
+    elif e.score >= 7:
+        out["passives"] = s.passives.add(1.0, at=t, half_life=h)
+    else:
+        out["detractors"] = s.detractors.add(1.0, at=t, half_life=h)
+    if e.score <= p.alerts.detractor_max_score:
+        out["last_detractor_at"] = _max(s.last_detractor_at, t)
+    return out
+
+
+def _ticket_after(k: Ticket, e: ev.Event) -> Ticket:
+    t = e.occurred_at
+    if isinstance(e, ev.TicketOpened):
+        rank = ev.PRIORITIES.index
+        if (
+            k.opened_at is None
+            or t < k.opened_at
+            or (t == k.opened_at and k.priority is not None and rank(e.priority) > rank(k.priority))
+        ):
+            return replace(k, opened_at=t, priority=e.priority)
+        return k
+    if isinstance(e, ev.TicketReplied):
+        if e.by != "agent":
+            return k
+        return replace(k, first_agent_reply_at=_min(k.first_agent_reply_at, t))
+    if isinstance(e, ev.TicketResolved):
+        return replace(
+            k,
+            first_resolved_at=_min(k.first_resolved_at, t),
+            last_resolved_at=_max(k.last_resolved_at, t),
+        )
+    if isinstance(e, ev.TicketReopened):
+        return replace(k, last_reopened_at=_max(k.last_reopened_at, t), reopens=k.reopens + 1)
+    if isinstance(e, ev.TicketEscalated):
+        return replace(k, escalations=k.escalations + 1)
+    return k
