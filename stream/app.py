@@ -1,84 +1,85 @@
-"""The Faust worker: consume the input topics, validate, dead-letter bad input, update Redis."""
+"""The Faust worker: agents on the input topics, the stream-time timer and the HTTP views."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import faust
 import redis.asyncio as aioredis
+from kafka.errors import KafkaError as SyncKafkaError
 
-from stream.codec import DecodeError, decode_event
+from config import load_policy
+from stream.engine import DeadLetter, Engine, Incoming, Outputs
 from stream.settings import Settings
-from stream.store import EventCounter, retry_forever
+from stream.store import RecordStore
 from stream.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class DeadLetter:
-    """Why a message could not be applied, and where it came from."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    error: str
-    field: str
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        """Kafka headers that carry the source position and the error beside the original bytes."""
-        return [
-            ("dlq.topic", self.topic.encode()),
-            ("dlq.partition", str(self.partition).encode()),
-            ("dlq.offset", str(self.offset).encode()),
-            ("dlq.field", self.field.encode()),
-            ("dlq.error", self.error.encode()),
-        ]
-
-
-class Engine:
-    """Apply one message: decode, then count it in Redis; a bad message becomes a dead letter."""
-
-    def __init__(self, settings: Settings, counter: EventCounter) -> None:
-        self.settings = settings
-        self.counter = counter
-        self._contract_topic = settings.input_topics
-
-    async def apply(
-        self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None
-    ) -> DeadLetter | None:
-        """Apply the message; return a dead letter instead of raising, whatever goes wrong."""
-        raw = value or b""
-        try:
-            event = decode_event(
-                raw,
-                topic=self._contract_topic.get(topic),
-                key=key,
-                max_bytes=self.settings.max_message_bytes,
-            )
-        except DecodeError as exc:
-            return DeadLetter(topic, partition, offset, key, raw, str(exc), exc.field)
-        try:
-            await retry_forever(
-                lambda: self.counter.count(event.customer_id, event.event_id, event.TYPE),
-                what=f"{topic}[{partition}]@{offset}",
-                max_delay=self.settings.redis_retry_max_seconds,
-            )
-        except Exception as exc:
-            log.exception("failed to apply %s[%s]@%s", topic, partition, offset)
-            return DeadLetter(topic, partition, offset, key, raw, f"internal: {exc!r}", "internal")
+def faust_credentials(settings: Settings) -> Any:
+    """Faust (aiokafka) credentials for the configured security protocol, or None."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
         return None
+    context = settings.ssl_context()
+    if protocol.startswith("SASL_"):
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context)
+
+
+class FaustPublisher:
+    """Publish outputs with the app's producer and wait for the broker's acks; retry on errors."""
+
+    def __init__(self, app: faust.App, settings: Settings) -> None:
+        self.scores = app.topic(settings.topic_scores, key_type=bytes, value_type=bytes)
+        self.alerts = app.topic(settings.topic_alerts, key_type=bytes, value_type=bytes)
+        self.dlq = app.topic(settings.topic_dlq, key_type=bytes, value_type=bytes)
+        self.max_delay = settings.redis_retry_max_seconds
+
+    async def publish(self, outputs: Outputs) -> None:
+        delay = 0.1
+        while True:
+            try:
+                futures = []
+                for cid, payload in outputs.scores:
+                    futures.append(await self.scores.send(key=cid.encode(), value=payload))
+                for cid, payload in outputs.alerts:
+                    futures.append(await self.alerts.send(key=cid.encode(), value=payload))
+                for letter in outputs.dead:
+                    futures.append(
+                        await self.dlq.send(
+                            key=letter.source.key,
+                            value=letter.source.value or b"",
+                            headers=letter.headers(),
+                        )
+                    )
+                await asyncio.gather(*futures)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a broker error must never drop output
+                log.warning("publishing failed (%r); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_delay)
 
 
 def create_app(settings: Settings) -> faust.App:
-    """Build the Faust app with its agent, topics and web pages for these settings."""
+    """Build the Faust app with its agent, timer and web views for these settings."""
+    policy = load_policy(str(settings.policy_file) if settings.policy_file else None)
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_list],
+        broker_credentials=faust_credentials(settings),
         store="memory://",
         autodiscover=False,
         web_host=settings.web_host,
@@ -88,43 +89,110 @@ def create_app(settings: Settings) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         producer_acks=-1,
+        stream_wait_empty=True,
     )
-    client = aioredis.Redis.from_url(settings.redis_url.get_secret_value())
-    engine = Engine(
-        settings,
-        EventCounter(
-            client, prefix=settings.redis_key_prefix, dedupe_ttl=settings.dedupe_ttl_seconds
-        ),
+    client = aioredis.Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=10,
+        socket_connect_timeout=5,
+        health_check_interval=15,
     )
+    store = RecordStore(client, settings.redis_key_prefix)
+    engine = Engine(settings, policy, store, FaustPublisher(app, settings))
     inputs = app.topic(*settings.input_topics, key_type=bytes, value_type=bytes)
-    dlq = app.topic(settings.topic_dlq, key_type=bytes, value_type=bytes)
+    input_names = set(settings.input_topics)
+
+    async def handle(batch: Sequence[Incoming]) -> None:
+        """Process a batch; an unexpected error isolates the message that causes it."""
+        try:
+            await engine.process(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("batch failed; retrying its messages one by one")
+            for msg in batch:
+                try:
+                    await engine.process([msg])
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.exception("message %s[%s]@%s failed", msg.topic, msg.partition, msg.offset)
+                    letter = DeadLetter(msg, f"internal: {exc!r}", "internal")
+                    await engine.publisher.publish(Outputs(dead=[letter]))
 
     @app.agent(inputs, name="ingest")
     async def ingest(stream: Any) -> None:
-        async for event in stream.events():
-            msg = event.message
-            letter = await engine.apply(msg.topic, msg.partition, msg.offset, msg.key, msg.value)
-            if letter is not None:
-                log.warning(
-                    "dead letter %s[%s]@%s: %s",
-                    letter.topic,
-                    letter.partition,
-                    letter.offset,
-                    letter.error,
+        async for events in stream.noack_take(
+            settings.batch_max, within=settings.batch_within_seconds
+        ):
+            batch = [
+                Incoming(
+                    e.message.topic,
+                    e.message.partition,
+                    e.message.offset,
+                    e.message.key,
+                    e.message.value,
                 )
-                await dlq.send(key=letter.key, value=letter.value, headers=letter.headers())
+                for e in events
+            ]
+            await handle(batch)
+            for e in events:  # only now: the effects are published and stored
+                await stream.ack(e)
+
+    def assigned_partitions() -> set[int]:
+        try:
+            assignment = app.consumer.assignment()
+        except Exception:  # noqa: BLE001 - not started or rebalancing
+            return set()
+        return {tp.partition for tp in assignment if tp.topic in input_names}
+
+    @app.timer(interval=settings.timer_interval_seconds)  # type: ignore[untyped-decorator]
+    async def reevaluate() -> None:
+        if app.rebalancing:
+            return
+        try:
+            await engine.tick(assigned_partitions())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("re-evaluation tick failed")
+
+    @app.page("/customers/{customer_id}/health")
+    async def customer_health(web: Any, request: Any, customer_id: str) -> Any:
+        record = await store.health(customer_id)
+        if record is None:
+            return web.json({"error": f"unknown customer {customer_id!r}"}, status=404)
+        return web.json(record)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        problems = []
+        try:
+            await client.ping()
+        except Exception as exc:  # noqa: BLE001 - reported, never raised
+            problems.append(f"redis: {exc}")
+        if app.rebalancing:
+            problems.append("kafka: rebalancing")
+        elif not assigned_partitions():
+            problems.append("kafka: no partitions assigned yet")
+        if problems:
+            return web.json({"status": "not ready", "problems": problems}, status=503)
+        return web.json({"status": "ready", "partitions": sorted(assigned_partitions())})
 
     app.engine = engine  # type: ignore[attr-defined]
     return app
 
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
-    """Run the worker in the foreground until SIGINT or SIGTERM."""
-    ensure_topics(settings)
+    """Create the topics if needed and run the worker in the foreground until SIGINT/SIGTERM."""
+    try:
+        ensure_topics(settings)
+    except SyncKafkaError as exc:
+        raise SystemExit(f"cannot prepare topics: {exc}") from exc
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -182,6 +182,48 @@ def simulate(
         f"sent {stats.sent} events ({stats.malformed} malformed) in {stats.seconds:.1f}s "
         f"to {settings.kafka_bootstrap_servers}"
     )
+
+
+@app.command("score")
+def score_command(
+    customer: Annotated[str, typer.Argument(help="Customer id")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON")] = False,
+) -> None:
+    """Show a customer's current health: score, band, components and drivers."""
+    import orjson
+    import redis
+
+    from stream.store import customer_record_key
+
+    settings = load_settings()
+    client = redis.Redis.from_url(settings.redis_url.get_secret_value())
+    try:
+        raw: Any = client.hget(customer_record_key(settings.redis_key_prefix, customer), "d")
+    except redis.RedisError as exc:
+        console.print(f"[red]cannot read Redis:[/] {exc}")
+        raise typer.Exit(2) from None
+    record = orjson.loads(raw).get("h") if raw else None
+    if record is None:
+        console.print(f"[yellow]no health score for {customer!r} yet[/]")
+        raise typer.Exit(1)
+    if as_json:
+        sys.stdout.write(orjson.dumps(record, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    out = Console()
+    colour = {"healthy": "green", "at_risk": "yellow", "critical": "red"}[record["band"]]
+    out.print(
+        f"[bold]{record['customer_id']}[/]  score [bold]{record['score']:.1f}[/]  "
+        f"[{colour}]{record['band']}[/]  confidence {record['confidence']:.2f}  "
+        f"as of {record['as_of']}  model {record['model']}"
+    )
+    parts = Table("component", "value")
+    for name, value in record["components"].items():
+        parts.add_row(name, "-" if value is None else f"{value:.1f}")
+    out.print(parts)
+    drivers = Table("impact", "signal", "why", title="drivers (points lost, most first)")
+    for d in record["drivers"]:
+        drivers.add_row(f"{d['impact']:.1f}", d["signal"], d["detail"])
+    out.print(drivers)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The live demo: a worker and the simulator against the local stack, with a live table."""
+"""The live demo: a worker and the simulator against the local stack, with a live view of the
+customers most at risk and the churn alerts as they arrive."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import deque
 from pathlib import Path
+from typing import Any
 
+import orjson
 import redis
 from kafka import KafkaConsumer, TopicPartition
 from rich.console import Console, Group
@@ -18,8 +22,10 @@ from rich.table import Table
 
 from stream.settings import Settings
 from stream.simulate import ProduceStats, produce
-from stream.store import as_text
+from stream.store import as_text, customer_record_key
 from stream.synthetic import CustomerBase
+
+BAND_COLOUR = {"healthy": "green", "at_risk": "yellow", "critical": "red"}
 
 
 def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
@@ -35,53 +41,89 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"the worker did not answer {url} within {timeout:.0f}s")
 
 
-def dead_letters(settings: Settings) -> int:
-    """Count the messages on the dead-letter topic (sum of its end offsets)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_list)
-    try:
-        parts = consumer.partitions_for_topic(settings.topic_dlq) or set()
-        tps = [TopicPartition(settings.topic_dlq, p) for p in parts]
-        return sum(consumer.end_offsets(tps).values()) if tps else 0
-    finally:
-        consumer.close()
+class AlertFeed:
+    """Follow churn-alerts and the dead-letter count in a background thread."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.alerts: deque[dict[str, Any]] = deque(maxlen=8)
+        self.total = 0
+        self.dead_letters = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-def _table(client: redis.Redis, settings: Settings, stats: ProduceStats, dlq: int) -> Group:
-    rows = []
-    for key in client.scan_iter(match=f"{settings.redis_key_prefix}:{{*}}:counts", count=1000):
-        counts = {as_text(k): int(v) for k, v in client.hgetall(key).items()}
-        rows.append((as_text(key).split("{", 1)[1].split("}", 1)[0], counts))
-    applied = sum(c.get("total", 0) for _, c in rows)
-    rows.sort(key=lambda r: -r[1].get("total", 0))
-    table = Table(
-        "customer",
-        "events",
-        "usage",
-        "tickets opened",
-        "surveys",
-        title="busiest customers (events counted in Redis)",
-    )
-    for cid, c in rows[:10]:
-        usage = c.get("session", 0) + c.get("feature_used", 0) + c.get("seat_snapshot", 0)
-        surveys = c.get("nps", 0) + c.get("csat", 0) + c.get("ces", 0)
-        table.add_row(
-            cid, str(c.get("total", 0)), str(usage), str(c.get("ticket_opened", 0)), str(surveys)
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        consumer = KafkaConsumer(
+            self.settings.topic_alerts,
+            **self.settings.kafka_python_config(),
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
         )
-    summary = Table.grid(padding=(0, 2))
-    summary.add_row(
-        f"produced: {stats.sent}",
-        f"({stats.rate:,.0f}/s)",
-        f"applied in Redis: {applied}",
-        f"customers: {len(rows)}",
-        f"dead letters: {dlq}",
+        try:
+            while not self._stop.is_set():
+                for records in consumer.poll(timeout_ms=500).values():
+                    for rec in records:
+                        self.alerts.appendleft(orjson.loads(rec.value))
+                        self.total += 1
+                self.dead_letters = self._dlq_size(consumer)
+        finally:
+            consumer.close()
+
+    def _dlq_size(self, consumer: KafkaConsumer) -> int:
+        parts = consumer.partitions_for_topic(self.settings.topic_dlq) or set()
+        tps = [TopicPartition(self.settings.topic_dlq, p) for p in parts]
+        return sum(consumer.end_offsets(tps).values()) if tps else 0
+
+
+def _view(client: redis.Redis, settings: Settings, stats: ProduceStats, feed: AlertFeed) -> Group:
+    board: Any = client.zrange(f"{settings.redis_key_prefix}:board", 0, 9, withscores=True)
+    at_risk = Table(
+        "customer",
+        "score",
+        "band",
+        "why (top driver)",
+        title="customers most at risk (live from Redis)",
     )
-    return Group(summary, table)
+    for member, _score in board:
+        cid = as_text(member)
+        raw: Any = client.hget(customer_record_key(settings.redis_key_prefix, cid), "d")
+        h = orjson.loads(raw).get("h") if raw else None
+        if not h:
+            continue
+        why = h["drivers"][0]["detail"] if h["drivers"] else ""
+        colour = BAND_COLOUR[h["band"]]
+        at_risk.add_row(cid, f"{h['score']:.1f}", f"[{colour}]{h['band']}[/]", why)
+    alerts = Table(
+        "rule",
+        "severity",
+        "customer",
+        "owner",
+        "reason",
+        title=f"churn alerts ({feed.total} so far, newest first)",
+    )
+    for a in feed.alerts:
+        alerts.add_row(
+            a["rule"], a["severity"], a["customer_id"], a.get("owner") or "-", a["reasons"][0]
+        )
+    customers = client.zcard(f"{settings.redis_key_prefix}:board")
+    summary = (
+        f"produced {stats.sent} events ({stats.rate:,.0f}/s) | customers scored "
+        f"{customers} | dead letters {feed.dead_letters}"
+    )
+    return Group(summary, at_risk, alerts)
 
 
 def run_demo(
     settings: Settings, *, duration: float, customers: int, rate: float, console: Console
 ) -> None:
-    """Run worker and simulator for `duration` seconds, showing counts as they grow."""
+    """Run worker and simulator for `duration` seconds, showing health and alerts as they move."""
     log_path = Path(".stack") / "demo-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console.print(f"worker: starting (log in {log_path})")
@@ -89,33 +131,40 @@ def run_demo(
         proc = subprocess.Popen(
             [sys.executable, "-m", "stream.cli", "worker"], stdout=log, stderr=subprocess.STDOUT
         )
+    feed = AlertFeed(settings)
     try:
         _wait_http(f"http://{settings.web_host}:{settings.web_port}/healthz", 60, proc)
-        console.print("worker: up; simulating")
-        base = CustomerBase(customers, seed=int(time.time()), span_days=30)
+        console.print(
+            "worker: up; simulating 60 days of history for "
+            f"{customers} customers, some drifting toward churn"
+        )
+        feed.start()
+        seed = int(time.time())
+        base = CustomerBase(customers, seed=seed, span_days=60, prefix=f"demo{seed % 10000}")
         deadline = time.monotonic() + duration
-
         latest = {"stats": ProduceStats()}
+        total = int(duration * rate)
 
-        def feed() -> None:
+        def feed_events() -> None:
             produce(
                 settings,
-                base.events(10**9),
+                base.events(total),
                 rate=rate,
-                malformed_every=250,
+                malformed_every=500,
                 deadline=deadline,
                 progress=lambda s: latest.update(stats=s),
             )
 
-        feeder = threading.Thread(target=feed, daemon=True)
+        feeder = threading.Thread(target=feed_events, daemon=True)
         feeder.start()
         client = redis.Redis.from_url(settings.redis_url.get_secret_value())
         with Live(console=console, refresh_per_second=2) as live:
             while feeder.is_alive() or time.monotonic() < deadline + 3:
-                live.update(_table(client, settings, latest["stats"], dead_letters(settings)))
+                live.update(_view(client, settings, latest["stats"], feed))
                 time.sleep(1)
         console.print("\ndemo finished; the stack stays up (`make stack-down` stops it)")
     finally:
+        feed.stop()
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)

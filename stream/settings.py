@@ -1,12 +1,29 @@
-"""One frozen settings object, built at the edge from `HEALTHSCORE_*` variables."""
+"""One frozen settings object, built at the edge from a YAML file and `HEALTHSCORE_*` variables.
+
+Precedence: keyword arguments, then environment variables, then the YAML file named by
+`HEALTHSCORE_CONFIG_FILE` (keys are the field names below), then the defaults.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+import ssl
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 from stream.codec import DEFAULT_MAX_MESSAGE_BYTES
 from stream.contract import INPUT_TOPICS, OUTPUT_TOPICS
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 
 class Settings(BaseSettings):
@@ -14,17 +31,38 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HEALTHSCORE_", frozen=True, extra="forbid")
 
+    # Kafka
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="host:port[,host:port]")
-    redis_url: SecretStr = Field(
-        SecretStr("redis://127.0.0.1:6379/0"),
-        description="redis:// or rediss:// URL, password included",
-    )
-    web_host: str = "127.0.0.1"
-    web_port: int = Field(6066, ge=1, le=65535)
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
     app_id: str = Field("healthscore", min_length=1, description="Kafka consumer group id")
     partitions: int = Field(4, ge=1, le=1024, description="partitions of every topic we create")
-    max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=256, le=16 * 1024 * 1024)
 
+    # Redis: redis:// or rediss:// (TLS), password in the URL
+    redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"))
+    redis_key_prefix: str = Field("hs", min_length=1, max_length=32)
+    redis_retry_max_seconds: float = Field(5.0, gt=0, description="backoff ceiling on Redis errors")
+
+    # HTTP
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6066, ge=1, le=65535)
+
+    # Engine
+    policy_file: Path | None = Field(None, description="scoring policy YAML; None = packaged")
+    max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=256, le=16 * 1024 * 1024)
+    publish_min_step: float = Field(1.0, ge=0, description="points a score must move to publish")
+    allowed_lateness_seconds: float = Field(60.0, ge=0, description="event-time lateness allowed")
+    reevaluate_every_seconds: float = Field(3600.0, gt=0, description="event-time grid of checks")
+    timer_interval_seconds: float = Field(1.0, gt=0, description="how often the timer looks")
+    batch_max: int = Field(1000, ge=1, le=100_000)
+    batch_within_seconds: float = Field(0.05, gt=0, le=10)
+
+    # Topics
     topic_usage: str = INPUT_TOPICS["usage"]
     topic_support: str = INPUT_TOPICS["support"]
     topic_survey: str = INPUT_TOPICS["survey"]
@@ -33,9 +71,31 @@ class Settings(BaseSettings):
     topic_alerts: str = OUTPUT_TOPICS["alerts"]
     topic_dlq: str = OUTPUT_TOPICS["dlq"]
 
-    redis_key_prefix: str = Field("hs", min_length=1, max_length=32)
-    dedupe_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
-    redis_retry_max_seconds: float = Field(5.0, gt=0, description="backoff ceiling on Redis errors")
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("HEALTHSCORE_CONFIG_FILE")
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _check_security(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                "kafka_sasl_username and kafka_sasl_password are required when "
+                f"kafka_security_protocol is {self.kafka_security_protocol}"
+            )
+        return self
 
     @property
     def input_topics(self) -> dict[str, str]:
@@ -50,3 +110,34 @@ class Settings(BaseSettings):
     @property
     def bootstrap_list(self) -> list[str]:
         return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A TLS context for Kafka when the protocol uses SSL, from the configured files."""
+        if not self.kafka_security_protocol.endswith("SSL"):
+            return None
+        ctx = ssl.create_default_context(
+            cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None
+        )
+        if self.kafka_ssl_certfile:
+            ctx.load_cert_chain(
+                str(self.kafka_ssl_certfile),
+                str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None,
+            )
+        return ctx
+
+    def kafka_python_config(self) -> dict[str, Any]:
+        """Connection options for kafka-python clients (producer, admin, consumer)."""
+        cfg: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_list,
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_security_protocol.startswith("SASL_"):
+            cfg["sasl_mechanism"] = self.kafka_sasl_mechanism
+            cfg["sasl_plain_username"] = self.kafka_sasl_username
+            cfg["sasl_plain_password"] = (
+                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+            )
+        context = self.ssl_context()
+        if context is not None:
+            cfg["ssl_context"] = context
+        return cfg

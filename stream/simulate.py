@@ -42,7 +42,7 @@ def topic_for(settings: Settings, kind: str) -> str:
 def make_producer(settings: Settings) -> KafkaProducer:
     """A kafka-python producer with the Java client's default (murmur2) key partitioner."""
     return KafkaProducer(
-        bootstrap_servers=settings.bootstrap_list,
+        **settings.kafka_python_config(),
         acks="all",
         linger_ms=10,
         batch_size=256 * 1024,

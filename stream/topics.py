@@ -36,7 +36,7 @@ def ensure_topics(settings: Settings, timeout: float = 60.0) -> dict[str, int]:
     while True:
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=settings.bootstrap_list, client_id=f"{settings.app_id}-admin"
+                **settings.kafka_python_config(), client_id=f"{settings.app_id}-admin"
             )
             break
         except KafkaError as exc:

@@ -1,0 +1,277 @@
+"""The engine: apply a batch of input messages to customer records, score, alert, publish.
+
+Independent of Faust: the worker hands it batches and a publisher. Per batch: decode, one
+pipelined read of the customers' records, pure scoring, publish the outputs (awaiting the
+broker's acks), one pipelined compare-and-set write. Only then may the caller ack the offsets,
+so a crash at any point redelivers the batch, and redelivered messages are recognised by their
+offsets (kept per customer and topic-partition) and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol
+
+from scoring.alerts import Alert, evaluate
+from scoring.events import Event
+from scoring.health import HealthScore, score
+from scoring.policy import Policy
+from scoring.schedule import next_due
+from scoring.serialize import alert_record, health_record
+from scoring.state import apply
+from stream.codec import DecodeError, decode_event, encode
+from stream.settings import Settings
+from stream.store import Record, RecordStore, retry_forever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One consumed message and where it came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """Why a message could not be applied, and where it came from."""
+
+    source: Incoming
+    error: str
+    field: str
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        """Kafka headers that carry the source position and the error beside the original bytes."""
+        return [
+            ("dlq.topic", self.source.topic.encode()),
+            ("dlq.partition", str(self.source.partition).encode()),
+            ("dlq.offset", str(self.source.offset).encode()),
+            ("dlq.field", self.field.encode()),
+            ("dlq.error", self.error.encode()),
+        ]
+
+
+@dataclass
+class Outputs:
+    """What one batch sends: score updates, alerts and dead letters."""
+
+    scores: list[tuple[str, bytes]] = field(default_factory=list)
+    alerts: list[tuple[str, bytes]] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.scores or self.alerts or self.dead)
+
+
+class Publisher(Protocol):
+    """Sends outputs and returns once the broker has acknowledged every message."""
+
+    async def publish(self, outputs: Outputs) -> None: ...
+
+
+@dataclass
+class BatchResult:
+    """Counts of what a batch did, for logs and metrics."""
+
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    scores_published: int = 0
+    alerts_raised: list[Alert] = field(default_factory=list)
+    conflicts: int = 0
+
+
+class Engine:
+    """Apply batches and timer ticks to customer records."""
+
+    def __init__(
+        self, settings: Settings, policy: Policy, store: RecordStore, publisher: Publisher
+    ) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.store = store
+        self.publisher = publisher
+        self._contract_topic = settings.input_topics
+        self.watermarks: dict[int, float] = {}
+
+    # --- decoding ------------------------------------------------------------------------
+
+    def decode(
+        self, batch: Iterable[Incoming]
+    ) -> tuple[list[tuple[Incoming, Event]], list[DeadLetter]]:
+        """Split a batch into decoded events and dead letters."""
+        good: list[tuple[Incoming, Event]] = []
+        dead: list[DeadLetter] = []
+        for msg in batch:
+            try:
+                event = decode_event(
+                    msg.value or b"",
+                    topic=self._contract_topic.get(msg.topic),
+                    key=msg.key,
+                    max_bytes=self.settings.max_message_bytes,
+                )
+            except DecodeError as exc:
+                dead.append(DeadLetter(msg, str(exc), exc.field))
+                continue
+            good.append((msg, event))
+        return good, dead
+
+    # --- the event path ------------------------------------------------------------------
+
+    async def process(self, batch: Sequence[Incoming]) -> BatchResult:
+        """Apply one batch; return only once its effects are published and stored."""
+        result = BatchResult()
+        good, dead = self.decode(batch)
+        by_customer: dict[str, list[tuple[Incoming, Event]]] = {}
+        for msg, event in good:
+            by_customer.setdefault(event.customer_id, []).append((msg, event))
+            mark = self.watermarks.get(msg.partition)
+            if mark is None or event.occurred_at > mark:
+                self.watermarks[msg.partition] = event.occurred_at
+        pending = set(by_customer)
+        first = True
+        while pending or first:
+            records = await retry_forever(
+                partial(self.store.load_many, pending),
+                what="load",
+                max_delay=self.settings.redis_retry_max_seconds,
+            )
+            outputs = Outputs(dead=dead if first else [])
+            changed: list[Record] = []
+            for cid in pending:
+                rec = records[cid]
+                if self._apply_events(rec, by_customer[cid], outputs, result):
+                    changed.append(rec)
+            await self._publish(outputs)
+            conflicts = await retry_forever(
+                partial(self.store.save_many, changed),
+                what="save",
+                max_delay=self.settings.redis_retry_max_seconds,
+            )
+            result.conflicts += len(conflicts)
+            result.scores_published += len(outputs.scores)
+            pending, first = conflicts, False
+        result.dead_lettered = len(dead)
+        await retry_forever(
+            partial(self.store.raise_watermarks, dict(self.watermarks)),
+            what="watermarks",
+            max_delay=self.settings.redis_retry_max_seconds,
+        )
+        return result
+
+    def _apply_events(
+        self, rec: Record, items: list[tuple[Incoming, Event]], out: Outputs, result: BatchResult
+    ) -> bool:
+        state = rec.current_state()
+        changed = False
+        last_health = None
+        for msg, event in items:
+            tp = f"{msg.topic}:{msg.partition}"
+            if msg.offset <= rec.offsets.get(tp, -1):
+                result.duplicates += 1  # redelivered after a crash: already in this record
+                continue
+            rec.offsets[tp] = msg.offset
+            rec.partition = msg.partition
+            changed = True
+            after = apply(state, event, self.policy)
+            if after is state:
+                result.duplicates += 1  # the same event_id again
+                continue
+            result.applied += 1
+            state = after
+            now = state.clock if state.clock is not None else event.occurred_at
+            health = score(state, self.policy, now, rec.alerts.band)
+            if health is None:
+                continue
+            rec.alerts, raised = evaluate(rec.alerts, state, health, self.policy, now)
+            for alert in raised:
+                out.alerts.append((alert.customer_id, encode(alert_record(alert))))
+                result.alerts_raised.append(alert)
+            last_health = health
+        rec.state = state
+        if last_health is not None:
+            self._record_health(rec, last_health, out)
+        if changed:
+            now = state.clock if state.clock is not None else 0.0
+            rec.due = next_due(state, self.policy, now, self.settings.reevaluate_every_seconds)
+        return changed
+
+    def _record_health(self, rec: Record, health: HealthScore, out: Outputs) -> None:
+        previous = rec.published[0] if rec.published else None
+        rec.health = health_record(health, previous)
+        moved = (
+            rec.published is None
+            or abs(health.score - rec.published[0]) >= (self.settings.publish_min_step)
+            or health.band != rec.published[1]
+        )
+        if moved:
+            rec.published = (health.score, health.band)
+            out.scores.append((rec.customer_id, encode(rec.health)))
+
+    async def _publish(self, outputs: Outputs) -> None:
+        if outputs:
+            await self.publisher.publish(outputs)
+
+    # --- the timer path ------------------------------------------------------------------
+
+    async def tick(self, partitions: Iterable[int], limit: int = 500) -> BatchResult:
+        """Re-evaluate customers whose due time stream time has passed, at their due time."""
+        result = BatchResult()
+        lateness = self.settings.allowed_lateness_seconds
+        for partition in sorted(set(partitions)):
+            mark = await retry_forever(
+                partial(self.store.watermark, partition),
+                what="watermark",
+                max_delay=self.settings.redis_retry_max_seconds,
+            )
+            if mark is None:
+                continue
+            due = await retry_forever(
+                partial(self.store.due, partition, mark - lateness, limit),
+                what="due",
+                max_delay=self.settings.redis_retry_max_seconds,
+            )
+            if not due:
+                continue
+            records = await retry_forever(
+                partial(self.store.load_many, [c for c, _ in due]),
+                what="load",
+                max_delay=self.settings.redis_retry_max_seconds,
+            )
+            outputs = Outputs()
+            changed = []
+            for cid, at in due:
+                rec = records[cid]
+                if rec.state is None:
+                    continue
+                self._evaluate_at(rec, at, outputs, result)
+                changed.append(rec)
+            await self._publish(outputs)
+            conflicts = await retry_forever(
+                partial(self.store.save_many, changed),
+                what="save",
+                max_delay=self.settings.redis_retry_max_seconds,
+            )
+            result.conflicts += len(conflicts)  # the event path won; the next tick looks again
+            result.scores_published += len(outputs.scores)
+        return result
+
+    def _evaluate_at(self, rec: Record, at: float, out: Outputs, result: BatchResult) -> None:
+        state = rec.current_state()
+        now = max(at, state.clock or at)
+        health = score(state, self.policy, now, rec.alerts.band)
+        if health is not None:
+            rec.alerts, raised = evaluate(rec.alerts, state, health, self.policy, now)
+            for alert in raised:
+                out.alerts.append((alert.customer_id, encode(alert_record(alert))))
+                result.alerts_raised.append(alert)
+            self._record_health(rec, health, out)
+        rec.due = next_due(state, self.policy, now, self.settings.reevaluate_every_seconds)
