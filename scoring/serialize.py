@@ -7,6 +7,7 @@ wire forms (`health_record`, `alert_record`) follow the published contract in
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,11 @@ def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _digests(packed: str) -> frozenset[bytes]:
+    raw = base64.b64decode(packed)
+    return frozenset(raw[i : i + 8] for i in range(0, len(raw), 8))
+
+
 def _stamped(s: Stamped | None) -> list[Any] | None:
     if s is None:
         return None
@@ -84,7 +90,10 @@ def state_to_dict(s: CustomerState) -> dict[str, Any]:
     if s.tickets:
         out["tickets"] = {k: [getattr(t, f) for f in _TICKET_FIELDS] for k, t in s.tickets.items()}
     if s.seen:
-        out["seen"] = s.seen
+        out["seen"] = {
+            str(day): base64.b64encode(b"".join(sorted(ids))).decode()
+            for day, ids in s.seen.items()
+        }
     return out
 
 
@@ -107,7 +116,7 @@ def state_from_dict(d: dict[str, Any]) -> CustomerState:
             k: Ticket(**dict(zip(_TICKET_FIELDS, v, strict=True))) for k, v in d["tickets"].items()
         }
     if "seen" in d:
-        kwargs["seen"] = dict(d["seen"])
+        kwargs["seen"] = {int(day): _digests(packed) for day, packed in d["seen"].items()}
     return CustomerState(d["id"], **kwargs)
 
 

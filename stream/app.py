@@ -15,7 +15,7 @@ from config import load_policy
 from stream.engine import DeadLetter, Engine, Incoming, Outputs
 from stream.settings import Settings
 from stream.store import RecordStore
-from stream.topics import ensure_topics
+from stream.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +191,8 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     """Create the topics if needed and run the worker in the foreground until SIGINT/SIGTERM."""
     try:
         ensure_topics(settings)
-    except SyncKafkaError as exc:
-        raise SystemExit(f"cannot prepare topics: {exc}") from exc
+    except (SyncKafkaError, TopicError) as exc:
+        raise SystemExit(f"healthscore worker: cannot start: {exc}") from exc
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()

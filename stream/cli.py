@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -152,6 +153,9 @@ def simulate(
     malformed_every: Annotated[
         int, typer.Option(min=0, help="Add a malformed message every N")
     ] = 0,
+    duration: Annotated[
+        float | None, typer.Option(min=0.1, help="Stop after this many seconds")
+    ] = None,
 ) -> None:
     """Produce a realistic synthetic customer base to the input topics."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -176,6 +180,7 @@ def simulate(
             base.events(events),
             rate=rate,
             malformed_every=malformed_every,
+            deadline=None if duration is None else time.monotonic() + duration,
             progress=lambda s: bar.update(task, completed=s.sent, rate=s.rate),
         )
     console.print(

@@ -20,8 +20,8 @@ from scoring.events import Event
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.schedule import next_due
-from scoring.serialize import alert_record, health_record
-from scoring.state import apply
+from scoring.serialize import alert_record, health_record, rfc3339
+from scoring.state import apply, too_late
 from stream.codec import DecodeError, decode_event, encode
 from stream.settings import Settings
 from stream.store import Record, RecordStore, retry_forever
@@ -159,7 +159,7 @@ class Engine:
             result.conflicts += len(conflicts)
             result.scores_published += len(outputs.scores)
             pending, first = conflicts, False
-        result.dead_lettered = len(dead)
+        result.dead_lettered += len(dead)
         await retry_forever(
             partial(self.store.raise_watermarks, dict(self.watermarks)),
             what="watermarks",
@@ -181,6 +181,19 @@ class Engine:
             rec.offsets[tp] = msg.offset
             rec.partition = msg.partition
             changed = True
+            # Stream time passed due checks before this event: make them first, as the timer
+            # would have when living through the stream, so a replay raises the same alerts.
+            while (
+                rec.due is not None
+                and state.clock is not None
+                and state.clock < rec.due <= event.occurred_at
+            ):
+                rec.state = state
+                last_health = self._evaluate_at(rec, rec.due, out, result) or last_health
+            if too_late(state, event, self.policy):
+                out.dead.append(self._too_late(msg, event, state.clock or 0.0))
+                result.dead_lettered += 1
+                continue
             after = apply(state, event, self.policy)
             if after is state:
                 result.duplicates += 1  # the same event_id again
@@ -203,6 +216,15 @@ class Engine:
             now = state.clock if state.clock is not None else 0.0
             rec.due = next_due(state, self.policy, now, self.settings.reevaluate_every_seconds)
         return changed
+
+    def _too_late(self, msg: Incoming, event: Event, clock: float) -> DeadLetter:
+        days = self.policy.dedupe_window / 86_400
+        return DeadLetter(
+            msg,
+            f"occurred_at: must be within {days:g} days of the customer's latest event "
+            f"({rfc3339(clock)}) to be applied exactly once, got {rfc3339(event.occurred_at)}",
+            "occurred_at",
+        )
 
     def _record_health(self, rec: Record, health: HealthScore, out: Outputs) -> None:
         previous = rec.published[0] if rec.published else None
@@ -252,7 +274,7 @@ class Engine:
                 rec = records[cid]
                 if rec.state is None:
                     continue
-                self._evaluate_at(rec, at, outputs, result)
+                self._evaluate_at(rec, at, outputs, result, record=True)
                 changed.append(rec)
             await self._publish(outputs)
             conflicts = await retry_forever(
@@ -264,7 +286,10 @@ class Engine:
             result.scores_published += len(outputs.scores)
         return result
 
-    def _evaluate_at(self, rec: Record, at: float, out: Outputs, result: BatchResult) -> None:
+    def _evaluate_at(
+        self, rec: Record, at: float, out: Outputs, result: BatchResult, record: bool = False
+    ) -> HealthScore | None:
+        """Evaluate a customer at event time `at` without an event; schedule the next check."""
         state = rec.current_state()
         now = max(at, state.clock or at)
         health = score(state, self.policy, now, rec.alerts.band)
@@ -273,5 +298,7 @@ class Engine:
             for alert in raised:
                 out.alerts.append((alert.customer_id, encode(alert_record(alert))))
                 result.alerts_raised.append(alert)
-            self._record_health(rec, health, out)
+            if record:
+                self._record_health(rec, health, out)
         rec.due = next_due(state, self.policy, now, self.settings.reevaluate_every_seconds)
+        return health

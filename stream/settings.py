@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=256, le=16 * 1024 * 1024)
     publish_min_step: float = Field(1.0, ge=0, description="points a score must move to publish")
     allowed_lateness_seconds: float = Field(60.0, ge=0, description="event-time lateness allowed")
-    reevaluate_every_seconds: float = Field(3600.0, gt=0, description="event-time grid of checks")
+    reevaluate_every_seconds: float = Field(86_400.0, gt=0, description="event-time grid of checks")
     timer_interval_seconds: float = Field(1.0, gt=0, description="how often the timer looks")
     batch_max: int = Field(1000, ge=1, le=100_000)
     batch_within_seconds: float = Field(0.05, gt=0, le=10)

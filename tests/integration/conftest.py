@@ -3,17 +3,12 @@ and the worker as a separate process. A missing tool fails the run; it is never 
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
-import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 import redis
@@ -90,73 +85,3 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def redis_client(stack: Stack) -> redis.Redis:
     return redis.Redis.from_url(stack.redis_url)
-
-
-@dataclass
-class Worker:
-    env: dict[str, str]
-    proc: subprocess.Popen[bytes]
-    log: Path
-    web_port: int
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def worker_env(stack: Stack, **overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHSCORE_")}
-    env.update(
-        {
-            "HEALTHSCORE_KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap,
-            "HEALTHSCORE_REDIS_URL": stack.redis_url,
-            "HEALTHSCORE_WEB_PORT": str(free_port()),
-            "HEALTHSCORE_APP_ID": f"it-{uuid.uuid4().hex[:8]}",
-        }
-    )
-    env.update(overrides)
-    return env
-
-
-def start_worker(env: dict[str, str], log: Path) -> Worker:
-    """Start `healthscore worker` as its own process and wait until its web server answers."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "stream.cli", "worker"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    port = int(env["HEALTHSCORE_WEB_PORT"])
-    worker = Worker(env, proc, log, port)
-
-    def answers() -> bool:
-        if proc.poll() is not None:
-            pytest.fail(f"worker exited with {proc.returncode}:\n{worker.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return True
-        except OSError:
-            return False
-
-    wait_for(answers, 90, "the worker's /healthz")
-    return worker
-
-
-def stop_worker(worker: Worker) -> None:
-    worker.proc.terminate()
-    try:
-        worker.proc.wait(30)
-    except subprocess.TimeoutExpired:
-        worker.proc.kill()
-        worker.proc.wait(10)
-
-
-@pytest.fixture(scope="session")
-def worker(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    w = start_worker(worker_env(stack), log)
-    try:
-        yield w
-    finally:
-        stop_worker(w)

@@ -126,7 +126,7 @@ def test_arrival_order_does_not_change_the_state(events: list[ev.Event], rnd: An
 
 
 @settings(max_examples=300, deadline=None)
-@given(histories(span_days=6), st.data())
+@given(histories(span_days=90), st.data())
 def test_applying_an_event_twice_equals_applying_it_once(
     events: list[ev.Event], data: st.DataObject
 ) -> None:
@@ -136,7 +136,7 @@ def test_applying_an_event_twice_equals_applying_it_once(
 
 
 @settings(max_examples=200, deadline=None)
-@given(histories(span_days=6))
+@given(histories(span_days=90))
 def test_replaying_a_whole_batch_changes_nothing(events: list[ev.Event]) -> None:
     state = build(events)
     replayed: CustomerState = state

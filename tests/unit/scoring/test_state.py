@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.state import advance, apply, new_state
+from scoring.state import advance, apply, new_state, too_late
 
 from .builders import (
     POLICY,
@@ -72,7 +72,19 @@ def test_feature_breadth_keeps_the_last_use_of_each_feature() -> None:
 def test_advancing_time_forgets_event_ids_older_than_the_dedupe_window() -> None:
     s = build([session(day(1))])
     assert 1 == len(s.seen)
-    assert 0 == len(advance(s, day(30), POLICY).seen)
+    assert 0 == len(advance(s, day(40), POLICY).seen)
+
+
+def test_an_event_older_than_the_dedupe_window_is_refused() -> None:
+    s = build([session(day(40))])
+    assert too_late(s, session(day(4)), POLICY)
+    assert s is apply(s, session(day(4)), POLICY)
+
+
+def test_an_event_inside_the_dedupe_window_is_applied_whatever_its_order() -> None:
+    s = build([session(day(40))])
+    assert not too_late(s, session(day(6)), POLICY)
+    assert day(6) == apply(s, session(day(6)), POLICY).first_seen
 
 
 def test_advancing_time_never_moves_the_clock_back() -> None:

@@ -1,0 +1,274 @@
+"""The streaming engine against the real broker and redis-server: scores, alerts, dead letters,
+duplicates and stream time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from config import load_policy
+from scoring.health import score
+from scoring.state import CustomerState, apply, new_state
+from stream.codec import decode_event
+from stream.contract import INPUT_TOPICS
+
+from ..unit.scoring.test_properties import close
+from .conftest import Stack, wait_for
+from .harness import Run, Topics, produce, read_topic
+from .histories import DAY, Doc, declining, doc, healthy, onboarding
+
+POLICY = load_policy()
+
+
+def core_state(docs: list[Doc], cid: str) -> CustomerState:
+    state = new_state(cid)
+    for kind, d in docs:
+        if d["customer_id"] == cid:
+            event = decode_event(orjson.dumps(d), topic=INPUT_TOPICS[kind])  # type: ignore[index]
+            state = apply(state, event, POLICY)
+    return state
+
+
+@pytest.fixture(scope="module")
+def scripted(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Run, list[Doc]]]:
+    topics = Topics()
+    run = Run(stack, topics, tmp_path_factory.mktemp("scripted"), publish_min_step="0")
+    run.start()
+    docs = healthy("healthy-1") + declining("declining-1")
+    accounts = [d for d in docs if d[0] == "account"]  # customers exist before they act
+    produce(stack, topics, accounts)
+    run.wait_drained()
+    produce(stack, topics, [d for d in docs if d[0] != "account"])
+    run.wait_drained()
+    run.wait_quiet()
+    yield run, docs
+    run.stop_all()
+
+
+def alerts_of(stack: Stack, run: Run, cid: str) -> list[dict[str, Any]]:
+    return [v for k, v in read_topic(stack, run.topics.alerts) if k == cid]
+
+
+def test_a_declining_customer_raises_alerts_with_reasons_and_an_owner(
+    stack: Stack, scripted: tuple[Run, list[Doc]]
+) -> None:
+    run, _ = scripted
+    alerts = alerts_of(stack, run, "declining-1")
+    rules = {a["rule"] for a in alerts}
+    assert {"urgent_ticket_sla", "detractor", "inactivity", "band_drop"} <= rules
+    assert all(a["reasons"] for a in alerts)
+    assert {"csm-of-declining-1"} == {a["owner"] for a in alerts}
+    assert {"smb"} == {a["segment"] for a in alerts}
+    assert len(alerts) == len({a["alert_id"] for a in alerts})
+
+
+def test_a_healthy_customer_raises_no_alert(stack: Stack, scripted: tuple[Run, list[Doc]]) -> None:
+    run, _ = scripted
+    assert [] == alerts_of(stack, run, "healthy-1")
+
+
+@pytest.mark.parametrize("cid", ["healthy-1", "declining-1"])
+def test_the_published_record_equals_the_http_answer_and_the_scoring_core(
+    stack: Stack, scripted: tuple[Run, list[Doc]], cid: str
+) -> None:
+    run, docs = scripted
+    published = [v for k, v in read_topic(stack, run.topics.scores) if k == cid][-1]
+    status, body = run.http_health(cid)
+    assert 200 == status
+    assert published == body
+
+    state = core_state(docs, cid)
+    assert close(state, run.records()[cid].current_state())
+    as_of = decode_event(orjson.dumps({**docs[0][1], "occurred_at": body["as_of"]})).occurred_at
+    expected = score(state, POLICY, as_of)
+    assert expected is not None
+    assert expected.score == body["score"]
+    assert expected.components == body["components"]
+    assert [d.detail for d in expected.drivers] == [d["detail"] for d in body["drivers"]]
+    assert expected.confidence == body["confidence"]
+
+
+def test_an_unknown_customer_is_a_404(scripted: tuple[Run, list[Doc]]) -> None:
+    run, _ = scripted
+    status, body = run.http_health("nobody-at-all")
+    assert (404, "unknown customer 'nobody-at-all'") == (status, body["error"])
+
+
+def test_the_worker_is_ready_once_it_owns_partitions(scripted: tuple[Run, list[Doc]]) -> None:
+    run, _ = scripted
+    assert [0, 1, 2, 3] == run.ready_partitions(0)
+
+
+def test_the_score_cli_prints_the_record(stack: Stack, scripted: tuple[Run, list[Doc]]) -> None:
+    run, _ = scripted
+    env = {**run.env(6066), "COLUMNS": "200"}
+    out = subprocess.run(
+        [sys.executable, "-m", "stream.cli", "score", "declining-1", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert run.http_health("declining-1")[1] == json.loads(out)
+    table = subprocess.run(
+        [sys.executable, "-m", "stream.cli", "score", "declining-1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert "drivers" in table
+    assert "declining-1" in table
+
+
+def test_every_event_twice_and_the_whole_batch_again_change_no_score(
+    stack: Stack, tmp_path: Path
+) -> None:
+    topics = Topics()
+    run = Run(stack, topics, tmp_path)
+    run.start()
+    try:
+        docs = healthy("dup-h") + declining("dup-d")
+        produce(stack, topics, docs)
+        run.wait_drained()
+        before = run.wait_quiet()
+        produce(stack, topics, [x for d in docs for x in (d, d)])  # every event twice
+        produce(stack, topics, docs)  # and the whole batch again
+        run.wait_drained()
+        after = run.wait_quiet()
+    finally:
+        run.stop_all()
+    for cid in ("dup-h", "dup-d"):
+        assert close(before[cid].state, after[cid].state)
+        assert before[cid].health == after[cid].health
+
+
+MALFORMED = [
+    (b"{not json", "message", "valid UTF-8 JSON"),
+    (
+        b'{"event_id": "m1", "type": "nps", "occurred_at": "2026-01-02T00:00:00Z", "score": 3}',
+        "customer_id",
+        "a string of 1-128 characters",
+    ),
+    (
+        b'{"event_id": "m2", "customer_id": "bad-1", "type": "nps", '
+        b'"occurred_at": "2026-01-02T00:00:00Z", "score": "nine"}',
+        "score",
+        "an integer",
+    ),
+    (
+        b'{"event_id": "m3", "customer_id": "bad-1", "type": "nps", '
+        b'"occurred_at": "2026-01-02T00:00:00Z", "score": 11}',
+        "score",
+        "from 0 to 10",
+    ),
+    (
+        b'{"event_id": "m4", "customer_id": "bad-1", "type": "teleport", '
+        b'"occurred_at": "2026-01-02T00:00:00Z"}',
+        "type",
+        "one of nps, csat, ces",
+    ),
+    (
+        b'{"event_id": "m5", "customer_id": "bad-1", "type": "nps", '
+        b'"occurred_at": "yesterday", "score": 5}',
+        "occurred_at",
+        "RFC 3339",
+    ),
+    (
+        b'{"event_id": "m6", "customer_id": "bad-1", "type": "csat", '
+        b'"occurred_at": "2026-01-02T00:00:00Z", "score": 4, "comment": "' + b"x" * 2500 + b'"}',
+        "comment",
+        "0-2000 characters",
+    ),
+    (
+        b'{"event_id": "m7", "customer_id": "bad-1", "type": "csat", '
+        b'"occurred_at": "2026-01-02T00:00:00Z", "score": 4, "pad": "' + b"y" * 5000 + b'"}',
+        "message",
+        "at most 4096 bytes",
+    ),
+]
+
+
+def test_each_malformed_message_lands_in_the_dlq_with_its_reason_and_the_worker_goes_on(
+    stack: Stack, tmp_path: Path
+) -> None:
+    topics = Topics()
+    run = Run(stack, topics, tmp_path, max_message_bytes="4096")
+    run.start()
+    try:
+        produce(stack, topics, [("survey", raw) for raw, _, _ in MALFORMED], key="bad-1")
+        produce(stack, topics, healthy("after-bad", days=3))
+        run.wait_drained()
+        wait_for(lambda: run.http_health("after-bad")[0] == 200, 60, "the good customer's score")
+        out = subprocess.run(
+            [
+                "kcat",
+                "-b",
+                stack.bootstrap,
+                "-C",
+                "-t",
+                topics.dlq,
+                "-o",
+                "beginning",
+                "-e",
+                "-J",
+                "-q",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+    finally:
+        run.stop_all()
+    letters = {}
+    for line in out.splitlines():
+        rec = json.loads(line)
+        headers = dict(zip(rec["headers"][::2], rec["headers"][1::2], strict=True))
+        letters[rec["payload"]] = headers
+    assert len(MALFORMED) == len(letters)
+    for raw, field, fragment in MALFORMED:
+        headers = letters[raw.decode()]
+        assert field == headers["dlq.field"]
+        assert fragment in headers["dlq.error"]
+        assert topics.names["survey"] == headers["dlq.topic"]
+
+
+def test_a_silent_customer_loses_health_as_stream_time_advances_and_raises_inactivity(
+    stack: Stack, tmp_path: Path
+) -> None:
+    topics = Topics()
+    run = Run(stack, topics, tmp_path, partitions="1", publish_min_step="0")
+    run.start()
+    try:
+        silent = [*onboarding("silent-1"), *healthy("silent-1", days=20)[1:]]
+        # another customer on the same (single) partition keeps stream time moving to day 40
+        clock = [doc("usage", "session", "clock-1", d * DAY, user_id="u") for d in range(41)]
+        produce(stack, topics, silent + clock)
+        run.wait_drained()
+        run.wait_quiet()
+        scores = [v for k, v in read_topic(stack, topics.scores) if k == "silent-1"]
+        alerts = [v for k, v in read_topic(stack, topics.alerts) if k == "silent-1"]
+    finally:
+        run.stop_all()
+    last_event = max(x["as_of"] for x in scores[:1])
+    after_silence = [s for s in scores if s["as_of"] > "2026-01-21T01:00:00Z"]
+    assert after_silence, f"no re-evaluation after the last event ({last_event})"
+    assert after_silence[-1]["score"] < scores[0]["score"] or after_silence[-1]["score"] < 70
+    assert [s["score"] for s in after_silence] == sorted(
+        (s["score"] for s in after_silence), reverse=True
+    )
+    inactivity = [a for a in alerts if a["rule"] == "inactivity"]
+    assert 1 == len(inactivity)
+    assert inactivity[0]["raised_at"].startswith("2026-02-04")  # day 20 + 14 days

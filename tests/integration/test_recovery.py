@@ -1,0 +1,132 @@
+"""Crash and rebalance on a real stream of 50,000 events: the final state is exactly that of an
+uninterrupted run, customer by customer."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from stream.store import Record
+from stream.synthetic import CustomerBase
+
+from ..unit.scoring.test_properties import close
+from .conftest import Stack, wait_for
+from .harness import Run, Topics, produce
+
+EVENTS = 50_000
+CUSTOMERS = 500
+
+
+@pytest.fixture(scope="module")
+def stream(stack: Stack) -> Topics:
+    """Produce the stream once: onboarding, then 50,000 events over 30 days of event time."""
+    topics = Topics()
+    base = CustomerBase(CUSTOMERS, seed=2026, span_days=30, prefix="rc")
+    sent = produce(stack, topics, ((e.kind, e.doc) for e in base.events(EVENTS)))
+    assert EVENTS + CUSTOMERS == sent
+    return topics
+
+
+@pytest.fixture(scope="module")
+def reference(
+    stack: Stack, stream: Topics, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Record]]:
+    """An uninterrupted run over the whole stream."""
+    run = Run(stack, stream, tmp_path_factory.mktemp("reference"))
+    run.start()
+    try:
+        started = time.monotonic()
+        run.wait_drained(timeout=600)
+        print(f"reference run: {EVENTS} events in {time.monotonic() - started:.1f}s")
+        yield run.wait_quiet()
+    finally:
+        run.stop_all()
+
+
+def committed(run: Run) -> int:
+    consumer = KafkaConsumer(
+        bootstrap_servers=[run.stack.bootstrap], group_id=run.group, enable_auto_commit=False
+    )
+    try:
+        tps = [
+            TopicPartition(t, p)
+            for t in run.topics.names.values()
+            for p in consumer.partitions_for_topic(t) or ()
+        ]
+        return sum(consumer.committed(tp) or 0 for tp in tps)
+    finally:
+        consumer.close()
+
+
+def assert_same_final_state(expected: dict[str, Record], actual: dict[str, Record]) -> None:
+    """Compare what the events determine: each customer's state, the offsets applied, the
+    current health record and the next due check.
+
+    Not compared, because they follow the order in which the four topics' messages interleave,
+    which differs between any two runs (see docs/guarantees.md): the alert policy's memory, the
+    last published score and the health record's `previous_score`.
+    """
+    assert expected.keys() == actual.keys()
+    diffs: dict[str, int] = {}
+    for cid, ref in expected.items():
+        got = actual[cid]
+        checks = {
+            "state": close(ref.state, got.state),
+            "offsets": ref.offsets == got.offsets,
+            "due": ref.due == got.due,
+        }
+        for k in set(ref.health or {}) - {"previous_score"}:
+            checks[f"health.{k}"] = (ref.health or {}).get(k) == (got.health or {}).get(k)
+        for name, ok in checks.items():
+            if not ok:
+                diffs[name] = diffs.get(name, 0) + 1
+    assert {} == diffs, diffs
+
+
+def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_uninterrupted_state(
+    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path
+) -> None:
+    run = Run(stack, stream, tmp_path)
+    run.start()
+    try:
+        wait_for(lambda: committed(run) >= EVENTS // 3, 300, "a third of the stream committed")
+        run.stop(0, sig=signal.SIGKILL)
+        assert committed(run) < EVENTS, "the kill came too late to interrupt anything"
+        run.start()
+        run.wait_drained(timeout=600)
+        final = run.wait_quiet()
+    finally:
+        run.stop_all()
+    assert_same_final_state(reference, final)
+
+
+def test_two_workers_share_the_partitions_and_one_finishes_when_the_other_stops(
+    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path
+) -> None:
+    run = Run(stack, stream, tmp_path)
+    first = run.start()
+    second = run.start()
+    try:
+
+        def split() -> bool:
+            a, b = run.ready_partitions(first), run.ready_partitions(second)
+            return bool(a) and bool(b) and sorted(a + b) == [0, 1, 2, 3]
+
+        wait_for(split, 120, "both workers to own partitions")
+        wait_for(lambda: committed(run) >= EVENTS // 4, 300, "a quarter of the stream committed")
+        run.stop(second)
+        wait_for(
+            lambda: run.ready_partitions(first) == [0, 1, 2, 3],
+            120,
+            "the remaining worker to take every partition",
+        )
+        run.wait_drained(timeout=600)
+        final = run.wait_quiet()
+    finally:
+        run.stop_all()
+    assert_same_final_state(reference, final)
