@@ -270,12 +270,21 @@ class Engine:
             )
             outputs = Outputs()
             changed = []
-            for cid, at in due:
+            fixes: dict[str, float | None] = {}
+            for cid, _entry in due:
                 rec = records[cid]
-                if rec.state is None:
-                    continue
-                self._evaluate_at(rec, at, outputs, result, record=True)
-                changed.append(rec)
+                if rec.state is None or rec.due is None:
+                    fixes[cid] = None
+                elif rec.due > mark - lateness:
+                    fixes[cid] = rec.due  # the index ran early; the record holds the truth
+                else:
+                    self._evaluate_at(rec, rec.due, outputs, result, record=True)
+                    changed.append(rec)
+            await retry_forever(
+                partial(self.store.set_due, partition, fixes),
+                what="due",
+                max_delay=self.settings.redis_retry_max_seconds,
+            )
             await self._publish(outputs)
             conflicts = await retry_forever(
                 partial(self.store.save_many, changed),

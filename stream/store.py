@@ -159,7 +159,9 @@ class RecordStore:
     async def save_many(self, records: Iterable[Record]) -> set[str]:
         """Write records with compare-and-set in one round trip; return the ids that conflicted.
 
-        The due entry is written before the record, so a record on disk always has its due entry.
+        The due set is an index that may run early, never late: before each record, its due
+        time is added or *lowered* (`ZADD LT`), so a record on disk always has an entry at or
+        before its true due time (kept in the record). The timer corrects early entries.
         """
         recs = list(records)
         if not recs:
@@ -167,10 +169,8 @@ class RecordStore:
         async with self.client.pipeline(transaction=False) as pipe:
             for r in recs:
                 if r.partition is not None:
-                    if r.due is None:
-                        pipe.zrem(self.due_key(r.partition), r.customer_id)
-                    else:
-                        pipe.zadd(self.due_key(r.partition), {r.customer_id: r.due})
+                    due = r.due if r.due is not None else float("inf")
+                    pipe.zadd(self.due_key(r.partition), {r.customer_id: due}, lt=True)
                 await self._cas(
                     keys=[self.record_key(r.customer_id)], args=[r.version, r.dump()], client=pipe
                 )
@@ -185,6 +185,18 @@ class RecordStore:
                 conflicts.add(r.customer_id)
             i += 1 + (1 if r.health is not None else 0)
         return conflicts
+
+    async def set_due(self, partition: int, entries: dict[str, float | None]) -> None:
+        """Set due entries exactly (None removes): the timer's correction of early entries."""
+        if not entries:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for cid, due in entries.items():
+                if due is None:
+                    pipe.zrem(self.due_key(partition), cid)
+                else:
+                    pipe.zadd(self.due_key(partition), {cid: due})
+            await pipe.execute()
 
     async def raise_watermarks(self, marks: dict[int, float]) -> None:
         """Move each partition's stream time forward (never back)."""

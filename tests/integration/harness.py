@@ -160,8 +160,8 @@ class Run:
     def states(self) -> dict[str, CustomerState]:
         return {cid: r.current_state() for cid, r in self.records().items()}
 
-    def drained(self) -> bool:
-        """True when the group has committed every input message."""
+    def progress(self) -> tuple[int, int]:
+        """(messages the group has committed, messages on its input topics)."""
         consumer = KafkaConsumer(
             bootstrap_servers=[self.stack.bootstrap], group_id=self.group, enable_auto_commit=False
         )
@@ -172,9 +172,15 @@ class Run:
                 for p in consumer.partitions_for_topic(t) or ()
             ]
             ends = consumer.end_offsets(tps)
-            return all(ends[tp] == 0 or (consumer.committed(tp) or 0) >= ends[tp] for tp in tps)
+            done = sum(min(consumer.committed(tp) or 0, ends[tp]) for tp in tps)
+            return done, sum(ends.values())
         finally:
             consumer.close()
+
+    def drained(self) -> bool:
+        """True when the group has committed every input message."""
+        done, total = self.progress()
+        return done == total
 
     def wait_drained(self, timeout: float = 180) -> None:
         wait_for(self.drained, timeout, f"group {self.group} to commit every input message")
