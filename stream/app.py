@@ -10,11 +10,13 @@ from typing import Any
 import faust
 import redis.asyncio as aioredis
 from kafka.errors import KafkaError as SyncKafkaError
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from config import load_policy
 from stream.engine import DeadLetter, Engine, Incoming, Outputs
+from stream.metrics import BusinessCollector, EngineMetrics
 from stream.settings import Settings
-from stream.store import RecordStore
+from stream.store import RETRYABLE, RecordStore
 from stream.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -98,7 +100,11 @@ def create_app(settings: Settings) -> faust.App:
         health_check_interval=15,
     )
     store = RecordStore(client, settings.redis_key_prefix)
-    engine = Engine(settings, policy, store, FaustPublisher(app, settings))
+    registry = CollectorRegistry()
+    metrics = EngineMetrics(registry)
+    business = BusinessCollector()
+    registry.register(business)
+    engine = Engine(settings, policy, store, FaustPublisher(app, settings), metrics)
     inputs = app.topic(*settings.input_topics, key_type=bytes, value_type=bytes)
     input_names = set(settings.input_topics)
 
@@ -132,6 +138,7 @@ def create_app(settings: Settings) -> faust.App:
                     e.message.offset,
                     e.message.key,
                     e.message.value,
+                    e.message.timestamp,
                 )
                 for e in events
             ]
@@ -163,6 +170,40 @@ def create_app(settings: Settings) -> faust.App:
         if record is None:
             return web.json({"error": f"unknown customer {customer_id!r}"}, status=404)
         return web.json(record)
+
+    async def count_rebalance(sender: Any, *args: Any, **kwargs: Any) -> None:
+        metrics.rebalances.inc()
+
+    app.on_rebalance_complete.connect(count_rebalance)  # type: ignore[arg-type]
+
+    def refresh_lag() -> None:
+        try:
+            assignment = app.consumer.assignment()
+        except Exception:  # noqa: BLE001 - not started or rebalancing: report nothing new
+            return
+        committed = getattr(app.consumer, "_committed_offset", {})
+        metrics.lag.clear()
+        for tp in assignment:
+            if tp.topic not in input_names:
+                continue
+            end = app.consumer.highwater(tp)
+            done = engine.positions.get((tp.topic, tp.partition))
+            start = done + 1 if done is not None else committed.get(tp)
+            if end is not None and start is not None:
+                contract = settings.input_topics[tp.topic]
+                metrics.lag.labels(contract, str(tp.partition)).set(max(0, end - start))
+
+    @app.page("/metrics")
+    async def prometheus_metrics(web: Any, request: Any) -> Any:
+        try:
+            business.snapshot = await store.business_snapshot()
+        except RETRYABLE as exc:
+            metrics.on_redis_error("metrics")
+            log.warning("business metrics unavailable: %s", exc)
+        refresh_lag()
+        # aiohttp adds the charset itself and refuses one inside content_type
+        content_type = CONTENT_TYPE_LATEST.split(";", 1)[0]
+        return web.bytes(generate_latest(registry), content_type=content_type)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

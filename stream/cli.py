@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,14 +66,27 @@ def stack_up(
     kafka_port: Annotated[int, typer.Option(help="Kafka client port")] = 9092,
     controller_port: Annotated[int, typer.Option(help="Kafka KRaft controller port")] = 9093,
     redis_port: Annotated[int, typer.Option(help="redis-server port")] = 6379,
+    with_prometheus: Annotated[
+        bool, typer.Option(help="Also start Prometheus scraping the worker, with the alert rules")
+    ] = False,
+    prometheus_port: Annotated[int, typer.Option(help="Prometheus port")] = 9090,
+    worker: Annotated[
+        list[str] | None, typer.Option(help="host:port of a worker to scrape [127.0.0.1:6066]")
+    ] = None,
 ) -> None:
     """Start a single-node Kafka (KRaft) and redis-server (AOF on) on 127.0.0.1."""
-    opts = _options(
+    base = _options(
         state_dir,
         cache_dir,
         kafka_port=kafka_port,
         controller_port=controller_port,
         redis_port=redis_port,
+    )
+    opts = replace(
+        base,
+        with_prometheus=with_prometheus,
+        prometheus_port=prometheus_port,
+        worker_targets=tuple(worker) if worker else base.worker_targets,
     )
     try:
         up(opts, report=console.print)

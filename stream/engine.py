@@ -10,23 +10,27 @@ offsets (kept per customer and topic-partition) and skipped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from scoring.alerts import Alert, evaluate
 from scoring.events import Event
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.schedule import next_due
+from scoring.segments import facts
 from scoring.serialize import alert_record, health_record, rfc3339
 from scoring.state import apply, too_late
 from stream.codec import DecodeError, decode_event, encode
+from stream.metrics import EngineMetrics
 from stream.settings import Settings
 from stream.store import Record, RecordStore, retry_forever
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Incoming:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp: float | None = None  # the Kafka record's timestamp (produce time), seconds
 
 
 @dataclass(frozen=True)
@@ -93,12 +98,19 @@ class Engine:
     """Apply batches and timer ticks to customer records."""
 
     def __init__(
-        self, settings: Settings, policy: Policy, store: RecordStore, publisher: Publisher
+        self,
+        settings: Settings,
+        policy: Policy,
+        store: RecordStore,
+        publisher: Publisher,
+        metrics: EngineMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
         self.store = store
         self.publisher = publisher
+        self.metrics = metrics
+        self.positions: dict[tuple[str, int], int] = {}  # last offset processed per topic-partition
         self._contract_topic = settings.input_topics
         self.watermarks: dict[int, float] = {}
 
@@ -124,10 +136,26 @@ class Engine:
             good.append((msg, event))
         return good, dead
 
+    async def _redis(self, what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run a store operation, retrying through Redis outages and counting the errors."""
+        metrics = self.metrics
+
+        def on_retry(_exc: BaseException) -> None:
+            if metrics is not None:
+                metrics.on_redis_error(what)
+
+        return await retry_forever(
+            partial(fn, *args),
+            what=what,
+            max_delay=self.settings.redis_retry_max_seconds,
+            on_retry=on_retry,
+        )
+
     # --- the event path ------------------------------------------------------------------
 
     async def process(self, batch: Sequence[Incoming]) -> BatchResult:
         """Apply one batch; return only once its effects are published and stored."""
+        started = time.perf_counter()
         result = BatchResult()
         good, dead = self.decode(batch)
         by_customer: dict[str, list[tuple[Incoming, Event]]] = {}
@@ -138,34 +166,57 @@ class Engine:
                 self.watermarks[msg.partition] = event.occurred_at
         pending = set(by_customer)
         first = True
+        finished: list[Record] = []
         while pending or first:
-            records = await retry_forever(
-                partial(self.store.load_many, pending),
-                what="load",
-                max_delay=self.settings.redis_retry_max_seconds,
-            )
+            records = await self._redis("load", self.store.load_many, pending)
             outputs = Outputs(dead=dead if first else [])
-            changed: list[Record] = []
-            for cid in pending:
-                rec = records[cid]
-                if self._apply_events(rec, by_customer[cid], outputs, result):
-                    changed.append(rec)
+            attempt = [records[cid] for cid in pending]
+            changed = [
+                r
+                for r in attempt
+                if self._apply_events(r, by_customer[r.customer_id], outputs, result)
+            ]
             await self._publish(outputs)
-            conflicts = await retry_forever(
-                partial(self.store.save_many, changed),
-                what="save",
-                max_delay=self.settings.redis_retry_max_seconds,
-            )
+            conflicts = await self._redis("save", self.store.save_many, changed)
             result.conflicts += len(conflicts)
             result.scores_published += len(outputs.scores)
+            finished.extend(r for r in attempt if r.customer_id not in conflicts)
             pending, first = conflicts, False
         result.dead_lettered += len(dead)
-        await retry_forever(
-            partial(self.store.raise_watermarks, dict(self.watermarks)),
-            what="watermarks",
-            max_delay=self.settings.redis_retry_max_seconds,
+        await self._redis(
+            "segments", self.store.record_aggregates, [r for r in finished if r.state is not None]
         )
+        await self._redis("watermarks", self.store.raise_watermarks, dict(self.watermarks))
+        for msg in batch:
+            self.positions[(msg.topic, msg.partition)] = msg.offset
+        self._observe(finished, dead, result, time.perf_counter() - started)
         return result
+
+    def _observe(
+        self, finished: list[Record], dead: list[DeadLetter], result: BatchResult, seconds: float
+    ) -> None:
+        m = self.metrics
+        if m is None:
+            return
+        now = time.time()
+        for rec in finished:
+            for topic, type_, outcome, produced, occurred in rec.outcomes:
+                m.events.labels(topic, type_, outcome).inc()
+                if outcome == "applied":
+                    if produced is not None:
+                        m.latency.observe(max(0.0, now - produced))
+                    m.event_age.observe(max(0.0, now - occurred))
+        for letter in dead:
+            topic = self._contract_topic.get(letter.source.topic, letter.source.topic)
+            m.events.labels(topic, "unknown", "dead_lettered").inc()
+            m.dead_letters.labels(topic, letter.field).inc()
+        for alert in result.alerts_raised:
+            m.alerts.labels(alert.rule, alert.severity).inc()
+        m.scores_published.inc(result.scores_published)
+        m.write_conflicts.inc(result.conflicts)
+        m.batch_seconds.observe(seconds)
+        for partition, mark in self.watermarks.items():
+            m.watermark.labels(str(partition)).set(mark)
 
     def _apply_events(
         self, rec: Record, items: list[tuple[Incoming, Event]], out: Outputs, result: BatchResult
@@ -175,8 +226,16 @@ class Engine:
         last_health = None
         for msg, event in items:
             tp = f"{msg.topic}:{msg.partition}"
+            topic = self._contract_topic.get(msg.topic, msg.topic)
+
+            def outcome(
+                name: str, msg: Incoming = msg, event: Event = event, topic: str = topic
+            ) -> None:
+                rec.outcomes.append((topic, event.TYPE, name, msg.timestamp, event.occurred_at))
+
             if msg.offset <= rec.offsets.get(tp, -1):
                 result.duplicates += 1  # redelivered after a crash: already in this record
+                outcome("redelivered")
                 continue
             rec.offsets[tp] = msg.offset
             rec.partition = msg.partition
@@ -193,12 +252,16 @@ class Engine:
             if too_late(state, event, self.policy):
                 out.dead.append(self._too_late(msg, event, state.clock or 0.0))
                 result.dead_lettered += 1
+                outcome("too_late")
                 continue
             after = apply(state, event, self.policy)
             if after is state:
                 result.duplicates += 1  # the same event_id again
+                outcome("duplicate")
                 continue
             result.applied += 1
+            outcome("applied")
+            rec.facts.extend(facts(state, after, event))
             state = after
             now = state.clock if state.clock is not None else event.occurred_at
             health = score(state, self.policy, now, rec.alerts.band)
@@ -249,25 +312,13 @@ class Engine:
         result = BatchResult()
         lateness = self.settings.allowed_lateness_seconds
         for partition in sorted(set(partitions)):
-            mark = await retry_forever(
-                partial(self.store.watermark, partition),
-                what="watermark",
-                max_delay=self.settings.redis_retry_max_seconds,
-            )
+            mark = await self._redis("watermark", self.store.watermark, partition)
             if mark is None:
                 continue
-            due = await retry_forever(
-                partial(self.store.due, partition, mark - lateness, limit),
-                what="due",
-                max_delay=self.settings.redis_retry_max_seconds,
-            )
+            due = await self._redis("due", self.store.due, partition, mark - lateness, limit)
             if not due:
                 continue
-            records = await retry_forever(
-                partial(self.store.load_many, [c for c, _ in due]),
-                what="load",
-                max_delay=self.settings.redis_retry_max_seconds,
-            )
+            records = await self._redis("load", self.store.load_many, [c for c, _ in due])
             outputs = Outputs()
             changed = []
             fixes: dict[str, float | None] = {}
@@ -280,19 +331,19 @@ class Engine:
                 else:
                     self._evaluate_at(rec, rec.due, outputs, result, record=True)
                     changed.append(rec)
-            await retry_forever(
-                partial(self.store.set_due, partition, fixes),
-                what="due",
-                max_delay=self.settings.redis_retry_max_seconds,
-            )
+            await self._redis("due", self.store.set_due, partition, fixes)
             await self._publish(outputs)
-            conflicts = await retry_forever(
-                partial(self.store.save_many, changed),
-                what="save",
-                max_delay=self.settings.redis_retry_max_seconds,
-            )
+            conflicts = await self._redis("save", self.store.save_many, changed)
             result.conflicts += len(conflicts)  # the event path won; the next tick looks again
             result.scores_published += len(outputs.scores)
+            saved = [r for r in changed if r.customer_id not in conflicts]
+            await self._redis("segments", self.store.record_aggregates, saved)
+            if self.metrics is not None:
+                self.metrics.reevaluations.inc(len(saved))
+                self.metrics.scores_published.inc(len(outputs.scores))
+                for alert in result.alerts_raised:
+                    self.metrics.alerts.labels(alert.rule, alert.severity).inc()
+                result.alerts_raised.clear()
         return result
 
     def _evaluate_at(

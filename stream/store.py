@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,8 +22,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from scoring.alerts import AlertState
+from scoring.policy import BANDS
+from scoring.segments import Fact
 from scoring.serialize import alerts_from_dict, alerts_to_dict, state_from_dict, state_to_dict
 from scoring.state import CustomerState, new_state
+from stream.metrics import BusinessSnapshot, SegmentSnapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,6 +45,43 @@ local c = redis.call('GET', KEYS[1])
 if (not c) or tonumber(ARGV[1]) > tonumber(c) then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1
 """
+
+
+UNKNOWN_SEGMENT = "unknown"
+SCORE_EDGES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
+
+
+def _fact_fields(fact: Fact) -> list[tuple[str, float]]:
+    """Counter increments of one segment fact (see scoring.segments for the definitions)."""
+    v = fact.value
+    if fact.kind == "nps":
+        return [("nps_p" if v >= 9 else "nps_pa" if v >= 7 else "nps_d", 1.0)]
+    if fact.kind == "csat":
+        return [("csat_n", 1.0), ("csat_sat", 1.0 if v >= 4 else 0.0)]
+    if fact.kind == "ces":
+        return [("ces_n", 1.0), ("ces_easy", 1.0 if v >= 5 else 0.0)]
+    if fact.kind == "first_response":
+        return [("frt_sum", v), ("frt_n", 1.0)]
+    if fact.kind == "resolution":
+        return [("res_sum", v), ("res_n", 1.0)]
+    return [(fact.kind, 1.0)]  # ticket_opened, reopen, churned
+
+
+def _segment_measures(t: dict[str, float], customers: int) -> SegmentSnapshot:
+    def ratio(a: str, b: str, scale: float = 1.0) -> float | None:
+        return scale * t.get(a, 0.0) / t[b] if t.get(b) else None
+
+    answers = t.get("nps_p", 0.0) + t.get("nps_pa", 0.0) + t.get("nps_d", 0.0)
+    return SegmentSnapshot(
+        nps=100.0 * (t.get("nps_p", 0.0) - t.get("nps_d", 0.0)) / answers if answers else None,
+        csat=ratio("csat_sat", "csat_n", 100.0),
+        ces=ratio("ces_easy", "ces_n", 100.0),
+        first_response_seconds=ratio("frt_sum", "frt_n"),
+        resolution_seconds=ratio("res_sum", "res_n"),
+        reopen_rate=ratio("reopen", "ticket_opened"),
+        churn_rate=t.get("churned", 0.0) / customers if customers else None,
+        customers=customers,
+    )
 
 
 def customer_record_key(prefix: str, customer_id: str) -> str:
@@ -86,6 +127,9 @@ class Record:
     published: tuple[float, str] | None = None  # last score and band sent to health-scores
     health: dict[str, Any] | None = None  # the latest health record (the HTTP body)
     due: float | None = None
+    facts: list[Fact] = field(default_factory=list)  # for segment aggregates; not stored
+    # (topic, type, outcome, Kafka timestamp, occurred_at) of this attempt; not stored
+    outcomes: list[tuple[str, str, str, float | None, float]] = field(default_factory=list)
 
     def current_state(self) -> CustomerState:
         return self.state if self.state is not None else new_state(self.customer_id)
@@ -199,13 +243,75 @@ class RecordStore:
             await pipe.execute()
 
     async def raise_watermarks(self, marks: dict[int, float]) -> None:
-        """Move each partition's stream time forward (never back)."""
+        """Move each partition's stream time, and the global clock, forward (never back)."""
         if not marks:
             return
         async with self.client.pipeline(transaction=False) as pipe:
             for partition, t in marks.items():
                 await self._max(keys=[self.watermark_key(partition)], args=[repr(t)], client=pipe)
+            await self._max(
+                keys=[f"{self.prefix}:clock"], args=[repr(max(marks.values()))], client=pipe
+            )
             await pipe.execute()
+
+    async def record_aggregates(self, records: Iterable[Record]) -> None:
+        """Update the cross-customer views after records were stored: band sets, segment
+        membership and per-segment daily counters (at most once: a crash here under-counts)."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            n = 0
+            for r in records:
+                segment = (r.state.segment if r.state else None) or UNKNOWN_SEGMENT
+                pipe.sadd(f"{self.prefix}:segments", segment)
+                pipe.sadd(f"{self.prefix}:segcust:{segment}", r.customer_id)
+                if r.health is not None:
+                    for band in BANDS:
+                        if band != r.health["band"]:
+                            pipe.srem(f"{self.prefix}:band:{band}", r.customer_id)
+                    pipe.sadd(f"{self.prefix}:band:{r.health['band']}", r.customer_id)
+                for fact in r.facts:
+                    key = f"{self.prefix}:seg:{segment}:{math.floor(fact.at / 86_400)}"
+                    for name, amount in _fact_fields(fact):
+                        pipe.hincrbyfloat(key, name, amount)
+                r.facts = []
+                n += 1
+            if n:
+                await pipe.execute()
+
+    async def business_snapshot(self, window_days: int = 30) -> BusinessSnapshot:
+        """Read customers per band, the score distribution and segment measures."""
+        snap = BusinessSnapshot()
+        async with self.client.pipeline(transaction=False) as pipe:
+            for band in BANDS:
+                pipe.scard(f"{self.prefix}:band:{band}")
+            for le in SCORE_EDGES:
+                pipe.zcount(self.board_key(), "-inf", le)
+            pipe.smembers(f"{self.prefix}:segments")
+            pipe.get(f"{self.prefix}:clock")
+            replies = await pipe.execute()
+        snap.bands = dict(zip(BANDS, (int(x) for x in replies[: len(BANDS)]), strict=True))
+        counts = replies[len(BANDS) : len(BANDS) + len(SCORE_EDGES)]
+        snap.score_buckets = [(le, int(c)) for le, c in zip(SCORE_EDGES, counts, strict=True)]
+        segments = sorted(as_text(x) for x in replies[-2])
+        clock = replies[-1]
+        if clock is None or not segments:
+            return snap
+        today = math.floor(float(clock) / 86_400)
+        days = range(today - window_days + 1, today + 1)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for seg in segments:
+                pipe.scard(f"{self.prefix}:segcust:{seg}")
+                for day in days:
+                    pipe.hgetall(f"{self.prefix}:seg:{seg}:{day}")
+            replies = await pipe.execute()
+        per = 1 + len(days)
+        for i, seg in enumerate(segments):
+            block = replies[i * per : (i + 1) * per]
+            totals: dict[str, float] = {}
+            for h in block[1:]:
+                for k, v in h.items():
+                    totals[as_text(k)] = totals.get(as_text(k), 0.0) + float(v)
+            snap.segments[seg] = _segment_measures(totals, int(block[0]))
+        return snap
 
     async def watermark(self, partition: int) -> float | None:
         raw = await self.client.get(self.watermark_key(partition))

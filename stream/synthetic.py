@@ -120,14 +120,26 @@ class CustomerBase:
         """Yield onboarding, then `total` events spread evenly over the span, in event time."""
         yield from self.onboarding()
         rng = self.rng
+        outcomes_at = int(total * 0.9)
         for i in range(total):
             progress = i / max(1, total)
             ts = self.start + progress * self.span
+            if i == outcomes_at:
+                yield from self.outcomes(ts)
             while True:
                 c = rng.choice(self.customers)
                 if rng.random() < c.activity(progress):
                     break
             yield self._next_for(c, progress, ts)
+
+    def outcomes(self, ts: float) -> Iterator[SyntheticEvent]:
+        """Late in the span, about half the declining customers churn and some others renew."""
+        for c in self.customers:
+            r = self.rng.random()
+            if c.profile == "declining" and r < 0.5:
+                yield self._doc(c, "account", "churned", ts, reason="low adoption")
+            elif c.profile == "healthy" and r < 0.3:
+                yield self._doc(c, "account", "renewed", ts)
 
     def _next_for(self, c: Customer, p: float, ts: float) -> SyntheticEvent:
         rng = self.rng

@@ -22,6 +22,8 @@ from stream.stack.processes import (
     stop_pid,
     wait_until,
 )
+from stream.stack.prometheus import MARKER as PROMETHEUS_MARKER
+from stream.stack.prometheus import prometheus_ready, start_prometheus
 
 KAFKA_VERSION = "4.1.1"
 KAFKA_MARKER = "kafka.Kafka"
@@ -54,6 +56,9 @@ class StackOptions:
     redis_port: int = 6379
     kafka_heap: str = "512m"
     timeout: float = 120.0
+    with_prometheus: bool = False
+    prometheus_port: int = 9090
+    worker_targets: tuple[str, ...] = ("127.0.0.1:6066",)
 
     @property
     def kafka_libs(self) -> Path:
@@ -282,13 +287,30 @@ def _start_redis(opts: StackOptions, report: Report) -> ServiceStatus:
     return ServiceStatus("redis", opts.redis_port, proc.pid, managed=True, state="running")
 
 
+def _start_prometheus(opts: StackOptions, report: Report) -> ServiceStatus:
+    pid = start_prometheus(
+        opts.state_dir / "prometheus",
+        host=opts.host,
+        port=opts.prometheus_port,
+        targets=opts.worker_targets,
+        timeout=opts.timeout,
+        report=report,
+    )
+    return ServiceStatus("prometheus", opts.prometheus_port, pid, managed=True, state="running")
+
+
 # --- commands --------------------------------------------------------------------------------
 
-_MARKERS = {"kafka": KAFKA_MARKER, "redis": REDIS_MARKER}
+_MARKERS = {"kafka": KAFKA_MARKER, "redis": REDIS_MARKER, "prometheus": PROMETHEUS_MARKER}
+SERVICES = ("kafka", "redis", "prometheus")
 
 
 def _answers(name: str, host: str, port: int) -> bool:
-    return redis_answers(host, port) if name == "redis" else port_answers(host, port)
+    if name == "redis":
+        return redis_answers(host, port)
+    if name == "prometheus":
+        return prometheus_ready(host, port)
+    return port_answers(host, port)
 
 
 def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
@@ -299,6 +321,8 @@ def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
         ("kafka", opts.kafka_port, _start_kafka),
         ("redis", opts.redis_port, _start_redis),
     ]
+    if opts.with_prometheus:
+        plan.append(("prometheus", opts.prometheus_port, _start_prometheus))
     for name, port, start in plan:
         known = services.get(name)
         if known and known.managed and pid_alive(known.pid, _MARKERS[name]):
@@ -323,8 +347,10 @@ def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
 def status(opts: StackOptions) -> dict[str, ServiceStatus]:
     """Report each recorded service: running, not answering, or its process gone."""
     services = _load(opts.state_dir)
-    for name in ("kafka", "redis"):
+    for name in SERVICES:
         svc = services.get(name)
+        if svc is None and name == "prometheus":
+            continue  # optional: only reported once started with --with-prometheus
         if svc is None:
             services[name] = ServiceStatus(
                 name,
@@ -348,7 +374,7 @@ def status(opts: StackOptions) -> dict[str, ServiceStatus]:
 def down(opts: StackOptions, report: Report = print, purge: bool = False) -> None:
     """Stop exactly the processes this stack started; with `purge`, delete their data too."""
     services = _load(opts.state_dir)
-    for name in ("redis", "kafka"):
+    for name in ("prometheus", "redis", "kafka"):
         svc = services.get(name)
         if svc is None:
             continue
@@ -361,6 +387,6 @@ def down(opts: StackOptions, report: Report = print, purge: bool = False) -> Non
     state_file = opts.state_dir / STATE_FILE
     state_file.unlink(missing_ok=True)
     if purge:
-        for sub in ("kafka-data", "redis-data"):
+        for sub in ("kafka-data", "redis-data", "prometheus"):
             shutil.rmtree(opts.state_dir / sub, ignore_errors=True)
         report("data removed")

@@ -27,7 +27,7 @@ def stream(stack: Stack) -> Topics:
     topics = Topics()
     base = CustomerBase(CUSTOMERS, seed=2026, span_days=30, prefix="rc")
     sent = produce(stack, topics, ((e.kind, e.doc) for e in base.events(EVENTS)))
-    assert EVENTS + CUSTOMERS == sent
+    assert sent >= EVENTS + CUSTOMERS  # onboarding, events, and churn or renewal outcomes
     return topics
 
 

@@ -31,23 +31,24 @@ def test_up_twice_then_status_then_kill_then_down_then_status(tmp_path: Path) ->
         "--kafka-port": free_port(),
         "--controller-port": free_port(),
         "--redis-port": free_port(),
+        "--prometheus-port": free_port(),
     }
     port_args = [x for k, v in ports.items() for x in (k, str(v))]
     pids: dict[str, int] = {}
     try:
-        first = cli("up", "--state-dir", state, *port_args)
+        first = cli("up", "--state-dir", state, "--with-prometheus", *port_args)
         assert 0 == first.returncode, first.stderr
         assert "kafka: ready" in first.stderr
         assert "redis: ready" in first.stderr
 
-        second = cli("up", "--state-dir", state, *port_args)
+        second = cli("up", "--state-dir", state, "--with-prometheus", *port_args)
         assert 0 == second.returncode, second.stderr
         assert "kafka: already running" in second.stderr
         assert "redis: already running" in second.stderr
 
         running = cli("status", "--state-dir", state)
         assert 0 == running.returncode, running.stdout
-        assert 2 == running.stdout.count("running")
+        assert 3 == running.stdout.count("running")
 
         pids = {
             n: s["pid"]
@@ -64,6 +65,8 @@ def test_up_twice_then_status_then_kill_then_down_then_status(tmp_path: Path) ->
     assert not pid_alive(pids["redis"], "redis-server")
     assert not port_answers("127.0.0.1", ports["--redis-port"])
     assert not port_answers("127.0.0.1", ports["--kafka-port"])
+    assert not port_answers("127.0.0.1", ports["--prometheus-port"])
+    assert not pid_alive(pids["prometheus"], "--config.file")
     after = cli("status", "--state-dir", state)
     assert 1 == after.returncode
     assert 2 == after.stdout.count("stopped")

@@ -1,0 +1,208 @@
+"""Prometheus metrics of the worker: the engine's own health, and the customer base's health.
+
+Every label set is bounded: topics, event types, outcomes, rules, severities, bands, segments
+and partitions; never a customer id. Business gauges (customers per band, score distribution,
+per-segment NPS, CSAT, CES, response times and churn) are read from Redis when Prometheus
+scrapes, so every worker reports the same global values: dashboards take `max` of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from scoring.policy import BANDS
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+EVENT_AGE_BUCKETS = (0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0, 86_400.0, 7 * 86_400.0)
+SCORE_BUCKETS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
+
+
+class EngineMetrics:
+    """Counters and histograms the engine updates as it works."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.events = Counter(
+            "healthscore_events",
+            "Input events by topic, type and outcome",
+            ["topic", "type", "outcome"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "healthscore_dead_letters",
+            "Messages sent to the dead-letter topic, by field at fault",
+            ["topic", "field"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "healthscore_event_to_score_seconds",
+            "Seconds from an event's Kafka timestamp (produce time) to its score being stored",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.event_age = Histogram(
+            "healthscore_event_age_seconds",
+            "Seconds from an event's occurred_at (event time) to its score being stored",
+            buckets=EVENT_AGE_BUCKETS,
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "healthscore_batch_seconds",
+            "Seconds to apply one batch, publish and store it",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.redis_errors = Counter(
+            "healthscore_redis_errors",
+            "Redis operations that failed and were retried",
+            ["operation"],
+            registry=registry,
+        )
+        self.write_conflicts = Counter(
+            "healthscore_write_conflicts",
+            "Compare-and-set writes lost to another writer and redone",
+            registry=registry,
+        )
+        self.scores_published = Counter(
+            "healthscore_scores_published", "Score updates sent to health-scores", registry=registry
+        )
+        self.alerts = Counter(
+            "healthscore_alerts",
+            "Churn alerts raised, by rule and severity",
+            ["rule", "severity"],
+            registry=registry,
+        )
+        self.rebalances = Counter(
+            "healthscore_rebalances",
+            "Consumer group rebalances this worker completed",
+            registry=registry,
+        )
+        self.reevaluations = Counter(
+            "healthscore_reevaluations",
+            "Customers re-evaluated by stream time (no event)",
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "healthscore_consumer_lag",
+            "Messages not yet processed, per input partition",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.watermark = Gauge(
+            "healthscore_watermark_seconds",
+            "Stream time (highest event time seen) per partition",
+            ["partition"],
+            registry=registry,
+        )
+        # Pre-create the label sets dashboards sum over, so they read 0 rather than nothing.
+        for op in ("load", "save", "watermarks", "due", "watermark", "segments", "metrics"):
+            self.redis_errors.labels(op)
+
+    def on_redis_error(self, operation: str) -> None:
+        self.redis_errors.labels(operation).inc()
+
+
+@dataclass
+class SegmentSnapshot:
+    """One segment's measures over the window; None where there is no data."""
+
+    nps: float | None = None
+    csat: float | None = None
+    ces: float | None = None
+    first_response_seconds: float | None = None
+    resolution_seconds: float | None = None
+    reopen_rate: float | None = None
+    churn_rate: float | None = None
+    customers: int = 0
+
+
+@dataclass
+class BusinessSnapshot:
+    """What the business gauges report, read from Redis at scrape time."""
+
+    bands: dict[str, int] = field(default_factory=dict)
+    score_buckets: list[tuple[float, int]] = field(default_factory=list)  # (le, cumulative)
+    score_sum: float = 0.0
+    segments: dict[str, SegmentSnapshot] = field(default_factory=dict)
+
+
+class BusinessCollector(Collector):
+    """Expose the latest business snapshot as gauges (refreshed by the /metrics handler)."""
+
+    def __init__(self) -> None:
+        self.snapshot = BusinessSnapshot()
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.snapshot
+        bands = GaugeMetricFamily(
+            "healthscore_customers", "Customers per health band", labels=["band"]
+        )
+        for band in BANDS:
+            bands.add_metric([band], snap.bands.get(band, 0))
+        yield bands
+        total = sum(snap.bands.values())
+        share = GaugeMetricFamily(
+            "healthscore_at_risk_share", "Share of scored customers at risk or critical"
+        )
+        share.add_metric(
+            [],
+            (snap.bands.get("at_risk", 0) + snap.bands.get("critical", 0)) / total
+            if total
+            else 0.0,
+        )
+        yield share
+        dist = GaugeMetricFamily(
+            "healthscore_score_bucket",
+            "Customers with a score at or below `le` (cumulative)",
+            labels=["le"],
+        )
+        for le, count in snap.score_buckets:
+            dist.add_metric([f"{le:g}"], count)
+        yield dist
+        yield from self._segments(snap.segments.items())
+
+    @staticmethod
+    def _segments(items: Iterable[tuple[str, SegmentSnapshot]]) -> Iterator[Metric]:
+        specs = [
+            ("healthscore_segment_nps", "NPS per segment over 30 days (-100..100)", "nps"),
+            ("healthscore_segment_csat_percent", "CSAT per segment over 30 days (% 4-5)", "csat"),
+            (
+                "healthscore_segment_ces_percent",
+                "CES per segment over 30 days (% low effort)",
+                "ces",
+            ),
+            (
+                "healthscore_segment_first_response_seconds",
+                "Mean first-response time per segment over 30 days",
+                "first_response_seconds",
+            ),
+            (
+                "healthscore_segment_resolution_seconds",
+                "Mean resolution time per segment over 30 days",
+                "resolution_seconds",
+            ),
+            (
+                "healthscore_segment_reopen_rate",
+                "Reopens per ticket opened, 30 days",
+                "reopen_rate",
+            ),
+            (
+                "healthscore_segment_churn_rate",
+                "Churned customers over customers, 30 days",
+                "churn_rate",
+            ),
+            ("healthscore_segment_customers", "Customers per segment", "customers"),
+        ]
+        rows = list(items)
+        for name, doc, attr in specs:
+            family = GaugeMetricFamily(name, doc, labels=["segment"])
+            for segment, snap in rows:
+                value = getattr(snap, attr)
+                if value is not None:
+                    family.add_metric([segment], float(value))
+            yield family

@@ -1,0 +1,121 @@
+"""A real Prometheus scrapes a real worker fed by the simulator: every dashboard query returns
+data and every alerting rule evaluates without error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stream.stack.processes import stop_pid
+from stream.stack.prometheus import start_prometheus
+from stream.synthetic import CustomerBase
+
+from .conftest import Stack, free_port, wait_for
+from .harness import Run, Topics, produce
+
+DASHBOARDS = Path(__file__).resolve().parents[2] / "grafana" / "dashboards"
+
+
+def query(port: int, expr: str) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(url, timeout=10) as r:
+        result: dict[str, Any] = json.loads(r.read())
+    return result
+
+
+def dashboard_queries() -> list[tuple[str, str, str]]:
+    out = []
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        board = json.loads(path.read_text())
+        for p in board["panels"]:
+            out.extend((board["title"], p["title"], t["expr"]) for t in p["targets"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("observability")
+    topics = Topics()
+    run = Run(stack, topics, tmp)
+    run.start()
+    port = free_port()
+    _, worker_port, _ = run.procs[0]
+    pid = start_prometheus(
+        tmp / "prometheus",
+        host="127.0.0.1",
+        port=port,
+        targets=[f"127.0.0.1:{worker_port}"],
+        interval="1s",
+        report=lambda _line: None,
+    )
+    try:
+        base = CustomerBase(150, seed=5, span_days=40, prefix="obs")
+        docs: list[tuple[str, Any]] = [(e.kind, e.doc) for e in base.events(15_000)]
+        docs += [("survey", b"{broken"), ("survey", b'{"type": "nps"}')]
+        produce(stack, topics, docs)
+        run.wait_drained()
+        run.wait_quiet()
+        wait_for(lambda: _samples(port) >= 8, 60, "Prometheus to scrape the worker 8 times")
+        yield port, tmp / "prometheus"
+    finally:
+        stop_pid(pid, "--config.file")
+        run.stop_all()
+
+
+def _samples(port: int) -> int:
+    result = query(port, 'count_over_time(up{job="healthscore"}[1m])')["data"]["result"]
+    return int(float(result[0]["value"][1])) if result else 0
+
+
+def test_every_dashboard_query_returns_data(prometheus: tuple[int, Path]) -> None:
+    port, _ = prometheus
+    queries = dashboard_queries()
+    assert len(queries) >= 20
+    empty = []
+    for board, panel, expr in queries:
+        answer = query(port, expr)
+        assert "success" == answer["status"], (board, panel, expr, answer)
+        if not answer["data"]["result"]:
+            empty.append(f"{board} / {panel}: {expr}")
+    assert [] == empty
+
+
+def test_every_alert_rule_evaluates_without_error(prometheus: tuple[int, Path]) -> None:
+    port, _ = prometheus
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/rules", timeout=10) as r:
+        groups = json.loads(r.read())["data"]["groups"]
+    rules = [rule for g in groups for rule in g["rules"]]
+    assert {
+        "HealthscoreWorkerDown",
+        "HealthscoreLagGrowing",
+        "HealthscoreDeadLettersRising",
+        "HealthscoreAtRiskShareRising",
+        "HealthscoreNoEvents",
+    } == {r["name"] for r in rules}
+    deadline = time.monotonic() + 30
+    while any(r["health"] == "unknown" for r in rules) and time.monotonic() < deadline:
+        time.sleep(1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/rules", timeout=10) as r:
+            rules = [x for g in json.loads(r.read())["data"]["groups"] for x in g["rules"]]
+    assert {r["name"]: "ok" for r in rules} == {r["name"]: r["health"] for r in rules}
+    for rule in rules:
+        assert "success" == query(port, rule["query"])["status"]
+
+
+def test_the_rendered_prometheus_config_passes_promtool(prometheus: tuple[int, Path]) -> None:
+    _, directory = prometheus
+    out = subprocess.run(
+        ["promtool", "check", "config", str(directory / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert 0 == out.returncode, out.stdout + out.stderr
