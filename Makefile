@@ -14,7 +14,8 @@ SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \
-	imports promtool compose-check schemas dashboards demo stack-up stack-down stack-status clean
+	imports promtool compose-check schemas dashboards bench bench-quick demo stack-up stack-down \
+	stack-status clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -97,6 +98,15 @@ dashboards: venv ## Regenerate grafana/dashboards/*.json from grafana/dashboards
 
 schemas: venv ## Regenerate the input JSON Schemas in config/schemas/
 	$(BIN)/python -m stream.contract config/schemas
+
+BENCH_ARGS ?=
+
+bench: bootstrap ## Benchmark: engine vs raw aiokafka on 1M events, latency, memory, 10-min soak
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: bootstrap ## A smaller benchmark (200k events, 20k customers, 1-minute soak)
+	$(BIN)/python -m bench.run --events 200000 --customers 20000 --soak-minutes 1 \
+		--latency-seconds 10 $(BENCH_ARGS)
 
 demo: bootstrap ## Stack + worker + simulator, with a live view (stack stays up)
 	$(BIN)/healthscore demo

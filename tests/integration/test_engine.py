@@ -111,23 +111,19 @@ def test_the_worker_is_ready_once_it_owns_partitions(scripted: tuple[Run, list[D
 def test_the_score_cli_prints_the_record(stack: Stack, scripted: tuple[Run, list[Doc]]) -> None:
     run, _ = scripted
     env = {**run.env(6066), "COLUMNS": "200"}
-    out = subprocess.run(
-        [sys.executable, "-m", "stream.cli", "score", "declining-1", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    assert run.http_health("declining-1")[1] == json.loads(out)
-    table = subprocess.run(
-        [sys.executable, "-m", "stream.cli", "score", "declining-1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+
+    def score_cli(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "stream.cli", "score", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+
+    assert run.http_health("declining-1")[1] == json.loads(score_cli("declining-1", "--json"))
+    table = score_cli("declining-1")
     assert "drivers" in table
     assert "declining-1" in table
 

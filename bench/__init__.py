@@ -1,0 +1,1 @@
+"""Benchmarks of the engine against the raw Kafka client on the same broker (`make bench`)."""

@@ -1,0 +1,314 @@
+"""`make bench`: the engine against the raw Kafka client on the same broker, in one run.
+
+Prints one table: baseline and engine throughput and their ratio, produce-to-score latency at
+fixed offered rates, Redis memory per customer and worker memory growth over a soak. Quote the
+medians of several runs; the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import redis
+from kafka import KafkaConsumer, TopicPartition
+from rich.console import Console
+from rich.table import Table
+
+from bench.baseline import baseline_rate
+from bench.load import produce_mix
+from stream.settings import Settings
+from stream.simulate import ProduceStats, produce
+from stream.stack import StackOptions, up
+from stream.synthetic import CustomerBase
+from stream.topics import ensure_topics
+
+console = Console(stderr=True)
+KINDS = ("usage", "support", "survey", "account")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Worker:
+    """One `healthscore worker` process with its own topics, group and Redis prefix."""
+
+    def __init__(self, bootstrap: str, redis_url: str, tag: str, log_dir: Path) -> None:
+        self.tag = tag
+        self.topics = {k: f"{tag}-{k}-events" for k in KINDS}
+        self.port = free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHSCORE_")}
+        self.env.update({f"HEALTHSCORE_TOPIC_{k.upper()}": v for k, v in self.topics.items()})
+        self.env.update(
+            {
+                "HEALTHSCORE_TOPIC_SCORES": f"{tag}-health-scores",
+                "HEALTHSCORE_TOPIC_ALERTS": f"{tag}-churn-alerts",
+                "HEALTHSCORE_TOPIC_DLQ": f"{tag}-health-dlq",
+                "HEALTHSCORE_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "HEALTHSCORE_REDIS_URL": redis_url,
+                "HEALTHSCORE_APP_ID": f"{tag}-group",
+                "HEALTHSCORE_REDIS_KEY_PREFIX": tag,
+                "HEALTHSCORE_WEB_PORT": str(self.port),
+            }
+        )
+        self.bootstrap = bootstrap
+        self.log = log_dir / f"{tag}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def settings(self) -> Settings:
+        saved = dict(os.environ)
+        try:
+            os.environ.update(self.env)
+            return Settings()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def create_topics(self) -> None:
+        ensure_topics(self.settings())
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "stream.cli", "worker", "--loglevel", "warning"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"worker {self.tag} did not become ready; see {self.log}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def rss_bytes(self) -> int:
+        assert self.proc is not None
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        return int(match.group(1)) * 1024 if match else 0
+
+    def committed(self) -> tuple[int, int]:
+        consumer = KafkaConsumer(
+            bootstrap_servers=[self.bootstrap],
+            group_id=f"{self.tag}-group",
+            enable_auto_commit=False,
+        )
+        try:
+            tps = [
+                TopicPartition(t, p)
+                for t in self.topics.values()
+                for p in consumer.partitions_for_topic(t) or ()
+            ]
+            ends = consumer.end_offsets(tps)
+            return sum(min(consumer.committed(tp) or 0, ends[tp]) for tp in tps), sum(ends.values())
+        finally:
+            consumer.close()
+
+    def metric(self, name: str) -> dict[str, float]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line.startswith(name):
+                key, value = line.rsplit(" ", 1)
+                out[key] = float(value)
+        return out
+
+
+def engine_rate(worker: Worker, total: int) -> float:
+    """Steady-state events/s: committed progress between 10% and 90% of the stream."""
+    marks: list[tuple[float, int]] = []
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        done, _ = worker.committed()
+        marks.append((time.monotonic(), done))
+        if done >= total:
+            break
+        time.sleep(1.0)
+    lo = next((t, d) for t, d in marks if d >= 0.1 * total)
+    hi = next((t, d) for t, d in marks if d >= 0.9 * total)
+    return (hi[1] - lo[1]) / max(1e-9, hi[0] - lo[0])
+
+
+def quantiles(
+    before: dict[str, float], after: dict[str, float], qs: tuple[float, ...]
+) -> list[float]:
+    """Quantiles from the difference of two scrapes of a Prometheus histogram (interpolated)."""
+    buckets = []
+    for key, value in after.items():
+        m = re.search(r'le="([^"]+)"', key)
+        if m and key.split("{")[0].endswith("_bucket"):
+            buckets.append((float(m.group(1)), value - before.get(key, 0.0)))
+    buckets.sort()
+    total = buckets[-1][1] if buckets else 0.0
+    out = []
+    for q in qs:
+        rank, prev_le, prev_c = q * total, 0.0, 0.0
+        for le, c in buckets:
+            if c >= rank:
+                if le == float("inf"):
+                    out.append(prev_le)
+                    break
+                frac = (rank - prev_c) / (c - prev_c) if c > prev_c else 0.0
+                out.append(prev_le + frac * (le - prev_le))
+                break
+            prev_le, prev_c = le, c
+        else:
+            out.append(float("nan"))
+    return out
+
+
+def latency_at(worker: Worker, rate: float, seconds: float) -> tuple[list[float], float]:
+    """Produce at `rate` events/s for `seconds`; return p50/p95/p99 produce-to-score and the
+    rate actually offered."""
+    name = "healthscore_event_to_score_seconds_bucket"
+    before = worker.metric(name)
+    base = CustomerBase(20_000, seed=int(rate), span_days=1, prefix=f"lat{int(rate)}")
+    stats = produce(worker.settings(), base.events(int(rate * seconds)), rate=rate)
+    offered = stats.rate
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done, total = worker.committed()
+        if done >= total:
+            break
+        time.sleep(0.5)
+    return quantiles(before, worker.metric(name), (0.5, 0.95, 0.99)), offered
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--rates", default="2000,10000,30000", help="offered rates for latency")
+    ap.add_argument("--latency-seconds", type=float, default=20.0)
+    ap.add_argument("--soak-minutes", type=float, default=10.0)
+    ap.add_argument("--soak-rate", type=float, default=1000.0)
+    ap.add_argument("--state-dir", type=Path, default=Path(".stack-bench"))
+    args = ap.parse_args()
+
+    opts = StackOptions(
+        state_dir=args.state_dir, kafka_port=19092, controller_port=19093, redis_port=16379
+    )
+    up(opts, report=console.print)
+    bootstrap = f"127.0.0.1:{opts.kafka_port}"
+    redis_url = f"redis://127.0.0.1:{opts.redis_port}/0"
+    client = redis.Redis.from_url(redis_url)
+    logs = args.state_dir / "bench-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    rows: list[tuple[str, str]] = []
+
+    tag = f"bench{uuid.uuid4().hex[:6]}"
+    worker = Worker(bootstrap, redis_url, tag, logs)
+    worker.create_topics()
+    console.print(f"producing {args.events:,} events over {args.customers:,} customers")
+    counts = produce_mix(
+        bootstrap,
+        {k: worker.topics[k] for k in KINDS},
+        customers=args.customers,
+        events=args.events,
+    )
+    total = sum(counts.values())
+
+    console.print("baseline: raw aiokafka consumer, JSON decode only")
+    base = baseline_rate(bootstrap, list(worker.topics.values()), total)
+    rows.append(("baseline: raw aiokafka consumer + JSON decode", f"{base:,.0f} events/s"))
+
+    client.flushdb()
+    before_mem = int(client.info("memory")["used_memory"])
+    console.print("engine: consume -> Redis -> score published")
+    worker.start()
+    eng = engine_rate(worker, total)
+    worker.stop()
+    rows.append(("engine end to end (one worker)", f"{eng:,.0f} events/s"))
+    rows.append(("engine / baseline", f"{eng / base:.1%}"))
+    customers_stored = sum(1 for _ in client.scan_iter(match=f"{tag}:{{*}}:rec", count=10_000))
+    used = int(client.info("memory")["used_memory"]) - before_mem
+    rows.append(
+        (
+            f"Redis memory per customer ({customers_stored:,} customers)",
+            f"{used / max(1, customers_stored):,.0f} bytes",
+        )
+    )
+
+    for rate in [float(r) for r in args.rates.split(",") if r]:
+        lat_worker = Worker(bootstrap, redis_url, f"lat{uuid.uuid4().hex[:6]}", logs)
+        lat_worker.create_topics()
+        lat_worker.start()
+        try:
+            (p50, p95, p99), offered = latency_at(lat_worker, rate, args.latency_seconds)
+        finally:
+            lat_worker.stop()
+        rows.append(
+            (
+                f"latency at {rate:,.0f}/s offered ({offered:,.0f}/s achieved)",
+                f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms",
+            )
+        )
+
+    if args.soak_minutes > 0:
+        soak = Worker(bootstrap, redis_url, f"soak{uuid.uuid4().hex[:6]}", logs)
+        soak.create_topics()
+        soak.start()
+        try:
+            samples = soak_rss(soak, args.soak_rate, args.soak_minutes * 60)
+        finally:
+            soak.stop()
+        first, last = samples[len(samples) // 10], samples[-1]
+        rows.append(
+            (
+                f"worker RSS over a {args.soak_minutes:g}-minute soak at {args.soak_rate:,.0f}/s",
+                f"{first / 2**20:,.0f} -> {last / 2**20:,.0f} MiB ({(last - first) / first:+.1%})",
+            )
+        )
+
+    table = Table(
+        "measure",
+        "result",
+        title=f"healthscore bench on {platform.node()} ({os.cpu_count()} cores), {total:,} events",
+    )
+    for k, v in rows:
+        table.add_row(k, v)
+    Console().print(table)
+
+
+def soak_rss(worker: Worker, rate: float, seconds: float) -> list[int]:
+    """Feed the worker at a steady rate; sample its resident memory every 5 seconds."""
+    base = CustomerBase(10_000, seed=3, span_days=1, prefix="soak")
+    samples: list[int] = []
+    next_sample = [time.monotonic()]
+
+    def sample(_stats: ProduceStats) -> None:
+        if time.monotonic() >= next_sample[0]:
+            samples.append(worker.rss_bytes())
+            next_sample[0] += 5.0
+
+    produce(worker.settings(), base.events(int(rate * seconds)), rate=rate, progress=sample)
+    samples.append(worker.rss_bytes())
+    return samples
+
+
+if __name__ == "__main__":
+    main()
