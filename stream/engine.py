@@ -184,9 +184,11 @@ class Engine:
             pending, first = conflicts, False
         result.dead_lettered += len(dead)
         await self._redis(
-            "segments", self.store.record_aggregates, [r for r in finished if r.state is not None]
+            "segments",
+            self.store.record_aggregates,
+            [r for r in finished if r.state is not None],
+            dict(self.watermarks),
         )
-        await self._redis("watermarks", self.store.raise_watermarks, dict(self.watermarks))
         for msg in batch:
             self.positions[(msg.topic, msg.partition)] = msg.offset
         self._observe(finished, dead, result, time.perf_counter() - started)

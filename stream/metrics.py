@@ -100,7 +100,7 @@ class EngineMetrics:
             registry=registry,
         )
         # Pre-create the label sets dashboards sum over, so they read 0 rather than nothing.
-        for op in ("load", "save", "watermarks", "due", "watermark", "segments", "metrics"):
+        for op in ("load", "save", "due", "watermark", "segments", "metrics"):
             self.redis_errors.labels(op)
 
     def on_redis_error(self, operation: str) -> None:

@@ -130,6 +130,17 @@ class Record:
     facts: list[Fact] = field(default_factory=list)  # for segment aggregates; not stored
     # (topic, type, outcome, Kafka timestamp, occurred_at) of this attempt; not stored
     outcomes: list[tuple[str, str, str, float | None, float]] = field(default_factory=list)
+    # what the cross-customer views last saw of this customer, to send only what changed
+    loaded: tuple[str | None, str | None, float | None] = (None, None, None)  # segment, band, score
+
+    def segment(self) -> str:
+        return (self.state.segment if self.state else None) or UNKNOWN_SEGMENT
+
+    def band(self) -> str | None:
+        return None if self.health is None else str(self.health["band"])
+
+    def score(self) -> float | None:
+        return None if self.health is None else float(self.health["score"])
 
     def current_state(self) -> CustomerState:
         return self.state if self.state is not None else new_state(self.customer_id)
@@ -153,7 +164,7 @@ class Record:
             return cls(customer_id)
         d = orjson.loads(raw)
         published = d.get("p")
-        return cls(
+        record = cls(
             customer_id=customer_id,
             version=version,
             state=state_from_dict(d["s"]),
@@ -164,6 +175,8 @@ class Record:
             health=d.get("h"),
             due=d.get("due"),
         )
+        record.loaded = (record.segment(), record.band(), record.score())
+        return record
 
 
 class RecordStore:
@@ -210,6 +223,7 @@ class RecordStore:
         recs = list(records)
         if not recs:
             return set()
+        steps: list[bool] = []  # whether each record's board entry is written too
         async with self.client.pipeline(transaction=False) as pipe:
             for r in recs:
                 if r.partition is not None:
@@ -218,16 +232,19 @@ class RecordStore:
                 await self._cas(
                     keys=[self.record_key(r.customer_id)], args=[r.version, r.dump()], client=pipe
                 )
-                if r.health is not None:
-                    pipe.zadd(self.board_key(), {r.customer_id: float(r.health["score"])})
+                score = r.score()
+                moved = score is not None and score != r.loaded[2]
+                if score is not None and moved:
+                    pipe.zadd(self.board_key(), {r.customer_id: score})
+                steps.append(moved)
             replies = await pipe.execute()
         conflicts: set[str] = set()
         i = 0
-        for r in recs:
+        for r, moved in zip(recs, steps, strict=True):
             i += 1 if r.partition is not None else 0
             if replies[i] != 1:
                 conflicts.add(r.customer_id)
-            i += 1 + (1 if r.health is not None else 0)
+            i += 1 + (1 if moved else 0)
         return conflicts
 
     async def set_due(self, partition: int, entries: dict[str, float | None]) -> None:
@@ -242,39 +259,45 @@ class RecordStore:
                     pipe.zadd(self.due_key(partition), {cid: due})
             await pipe.execute()
 
-    async def raise_watermarks(self, marks: dict[int, float]) -> None:
-        """Move each partition's stream time, and the global clock, forward (never back)."""
-        if not marks:
-            return
-        async with self.client.pipeline(transaction=False) as pipe:
-            for partition, t in marks.items():
-                await self._max(keys=[self.watermark_key(partition)], args=[repr(t)], client=pipe)
-            await self._max(
-                keys=[f"{self.prefix}:clock"], args=[repr(max(marks.values()))], client=pipe
-            )
-            await pipe.execute()
+    async def _raise(self, pipe: Any, marks: dict[int, float]) -> None:
+        """Queue moving each partition's stream time, and the global clock, forward (never back)."""
+        for partition, t in marks.items():
+            await self._max(keys=[self.watermark_key(partition)], args=[repr(t)], client=pipe)
+        await self._max(
+            keys=[f"{self.prefix}:clock"], args=[repr(max(marks.values()))], client=pipe
+        )
 
-    async def record_aggregates(self, records: Iterable[Record]) -> None:
+    async def record_aggregates(
+        self, records: Iterable[Record], marks: dict[int, float] | None = None
+    ) -> None:
         """Update the cross-customer views after records were stored: band sets, segment
-        membership and per-segment daily counters (at most once: a crash here under-counts)."""
+        membership and per-segment daily counters, and with `marks` the watermarks, in one round
+        trip. Only what changed since the record was loaded
+        is sent; a crash between the record write and this leaves the views behind until the
+        customer's band or segment changes again (counters: at most once, never twice)."""
         async with self.client.pipeline(transaction=False) as pipe:
-            n = 0
             for r in records:
-                segment = (r.state.segment if r.state else None) or UNKNOWN_SEGMENT
-                pipe.sadd(f"{self.prefix}:segments", segment)
-                pipe.sadd(f"{self.prefix}:segcust:{segment}", r.customer_id)
-                if r.health is not None:
-                    for band in BANDS:
-                        if band != r.health["band"]:
-                            pipe.srem(f"{self.prefix}:band:{band}", r.customer_id)
-                    pipe.sadd(f"{self.prefix}:band:{r.health['band']}", r.customer_id)
+                segment, band = r.segment(), r.band()
+                old_segment, old_band, old_score = r.loaded
+                if segment != old_segment:
+                    if old_segment is not None:
+                        pipe.srem(f"{self.prefix}:segcust:{old_segment}", r.customer_id)
+                    pipe.sadd(f"{self.prefix}:segments", segment)
+                    pipe.sadd(f"{self.prefix}:segcust:{segment}", r.customer_id)
+                if band is not None and band != old_band:
+                    for other in BANDS:
+                        if other != band:
+                            pipe.srem(f"{self.prefix}:band:{other}", r.customer_id)
+                    pipe.sadd(f"{self.prefix}:band:{band}", r.customer_id)
                 for fact in r.facts:
                     key = f"{self.prefix}:seg:{segment}:{math.floor(fact.at / 86_400)}"
                     for name, amount in _fact_fields(fact):
                         pipe.hincrbyfloat(key, name, amount)
                 r.facts = []
-                n += 1
-            if n:
+                r.loaded = (segment, band, old_score)
+            if marks:
+                await self._raise(pipe, marks)
+            if len(pipe):
                 await pipe.execute()
 
     async def business_snapshot(self, window_days: int = 30) -> BusinessSnapshot:

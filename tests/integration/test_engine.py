@@ -268,3 +268,16 @@ def test_a_silent_customer_loses_health_as_stream_time_advances_and_raises_inact
     inactivity = [a for a in alerts if a["rule"] == "inactivity"]
     assert 1 == len(inactivity)
     assert inactivity[0]["raised_at"].startswith("2026-02-04")  # day 20 + 14 days
+
+
+def test_the_band_sets_behind_the_metrics_match_the_records(
+    scripted: tuple[Run, list[Doc]],
+) -> None:
+    run, _ = scripted
+    records = run.records()
+    for band in ("healthy", "at_risk", "critical"):
+        expected = {cid for cid, r in records.items() if r.health and r.health["band"] == band}
+        members = {m.decode() for m in run.redis.smembers(f"{run.prefix}:band:{band}")}  # type: ignore[union-attr]
+        assert expected == members
+    smb = {m.decode() for m in run.redis.smembers(f"{run.prefix}:segcust:smb")}  # type: ignore[union-attr]
+    assert {"healthy-1", "declining-1"} == smb
