@@ -102,9 +102,6 @@ class SegmentWindow:
         first = int(now // DAY) - self.window_days + 1
         return replace(self, buckets={k: v for k, v in self.buckets.items() if k[1] >= first})
 
-    def segments(self) -> list[str]:
-        return sorted({s for s, _ in self.buckets})
-
     def metrics(self, segment: str, now: float, customers: int | None = None) -> SegmentMetrics:
         """Compute the segment's measures over the window ending at `now`."""
         first = int(now // DAY) - self.window_days + 1

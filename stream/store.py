@@ -354,7 +354,3 @@ class RecordStore:
             return None
         h: dict[str, Any] | None = orjson.loads(raw).get("h")
         return h
-
-    async def most_at_risk(self, n: int) -> list[tuple[str, float]]:
-        rows: Any = await self.client.zrange(self.board_key(), 0, n - 1, withscores=True)
-        return [(as_text(m), float(s)) for m, s in rows]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from scoring.serialize import rfc3339
+
 SEGMENTS = (
     ("smb", 0.6, 5, 400.0),
     ("mid_market", 0.3, 40, 3_000.0),
@@ -51,11 +53,6 @@ class SyntheticEvent:
     kind: str
     customer_id: str
     doc: dict[str, Any]
-
-
-def rfc3339(ts: float) -> str:
-    """Format POSIX seconds as an RFC 3339 UTC timestamp with milliseconds."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class CustomerBase:

@@ -105,6 +105,28 @@ def _save(state_dir: Path, services: dict[str, ServiceStatus]) -> None:
     tmp.replace(path)
 
 
+def _await_ready(
+    name: str,
+    title: str,
+    proc: subprocess.Popen[bytes],
+    port: int,
+    log: Path,
+    opts: StackOptions,
+    report: Report,
+) -> ServiceStatus:
+    """Wait until a service we just spawned answers on its port; report and record it."""
+    report(f"{name}: started pid {proc.pid}, waiting for {opts.host}:{port}")
+    took = wait_until(
+        lambda: _answers(name, opts.host, port),
+        proc,
+        name=title,
+        timeout=opts.timeout,
+        log_path=log,
+    )
+    report(f"{name}: ready on {opts.host}:{port} after {took:.1f}s")
+    return ServiceStatus(name, port, proc.pid, managed=True, state="running")
+
+
 # --- Kafka -----------------------------------------------------------------------------------
 
 
@@ -232,16 +254,7 @@ def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
         log,
         cwd=opts.state_dir,
     )
-    report(f"kafka: started pid {proc.pid}, waiting for {opts.host}:{opts.kafka_port}")
-    took = wait_until(
-        lambda: port_answers(opts.host, opts.kafka_port),
-        proc,
-        name="Kafka broker",
-        timeout=opts.timeout,
-        log_path=log,
-    )
-    report(f"kafka: ready on {opts.host}:{opts.kafka_port} after {took:.1f}s")
-    return ServiceStatus("kafka", opts.kafka_port, proc.pid, managed=True, state="running")
+    return _await_ready("kafka", "Kafka broker", proc, opts.kafka_port, log, opts, report)
 
 
 # --- Redis -----------------------------------------------------------------------------------
@@ -275,16 +288,7 @@ def _start_redis(opts: StackOptions, report: Report) -> ServiceStatus:
         log,
         cwd=opts.state_dir,
     )
-    report(f"redis: started pid {proc.pid}, waiting for {opts.host}:{opts.redis_port}")
-    took = wait_until(
-        lambda: redis_answers(opts.host, opts.redis_port),
-        proc,
-        name="redis-server",
-        timeout=opts.timeout,
-        log_path=log,
-    )
-    report(f"redis: ready on {opts.host}:{opts.redis_port} (AOF on) after {took:.1f}s")
-    return ServiceStatus("redis", opts.redis_port, proc.pid, managed=True, state="running")
+    return _await_ready("redis", "redis-server", proc, opts.redis_port, log, opts, report)
 
 
 def _start_prometheus(opts: StackOptions, report: Report) -> ServiceStatus:

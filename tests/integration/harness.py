@@ -19,7 +19,6 @@ import orjson
 import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from scoring.state import CustomerState
 from stream.store import Record, as_text
 
 from .conftest import Stack, free_port, wait_for
@@ -156,9 +155,6 @@ class Run:
             v, d = self.redis.hmget(k, "v", "d")  # type: ignore[misc]
             out[cid] = Record.load(cid, int(v or 0), d)
         return out
-
-    def states(self) -> dict[str, CustomerState]:
-        return {cid: r.current_state() for cid, r in self.records().items()}
 
     def progress(self) -> tuple[int, int]:
         """(messages the group has committed, messages on its input topics)."""
