@@ -13,6 +13,7 @@ from kafka.errors import KafkaError as SyncKafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from config import load_policy
+from stream.batching import BatchingApp
 from stream.engine import DeadLetter, Engine, Incoming, Outputs
 from stream.metrics import BusinessCollector, EngineMetrics
 from stream.settings import Settings
@@ -75,10 +76,10 @@ class FaustPublisher:
                 delay = min(delay * 2, self.max_delay)
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(settings: Settings) -> BatchingApp:
     """Build the Faust app with its agent, timer and web views for these settings."""
     policy = load_policy(str(settings.policy_file) if settings.policy_file else None)
-    app = faust.App(
+    app = BatchingApp(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap_list],
         broker_credentials=faust_credentials(settings),
@@ -105,7 +106,6 @@ def create_app(settings: Settings) -> faust.App:
     business = BusinessCollector()
     registry.register(business)
     engine = Engine(settings, policy, store, FaustPublisher(app, settings), metrics)
-    inputs = app.topic(*settings.input_topics, key_type=bytes, value_type=bytes)
     input_names = set(settings.input_topics)
 
     async def handle(batch: Sequence[Incoming]) -> None:
@@ -126,25 +126,16 @@ def create_app(settings: Settings) -> faust.App:
                     letter = DeadLetter(msg, f"internal: {exc!r}", "internal")
                     await engine.publisher.publish(Outputs(dead=[letter]))
 
-    @app.agent(inputs, name="ingest")
-    async def ingest(stream: Any) -> None:
-        async for events in stream.noack_take(
-            settings.batch_max, within=settings.batch_within_seconds
-        ):
-            batch = [
-                Incoming(
-                    e.message.topic,
-                    e.message.partition,
-                    e.message.offset,
-                    e.message.key,
-                    e.message.value,
-                    e.message.timestamp,
-                )
-                for e in events
-            ]
-            await handle(batch)
-            for e in events:  # only now: the effects are published and stored
-                await stream.ack(e)
+    batches = app.batch_topics(list(settings.input_topics), maxsize=settings.fetch_queue)
+    consumer = app.batching_consumer
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def ingest() -> None:
+        """The engine's agent: whole fetches in, acked only once published and stored."""
+        while True:
+            fetched = await batches.get(settings.batch_max, settings.batch_within_seconds)
+            await handle(fetched.messages)
+            consumer.ack_batch(fetched)
 
     def assigned_partitions() -> set[int]:
         try:

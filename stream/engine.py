@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from scoring.alerts import Alert, evaluate
 from scoring.events import Event
@@ -33,9 +33,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """One consumed message and where it came from."""
+class Incoming(NamedTuple):
+    """One consumed message and where it came from (a tuple: one is made per message)."""
 
     topic: str
     partition: int

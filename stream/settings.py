@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     timer_interval_seconds: float = Field(1.0, gt=0, description="how often the timer looks")
     batch_max: int = Field(1000, ge=1, le=100_000)
     batch_within_seconds: float = Field(0.05, gt=0, le=10)
+    fetch_queue: int = Field(4, ge=1, le=64, description="fetches buffered ahead of the engine")
 
     # Topics
     topic_usage: str = INPUT_TOPICS["usage"]
