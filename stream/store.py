@@ -31,6 +31,7 @@ from stream.metrics import BusinessSnapshot, SegmentSnapshot
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+OPERATION_TIMEOUT = 30.0
 RETRYABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError, OSError)
 
 _CAS = """
@@ -100,12 +101,18 @@ async def retry_forever(
     what: str,
     max_delay: float,
     on_retry: Callable[[BaseException], None] | None = None,
+    deadline: float = OPERATION_TIMEOUT,
 ) -> T:
-    """Run `op` until it succeeds, backing off exponentially on Redis outages; never give up."""
+    """Run `op` until it succeeds, backing off exponentially on Redis outages; never give up.
+
+    Each attempt has `deadline` seconds (a hung connection counts as an outage: TimeoutError is
+    an OSError); the client itself has no per-reply timeout, which would cost a timer for every
+    command of a pipeline."""
     delay = 0.05
     while True:
         try:
-            return await op()
+            async with asyncio.timeout(deadline):
+                return await op()
         except RETRYABLE as exc:
             if on_retry is not None:
                 on_retry(exc)
@@ -132,6 +139,7 @@ class Record:
     outcomes: list[tuple[str, str, str, float | None, float]] = field(default_factory=list)
     # what the cross-customer views last saw of this customer, to send only what changed
     loaded: tuple[str | None, str | None, float | None] = (None, None, None)  # segment, band, score
+    loaded_due: float | None = None  # the due time stored with the record as loaded
 
     def segment(self) -> str:
         return (self.state.segment if self.state else None) or UNKNOWN_SEGMENT
@@ -176,6 +184,7 @@ class Record:
             due=d.get("due"),
         )
         record.loaded = (record.segment(), record.band(), record.score())
+        record.loaded_due = record.due
         return record
 
 
@@ -216,17 +225,19 @@ class RecordStore:
     async def save_many(self, records: Iterable[Record]) -> set[str]:
         """Write records with compare-and-set in one round trip; return the ids that conflicted.
 
-        The due set is an index that may run early, never late: before each record, its due
-        time is added or *lowered* (`ZADD LT`), so a record on disk always has an entry at or
-        before its true due time (kept in the record). The timer corrects early entries.
+        The due set is an index that may run early, never late: before each record whose due
+        time changed, that time is added or *lowered* (`ZADD LT`), so a record on disk always
+        has an entry at or before its true due time (kept in the record). The timer corrects
+        early entries. An unchanged due time already has its entry.
         """
         recs = list(records)
         if not recs:
             return set()
-        steps: list[bool] = []  # whether each record's board entry is written too
+        steps: list[tuple[bool, bool]] = []  # whether the due and board entries are written too
         async with self.client.pipeline(transaction=False) as pipe:
             for r in recs:
-                if r.partition is not None:
+                indexed = r.partition is not None and (r.version == 0 or r.due != r.loaded_due)
+                if indexed and r.partition is not None:
                     due = r.due if r.due is not None else float("inf")
                     pipe.zadd(self.due_key(r.partition), {r.customer_id: due}, lt=True)
                 await self._cas(
@@ -236,13 +247,15 @@ class RecordStore:
                 moved = score is not None and score != r.loaded[2]
                 if score is not None and moved:
                     pipe.zadd(self.board_key(), {r.customer_id: score})
-                steps.append(moved)
+                steps.append((indexed, moved))
             replies = await pipe.execute()
         conflicts: set[str] = set()
         i = 0
-        for r, moved in zip(recs, steps, strict=True):
-            i += 1 if r.partition is not None else 0
-            if replies[i] != 1:
+        for r, (indexed, moved) in zip(recs, steps, strict=True):
+            i += 1 if indexed else 0
+            if replies[i] == 1:
+                r.loaded_due = r.due
+            else:
                 conflicts.add(r.customer_id)
             i += 1 + (1 if moved else 0)
         return conflicts
