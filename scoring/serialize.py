@@ -16,18 +16,28 @@ from scoring.decay import DecayedSum
 from scoring.health import HealthScore
 from scoring.state import CustomerState, Stamped, Ticket
 
-_SUMS = (
-    "activity_short",
-    "activity_long",
-    "promoters",
-    "passives",
-    "detractors",
-    "csat_satisfied",
-    "csat_total",
-    "ces_easy",
-    "ces_total",
-)
-_TIMES = ("clock", "first_seen", "churned_at", "renewed_at", "last_active_at", "last_detractor_at")
+# Storage keys: short, because every byte is stored once per customer.
+_SUMS = {
+    "activity_short": "as",
+    "activity_long": "al",
+    "promoters": "np",
+    "passives": "na",
+    "detractors": "nd",
+    "csat_satisfied": "cs",
+    "csat_total": "ct",
+    "ces_easy": "ee",
+    "ces_total": "et",
+}
+_TIMES = {
+    "clock": "c",
+    "first_seen": "f",
+    "churned_at": "ch",
+    "renewed_at": "rn",
+    "last_active_at": "la",
+    "last_detractor_at": "ld",
+}
+_ATTRIBUTES = {"segment": "s", "owner": "o", "mrr": "m", "renewal_date": "r"}
+_ATTRIBUTE_NAMES = {v: k for k, v in _ATTRIBUTES.items()}
 _TICKET_FIELDS = (
     "priority",
     "opened_at",
@@ -69,76 +79,78 @@ def _unstamped(raw: list[Any] | None, as_tuple: bool = False) -> Stamped | None:
 
 
 def state_to_dict(s: CustomerState) -> dict[str, Any]:
-    """Serialise a customer state to a compact dict of JSON types (None fields left out)."""
-    out: dict[str, Any] = {"id": s.customer_id}
-    for name in _TIMES:
+    """Serialise a customer state to a compact dict of JSON types (empty fields left out; the
+    customer id is not repeated: it is the record's key)."""
+    out: dict[str, Any] = {}
+    for name, key in _TIMES.items():
         value = getattr(s, name)
         if value is not None:
-            out[name] = value
-    for name in _SUMS:
+            out[key] = value
+    for name, key in _SUMS.items():
         d: DecayedSum = getattr(s, name)
         if d.ref is not None:
-            out[name] = [d.value, d.ref]
+            out[key] = [d.value, d.ref]
     if s.attributes:
-        out["attributes"] = {k: _stamped(v) for k, v in s.attributes.items()}
+        out["at"] = {_ATTRIBUTES.get(k, k): _stamped(v) for k, v in s.attributes.items()}
     if s.features:
-        out["features"] = s.features
+        out["ft"] = s.features
     if s.seats is not None:
-        out["seats"] = _stamped(s.seats)
+        out["st"] = _stamped(s.seats)
     if s.last_nps is not None:
-        out["last_nps"] = _stamped(s.last_nps)
+        out["ln"] = _stamped(s.last_nps)
     if s.tickets:
-        out["tickets"] = {k: [getattr(t, f) for f in _TICKET_FIELDS] for k, t in s.tickets.items()}
+        out["tk"] = {k: [getattr(t, f) for f in _TICKET_FIELDS] for k, t in s.tickets.items()}
     if s.seen:
-        out["seen"] = {
+        out["sn"] = {
             str(day): base64.b64encode(b"".join(sorted(ids))).decode()
             for day, ids in s.seen.items()
         }
     return out
 
 
-def state_from_dict(d: dict[str, Any]) -> CustomerState:
+def state_from_dict(customer_id: str, d: dict[str, Any]) -> CustomerState:
     """Rebuild a customer state from `state_to_dict` output."""
-    kwargs: dict[str, Any] = {name: d[name] for name in _TIMES if name in d}
-    for name in _SUMS:
-        if name in d:
-            kwargs[name] = DecayedSum(d[name][0], d[name][1])
-    if "attributes" in d:
-        kwargs["attributes"] = {k: _unstamped(v) for k, v in d["attributes"].items()}
-    if "features" in d:
-        kwargs["features"] = dict(d["features"])
-    if "seats" in d:
-        kwargs["seats"] = _unstamped(d["seats"], as_tuple=True)
-    if "last_nps" in d:
-        kwargs["last_nps"] = _unstamped(d["last_nps"])
-    if "tickets" in d:
-        kwargs["tickets"] = {
-            k: Ticket(**dict(zip(_TICKET_FIELDS, v, strict=True))) for k, v in d["tickets"].items()
+    kwargs: dict[str, Any] = {name: d[key] for name, key in _TIMES.items() if key in d}
+    for name, key in _SUMS.items():
+        if key in d:
+            kwargs[name] = DecayedSum(d[key][0], d[key][1])
+    if "at" in d:
+        kwargs["attributes"] = {
+            _ATTRIBUTE_NAMES.get(k, k): _unstamped(v) for k, v in d["at"].items()
         }
-    if "seen" in d:
-        kwargs["seen"] = {int(day): _digests(packed) for day, packed in d["seen"].items()}
-    return CustomerState(d["id"], **kwargs)
+    if "ft" in d:
+        kwargs["features"] = d["ft"]
+    if "st" in d:
+        kwargs["seats"] = _unstamped(d["st"], as_tuple=True)
+    if "ln" in d:
+        kwargs["last_nps"] = _unstamped(d["ln"])
+    if "tk" in d:
+        kwargs["tickets"] = {k: Ticket(*v) for k, v in d["tk"].items()}
+    if "sn" in d:
+        kwargs["seen"] = {int(day): _digests(packed) for day, packed in d["sn"].items()}
+    return CustomerState(customer_id, **kwargs)
 
 
-def alerts_to_dict(a: AlertState) -> dict[str, Any]:
-    """Serialise the alert policy's memory of a customer."""
-    return {
-        "band": a.band,
-        "score": a.score,
-        "history": [list(x) for x in a.history],
-        "rules": {k: [r.active, r.since, r.last_raised_at] for k, r in a.rules.items()},
-    }
+def alerts_to_dict(a: AlertState) -> list[Any]:
+    """Serialise the alert policy's memory of a customer: [band, score, history, rules]."""
+    return [
+        a.band,
+        a.score,
+        a.history,
+        {k: [r.active, r.since, r.last_raised_at] for k, r in a.rules.items()},
+    ]
 
 
-def alerts_from_dict(d: dict[str, Any] | None) -> AlertState:
+def alerts_from_dict(d: list[Any] | None) -> AlertState:
     """Rebuild the alert state; None gives the state of a customer never evaluated."""
     if not d:
         return AlertState()
+    band, score, history, rules = d
     return AlertState(
-        band=d.get("band"),
-        score=d.get("score"),
-        history=tuple((float(t), float(s)) for t, s in d.get("history", [])),
-        rules={k: RuleState(*v) for k, v in d.get("rules", {}).items()},
+        band=band,
+        score=score,
+        history=tuple((t, s) for t, s in history),
+        rules={k: RuleState(*v) for k, v in rules.items()},
     )
 
 

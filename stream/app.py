@@ -112,7 +112,7 @@ def create_app(settings: Settings) -> BatchingApp:
         socket_connect_timeout=5,
         health_check_interval=15,
     )
-    store = RecordStore(client, settings.redis_key_prefix)
+    store = RecordStore(client, settings.redis_key_prefix, policy)
     registry = CollectorRegistry()
     metrics = EngineMetrics(registry)
     business = BusinessCollector()

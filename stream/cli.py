@@ -212,7 +212,8 @@ def score_command(
     import orjson
     import redis
 
-    from stream.store import customer_record_key
+    from config import load_policy
+    from stream.store import Record, customer_record_key
 
     settings = load_settings()
     client = redis.Redis.from_url(settings.redis_url.get_secret_value())
@@ -221,7 +222,8 @@ def score_command(
     except redis.RedisError as exc:
         console.print(f"[red]cannot read Redis:[/] {exc}")
         raise typer.Exit(2) from None
-    record = orjson.loads(raw).get("h") if raw else None
+    policy = load_policy(str(settings.policy_file) if settings.policy_file else None)
+    record = Record.load(customer, 0, raw).health_record(policy) if raw else None
     if record is None:
         console.print(f"[yellow]no health score for {customer!r} yet[/]")
         raise typer.Exit(1)

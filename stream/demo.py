@@ -20,9 +20,11 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from config import load_policy
+from scoring.policy import Policy
 from stream.settings import Settings
 from stream.simulate import ProduceStats, produce
-from stream.store import as_text, customer_record_key
+from stream.store import Record, as_text, customer_record_key
 from stream.synthetic import CustomerBase
 
 BAND_COLOUR = {"healthy": "green", "at_risk": "yellow", "critical": "red"}
@@ -82,7 +84,13 @@ class AlertFeed:
         return sum(consumer.end_offsets(tps).values()) if tps else 0
 
 
-def _view(client: redis.Redis, settings: Settings, stats: ProduceStats, feed: AlertFeed) -> Group:
+def _view(
+    client: redis.Redis,
+    settings: Settings,
+    policy: Policy,
+    stats: ProduceStats,
+    feed: AlertFeed,
+) -> Group:
     board: Any = client.zrange(f"{settings.redis_key_prefix}:board", 0, 9, withscores=True)
     at_risk = Table(
         "customer",
@@ -94,7 +102,7 @@ def _view(client: redis.Redis, settings: Settings, stats: ProduceStats, feed: Al
     for member, _score in board:
         cid = as_text(member)
         raw: Any = client.hget(customer_record_key(settings.redis_key_prefix, cid), "d")
-        h = orjson.loads(raw).get("h") if raw else None
+        h = Record.load(cid, 0, raw).health_record(policy) if raw else None
         if not h:
             continue
         why = h["drivers"][0]["detail"] if h["drivers"] else ""
@@ -158,9 +166,10 @@ def run_demo(
         feeder = threading.Thread(target=feed_events, daemon=True)
         feeder.start()
         client = redis.Redis.from_url(settings.redis_url.get_secret_value())
+        policy = load_policy(str(settings.policy_file) if settings.policy_file else None)
         with Live(console=console, refresh_per_second=2) as live:
             while feeder.is_alive() or time.monotonic() < deadline + 3:
-                live.update(_view(client, settings, latest["stats"], feed))
+                live.update(_view(client, settings, policy, latest["stats"], feed))
                 time.sleep(1)
         console.print("\ndemo finished; the stack stays up (`make stack-down` stops it)")
     finally:

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from scoring.alerts import Alert, evaluate
-from scoring.events import Event
+from scoring.events import Event, TopicKind
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.schedule import next_due
@@ -25,11 +25,15 @@ from scoring.segments import facts
 from scoring.serialize import alert_record, health_record, rfc3339
 from scoring.state import apply, too_late
 from stream.codec import DecodeError, decode_event, encode
+from stream.contract import INPUT_TOPICS
 from stream.metrics import EngineMetrics
 from stream.settings import Settings
 from stream.store import Record, RecordStore, retry_forever
 
 log = logging.getLogger(__name__)
+# Applied offsets are stored per customer under "<code><partition>", by the topic's contract.
+_CODES: dict[TopicKind, str] = {"usage": "u", "support": "s", "survey": "v", "account": "a"}
+TOPIC_CODES = {INPUT_TOPICS[kind]: code for kind, code in _CODES.items()}
 T = TypeVar("T")
 
 
@@ -226,8 +230,8 @@ class Engine:
         changed = False
         last_health = None
         for msg, event in items:
-            tp = f"{msg.topic}:{msg.partition}"
             topic = self._contract_topic.get(msg.topic, msg.topic)
+            tp = f"{TOPIC_CODES.get(topic, msg.topic + ':')}{msg.partition}"
 
             def outcome(
                 name: str, msg: Incoming = msg, event: Event = event, topic: str = topic
@@ -292,7 +296,7 @@ class Engine:
 
     def _record_health(self, rec: Record, health: HealthScore, out: Outputs) -> None:
         previous = rec.published[0] if rec.published else None
-        rec.health = health_record(health, previous)
+        rec.evaluated = (health.as_of, health.score, health.band, previous)
         moved = (
             rec.published is None
             or abs(health.score - rec.published[0]) >= (self.settings.publish_min_step)
@@ -300,7 +304,7 @@ class Engine:
         )
         if moved:
             rec.published = (health.score, health.band)
-            out.scores.append((rec.customer_id, encode(rec.health)))
+            out.scores.append((rec.customer_id, encode(health_record(health, previous))))
 
     async def _publish(self, outputs: Outputs) -> None:
         if outputs:

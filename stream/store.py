@@ -22,9 +22,16 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from scoring.alerts import AlertState
-from scoring.policy import BANDS
+from scoring.health import score
+from scoring.policy import BANDS, Policy
 from scoring.segments import Fact
-from scoring.serialize import alerts_from_dict, alerts_to_dict, state_from_dict, state_to_dict
+from scoring.serialize import (
+    alerts_from_dict,
+    alerts_to_dict,
+    health_record,
+    state_from_dict,
+    state_to_dict,
+)
 from scoring.state import CustomerState, new_state
 from stream.metrics import BusinessSnapshot, SegmentSnapshot
 
@@ -123,16 +130,23 @@ async def retry_forever(
 
 @dataclass
 class Record:
-    """Everything stored for one customer."""
+    """Everything stored for one customer.
+
+    Stored compactly (about 500 bytes for a typical customer): the state, the alert memory,
+    applied offsets, the last published score and the latest evaluation as numbers. The health
+    record with its drivers is not stored: it is a pure function of the state and the time and
+    band of the latest evaluation, so `health_record` computes it again when it is read.
+    """
 
     customer_id: str
     version: int = 0
     state: CustomerState | None = None
     alerts: AlertState = field(default_factory=AlertState)
-    offsets: dict[str, int] = field(default_factory=dict)  # "topic:partition" -> last applied
+    offsets: dict[str, int] = field(default_factory=dict)  # "<topic code><partition>" -> offset
     partition: int | None = None
     published: tuple[float, str] | None = None  # last score and band sent to health-scores
-    health: dict[str, Any] | None = None  # the latest health record (the HTTP body)
+    # the latest evaluation: event time, score, band, and the score published before it
+    evaluated: tuple[float, float, str, float | None] | None = None
     due: float | None = None
     facts: list[Fact] = field(default_factory=list)  # for segment aggregates; not stored
     # (topic, type, outcome, Kafka timestamp, occurred_at) of this attempt; not stored
@@ -145,26 +159,41 @@ class Record:
         return (self.state.segment if self.state else None) or UNKNOWN_SEGMENT
 
     def band(self) -> str | None:
-        return None if self.health is None else str(self.health["band"])
+        return None if self.evaluated is None else self.evaluated[2]
 
     def score(self) -> float | None:
-        return None if self.health is None else float(self.health["score"])
+        return None if self.evaluated is None else self.evaluated[1]
 
     def current_state(self) -> CustomerState:
         return self.state if self.state is not None else new_state(self.customer_id)
 
+    def health_record(self, policy: Policy) -> dict[str, Any] | None:
+        """The health record of the latest evaluation (the HTTP body), or None before one.
+
+        Scoring is pure, so scoring the stored state at the evaluation's time, with its band as
+        the previous band (hysteresis keeps a band for the value it was given), gives the
+        record again; under a changed scoring policy it gives the new model's view."""
+        if self.evaluated is None or self.state is None:
+            return None
+        at, _score, band, previous = self.evaluated
+        health = score(self.state, policy, at, band)
+        return None if health is None else health_record(health, previous)
+
     def dump(self) -> bytes:
-        return orjson.dumps(
-            {
-                "s": state_to_dict(self.current_state()),
-                "a": alerts_to_dict(self.alerts),
-                "o": self.offsets,
-                "pt": self.partition,
-                "p": list(self.published) if self.published else None,
-                "h": self.health,
-                "due": self.due,
-            }
-        )
+        doc: dict[str, Any] = {
+            "s": state_to_dict(self.current_state()),
+            "a": alerts_to_dict(self.alerts),
+            "o": self.offsets,
+        }
+        if self.partition is not None:
+            doc["pt"] = self.partition
+        if self.published is not None:
+            doc["p"] = self.published
+        if self.evaluated is not None:
+            doc["e"] = self.evaluated
+        if self.due is not None:
+            doc["d"] = self.due
+        return orjson.dumps(doc)
 
     @classmethod
     def load(cls, customer_id: str, version: int, raw: bytes | None) -> Record:
@@ -172,16 +201,19 @@ class Record:
             return cls(customer_id)
         d = orjson.loads(raw)
         published = d.get("p")
+        evaluated = d.get("e")
         record = cls(
             customer_id=customer_id,
             version=version,
-            state=state_from_dict(d["s"]),
+            state=state_from_dict(customer_id, d["s"]),
             alerts=alerts_from_dict(d.get("a")),
             offsets=d.get("o") or {},
             partition=d.get("pt"),
-            published=(float(published[0]), str(published[1])) if published else None,
-            health=d.get("h"),
-            due=d.get("due"),
+            published=(published[0], published[1]) if published else None,
+            evaluated=(evaluated[0], evaluated[1], evaluated[2], evaluated[3])
+            if evaluated
+            else None,
+            due=d.get("d"),
         )
         record.loaded = (record.segment(), record.band(), record.score())
         record.loaded_due = record.due
@@ -191,9 +223,10 @@ class Record:
 class RecordStore:
     """Load and compare-and-set customer records, the due set and watermarks, in pipelines."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, client: aioredis.Redis, prefix: str, policy: Policy) -> None:
         self.client = client
         self.prefix = prefix
+        self.policy = policy
         self._cas = client.register_script(_CAS)
         self._max = client.register_script(_MAX)
 
@@ -365,5 +398,5 @@ class RecordStore:
         raw = await self.client.hget(self.record_key(customer_id), "d")
         if raw is None:
             return None
-        h: dict[str, Any] | None = orjson.loads(raw).get("h")
-        return h
+        data = raw.encode() if isinstance(raw, str) else raw
+        return Record.load(customer_id, 0, data).health_record(self.policy)

@@ -147,7 +147,7 @@ def test_every_event_twice_and_the_whole_batch_again_change_no_score(
         run.stop_all()
     for cid in ("dup-h", "dup-d"):
         assert close(before[cid].state, after[cid].state)
-        assert before[cid].health == after[cid].health
+        assert before[cid].health_record(load_policy()) == after[cid].health_record(load_policy())
 
 
 MALFORMED = [
@@ -276,7 +276,7 @@ def test_the_band_sets_behind_the_metrics_match_the_records(
     run, _ = scripted
     records = run.records()
     for band in ("healthy", "at_risk", "critical"):
-        expected = {cid for cid, r in records.items() if r.health and r.health["band"] == band}
+        expected = {cid for cid, r in records.items() if r.band() == band}
         members = {m.decode() for m in run.redis.smembers(f"{run.prefix}:band:{band}")}  # type: ignore[union-attr]
         assert expected == members
     smb = {m.decode() for m in run.redis.smembers(f"{run.prefix}:segcust:smb")}  # type: ignore[union-attr]

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from config import load_policy
 from stream.store import Record
 from stream.synthetic import CustomerBase
 
 from ..unit.scoring.test_properties import close
 from .conftest import Stack, wait_for
 from .harness import Run, Topics, produce
+
+POLICY = load_policy()
 
 EVENTS = 50_000
 CUSTOMERS = 500
@@ -68,8 +71,10 @@ def assert_same_final_state(expected: dict[str, Record], actual: dict[str, Recor
             "offsets": ref.offsets == got.offsets,
             "due": ref.due == got.due,
         }
-        for k in set(ref.health or {}) - {"previous_score"}:
-            checks[f"health.{k}"] = (ref.health or {}).get(k) == (got.health or {}).get(k)
+        ref_health = ref.health_record(POLICY) or {}
+        got_health = got.health_record(POLICY) or {}
+        for k in set(ref_health) - {"previous_score"}:
+            checks[f"health.{k}"] = ref_health.get(k) == got_health.get(k)
         for name, ok in checks.items():
             if not ok:
                 diffs[name] = diffs.get(name, 0) + 1
