@@ -218,12 +218,12 @@ def score_command(
     settings = load_settings()
     client = redis.Redis.from_url(settings.redis_url.get_secret_value())
     try:
-        raw: Any = client.hget(customer_record_key(settings.redis_key_prefix, customer), "d")
+        raw: Any = client.get(customer_record_key(settings.redis_key_prefix, customer))
     except redis.RedisError as exc:
         console.print(f"[red]cannot read Redis:[/] {exc}")
         raise typer.Exit(2) from None
     policy = load_policy(str(settings.policy_file) if settings.policy_file else None)
-    record = Record.load(customer, 0, raw).health_record(policy) if raw else None
+    record = Record.parse(customer, raw).health_record(policy) if raw else None
     if record is None:
         console.print(f"[yellow]no health score for {customer!r} yet[/]")
         raise typer.Exit(1)

@@ -101,8 +101,8 @@ def _view(
     )
     for member, _score in board:
         cid = as_text(member)
-        raw: Any = client.hget(customer_record_key(settings.redis_key_prefix, cid), "d")
-        h = Record.load(cid, 0, raw).health_record(policy) if raw else None
+        raw: Any = client.get(customer_record_key(settings.redis_key_prefix, cid))
+        h = Record.parse(cid, raw).health_record(policy) if raw else None
         if not h:
             continue
         why = h["drivers"][0]["detail"] if h["drivers"] else ""

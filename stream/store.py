@@ -1,9 +1,11 @@
 """Redis state of each customer; every key of one customer shares the hash tag `{customer_id}`.
 
-A customer is one Redis hash `<prefix>:{<customer_id>}:rec` with a version `v` and a JSON
-document `d`. Writes are compare-and-set on the version (a Lua script), so two workers during a
-rebalance can never overwrite each other's update. Per-partition keys (`due`, `wm`) share the
-hash tag `{p<partition>}`.
+A customer is one Redis string `<prefix>:{<customer_id>}:rec` holding `<version>|<record>`, the
+record being zlib-compressed JSON (plain JSON is read too). A string, not a hash: a hash with a
+value over 64 bytes loses Redis's compact encoding and costs about 250 bytes more per customer.
+Writes are compare-and-set on the version (a Lua script), so
+two workers during a rebalance can never overwrite each other's update. Per-partition keys
+(`due`, `wm`) share the hash tag `{p<partition>}`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -42,10 +45,11 @@ OPERATION_TIMEOUT = 30.0
 RETRYABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError, OSError)
 
 _CAS = """
-local v = redis.call('HGET', KEYS[1], 'v')
-if not v then v = '0' end
+local cur = redis.call('GET', KEYS[1])
+local v = '0'
+if cur then v = string.match(cur, '^(%d+)|') end
 if v ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1), 'd', ARGV[2])
+redis.call('SET', KEYS[1], tostring(tonumber(v) + 1) .. '|' .. ARGV[2])
 return 1
 """
 _MAX = """
@@ -90,6 +94,22 @@ def _segment_measures(t: dict[str, float], customers: int) -> SegmentSnapshot:
         churn_rate=t.get("churned", 0.0) / customers if customers else None,
         customers=customers,
     )
+
+
+# The score board orders customers by band, most at risk first, then by score:
+# value = rank of the band * BOARD_STRIDE + score, so one sorted set answers both.
+BOARD_RANK = {"critical": 0, "at_risk": 1, "healthy": 2}
+BOARD_STRIDE = 1000.0
+
+
+def board_value(band: str, score: float) -> float:
+    """A customer's place on the score board."""
+    return BOARD_RANK[band] * BOARD_STRIDE + score
+
+
+def board_score(value: float) -> float:
+    """The score back from a place on the board."""
+    return value % BOARD_STRIDE
 
 
 def customer_record_key(prefix: str, customer_id: str) -> str:
@@ -193,13 +213,24 @@ class Record:
             doc["e"] = self.evaluated
         if self.due is not None:
             doc["d"] = self.due
-        return orjson.dumps(doc)
+        # zlib at its fastest level: the JSON's keys and epoch times shrink it by ~40% (about
+        # 270 bytes a customer) for ~25 us of CPU per write and read
+        return zlib.compress(orjson.dumps(doc), 1)
+
+    @classmethod
+    def parse(cls, customer_id: str, stored: bytes | str | None) -> Record:
+        """A record from its stored `<version>|<JSON>` form (None: a customer not seen yet)."""
+        if stored is None:
+            return cls(customer_id)
+        data = stored.encode() if isinstance(stored, str) else stored
+        version, _, raw = data.partition(b"|")
+        return cls.load(customer_id, int(version), raw)
 
     @classmethod
     def load(cls, customer_id: str, version: int, raw: bytes | None) -> Record:
         if raw is None:
             return cls(customer_id)
-        d = orjson.loads(raw)
+        d = orjson.loads(raw if raw[:1] == b"{" else zlib.decompress(raw))
         published = d.get("p")
         evaluated = d.get("e")
         record = cls(
@@ -249,11 +280,9 @@ class RecordStore:
             return {}
         async with self.client.pipeline(transaction=False) as pipe:
             for cid in ids:
-                pipe.hmget(self.record_key(cid), "v", "d")
+                pipe.get(self.record_key(cid))
             replies = await pipe.execute()
-        return {
-            cid: Record.load(cid, int(v or 0), d) for cid, (v, d) in zip(ids, replies, strict=True)
-        }
+        return {cid: Record.parse(cid, raw) for cid, raw in zip(ids, replies, strict=True)}
 
     async def save_many(self, records: Iterable[Record]) -> set[str]:
         """Write records with compare-and-set in one round trip; return the ids that conflicted.
@@ -276,10 +305,10 @@ class RecordStore:
                 await self._cas(
                     keys=[self.record_key(r.customer_id)], args=[r.version, r.dump()], client=pipe
                 )
-                score = r.score()
-                moved = score is not None and score != r.loaded[2]
-                if score is not None and moved:
-                    pipe.zadd(self.board_key(), {r.customer_id: score})
+                score, band = r.score(), r.band()
+                moved = score is not None and (score, band) != (r.loaded[2], r.loaded[1])
+                if score is not None and band is not None and moved:
+                    pipe.zadd(self.board_key(), {r.customer_id: board_value(band, score)})
                 steps.append((indexed, moved))
             replies = await pipe.execute()
         conflicts: set[str] = set()
@@ -316,25 +345,20 @@ class RecordStore:
     async def record_aggregates(
         self, records: Iterable[Record], marks: dict[int, float] | None = None
     ) -> None:
-        """Update the cross-customer views after records were stored: band sets, segment
-        membership and per-segment daily counters, and with `marks` the watermarks, in one round
+        """Update the cross-customer views after records were stored: segment membership and
+        per-segment daily counters, and with `marks` the watermarks, in one round
         trip. Only what changed since the record was loaded
         is sent; a crash between the record write and this leaves the views behind until the
-        customer's band or segment changes again (counters: at most once, never twice)."""
+        customer's segment changes again (counters: at most once, never twice)."""
         async with self.client.pipeline(transaction=False) as pipe:
             for r in records:
                 segment, band = r.segment(), r.band()
-                old_segment, old_band, old_score = r.loaded
+                old_segment, _, old_score = r.loaded
                 if segment != old_segment:
                     if old_segment is not None:
                         pipe.srem(f"{self.prefix}:segcust:{old_segment}", r.customer_id)
                     pipe.sadd(f"{self.prefix}:segments", segment)
                     pipe.sadd(f"{self.prefix}:segcust:{segment}", r.customer_id)
-                if band is not None and band != old_band:
-                    for other in BANDS:
-                        if other != band:
-                            pipe.srem(f"{self.prefix}:band:{other}", r.customer_id)
-                    pipe.sadd(f"{self.prefix}:band:{band}", r.customer_id)
                 for fact in r.facts:
                     key = f"{self.prefix}:seg:{segment}:{math.floor(fact.at / 86_400)}"
                     for name, amount in _fact_fields(fact):
@@ -349,17 +373,22 @@ class RecordStore:
     async def business_snapshot(self, window_days: int = 30) -> BusinessSnapshot:
         """Read customers per band, the score distribution and segment measures."""
         snap = BusinessSnapshot()
+        board = self.board_key()
         async with self.client.pipeline(transaction=False) as pipe:
             for band in BANDS:
-                pipe.scard(f"{self.prefix}:band:{band}")
-            for le in SCORE_EDGES:
-                pipe.zcount(self.board_key(), "-inf", le)
+                low = board_value(band, 0.0)
+                pipe.zcount(board, low, low + 100.0)
+                for le in SCORE_EDGES:
+                    pipe.zcount(board, low, low + le)
             pipe.smembers(f"{self.prefix}:segments")
             pipe.get(f"{self.prefix}:clock")
             replies = await pipe.execute()
-        snap.bands = dict(zip(BANDS, (int(x) for x in replies[: len(BANDS)]), strict=True))
-        counts = replies[len(BANDS) : len(BANDS) + len(SCORE_EDGES)]
-        snap.score_buckets = [(le, int(c)) for le, c in zip(SCORE_EDGES, counts, strict=True)]
+        per = 1 + len(SCORE_EDGES)
+        blocks = [replies[i * per : (i + 1) * per] for i in range(len(BANDS))]
+        snap.bands = {band: int(block[0]) for band, block in zip(BANDS, blocks, strict=True)}
+        snap.score_buckets = [
+            (le, sum(int(block[1 + j]) for block in blocks)) for j, le in enumerate(SCORE_EDGES)
+        ]
         segments = sorted(as_text(x) for x in replies[-2])
         clock = replies[-1]
         if clock is None or not segments:
@@ -395,8 +424,7 @@ class RecordStore:
 
     async def health(self, customer_id: str) -> dict[str, Any] | None:
         """The latest health record of a customer, or None when unknown."""
-        raw = await self.client.hget(self.record_key(customer_id), "d")
+        raw = await self.client.get(self.record_key(customer_id))
         if raw is None:
             return None
-        data = raw.encode() if isinstance(raw, str) else raw
-        return Record.load(customer_id, 0, data).health_record(self.policy)
+        return Record.parse(customer_id, raw).health_record(self.policy)

@@ -152,8 +152,7 @@ class Run:
         for key in self.redis.scan_iter(match=f"{self.prefix}:{{*}}:rec", count=1000):
             k = as_text(key)
             cid = k.split("{", 1)[1].rsplit("}", 1)[0]
-            v, d = self.redis.hmget(k, "v", "d")  # type: ignore[misc]
-            out[cid] = Record.load(cid, int(v or 0), d)
+            out[cid] = Record.parse(cid, self.redis.get(k))  # type: ignore[arg-type]
         return out
 
     def progress(self) -> tuple[int, int]:

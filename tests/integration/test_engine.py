@@ -18,6 +18,7 @@ from scoring.health import score
 from scoring.state import CustomerState, apply, new_state
 from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
+from stream.store import board_score, board_value
 
 from ..unit.scoring.test_properties import close
 from .conftest import Stack, wait_for
@@ -270,14 +271,19 @@ def test_a_silent_customer_loses_health_as_stream_time_advances_and_raises_inact
     assert inactivity[0]["raised_at"].startswith("2026-02-04")  # day 20 + 14 days
 
 
-def test_the_band_sets_behind_the_metrics_match_the_records(
+def test_the_score_board_behind_the_metrics_matches_the_records(
     scripted: tuple[Run, list[Doc]],
 ) -> None:
     run, _ = scripted
     records = run.records()
-    for band in ("healthy", "at_risk", "critical"):
-        expected = {cid for cid, r in records.items() if r.band() == band}
-        members = {m.decode() for m in run.redis.smembers(f"{run.prefix}:band:{band}")}  # type: ignore[union-attr]
-        assert expected == members
+    board: Any = run.redis.zrange(f"{run.prefix}:board", 0, -1, withscores=True)
+    placed = {m.decode(): value for m, value in board}
+    expected = {
+        cid: board_value(band, score)
+        for cid, r in records.items()
+        if (band := r.band()) is not None and (score := r.score()) is not None
+    }
+    assert expected == placed
+    assert {board_score(v) for v in placed.values()} == {r.score() for r in records.values()}
     smb = {m.decode() for m in run.redis.smembers(f"{run.prefix}:segcust:smb")}  # type: ignore[union-attr]
     assert {"healthy-1", "declining-1"} == smb
