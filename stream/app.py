@@ -138,16 +138,26 @@ def create_app(settings: Settings) -> BatchingApp:
                     letter = DeadLetter(msg, f"internal: {exc!r}", "internal")
                     await engine.publisher.publish(Outputs(dead=[letter]))
 
-    batches = app.batch_topics(list(settings.input_topics), maxsize=settings.fetch_queue)
+    partitions = app.partitioned_batch_topics(
+        list(settings.input_topics), maxsize=settings.fetch_queue
+    )
     consumer = app.batching_consumer
+
+    async def drain(partition: int) -> None:
+        """One partition's batches, in order: acked only once published and stored."""
+        queue = partitions.queues[partition]
+        while True:
+            fetched = await queue.get(settings.batch_max, settings.batch_within_seconds)
+            await handle(fetched.messages)
+            consumer.ack_batch(fetched)
 
     @app.task  # type: ignore[untyped-decorator]
     async def ingest() -> None:
-        """The engine's agent: whole fetches in, acked only once published and stored."""
-        while True:
-            fetched = await batches.get(settings.batch_max, settings.batch_within_seconds)
-            await handle(fetched.messages)
-            consumer.ack_batch(fetched)
+        """The engine's agent: a task per partition (the input topics are co-partitioned, so a
+        customer's events all arrive on one partition number), overlapping their round trips."""
+        async with asyncio.TaskGroup() as group:
+            while True:
+                group.create_task(drain(await partitions.new.get()))
 
     def assigned_partitions() -> set[int]:
         try:

@@ -45,6 +45,20 @@ class Fetched:
     def __len__(self) -> int:
         return len(self.messages)
 
+    def by_partition(self) -> dict[int, Fetched]:
+        """Split into one batch per partition number (co-partitioned topics share a number)."""
+        parts: dict[int, Fetched] = {}
+        for message in self.messages:
+            part = parts.get(message.partition)
+            if part is None:
+                part = parts[message.partition] = Fetched()
+            part.messages.append(message)
+        for tp, offsets in self.offsets.items():
+            parts[tp.partition].offsets[tp] = offsets
+        for marker in self.markers:
+            parts[marker.tp.partition].markers.append(marker)
+        return parts
+
     def extend(self, other: Fetched) -> None:
         self.messages.extend(other.messages)
         for tp, offsets in other.offsets.items():
@@ -182,11 +196,38 @@ class BatchingApp(faust.App):
 
     def batch_topics(self, topics: Sequence[str], maxsize: int = 4) -> BatchQueue:
         """Subscribe to `topics`; their fetches arrive, whole, on the returned queue."""
-        self.topics.add(self.topic(*topics, key_type=bytes, value_type=bytes))
         queue = BatchQueue(maxsize)
-        for name in topics:
-            self.batching_consumer.batch_sinks[name] = queue.put
+        self._subscribe(topics, queue.put)
         return queue
+
+    def partitioned_batch_topics(self, topics: Sequence[str], maxsize: int = 4) -> PartitionQueues:
+        """Subscribe to co-partitioned `topics`; their fetches arrive split by partition."""
+        queues = PartitionQueues(maxsize)
+        self._subscribe(topics, queues.put)
+        return queues
+
+    def _subscribe(self, topics: Sequence[str], sink: BatchSink) -> None:
+        self.topics.add(self.topic(*topics, key_type=bytes, value_type=bytes))
+        for name in topics:
+            self.batching_consumer.batch_sinks[name] = sink
+
+
+class PartitionQueues:
+    """One queue of fetched batches per partition number, so each partition's batches are
+    processed in order by one task while the partitions' Redis and Kafka round trips overlap."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.queues: dict[int, BatchQueue] = {}
+        self.new: asyncio.Queue[int] = asyncio.Queue()
+
+    async def put(self, batch: Fetched) -> None:
+        for partition, part in batch.by_partition().items():
+            queue = self.queues.get(partition)
+            if queue is None:
+                queue = self.queues[partition] = BatchQueue(self.maxsize)
+                self.new.put_nowait(partition)
+            await queue.put(part)
 
 
 class BatchQueue:

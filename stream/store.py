@@ -108,8 +108,8 @@ def board_value(band: str, score: float) -> float:
 
 
 def board_score(value: float) -> float:
-    """The score back from a place on the board."""
-    return value % BOARD_STRIDE
+    """The score back from a place on the board (scores carry two decimals)."""
+    return round(value % BOARD_STRIDE, 2)
 
 
 def customer_record_key(prefix: str, customer_id: str) -> str:
