@@ -14,7 +14,7 @@ SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \
-	imports promtool compose-check schemas dashboards bench bench-quick demo stack-up stack-down \
+	imports promtool compose-check schemas dashboards bench bench-quick bench-faust demo stack-up stack-down \
 	stack-status clean
 
 help: ## List the targets
@@ -107,6 +107,9 @@ bench: bootstrap ## Benchmark: engine vs raw aiokafka on 1M events, latency, mem
 bench-quick: bootstrap ## A smaller benchmark (200k events, 20k customers, 1-minute soak)
 	$(BIN)/python -m bench.run --events 200000 --customers 20000 --soak-minutes 1 \
 		--latency-seconds 10 $(BENCH_ARGS)
+
+bench-faust: bootstrap ## Faust's own ceiling: no-op agent vs the batching consumer vs raw aiokafka
+	$(BIN)/python -m bench.faust_ceiling $(BENCH_ARGS)
 
 demo: bootstrap ## Stack + worker + simulator, with a live view (stack stays up)
 	$(BIN)/healthscore demo

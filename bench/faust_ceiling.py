@@ -1,6 +1,6 @@
 """How fast can a Faust worker consume when its agent does nothing? A minimal reproduction.
 
-    python -m bench.faust_ceiling [--messages 300000] [--bootstrap 127.0.0.1:19092]
+    make bench-faust  (python -m bench.faust_ceiling [--messages 300000] [--repeat 3])
 
 Produces N small JSON messages (kcat) to a new 4-partition topic, then consumes all of them in
 a fresh process per mode, on the same broker:
@@ -28,13 +28,14 @@ import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import orjson
 from kafka.admin import KafkaAdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
+
+from bench.stack import start_bench_stack
 
 MODES = ("aiokafka", "agent", "take", "batch")
 
@@ -164,7 +165,7 @@ def measure(mode: str, bootstrap: str, topic: str, n: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bootstrap", default="127.0.0.1:19092")
+    ap.add_argument("--bootstrap", help="a broker to use (default: start the benchmark stack)")
     ap.add_argument("--messages", type=int, default=300_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--modes", default=",".join(MODES))
@@ -179,6 +180,8 @@ def main() -> None:
             run_faust(args.one, args.bootstrap, args.topic, meter)
         return
     console = Console(stderr=True)
+    if args.bootstrap is None:
+        args.bootstrap = f"127.0.0.1:{start_bench_stack(console).kafka_port}"
     topic = f"ceiling-{uuid.uuid4().hex[:6]}"
     console.print(f"producing {args.messages:,} messages to {topic}")
     produce(args.bootstrap, topic, args.messages)
@@ -198,7 +201,6 @@ def main() -> None:
             f"{results[mode] / base:.1%}" if base else "",
         )
     Console().print(table)
-    Path(".stack-bench").mkdir(exist_ok=True)
 
 
 if __name__ == "__main__":

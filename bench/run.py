@@ -26,9 +26,9 @@ from rich.table import Table
 
 from bench.baseline import baseline_rate
 from bench.load import produce_mix
+from bench.stack import start_bench_stack
 from stream.settings import Settings
 from stream.simulate import ProduceStats, produce
-from stream.stack import StackOptions, up
 from stream.synthetic import CustomerBase
 from stream.topics import ensure_topics
 
@@ -209,10 +209,7 @@ def main() -> None:
     ap.add_argument("--state-dir", type=Path, default=Path(".stack-bench"))
     args = ap.parse_args()
 
-    opts = StackOptions(
-        state_dir=args.state_dir, kafka_port=19092, controller_port=19093, redis_port=16379
-    )
-    up(opts, report=console.print)
+    opts = start_bench_stack(console, args.state_dir)
     bootstrap = f"127.0.0.1:{opts.kafka_port}"
     redis_url = f"redis://127.0.0.1:{opts.redis_port}/0"
     client = redis.Redis.from_url(redis_url)

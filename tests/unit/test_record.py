@@ -1,0 +1,106 @@
+"""The stored form of a customer record: exact round trip, and the health record recomputed."""
+
+from __future__ import annotations
+
+from scoring.alerts import evaluate
+from scoring.health import score
+from scoring.serialize import health_record
+from stream.store import Record, board_score, board_value
+
+from .scoring.builders import (
+    CID,
+    POLICY,
+    account,
+    build,
+    csat,
+    daily_sessions,
+    day,
+    escalated,
+    feature,
+    nps,
+    opened,
+    reopened,
+    replied,
+    resolved,
+    seats,
+)
+
+
+def a_full_record() -> Record:
+    state = build(
+        [
+            account(day(0), segment="smb", owner="ana@csm.example"),
+            *daily_sessions(0, 20),
+            feature(day(3), "exports", 3),
+            seats(day(4), 7, 10),
+            opened(day(5), "t1"),
+            replied(day(5.5), "t1"),
+            resolved(day(6), "t1"),
+            reopened(day(7), "t1"),
+            escalated(day(7.5), "t1"),
+            opened(day(8), "t2"),
+            nps(day(9), 4),
+            csat(day(10), 5),
+        ]
+    )
+    now = state.clock or 0.0
+    health = score(state, POLICY, now)
+    assert health is not None
+    alerts, _ = evaluate(Record(CID).alerts, state, health, POLICY, now)
+    return Record(
+        CID,
+        version=3,
+        state=state,
+        alerts=alerts,
+        offsets={"u0": 12, "s0": 4},
+        partition=0,
+        published=(health.score, health.band),
+        evaluated=(now, health.score, health.band, 61.5),
+        due=now + 3600.0,
+    )
+
+
+def test_a_record_survives_being_stored_and_read_back() -> None:
+    rec = a_full_record()
+    stored = b"%d|" % rec.version + rec.dump()
+    back = Record.parse(CID, stored)
+    assert back.state == rec.state
+    assert back.alerts == rec.alerts
+    assert (back.version, back.offsets, back.partition) == (3, rec.offsets, 0)
+    assert (back.published, back.evaluated, back.due) == (rec.published, rec.evaluated, rec.due)
+    assert back.loaded == (rec.segment(), rec.band(), rec.score())
+
+
+def test_the_stored_form_is_compact() -> None:
+    rec = a_full_record()
+    assert len(rec.dump()) < 600, len(rec.dump())
+
+
+def test_plain_json_records_are_read_too() -> None:
+    back = Record.parse(
+        CID, b'7|{"s":{"c":5.0},"a":null,"o":{"u1":3},"e":[5.0,80.0,"healthy",null]}'
+    )
+    assert back.version == 7
+    assert back.state is not None
+    assert back.state.clock == 5.0
+    assert back.offsets == {"u1": 3}
+    assert back.band() == "healthy"
+
+
+def test_the_health_record_is_the_one_the_evaluation_published() -> None:
+    rec = a_full_record()
+    assert rec.state is not None
+    assert rec.evaluated is not None
+    health = score(rec.state, POLICY, rec.evaluated[0])
+    assert health is not None
+    assert rec.health_record(POLICY) == health_record(health, 61.5)
+    assert Record(CID).health_record(POLICY) is None
+
+
+def test_the_board_orders_by_band_then_score_and_gives_the_score_back() -> None:
+    places = [
+        board_value(b, s) for b, s in [("healthy", 10.0), ("critical", 99.5), ("at_risk", 0.0)]
+    ]
+    assert places[1] < places[2] < places[0]
+    assert [board_score(p) for p in places] == [10.0, 99.5, 0.0]
+    assert board_score(board_value("at_risk", 44.62)) == 44.62
