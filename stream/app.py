@@ -107,7 +107,7 @@ def create_app(settings: Settings) -> BatchingApp:
     client = aioredis.Redis.from_url(
         settings.redis_url.get_secret_value(),
         # No per-reply timeout (it costs a timer per command in a pipeline); each store
-        # operation runs under one deadline instead (RecordStore.timeout).
+        # operation runs under one deadline instead (stream.store.OPERATION_TIMEOUT).
         socket_timeout=None,
         socket_connect_timeout=5,
         health_check_interval=15,
