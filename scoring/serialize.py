@@ -59,11 +59,6 @@ def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _digests(packed: str) -> frozenset[bytes]:
-    raw = base64.b64decode(packed)
-    return frozenset(raw[i : i + 8] for i in range(0, len(raw), 8))
-
-
 def _stamped(s: Stamped | None) -> list[Any] | None:
     if s is None:
         return None
@@ -101,10 +96,7 @@ def state_to_dict(s: CustomerState) -> dict[str, Any]:
     if s.tickets:
         out["tk"] = {k: [getattr(t, f) for f in _TICKET_FIELDS] for k, t in s.tickets.items()}
     if s.seen:
-        out["sn"] = {
-            str(day): base64.b64encode(b"".join(sorted(ids))).decode()
-            for day, ids in s.seen.items()
-        }
+        out["sn"] = {str(day): base64.b64encode(ids).decode() for day, ids in s.seen.items()}
     return out
 
 
@@ -127,7 +119,7 @@ def state_from_dict(customer_id: str, d: dict[str, Any]) -> CustomerState:
     if "tk" in d:
         kwargs["tickets"] = {k: Ticket(*v) for k, v in d["tk"].items()}
     if "sn" in d:
-        kwargs["seen"] = {int(day): _digests(packed) for day, packed in d["sn"].items()}
+        kwargs["seen"] = {int(day): base64.b64decode(packed) for day, packed in d["sn"].items()}
     return CustomerState(customer_id, **kwargs)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from scoring.state import advance, apply, new_state, too_late
+from scoring.state import advance, apply, digest_index, new_state, too_late, with_digest
 
 from .builders import (
     POLICY,
@@ -90,3 +92,15 @@ def test_an_event_inside_the_dedupe_window_is_applied_whatever_its_order() -> No
 def test_advancing_time_never_moves_the_clock_back() -> None:
     s = build([session(day(10))])
     assert day(10) == advance(s, day(3), POLICY).clock
+
+
+@given(st.lists(st.binary(min_size=8, max_size=8), max_size=60))
+def test_a_days_digests_stay_one_sorted_string_of_distinct_digests(digests: list[bytes]) -> None:
+    packed = b""
+    for d in digests:
+        packed = with_digest(packed, d)
+    assert packed == b"".join(sorted(set(digests)))
+    for d in digests:
+        assert digest_index(packed, d)[1]
+    absent = [d for d in (b"\x00" * 8, b"\xff" * 8, b"middle!!") if d not in digests]
+    assert not any(digest_index(packed, d)[1] for d in absent)
