@@ -10,6 +10,7 @@ time the episode started, so a replay raises the very same alerts.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from scoring.decay import DAY
@@ -72,10 +73,11 @@ def alert_id(customer_id: str, rule: str, episode_start: float) -> str:
 
 def _conditions(
     prev: AlertState, s: CustomerState, h: HealthScore, p: Policy, now: float
-) -> dict[str, tuple[bool, str, str]]:
-    """Evaluate every rule: (holds, severity, reason in words)."""
+) -> dict[str, tuple[bool, str, Callable[[], str]]]:
+    """Evaluate every rule: (holds, severity, the reason in words). The reason is worded only
+    when an alert is raised: evaluation runs for every event, alerts are rare."""
     a = p.alerts
-    out: dict[str, tuple[bool, str, str]] = {}
+    out: dict[str, tuple[bool, str, Callable[[], str]]] = {}
     trusted = h.confidence >= a.confidence_floor and not s.is_churned
 
     worse = prev.band is not None and BANDS.index(h.band) > BANDS.index(prev.band)
@@ -87,8 +89,10 @@ def _conditions(
     out["band_drop"] = (
         trusted and (worse or holding),
         "critical" if h.band == "critical" else "warning",
-        f"health fell from {prev.band} to {h.band} (score {h.score:.0f}"
-        + (f", was {prev.score:.0f})" if prev.score is not None else ")"),
+        lambda: (
+            f"health fell from {prev.band} to {h.band} (score {h.score:.0f}"
+            + (f", was {prev.score:.0f})" if prev.score is not None else ")")
+        ),
     )
 
     window = [sc for t, sc in prev.history if now - t <= a.sharp_drop_window]
@@ -99,8 +103,10 @@ def _conditions(
     out["sharp_drop"] = (
         trusted and sharp,
         "critical" if drop >= 2 * a.sharp_drop_points else "warning",
-        f"score dropped {drop:.0f} points within {a.sharp_drop_window / DAY:.0f} days "
-        f"(from {peak:.0f} to {h.score:.0f})",
+        lambda: (
+            f"score dropped {drop:.0f} points within {a.sharp_drop_window / DAY:.0f} days "
+            f"(from {peak:.0f} to {h.score:.0f})"
+        ),
     )
 
     latest = s.last_nps
@@ -108,7 +114,7 @@ def _conditions(
     out["detractor"] = (
         detractor and not s.is_churned,
         "warning",
-        f"latest NPS answer was {latest.value}/10 (a detractor)" if latest else "",
+        lambda: f"latest NPS answer was {latest.value}/10 (a detractor)" if latest else "",
     )
 
     sla = p.support.first_response_sla["urgent"]
@@ -124,8 +130,10 @@ def _conditions(
     out["urgent_ticket_sla"] = (
         bool(late) and not s.is_churned,
         "critical",
-        f"{len(late)} urgent ticket{'s' if len(late) != 1 else ''} unanswered past the "
-        f"{sla / 3600:g} h first-response SLA ({', '.join(late[:3])})",
+        lambda: (
+            f"{len(late)} urgent ticket{'s' if len(late) != 1 else ''} unanswered past the "
+            f"{sla / 3600:g} h first-response SLA ({', '.join(late[:3])})"
+        ),
     )
 
     since = s.last_active_at if s.last_active_at is not None else s.first_seen
@@ -133,7 +141,7 @@ def _conditions(
     out["inactivity"] = (
         idle >= a.inactivity_after and not s.is_churned,
         "warning",
-        f"no product activity for {idle / DAY:.0f} days",
+        lambda: f"no product activity for {idle / DAY:.0f} days",
     )
     return out
 
@@ -158,7 +166,7 @@ def evaluate(
         cooling = rs.last_raised_at is not None and now - rs.last_raised_at < policy.alerts.cooldown
         if not cooling:
             rs = replace(rs, last_raised_at=now)
-            reasons = (reason, *(d.detail for d in health.drivers[: MAX_REASONS - 1]))
+            reasons = (reason(), *(d.detail for d in health.drivers[: MAX_REASONS - 1]))
             raised.append(
                 Alert(
                     alert_id=alert_id(state.customer_id, rule, now),

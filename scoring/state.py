@@ -201,13 +201,12 @@ def too_late(state: CustomerState, event: ev.Event, policy: Policy) -> bool:
 
 def is_duplicate(state: CustomerState, event: ev.Event) -> bool:
     """Has an event with this id (on the same day of event time) been applied already?"""
-    return digest_index(state.seen.get(_day(event.occurred_at), b""), event_digest(event.event_id))[
-        1
-    ]
+    digests = state.seen.get(_day(event.occurred_at), b"")
+    return digest_index(digests, event_digest(event.event_id))[1]
 
 
-def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
-    """Move the state's stream time forward to `now` (never back) and forget what expired."""
+def _advanced(state: CustomerState, now: float, policy: Policy) -> dict[str, Any]:
+    """The fields `advance` changes (empty when it changes nothing)."""
     clock = now if state.clock is None else max(state.clock, now)
     first_day = _day(clock - policy.dedupe_window)
     seen = {d: ids for d, ids in state.seen.items() if d >= first_day}
@@ -218,8 +217,14 @@ def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
         if t.is_open or t.last_resolved_at is None or t.last_resolved_at >= forget
     }
     if clock == state.clock and len(seen) == len(state.seen) and len(tickets) == len(state.tickets):
-        return state
-    return _evolve(state, {"clock": clock, "seen": seen, "tickets": tickets})
+        return {}
+    return {"clock": clock, "seen": seen, "tickets": tickets}
+
+
+def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
+    """Move the state's stream time forward to `now` (never back) and forget what expired."""
+    changes = _advanced(state, now, policy)
+    return _evolve(state, changes) if changes else state
 
 
 def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerState:
@@ -229,12 +234,19 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     if too_late(state, event, policy) or is_duplicate(state, event):
         return state
     t = event.occurred_at
-    state = advance(state, t, policy)
-    day = _day(t)
-    seen = {**state.seen, day: with_digest(state.seen.get(day, b""), event_digest(event.event_id))}
+    moved = _advanced(state, t, policy)
+    if moved and len(moved["tickets"]) != len(state.tickets):
+        state, moved = _evolve(state, moved), {}  # the event's changes see the tickets kept
+    # `_changes` reads neither the clock nor the digests, so one new state holds both steps
     changes = _changes(state, event, policy)
-    changes["seen"] = seen
+    kept: dict[int, bytes] = moved["seen"] if moved else state.seen
+    day = _day(t)
+    digests = with_digest(kept.get(day, b""), event_digest(event.event_id))
+    changes["seen"] = {**kept, day: digests}
     changes["first_seen"] = _min(state.first_seen, t)
+    if moved:
+        changes["clock"] = moved["clock"]
+        changes.setdefault("tickets", moved["tickets"])
     return _evolve(state, changes)
 
 
