@@ -18,6 +18,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import ClassVar
 
 import redis
 from kafka import KafkaConsumer, TopicPartition
@@ -45,6 +46,9 @@ def free_port() -> int:
 class Worker:
     """One `healthscore worker` process with its own topics, group and Redis prefix."""
 
+    # worker settings of this run (`--set NAME=VALUE`), as HEALTHSCORE_<NAME> variables
+    overrides: ClassVar[dict[str, str]] = {}
+
     def __init__(self, bootstrap: str, redis_url: str, tag: str, log_dir: Path) -> None:
         self.tag = tag
         self.topics = {k: f"{tag}-{k}-events" for k in KINDS}
@@ -63,6 +67,7 @@ class Worker:
                 "HEALTHSCORE_WEB_PORT": str(self.port),
             }
         )
+        self.env.update(self.overrides)
         self.bootstrap = bootstrap
         self.log = log_dir / f"{tag}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -207,7 +212,19 @@ def main() -> None:
     ap.add_argument("--soak-minutes", type=float, default=10.0)
     ap.add_argument("--soak-rate", type=float, default=1000.0)
     ap.add_argument("--state-dir", type=Path, default=Path(".stack-bench"))
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a worker setting for this run, e.g. --set batch_max=5000 (repeatable)",
+    )
     args = ap.parse_args()
+    for item in args.set:
+        name, eq, value = item.partition("=")
+        if not eq or name.lower() not in Settings.model_fields:
+            ap.error(f"--set {item!r}: expected NAME=VALUE with NAME a worker setting")
+        Worker.overrides[f"HEALTHSCORE_{name.upper()}"] = value
 
     opts = start_bench_stack(console, args.state_dir)
     bootstrap = f"127.0.0.1:{opts.kafka_port}"
