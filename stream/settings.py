@@ -62,9 +62,6 @@ class Settings(BaseSettings):
     batch_max: int = Field(1000, ge=1, le=100_000)
     batch_within_seconds: float = Field(0.05, gt=0, le=10)
     fetch_queue: int = Field(4, ge=1, le=64, description="fetches buffered ahead of the engine")
-    record_cache: int = Field(
-        100_000, ge=0, le=10_000_000, description="customer records kept parsed (0 = none)"
-    )
 
     # Topics
     topic_usage: str = INPUT_TOPICS["usage"]

@@ -318,27 +318,12 @@ async def round_trip(client: aioredis.Redis, cmds: Commands) -> list[Any]:
 
 
 class RecordStore:
-    """Load and compare-and-set customer records, the due set and watermarks, in pipelines.
+    """Load and compare-and-set customer records, the due set and watermarks, in pipelines."""
 
-    Records this store wrote are kept, parsed, for up to `cache_size` customers (least recently
-    written dropped first), so the next batch of a customer needs neither a read nor a parse:
-    reading a record back was the largest cost of an event. A cached record is safe because
-    every write is a compare-and-set on the version: if another writer (a worker after a
-    rebalance, `healthscore` tools) changed the customer since, the write conflicts and the
-    record is read again. `load_many` hands each cached record to one caller only (it leaves
-    the cache) and only a successful `save_many` puts it back, so a batch that fails half-way,
-    or two tasks on one customer, can never see each other's unsaved changes."""
-
-    def __init__(
-        self, client: aioredis.Redis, prefix: str, policy: Policy, cache_size: int = 0
-    ) -> None:
+    def __init__(self, client: aioredis.Redis, prefix: str, policy: Policy) -> None:
         self.client = client
         self.prefix = prefix
         self.policy = policy
-        self.cache_size = cache_size
-        self._cache: dict[str, Record] = {}  # insertion order = least recently saved first
-        self.cache_hits = 0
-        self.cache_misses = 0
         self._cas = Script(_CAS)
         self._max = Script(_MAX)
         self._scripts = (self._cas, self._max)
@@ -375,44 +360,16 @@ class RecordStore:
     def board_key(self) -> str:
         return f"{self.prefix}:board"
 
-    def forget(self, customer_ids: Iterable[str] | None = None) -> None:
-        """Drop cached records (all of them by default), e.g. when partitions are revoked."""
-        if customer_ids is None:
-            self._cache.clear()
-        else:
-            for cid in customer_ids:
-                self._cache.pop(cid, None)
-
     async def load_many(self, customer_ids: Iterable[str]) -> dict[str, Record]:
-        """The records of many customers: from the cache, the others in one round trip."""
-        out: dict[str, Record] = {}
-        ids: list[str] = []
-        cache = self._cache
-        for cid in customer_ids:
-            rec = cache.pop(cid, None)
-            if rec is None:
-                ids.append(cid)
-            else:
-                rec.outcomes = []
-                rec.facts = []
-                out[cid] = rec
-        self.cache_hits += len(out)
-        self.cache_misses += len(ids)
-        if ids:
-            cmds = Commands()
-            for cid in ids:
-                cmds.add("GET", self.record_key(cid))
-            replies = await self._execute(cmds)
-            for cid, raw in zip(ids, replies, strict=True):
-                out[cid] = Record.parse(cid, raw)
-        return out
-
-    def _keep(self, rec: Record) -> None:
-        cache = self._cache
-        cache.pop(rec.customer_id, None)
-        cache[rec.customer_id] = rec
-        while len(cache) > self.cache_size:
-            del cache[next(iter(cache))]
+        """Read the records of many customers in one round trip."""
+        ids = list(customer_ids)
+        if not ids:
+            return {}
+        cmds = Commands()
+        for cid in ids:
+            cmds.add("GET", self.record_key(cid))
+        replies = await self._execute(cmds)
+        return {cid: Record.parse(cid, raw) for cid, raw in zip(ids, replies, strict=True)}
 
     async def save_many(self, records: Iterable[Record]) -> set[str]:
         """Write records with compare-and-set in one round trip; return the ids that conflicted.
@@ -449,10 +406,8 @@ class RecordStore:
                 r.version += 1
                 r.loaded_due = r.due
                 r.loaded = (r.loaded[0], r.band(), r.score())
-                if self.cache_size > 0:
-                    self._keep(r)
             else:
-                conflicts.add(r.customer_id)  # not kept: the next load reads the winner's
+                conflicts.add(r.customer_id)
         return conflicts
 
     async def set_due(self, partition: int, entries: dict[str, float | None]) -> None:
