@@ -14,7 +14,7 @@ SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \
-	imports promtool compose-check schemas dashboards bench bench-quick bench-faust demo stack-up stack-down \
+	imports promtool compose-check schemas dashboards bench bench-quick bench-faust bench-core demo stack-up stack-down \
 	stack-status clean
 
 help: ## List the targets
@@ -103,6 +103,9 @@ BENCH_ARGS ?=
 
 bench: bootstrap ## Benchmark: engine vs raw aiokafka on 1M events, latency, memory, 10-min soak
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-core: venv ## The event path in one process without Kafka or Redis: one worker's ceiling
+	$(BIN)/python -m bench.core $(BENCH_ARGS)
 
 bench-quick: bootstrap ## A smaller benchmark (200k events, 20k customers, 1-minute soak)
 	$(BIN)/python -m bench.run --events 200000 --customers 20000 --soak-minutes 1 \
