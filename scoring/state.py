@@ -237,7 +237,8 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     moved = _advanced(state, t, policy)
     if moved and len(moved["tickets"]) != len(state.tickets):
         state, moved = _evolve(state, moved), {}  # the event's changes see the tickets kept
-    # `_changes` reads neither the clock nor the digests, so one new state holds both steps
+    # Otherwise only the clock and the digests moved, which `_changes` does not read: one new
+    # state holds both steps
     changes = _changes(state, event, policy)
     kept: dict[int, bytes] = moved["seen"] if moved else state.seen
     day = _day(t)
@@ -246,7 +247,6 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     changes["first_seen"] = _min(state.first_seen, t)
     if moved:
         changes["clock"] = moved["clock"]
-        changes.setdefault("tickets", moved["tickets"])
     return _evolve(state, changes)
 
 
