@@ -18,7 +18,6 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import ClassVar
 
 import redis
 from kafka import KafkaConsumer, TopicPartition
@@ -46,10 +45,14 @@ def free_port() -> int:
 class Worker:
     """One `healthscore worker` process with its own topics, group and Redis prefix."""
 
-    # worker settings of this run (`--set NAME=VALUE`), as HEALTHSCORE_<NAME> variables
-    overrides: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, bootstrap: str, redis_url: str, tag: str, log_dir: Path) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        redis_url: str,
+        tag: str,
+        log_dir: Path,
+        overrides: dict[str, str] | None = None,
+    ) -> None:
         self.tag = tag
         self.topics = {k: f"{tag}-{k}-events" for k in KINDS}
         self.port = free_port()
@@ -67,7 +70,7 @@ class Worker:
                 "HEALTHSCORE_WEB_PORT": str(self.port),
             }
         )
-        self.env.update(self.overrides)
+        self.env.update(overrides or {})  # `--set NAME=VALUE`, as HEALTHSCORE_<NAME>
         self.bootstrap = bootstrap
         self.log = log_dir / f"{tag}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -220,11 +223,12 @@ def main() -> None:
         help="a worker setting for this run, e.g. --set batch_max=5000 (repeatable)",
     )
     args = ap.parse_args()
+    overrides: dict[str, str] = {}
     for item in args.set:
         name, eq, value = item.partition("=")
         if not eq or name.lower() not in Settings.model_fields:
             ap.error(f"--set {item!r}: expected NAME=VALUE with NAME a worker setting")
-        Worker.overrides[f"HEALTHSCORE_{name.upper()}"] = value
+        overrides[f"HEALTHSCORE_{name.upper()}"] = value
 
     opts = start_bench_stack(console, args.state_dir)
     bootstrap = f"127.0.0.1:{opts.kafka_port}"
@@ -235,7 +239,7 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
 
     tag = f"bench{uuid.uuid4().hex[:6]}"
-    worker = Worker(bootstrap, redis_url, tag, logs)
+    worker = Worker(bootstrap, redis_url, tag, logs, overrides)
     worker.create_topics()
     console.print(f"producing {args.events:,} events over {args.customers:,} customers")
     counts = produce_mix(
@@ -268,7 +272,7 @@ def main() -> None:
     )
 
     for rate in [float(r) for r in args.rates.split(",") if r]:
-        lat_worker = Worker(bootstrap, redis_url, f"lat{uuid.uuid4().hex[:6]}", logs)
+        lat_worker = Worker(bootstrap, redis_url, f"lat{uuid.uuid4().hex[:6]}", logs, overrides)
         lat_worker.create_topics()
         lat_worker.start()
         try:
@@ -283,7 +287,7 @@ def main() -> None:
         )
 
     if args.soak_minutes > 0:
-        soak = Worker(bootstrap, redis_url, f"soak{uuid.uuid4().hex[:6]}", logs)
+        soak = Worker(bootstrap, redis_url, f"soak{uuid.uuid4().hex[:6]}", logs, overrides)
         soak.create_topics()
         soak.start()
         try:

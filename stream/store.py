@@ -224,13 +224,8 @@ class Record:
         if stored is None:
             return cls(customer_id)
         data = stored.encode() if isinstance(stored, str) else stored
-        version, _, raw = data.partition(b"|")
-        return cls.load(customer_id, int(version), raw)
-
-    @classmethod
-    def load(cls, customer_id: str, version: int, raw: bytes | None) -> Record:
-        if raw is None:
-            return cls(customer_id)
+        head, _, raw = data.partition(b"|")
+        version = int(head)
         d = orjson.loads(raw if raw[:1] == b"{" else zlib.decompress(raw))
         published = d.get("p")
         evaluated = d.get("e")
