@@ -201,8 +201,16 @@ def _kafka_properties(opts: StackOptions, data_dir: Path) -> str:
     )
 
 
-def _cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+def cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
+
+    Like Kafka's own ``Uuid.randomUuid``, an id that would start with ``-`` is drawn
+    again: one in 64 would, and a command line reads it as an option.
+    """
+    while True:
+        text = base64.urlsafe_b64encode(random_bytes()).rstrip(b"=").decode()
+        if not text.startswith("-"):
+            return text
 
 
 def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
@@ -222,8 +230,7 @@ def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
                 classpath,
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                _cluster_id(),
+                f"--cluster-id={cluster_id()}",
                 "-c",
                 str(props.resolve()),
             ],

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stream.stack import StackError, StackOptions, status
-from stream.stack.launcher import _kafka_properties, ensure_kafka_jars
+from stream.stack.launcher import _kafka_properties, cluster_id, ensure_kafka_jars
 
 
 def test_kafka_properties_name_the_configured_ports(tmp_path: Path) -> None:
@@ -35,3 +35,11 @@ def test_missing_maven_is_reported_with_the_install_command(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(StackError, match="apt-get install -y maven"):
         ensure_kafka_jars(StackOptions(cache_dir=tmp_path / "cache"), report=lambda _: None)
+
+
+def test_a_cluster_id_never_starts_with_a_dash() -> None:
+    # 0xF8 encodes to "-" in URL-safe base64: the first draw would read as an option.
+    draws = iter([b"\xf8" * 16, b"\x01" * 16])
+    text = cluster_id(lambda: next(draws))
+    assert text == "AQEBAQEBAQEBAQEBAQEBAQ"
+    assert len(cluster_id()) == 22
