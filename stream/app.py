@@ -104,6 +104,7 @@ def create_app(settings: Settings) -> BatchingApp:
         value_serializer="raw",
         producer_acks=-1,
         stream_wait_empty=True,
+        broker_commit_interval=settings.commit_interval_seconds,
     )
     client = aioredis.Redis.from_url(
         settings.redis_url.get_secret_value(),

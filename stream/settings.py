@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     batch_max: int = Field(1000, ge=1, le=100_000)
     batch_within_seconds: float = Field(0.05, gt=0, le=10)
     fetch_queue: int = Field(4, ge=1, le=64, description="fetches buffered ahead of the engine")
+    commit_interval_seconds: float = Field(
+        2.8,
+        gt=0,
+        le=60,
+        description="how often processed offsets are committed; a crash re-reads at most this "
+        "much, which the per-customer offset check skips",
+    )
 
     # Topics
     topic_usage: str = INPUT_TOPICS["usage"]
