@@ -17,9 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from config import load_policy
+from scoring.events import Event
 from stream.app import tune_garbage_collector
 from stream.contract import INPUT_TOPICS
-from stream.engine import BatchResult, Engine, Incoming, Outputs
+from stream.engine import BatchResult, DeadLetter, Engine, Incoming, Outputs
 from stream.settings import Settings
 from stream.store import Record
 from stream.synthetic import CustomerBase
@@ -52,16 +53,17 @@ def run_once(msgs: list[Incoming], batch: int) -> dict[str, float]:
     clock = time.perf_counter
     for start in range(0, len(msgs), batch):
         t0 = clock()
-        good, _dead = engine.decode(msgs[start : start + batch])
-        by_customer: dict[str, list[tuple[Incoming, object]]] = {}
-        for msg, event in good:
-            by_customer.setdefault(event.customer_id, []).append((msg, event))
+        decoded = engine.decode(msgs[start : start + batch])
+        by_customer: dict[str, list[tuple[Incoming, Event]]] = {}
+        for msg, event in decoded:
+            if not isinstance(event, DeadLetter):
+                by_customer.setdefault(event.customer_id, []).append((msg, event))
         t1 = clock()
         records = {cid: Record.parse(cid, stored.get(cid)) for cid in by_customer}
         t2 = clock()
         out, result = Outputs(), BatchResult()
         for cid, items in by_customer.items():
-            engine._apply_events(records[cid], items, out, result)  # type: ignore[arg-type]
+            engine._apply_events(records[cid], items, out, result)
         t3 = clock()
         for cid, rec in records.items():
             stored[cid] = b"%d|" % (rec.version + 1) + rec.dump()

@@ -189,3 +189,12 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Renewed,
 )
 EVENT_TYPE_BY_NAME: dict[str, type[Event]] = {cls.TYPE: cls for cls in EVENT_TYPES}
+
+# Events at the same instant are taken in this order of their kinds: the account's attributes
+# (segment, owner) first, so an alert raised at that instant already names its owner.
+KIND_RANK: dict[TopicKind, int] = {"account": 0, "usage": 1, "support": 2, "survey": 3}
+
+
+def event_order(event: Event) -> tuple[float, int]:
+    """The key that orders events in event time, ties broken by kind (`KIND_RANK`)."""
+    return event.occurred_at, KIND_RANK[event.KIND]

@@ -91,6 +91,7 @@ class Policy:
     bands: BandPolicy
     alerts: AlertPolicy
     dedupe_window: float
+    dedupe_max_ids: int
     maturity: float
 
     def weights_for(self, segment: str | None) -> Mapping[str, float]:
@@ -255,5 +256,6 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         bands=bands,
         alerts=alerts,
         dedupe_window=r.number("dedupe_window_days") * DAY,
+        dedupe_max_ids=r.integer("dedupe_max_ids", low=1, high=100_000),
         maturity=r.number("maturity_days") * DAY,
     )

@@ -1,41 +1,125 @@
-"""When a silent customer must be looked at again, in event time."""
+"""When a silent customer must be looked at again, in event time: the next moment something can
+change for it, not every day.
+
+For a customer without new events, the score only moves as time passes: usage decays, open
+tickets age and pass their SLAs, features and tickets leave their windows. Between the moments
+listed by `moments` (inactivity crossing its threshold, an urgent ticket passing its SLA, a
+ticket leaving the support window) the score never rises (a law the property tests check), so
+whether it crosses a level before the next moment is known from its value at that moment, and
+when it does, a bisection finds the crossing. The levels that matter are those an alert or a
+band acts on: the threshold below the current band, and the score at which the sharp-drop rule
+fires. A score still moving is refreshed every `refresh` seconds; one that has settled is left
+alone until its next moment. The cost of catching up after a backfill thus grows with what
+happens to customers, not with customers times days.
+"""
 
 from __future__ import annotations
 
-import math
-
+from scoring.alerts import AlertState
+from scoring.decay import DAY, HOUR
+from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.state import CustomerState
 
+FAR = 400 * DAY  # beyond every window of the model: a silent score has settled by then
+RESOLUTION = 6 * HOUR  # how close to a crossing the bisection gets (the due is at or after it)
+SETTLED = 0.5  # points: a score moving less than this up to its next moment is left alone
 
-def next_due(state: CustomerState, policy: Policy, now: float, every: float) -> float | None:
-    """The next event time at which the customer's health must be re-evaluated without events.
 
-    Candidates: the next multiple of `every` after `now` (decay), the moment inactivity
-    crosses its threshold, and the moment an unanswered urgent ticket passes its SLA. A churned
-    customer is never due. Times on a fixed grid keep a replay's re-evaluations identical.
+def moments(state: CustomerState, policy: Policy, now: float) -> list[float]:
+    """Event times after `now` at which a silent customer's health changes by a step that
+    can raise it or raise an alert by itself.
 
     >>> from scoring.state import new_state
     >>> from config import load_policy
-    >>> next_due(new_state("a"), load_policy(), now=100.0, every=3600.0)
-    3600.0
+    >>> moments(new_state("a"), load_policy(), now=100.0)
+    []
     """
-    if state.is_churned:
-        return None
-    candidates = [(math.floor(now / every) + 1) * every]
+    out: list[float] = []
     since = state.last_active_at if state.last_active_at is not None else state.first_seen
     if since is not None and state.has_usage:
         crossing = since + policy.alerts.inactivity_after
         if crossing > now:
-            candidates.append(crossing)
-    sla = policy.support.first_response_sla["urgent"]
+            out.append(crossing)
+    urgent = policy.support.first_response_sla["urgent"]
     for t in state.tickets.values():
-        if (
-            t.is_open
-            and t.priority == "urgent"
-            and t.first_agent_reply_at is None
-            and t.opened_at is not None
-            and t.opened_at + sla > now
-        ):
-            candidates.append(t.opened_at + sla + 1.0)
-    return min(candidates)
+        if t.opened_at is None:
+            continue
+        if t.is_open:
+            if t.priority == "urgent" and t.first_agent_reply_at is None:
+                passes = t.opened_at + urgent + 1.0
+                if passes > now:
+                    out.append(passes)
+        else:
+            leaves = t.opened_at + policy.support.window
+            if leaves > now:
+                out.append(leaves)
+    return out
+
+
+def next_due(
+    state: CustomerState,
+    memory: AlertState,
+    policy: Policy,
+    now: float,
+    refresh: float,
+    current: HealthScore | None = None,
+) -> float | None:
+    """The next event time at which the customer must be evaluated without new events; None
+    when nothing can change for it any more (a churned customer, a settled score with no
+    moment ahead).
+
+    `memory` is the alert memory after the evaluation at `now`, `current` that evaluation's
+    health when the caller has it. The result is a pure function of its arguments, so a replay
+    evaluates customers at the very same moments as the live worker.
+
+    >>> from scoring.state import new_state
+    >>> from config import load_policy
+    >>> next_due(new_state("a"), AlertState(), load_policy(), now=100.0, refresh=3600.0) is None
+    True
+    """
+    if state.is_churned:
+        return None
+    ahead = moments(state, policy, now)
+    limit = min(ahead) if ahead else now + FAR
+    if current is None or current.as_of != now:
+        current = score(state, policy, now, memory.band)
+    if current is None:
+        return limit if ahead else None
+    floor = _band_floor(current.band, policy)
+    peak = max([current.score, *(s for t, s in memory.history if now - t <= _window(policy))])
+    drop = peak - policy.alerts.sharp_drop_points
+    if drop >= current.score:
+        drop = -1.0  # already dropped that far: the rule's episode is on, nothing new to catch
+
+    def crossed(at: float) -> bool:
+        h = score(state, policy, at, current.band)
+        return h is not None and (h.score < floor or h.score <= drop)
+
+    end = score(state, policy, limit, current.band)
+    if end is not None and (end.score < floor or end.score <= drop):
+        lo, hi = now, limit
+        while hi - lo > RESOLUTION:
+            mid = lo + (hi - lo) / 2
+            if crossed(mid):
+                hi = mid
+            else:
+                lo = mid
+        return hi
+    still_moving = end is not None and current.score - end.score >= SETTLED
+    if still_moving and now + refresh < limit:
+        return now + refresh
+    return limit if ahead else None
+
+
+def _window(policy: Policy) -> float:
+    return policy.alerts.sharp_drop_window
+
+
+def _band_floor(band: str, policy: Policy) -> float:
+    """The score below which a customer leaves `band` for a worse one (-1: none worse)."""
+    if band == "healthy":
+        return policy.bands.healthy
+    if band == "at_risk":
+        return policy.bands.at_risk
+    return -1.0

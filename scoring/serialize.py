@@ -96,7 +96,7 @@ def state_to_dict(s: CustomerState) -> dict[str, Any]:
     if s.tickets:
         out["tk"] = {k: [getattr(t, f) for f in _TICKET_FIELDS] for k, t in s.tickets.items()}
     if s.seen:
-        out["sn"] = {str(day): base64.b64encode(ids).decode() for day, ids in s.seen.items()}
+        out["sn"] = base64.b64encode(s.seen).decode()
     return out
 
 
@@ -118,8 +118,8 @@ def state_from_dict(customer_id: str, d: dict[str, Any]) -> CustomerState:
         kwargs["last_nps"] = _unstamped(d["ln"])
     if "tk" in d:
         kwargs["tickets"] = {k: Ticket(*v) for k, v in d["tk"].items()}
-    if "sn" in d:
-        kwargs["seen"] = {int(day): base64.b64decode(packed) for day, packed in d["sn"].items()}
+    if isinstance(d.get("sn"), str):  # records written before 0.2 kept ids by day: forgotten
+        kwargs["seen"] = base64.b64decode(d["sn"])
     return CustomerState(customer_id, **kwargs)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import struct
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -107,11 +108,12 @@ class CustomerState:
     ces_total: DecayedSum = EMPTY_SUM
     last_nps: Stamped | None = None
     last_detractor_at: float | None = None
-    # idempotency: 8-byte digests of the event ids applied, by day of event time, kept for the
-    # dedupe window behind `clock`; anything older is refused (see `too_late`). A day's digests
-    # are one sorted byte string (see `digest_index`): 8 bytes each, where a set of bytes
-    # objects costs ~60, and stored as it is
-    seen: dict[int, bytes] = field(default_factory=dict)
+    # idempotency: the ids of the latest events applied, as 12-byte entries (event time in whole
+    # seconds, big-endian, then an 8-byte digest of the id) in one sorted byte string: sorted
+    # by event time, so forgetting the oldest drops a prefix. Bounded: entries older than the
+    # dedupe window behind `clock` are dropped, and at most `dedupe_max_ids` are kept (see
+    # `remember`), so a customer's memory of ids stays small whatever its volume
+    seen: bytes = b""
 
     @property
     def segment(self) -> str | None:
@@ -156,60 +158,102 @@ def event_digest(event_id: str) -> bytes:
     return hashlib.blake2b(event_id.encode(), digest_size=8).digest()
 
 
-def digest_index(digests: bytes, digest: bytes) -> tuple[int, bool]:
-    """Binary search of an 8-byte digest in a sorted string of them: (byte offset, found).
+ENTRY = 12  # bytes per remembered id: 4 of event time, 8 of digest
+_SECONDS = struct.Struct(">I")
 
-    >>> two = b"aaaaaaaa" + b"cccccccc"
-    >>> digest_index(two, b"bbbbbbbb"), digest_index(two, b"cccccccc")
-    ((8, False), (8, True))
+
+def id_entry(occurred_at: float, event_id: str) -> bytes:
+    """The remembered form of an event: its whole second of event time, then its id's digest.
+
+    Entries compare as (event time, digest), so a sorted string of them is in event-time order.
+
+    >>> id_entry(2.5, "e-1")[:4], len(id_entry(2.5, "e-1"))
+    (b'\\x00\\x00\\x00\\x02', 12)
     """
-    lo, hi = 0, len(digests) // 8
+    second = min(max(math.floor(occurred_at), 0), 0xFFFFFFFF)
+    return _SECONDS.pack(second) + event_digest(event_id)
+
+
+def entry_index(entries: bytes, entry: bytes) -> tuple[int, bool]:
+    """Binary search of a 12-byte entry in a sorted string of them: (byte offset, found).
+
+    >>> two = b"a" * 12 + b"c" * 12
+    >>> entry_index(two, b"b" * 12), entry_index(two, b"c" * 12)
+    ((12, False), (12, True))
+    """
+    lo, hi = 0, len(entries) // ENTRY
     while lo < hi:
         mid = (lo + hi) // 2
-        at = digests[mid * 8 : mid * 8 + 8]
-        if at == digest:
-            return mid * 8, True
-        if at < digest:
+        at = entries[mid * ENTRY : mid * ENTRY + ENTRY]
+        if at == entry:
+            return mid * ENTRY, True
+        if at < entry:
             lo = mid + 1
         else:
             hi = mid
-    return lo * 8, False
+    return lo * ENTRY, False
 
 
-def with_digest(digests: bytes, digest: bytes) -> bytes:
-    """The sorted digest string with `digest` added (unchanged when already in it).
+def remember(entries: bytes, entry: bytes, oldest: float, most: int) -> bytes:
+    """The sorted entries with `entry` added, less those before event time `oldest`, less the
+    oldest beyond `most`: the newest `most` ids of the window, whatever order they came in.
 
-    >>> with_digest(with_digest(b"", b"bbbbbbbb"), b"aaaaaaaa")
-    b'aaaaaaaabbbbbbbb'
+    >>> e = [bytes([0, 0, 0, t]) + b"d" * 8 for t in (3, 1, 2)]
+    >>> kept = b""
+    >>> for x in e:
+    ...     kept = remember(kept, x, oldest=0.0, most=2)
+    >>> [kept[i * 12 + 3] for i in range(len(kept) // 12)]
+    [2, 3]
     """
-    at, found = digest_index(digests, digest)
-    return digests if found else digests[:at] + digest + digests[at:]
-
-
-def _day(t: float) -> int:
-    return math.floor(t / DAY)
-
-
-def too_late(state: CustomerState, event: ev.Event, policy: Policy) -> bool:
-    """Is the event older than the dedupe window behind the customer's latest event?
-
-    Such an event can no longer be told apart from a redelivered one, so it is never applied:
-    an event is applied at most once, ever.
-    """
-    return state.clock is not None and event.occurred_at < state.clock - policy.dedupe_window
+    at, found = entry_index(entries, entry)
+    if not found:
+        entries = entries[:at] + entry + entries[at:]
+    cut = entry_index(entries, id_entry(oldest, "")[:4] + bytes(8))[0] if oldest > 0 else 0
+    cut = max(cut, len(entries) - most * ENTRY)
+    return entries[cut:] if cut > 0 else entries
 
 
 def is_duplicate(state: CustomerState, event: ev.Event) -> bool:
-    """Has an event with this id (on the same day of event time) been applied already?"""
-    digests = state.seen.get(_day(event.occurred_at), b"")
-    return digest_index(digests, event_digest(event.event_id))[1]
+    """Has this event (same id, same second of event time) been applied and is it remembered?"""
+    return entry_index(state.seen, id_entry(event.occurred_at, event.event_id))[1]
+
+
+def refusal(state: CustomerState, event: ev.Event, policy: Policy) -> str | None:
+    """Why an event must not be applied to this state, in words; None when it may be.
+
+    Late events are applied: every field of the state is order-free. The one exception is a
+    support event for a ticket the state does not know, older than `forget_resolved_after`
+    behind the customer's latest event: resolved tickets are forgotten after that long, so the
+    event may belong to one, and applying it would bring a closed ticket back as open.
+    """
+    ticket_id = getattr(event, "ticket_id", None)
+    if (
+        ticket_id is not None
+        and state.clock is not None
+        and event.occurred_at < state.clock - policy.support.forget_resolved_after
+        and ticket_id not in state.tickets
+    ):
+        days = policy.support.forget_resolved_after / DAY
+        return (
+            f"must be within {days:g} days of the customer's latest event for a ticket not "
+            "seen since (resolved tickets are forgotten after that long)"
+        )
+    return None
+
+
+def _kept_ids(seen: bytes, oldest: float) -> bytes:
+    """The remembered ids from event time `oldest` on (a prefix of older ones dropped)."""
+    if not seen or _SECONDS.unpack_from(seen, 0)[0] >= oldest:
+        return seen
+    return seen[
+        entry_index(seen, _SECONDS.pack(min(math.ceil(oldest), 0xFFFFFFFF)) + bytes(8))[0] :
+    ]
 
 
 def _advanced(state: CustomerState, now: float, policy: Policy) -> dict[str, Any]:
     """The fields `advance` changes (empty when it changes nothing)."""
     clock = now if state.clock is None else max(state.clock, now)
-    first_day = _day(clock - policy.dedupe_window)
-    seen = {d: ids for d, ids in state.seen.items() if d >= first_day}
+    seen = _kept_ids(state.seen, clock - policy.dedupe_window)
     forget = clock - policy.support.forget_resolved_after
     tickets = {
         k: t
@@ -228,22 +272,26 @@ def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
 
 
 def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerState:
-    """Apply one event; a duplicate or a too-late event returns the state unchanged."""
+    """Apply one event; a remembered duplicate or a refused event returns the state unchanged.
+
+    An event older than the ids remembered is applied (see `refusal` for the one exception):
+    its id can no longer be checked, and losing a real event is worse than counting a
+    duplicate that comes back that late (redelivery after a crash is caught by offsets)."""
     if event.customer_id != state.customer_id:
         raise ValueError(f"event for {event.customer_id!r} applied to {state.customer_id!r}")
-    if too_late(state, event, policy) or is_duplicate(state, event):
+    if is_duplicate(state, event) or refusal(state, event, policy) is not None:
         return state
     t = event.occurred_at
     moved = _advanced(state, t, policy)
     if moved and len(moved["tickets"]) != len(state.tickets):
         state, moved = _evolve(state, moved), {}  # the event's changes see the tickets kept
-    # Otherwise only the clock and the digests moved, which `_changes` does not read: one new
+    # Otherwise only the clock and the ids moved, which `_changes` does not read: one new
     # state holds both steps
     changes = _changes(state, event, policy)
-    kept: dict[int, bytes] = moved["seen"] if moved else state.seen
-    day = _day(t)
-    digests = with_digest(kept.get(day, b""), event_digest(event.event_id))
-    changes["seen"] = {**kept, day: digests}
+    kept: bytes = moved["seen"] if moved else state.seen
+    clock = moved["clock"] if moved else state.clock
+    oldest = (clock if clock is not None else t) - policy.dedupe_window
+    changes["seen"] = remember(kept, id_entry(t, event.event_id), oldest, policy.dedupe_max_ids)
     changes["first_seen"] = _min(state.first_seen, t)
     if moved:
         changes["clock"] = moved["clock"]

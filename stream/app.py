@@ -14,8 +14,9 @@ from kafka.errors import KafkaError as SyncKafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from config import load_policy
+from stream.alignment import TOPIC_RANK
 from stream.batching import BatchingApp
-from stream.engine import DeadLetter, Engine, Incoming, Outputs
+from stream.engine import DeadLetter, Decoded, Engine, Outputs
 from stream.metrics import BusinessCollector, EngineMetrics
 from stream.settings import Settings
 from stream.store import OPERATION_TIMEOUT, RETRYABLE, RecordStore
@@ -122,17 +123,18 @@ def create_app(settings: Settings) -> BatchingApp:
     engine = Engine(settings, policy, store, FaustPublisher(app, settings), metrics)
     input_names = set(settings.input_topics)
 
-    async def handle(batch: Sequence[Incoming]) -> None:
+    async def handle(batch: Sequence[Decoded]) -> None:
         """Process a batch; an unexpected error isolates the message that causes it."""
         try:
-            await engine.process(batch)
+            await engine.process_decoded(batch)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("batch failed; retrying its messages one by one")
-            for msg in batch:
+            for item in batch:
+                msg = item[0]
                 try:
-                    await engine.process([msg])
+                    await engine.process_decoded([item])
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -140,26 +142,35 @@ def create_app(settings: Settings) -> BatchingApp:
                     letter = DeadLetter(msg, f"internal: {exc!r}", "internal")
                     await engine.publisher.publish(Outputs(dead=[letter]))
 
-    partitions = app.partitioned_batch_topics(
-        list(settings.input_topics), maxsize=settings.fetch_queue
+    ranks = {name: TOPIC_RANK[contract] for name, contract in settings.input_topics.items()}
+    merges = app.merged_batch_topics(
+        ranks,
+        engine.decode_one,
+        idle=settings.input_idle_seconds,
+        tolerance=settings.allowed_lateness_seconds,
+        most=settings.merge_buffer,
     )
     consumer = app.batching_consumer
 
     async def drain(partition: int) -> None:
-        """One partition's batches, in order: acked only once published and stored."""
-        queue = partitions.queues[partition]
+        """One partition number's messages in merged event-time order, a batch at a time:
+        acked only once published and stored."""
         while True:
-            fetched = await queue.get(settings.batch_max, settings.batch_within_seconds)
-            await handle(fetched.messages)
-            consumer.ack_batch(fetched)
+            batch = await merges.next_batch(
+                partition, settings.batch_max, settings.batch_within_seconds
+            )
+            consumer.track_batch(batch)
+            await handle(batch.items)
+            consumer.ack_batch(batch)
 
     @app.task  # type: ignore[untyped-decorator]
     async def ingest() -> None:
-        """The engine's agent: a task per partition (the input topics are co-partitioned, so a
-        customer's events all arrive on one partition number), overlapping their round trips."""
+        """The engine's agent: a task per partition number (the input topics are
+        co-partitioned, so a customer's events all arrive on one partition number),
+        overlapping their round trips."""
         async with asyncio.TaskGroup() as group:
             while True:
-                group.create_task(drain(await partitions.new.get()))
+                group.create_task(drain(await merges.new.get()))
 
     def assigned_partitions() -> set[int]:
         try:

@@ -1,4 +1,4 @@
-"""Whole fetches from Faust's consumer, for topics whose agent works on batches.
+"""Whole fetches from Faust's consumer, merged in event time, for the engine's input topics.
 
 Faust hands every message to its streams one at a time: for each message the consumer's drain
 loop awaits ``wait_first(callback(message), suspend_flow.wait())``, which wraps both in tasks and
@@ -9,19 +9,28 @@ messages per second with an agent that does nothing, about 2.5% of what the Kafk
 delivers (``python -m bench.faust_ceiling`` measures it; ``docs/benchmarks.md`` has the numbers).
 
 The health engine works on batches anyway, so for its input topics the consumer below hands each
-fetch over as one :class:`Fetched` batch of plain tuples, and keeps the rest of Faust: group
-membership and rebalancing, flow control, offset bookkeeping and commits, the producer, timers
-and the web server. Per batch and partition one Faust ``Message`` stands for the batch in
-Faust's set of unacknowledged messages, so a rebalance still waits for batches in flight
-(``stream_wait_empty``); acknowledging a batch records all its offsets in Faust's own ledger,
-from which Faust commits as it does for a stream's acks. Faust's sensors (its own monitor) see
-one message per batch and partition; the engine's Prometheus metrics count every event.
+fetch, decoded, to a :class:`stream.alignment.Merge` per partition number, which releases the
+co-partitioned topics' messages in event-time order; the rest of Faust stays: group membership
+and rebalancing, flow control, offset bookkeeping and commits, the producer, timers and the web
+server. Each batch taken from a merge is one Faust ``Message`` per topic-partition in Faust's
+set of unacknowledged messages while the engine works on it, so a rebalance waits for batches
+in flight (``stream_wait_empty``); acknowledging it records all its offsets in Faust's own
+ledger, from which Faust commits as it does for a stream's acks. Messages still buffered in a
+merge are not acknowledged: a rebalance drops them (``stop_flow``), and they are fetched again
+from the committed offsets. Faust's sensors see one message per batch and topic-partition;
+the engine's Prometheus metrics count every event.
+
+Overrides of Faust's internals, written against faust-streaming 0.15.3 and aiokafka 0.14
+(``tests/unit/test_batching.py`` checks them): ``Consumer._drain_messages`` (the fetch loop),
+``Consumer.stop_flow`` (also drops merged buffers), and the fetch position and highwater read
+from aiokafka's subscription state (``fetch_lag``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -31,48 +40,33 @@ from faust.types import TP, Message
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
-from stream.engine import Incoming
+from scoring.events import Event
+from stream.alignment import Merge
+from stream.engine import DeadLetter, Decoded, Incoming
 
 
 @dataclass
-class Fetched:
-    """Messages of one or more fetches, in fetch order within each partition."""
+class Batch:
+    """Messages taken from one partition number's merge, with what acknowledging them needs."""
 
-    messages: list[Incoming] = field(default_factory=list)
-    offsets: dict[TP, list[int]] = field(default_factory=dict)
+    items: list[Decoded] = field(default_factory=list)
     markers: list[Message] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.messages)
+        return len(self.items)
 
-    def by_partition(self) -> dict[int, Fetched]:
-        """Split into one batch per partition number (co-partitioned topics share a number)."""
-        parts: dict[int, Fetched] = {}
-        for message in self.messages:
-            part = parts.get(message.partition)
-            if part is None:
-                part = parts[message.partition] = Fetched()
-            part.messages.append(message)
-        for tp, offsets in self.offsets.items():
-            parts[tp.partition].offsets[tp] = offsets
-        for marker in self.markers:
-            parts[marker.tp.partition].markers.append(marker)
-        return parts
-
-    def extend(self, other: Fetched) -> None:
-        self.messages.extend(other.messages)
-        for tp, offsets in other.offsets.items():
-            self.offsets.setdefault(tp, []).extend(offsets)
-        self.markers.extend(other.markers)
-
-
-BatchSink = Callable[[Fetched], Awaitable[None]]
+    def offsets(self) -> dict[tuple[str, int], list[int]]:
+        """The offsets of each topic-partition, in order."""
+        out: dict[tuple[str, int], list[int]] = {}
+        for msg, _ in self.items:
+            out.setdefault((msg.topic, msg.partition), []).append(msg.offset)
+        return out
 
 
 class BatchingConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer; topics with a batch sink get whole fetches, others as usual."""
 
-    batch_sinks: dict[str, BatchSink]
+    batch_sinks: dict[str, PartitionMerges]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,13 +88,13 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                 if not records or self.should_stop or not self.flow_active:
                     continue
                 generation = self.app.consumer_generation_id
-                batches: dict[str, Fetched] = {}
                 singles: list[Message] = []
                 for tp, recs in records.items():
                     if (
                         active is not None
                         and tp not in active
                         and tp not in self._buffered_partitions
+                        and tp not in self._paused_partitions
                     ):
                         continue
                     if self.app.consumer_generation_id != generation:
@@ -109,17 +103,15 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                     topic, partition = tp.topic, tp.partition
                     last = read_offset[tp]
                     gaps = acks_enabled_for(topic)
-                    if topic not in sinks:
+                    sink = sinks.get(topic)
+                    if sink is None:
                         for record in recs:
                             if last is None or record.offset >= last:
                                 singles.append(to_message(tp, record))
                                 last = record.offset
                         read_offset[tp] = last
                         continue
-                    fetched = batches.setdefault(topic, Fetched())
-                    append = fetched.messages.append
-                    offsets: list[int] = []
-                    tail = None
+                    fetched: list[Incoming] = []
                     for record in recs:
                         offset = record.offset
                         if last is not None and offset < last:
@@ -127,7 +119,7 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                         if gaps and last and offset - last > 1:
                             await self._add_gap(tp, last + 1, offset)
                         stamp = record.timestamp
-                        append(
+                        fetched.append(
                             Incoming(
                                 topic,
                                 partition,
@@ -137,17 +129,9 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                                 stamp / 1000.0 if stamp is not None else None,
                             )
                         )
-                        offsets.append(offset)
-                        last, tail = offset, record
-                    if tail is not None:
-                        marker = to_message(tp, tail)
-                        self.track_message(marker)
-                        fetched.markers.append(marker)
-                        fetched.offsets[tp] = offsets
+                        last = offset
                     read_offset[tp] = last
-                for topic, batch in batches.items():
-                    if batch.messages:
-                        await self.wait_first(sinks[topic](batch), self.suspend_flow.wait())
+                    sink.add(tp, fetched)
                 for message in singles:
                     self.track_message(message)
                     await self.wait_first(callback(message), self.suspend_flow.wait())
@@ -160,10 +144,39 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                 return
             raise
 
-    def ack_batch(self, batch: Fetched) -> None:
+    def stop_flow(self) -> None:
+        """Faust stops the flow when a rebalance starts and before it stops: merged messages
+        not yet taken are dropped, to be fetched again from the committed offsets once the
+        partitions are assigned (Faust then seeks every partition to its committed offset)."""
+        super().stop_flow()
+        for sink in {id(s): s for s in self.batch_sinks.values()}.values():
+            sink.clear()
+
+    def fetch_lag(self, tp: TP) -> int | None:
+        """Messages of `tp` on the broker not yet handed over by the fetcher (its highwater
+        less its position, from aiokafka's subscription state); None while not known."""
+        try:
+            consumer = self._thread._ensure_consumer()
+            state = consumer._subscription.subscription.assignment.state_value(tp)
+        except Exception:  # noqa: BLE001 - not started, no subscription, or rebalancing
+            return None
+        if state is None or state.highwater is None or not state.has_valid_position:
+            return None
+        return max(0, int(state.highwater) - int(state.position))
+
+    def track_batch(self, batch: Batch) -> None:
+        """Track a taken batch as unacknowledged, one Faust message per topic-partition."""
+        for (topic, partition), offsets in batch.offsets().items():
+            tp = TP(topic, partition)
+            marker = Message(topic, partition, offsets[-1], 0.0, 0, None, None, None, None, tp=tp)
+            self.track_message(marker)
+            batch.markers.append(marker)
+
+    def ack_batch(self, batch: Batch) -> None:
         """Acknowledge a processed batch: Faust may now commit past its offsets."""
         with ack_lock:
-            for tp, offsets in batch.offsets.items():
+            for (topic, partition), offsets in batch.offsets().items():
+                tp = TP(topic, partition)
                 committed = self._committed_offset[tp]
                 if committed is not None:
                     offsets = [o for o in offsets if o >= committed]
@@ -194,68 +207,130 @@ class BatchingApp(faust.App):
     def batching_consumer(self) -> BatchingConsumer:
         return cast(BatchingConsumer, self.consumer)
 
-    def batch_topics(self, topics: Sequence[str], maxsize: int = 4) -> BatchQueue:
-        """Subscribe to `topics`; their fetches arrive, whole, on the returned queue."""
-        queue = BatchQueue(maxsize)
-        self._subscribe(topics, queue.put)
-        return queue
-
-    def partitioned_batch_topics(self, topics: Sequence[str], maxsize: int = 4) -> PartitionQueues:
-        """Subscribe to co-partitioned `topics`; their fetches arrive split by partition."""
-        queues = PartitionQueues(maxsize)
-        self._subscribe(topics, queues.put)
-        return queues
-
-    def _subscribe(self, topics: Sequence[str], sink: BatchSink) -> None:
+    def merged_batch_topics(
+        self,
+        topics: Mapping[str, int],
+        decode: Callable[[Incoming], Event | DeadLetter],
+        *,
+        idle: float,
+        tolerance: float,
+        most: int,
+    ) -> PartitionMerges:
+        """Subscribe to co-partitioned `topics` (name -> rank at equal event times); their
+        messages arrive decoded and merged in event time, one merge per partition number."""
+        merges = PartitionMerges(
+            self.batching_consumer, topics, decode, idle=idle, tolerance=tolerance, most=most
+        )
         self.topics.add(self.topic(*topics, key_type=bytes, value_type=bytes))
         for name in topics:
-            self.batching_consumer.batch_sinks[name] = sink
+            self.batching_consumer.batch_sinks[name] = merges
+        return merges
 
 
-class PartitionQueues:
-    """One queue of fetched batches per partition number, so each partition's batches are
-    processed in order by one task while the partitions' Redis and Kafka round trips overlap."""
+class PartitionMerges:
+    """The merges of every partition number, fed by the consumer and drained by one task per
+    partition number, so each partition's batches are processed in order while the
+    partitions' Redis and Kafka round trips overlap."""
 
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self.queues: dict[int, BatchQueue] = {}
+    POLL = 0.05  # seconds between looks at fetch positions while waiting on a lagging input
+
+    def __init__(
+        self,
+        consumer: BatchingConsumer,
+        topics: Mapping[str, int],
+        decode: Callable[[Incoming], Event | DeadLetter],
+        *,
+        idle: float,
+        tolerance: float,
+        most: int,
+    ) -> None:
+        self.consumer = consumer
+        self.topics = dict(topics)
+        self.decode = decode
+        self.idle, self.tolerance, self.most = idle, tolerance, most
+        self.merges: dict[int, Merge] = {}
+        self.changed: dict[int, asyncio.Event] = {}
         self.new: asyncio.Queue[int] = asyncio.Queue()
 
-    async def put(self, batch: Fetched) -> None:
-        for partition, part in batch.by_partition().items():
-            queue = self.queues.get(partition)
-            if queue is None:
-                queue = self.queues[partition] = BatchQueue(self.maxsize)
-                self.new.put_nowait(partition)
-            await queue.put(part)
+    def merge(self, partition: int) -> Merge:
+        found = self.merges.get(partition)
+        if found is None:
+            consumer = self.consumer
 
+            def lag(topic: str) -> int | None:
+                return consumer.fetch_lag(TP(topic, partition))
 
-class BatchQueue:
-    """Fetched batches waiting for the agent; bounded, so a slow agent slows the fetcher."""
+            def assigned() -> list[str]:
+                try:
+                    owned = consumer.assignment()
+                except Exception:  # noqa: BLE001 - not started or rebalancing: nothing owned
+                    return []
+                return [
+                    tp.topic
+                    for tp in owned
+                    if tp.partition == partition and tp.topic in self.topics
+                ]
 
-    def __init__(self, maxsize: int) -> None:
-        self._queue: asyncio.Queue[Fetched] = asyncio.Queue(maxsize)
+            def pause(topic: str, paused: bool) -> None:
+                tp = TP(topic, partition)
+                if paused:
+                    consumer.pause_partitions([tp])
+                else:
+                    consumer.resume_partitions([tp])
 
-    async def put(self, batch: Fetched) -> None:
-        await self._queue.put(batch)
+            found = self.merges[partition] = Merge(
+                partition,
+                self.topics.__getitem__,
+                lag,
+                assigned,
+                idle=self.idle,
+                tolerance=self.tolerance,
+                most=self.most,
+                pause=pause,
+            )
+            self.changed[partition] = asyncio.Event()
+            self.new.put_nowait(partition)
+        return found
 
-    async def get(self, max_messages: int, within: float) -> Fetched:
-        """The next batch: one fetch, joined by more arriving within `within` seconds, until
-        it holds at least `max_messages`."""
-        batch = await self._queue.get()
+    def add(self, tp: TP, fetched: list[Incoming]) -> None:
+        """A fetch of one topic-partition, decoded into its merge."""
+        if not fetched:
+            return
+        decode = self.decode
+        self.merge(tp.partition).add(
+            tp.topic, [(m, decode(m)) for m in fetched], asyncio.get_running_loop().time()
+        )
+        self.changed[tp.partition].set()
+
+    def clear(self) -> None:
+        for merge in self.merges.values():
+            merge.clear()
+
+    async def next_batch(self, partition: int, most: int, within: float) -> Batch:
+        """The next messages of a partition number in merged order: at least one, and up to
+        `most`, joined by more arriving within `within` seconds."""
+        merge = self.merge(partition)
+        changed = self.changed[partition]
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while len(batch) < max_messages:
-            try:
-                batch.extend(self._queue.get_nowait())
-                continue
-            except asyncio.QueueEmpty:
-                pass
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            try:
-                batch.extend(await asyncio.wait_for(self._queue.get(), remaining))
-            except TimeoutError:
-                break
-        return batch
+        batch = Batch()
+        deadline: float | None = None
+        while True:
+            changed.clear()
+            now = loop.time()
+            taken, waiting = merge.take(most - len(batch), now)
+            batch.items.extend(taken)
+            if len(batch) >= most:
+                return batch
+            if batch.items:
+                deadline = deadline if deadline is not None else now + within
+                if now >= deadline:
+                    return batch
+                pause = deadline - now
+            elif waiting is not None and waiting.until is not None:
+                pause = max(0.0, waiting.until - now)
+            else:
+                pause = 1.0
+            if waiting is not None:
+                pause = min(pause, self.POLL)  # the lagging input's position moves silently
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), pause)

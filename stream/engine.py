@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from scoring.alerts import Alert, evaluate
+from scoring.alerts import Alert
 from scoring.events import Event, TopicKind
-from scoring.health import HealthScore, score
+from scoring.health import HealthScore
 from scoring.policy import Policy
-from scoring.schedule import next_due
 from scoring.segments import facts
-from scoring.serialize import alert_record, health_record, rfc3339
-from scoring.state import apply, too_late
+from scoring.serialize import alert_record, health_record
+from scoring.state import refusal
+from scoring.timeline import Standing, Step, catch_up, evaluate_at, on_event
 from stream.codec import DecodeError, decode_event, encode
 from stream.contract import INPUT_TOPICS
 from stream.metrics import EngineMetrics
@@ -79,6 +79,9 @@ class Outputs:
         return bool(self.scores or self.alerts or self.dead)
 
 
+Decoded = tuple[Incoming, "Event | DeadLetter"]
+
+
 class Publisher(Protocol):
     """Sends outputs and returns once the broker has acknowledged every message."""
 
@@ -119,25 +122,21 @@ class Engine:
 
     # --- decoding ------------------------------------------------------------------------
 
-    def decode(
-        self, batch: Iterable[Incoming]
-    ) -> tuple[list[tuple[Incoming, Event]], list[DeadLetter]]:
-        """Split a batch into decoded events and dead letters."""
-        good: list[tuple[Incoming, Event]] = []
-        dead: list[DeadLetter] = []
-        for msg in batch:
-            try:
-                event = decode_event(
-                    msg.value or b"",
-                    topic=self._contract_topic.get(msg.topic),
-                    key=msg.key,
-                    max_bytes=self.settings.max_message_bytes,
-                )
-            except DecodeError as exc:
-                dead.append(DeadLetter(msg, str(exc), exc.field))
-                continue
-            good.append((msg, event))
-        return good, dead
+    def decode_one(self, msg: Incoming) -> Event | DeadLetter:
+        """Decode one message into an event, or say why it cannot be applied."""
+        try:
+            return decode_event(
+                msg.value or b"",
+                topic=self._contract_topic.get(msg.topic),
+                key=msg.key,
+                max_bytes=self.settings.max_message_bytes,
+            )
+        except DecodeError as exc:
+            return DeadLetter(msg, str(exc), exc.field)
+
+    def decode(self, batch: Iterable[Incoming]) -> list[Decoded]:
+        """Decode a batch: each message with its event or its dead letter."""
+        return [(msg, self.decode_one(msg)) for msg in batch]
 
     async def _redis(self, what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run a store operation, retrying through Redis outages and counting the errors."""
@@ -157,12 +156,20 @@ class Engine:
     # --- the event path ------------------------------------------------------------------
 
     async def process(self, batch: Sequence[Incoming]) -> BatchResult:
-        """Apply one batch; return only once its effects are published and stored."""
+        """Decode and apply one batch; return only once its effects are published and stored."""
+        return await self.process_decoded(self.decode(batch))
+
+    async def process_decoded(self, batch: Sequence[Decoded]) -> BatchResult:
+        """Apply one decoded batch, in its order; return only once its effects are published
+        and stored."""
         started = time.perf_counter()
         result = BatchResult()
-        good, dead = self.decode(batch)
+        dead: list[DeadLetter] = []
         by_customer: dict[str, list[tuple[Incoming, Event]]] = {}
-        for msg, event in good:
+        for msg, event in batch:
+            if isinstance(event, DeadLetter):
+                dead.append(event)
+                continue
             by_customer.setdefault(event.customer_id, []).append((msg, event))
             mark = self.watermarks.get(msg.partition)
             if mark is None or event.occurred_at > mark:
@@ -192,7 +199,7 @@ class Engine:
             [r for r in finished if r.state is not None],
             dict(self.watermarks),
         )
-        for msg in batch:
+        for msg, _ in batch:
             self.positions[(msg.topic, msg.partition)] = msg.offset
         self._observe(finished, dead, result, time.perf_counter() - started)
         return result
@@ -226,7 +233,9 @@ class Engine:
     def _apply_events(
         self, rec: Record, items: list[tuple[Incoming, Event]], out: Outputs, result: BatchResult
     ) -> bool:
-        state = rec.current_state()
+        """Fold a customer's events of this batch, in order, into its record."""
+        policy, refresh = self.policy, self.settings.reevaluate_every_seconds
+        standing = Standing(rec.current_state(), rec.alerts, rec.due)
         changed = False
         last_health = None
         for msg, event in items:
@@ -245,54 +254,36 @@ class Engine:
             rec.offsets[tp] = msg.offset
             rec.partition = msg.partition
             changed = True
-            # Stream time passed due checks before this event: make them first, as the timer
-            # would have when living through the stream, so a replay raises the same alerts.
-            while (
-                rec.due is not None
-                and state.clock is not None
-                and state.clock < rec.due <= event.occurred_at
-            ):
-                rec.state = state
-                last_health = self._evaluate_at(rec, rec.due, out, result) or last_health
-            if too_late(state, event, self.policy):
-                out.dead.append(self._too_late(msg, event, state.clock or 0.0))
+            # Stream time passed due moments before this event: evaluate them first, as the
+            # timer would have when living through the stream, so a replay raises the same alerts
+            caught = catch_up(standing, event.occurred_at, policy, refresh)
+            self._raised(caught, out, result)
+            standing, last_health = caught.standing, caught.health or last_health
+            reason = refusal(standing.state, event, policy)
+            if reason is not None:
+                out.dead.append(DeadLetter(msg, f"occurred_at: {reason}", "occurred_at"))
                 result.dead_lettered += 1
-                outcome("too_late")
+                outcome("refused")
                 continue
-            after = apply(state, event, self.policy)
-            if after is state:
+            step = on_event(standing, event, policy, refresh)
+            if step is None:
                 result.duplicates += 1  # the same event_id again
                 outcome("duplicate")
                 continue
             result.applied += 1
             outcome("applied")
-            rec.facts.extend(facts(state, after, event))
-            state = after
-            now = state.clock if state.clock is not None else event.occurred_at
-            health = score(state, self.policy, now, rec.alerts.band)
-            if health is None:
-                continue
-            rec.alerts, raised = evaluate(rec.alerts, state, health, self.policy, now)
-            for alert in raised:
-                out.alerts.append((alert.customer_id, encode(alert_record(alert))))
-                result.alerts_raised.append(alert)
-            last_health = health
-        rec.state = state
+            rec.facts.extend(facts(standing.state, step.standing.state, event))
+            self._raised(step, out, result)
+            standing, last_health = step.standing, step.health or last_health
+        rec.state, rec.alerts, rec.due = standing.state, standing.memory, standing.due
         if last_health is not None:
             self._record_health(rec, last_health, out)
-        if changed:
-            now = state.clock if state.clock is not None else 0.0
-            rec.due = next_due(state, self.policy, now, self.settings.reevaluate_every_seconds)
         return changed
 
-    def _too_late(self, msg: Incoming, event: Event, clock: float) -> DeadLetter:
-        days = self.policy.dedupe_window / 86_400
-        return DeadLetter(
-            msg,
-            f"occurred_at: must be within {days:g} days of the customer's latest event "
-            f"({rfc3339(clock)}) to be applied exactly once, got {rfc3339(event.occurred_at)}",
-            "occurred_at",
-        )
+    def _raised(self, step: Step, out: Outputs, result: BatchResult) -> None:
+        for alert in step.raised:
+            out.alerts.append((alert.customer_id, encode(alert_record(alert))))
+            result.alerts_raised.append(alert)
 
     def _record_health(self, rec: Record, health: HealthScore, out: Outputs) -> None:
         previous = rec.published[0] if rec.published else None
@@ -313,57 +304,63 @@ class Engine:
     # --- the timer path ------------------------------------------------------------------
 
     async def tick(self, partitions: Iterable[int], limit: int = 500) -> BatchResult:
-        """Re-evaluate customers whose due time stream time has passed, at their due time."""
+        """Re-evaluate customers whose due time stream time has passed, at their due time;
+        keep going, `limit` customers a round trip, until none is due (a customer due again
+        before stream time is evaluated again in a later round)."""
         result = BatchResult()
         lateness = self.settings.allowed_lateness_seconds
         for partition in sorted(set(partitions)):
             mark = await self._redis("watermark", self.store.watermark, partition)
             if mark is None:
                 continue
-            due = await self._redis("due", self.store.due, partition, mark - lateness, limit)
-            if not due:
-                continue
-            records = await self._redis("load", self.store.load_many, [c for c, _ in due])
-            outputs = Outputs()
-            changed = []
-            fixes: dict[str, float | None] = {}
-            for cid, _entry in due:
-                rec = records[cid]
-                if rec.state is None or rec.due is None:
-                    fixes[cid] = None
-                elif rec.due > mark - lateness:
-                    fixes[cid] = rec.due  # the index ran early; the record holds the truth
-                else:
-                    self._evaluate_at(rec, rec.due, outputs, result, record=True)
-                    changed.append(rec)
-            await self._redis("due", self.store.set_due, partition, fixes)
-            await self._publish(outputs)
-            conflicts = await self._redis("save", self.store.save_many, changed)
-            result.conflicts += len(conflicts)  # the event path won; the next tick looks again
-            result.scores_published += len(outputs.scores)
-            saved = [r for r in changed if r.customer_id not in conflicts]
-            await self._redis("segments", self.store.record_aggregates, saved)
-            if self.metrics is not None:
-                self.metrics.reevaluations.inc(len(saved))
-                self.metrics.scores_published.inc(len(outputs.scores))
-                for alert in result.alerts_raised:
-                    self.metrics.alerts.labels(alert.rule, alert.severity).inc()
-                result.alerts_raised.clear()
+            while await self._tick_round(partition, mark - lateness, limit, result):
+                pass
         return result
 
-    def _evaluate_at(
-        self, rec: Record, at: float, out: Outputs, result: BatchResult, record: bool = False
-    ) -> HealthScore | None:
-        """Evaluate a customer at event time `at` without an event; schedule the next check."""
-        state = rec.current_state()
-        now = max(at, state.clock or at)
-        health = score(state, self.policy, now, rec.alerts.band)
-        if health is not None:
-            rec.alerts, raised = evaluate(rec.alerts, state, health, self.policy, now)
-            for alert in raised:
-                out.alerts.append((alert.customer_id, encode(alert_record(alert))))
-                result.alerts_raised.append(alert)
-            if record:
-                self._record_health(rec, health, out)
-        rec.due = next_due(state, self.policy, now, self.settings.reevaluate_every_seconds)
-        return health
+    async def _tick_round(
+        self, partition: int, until: float, limit: int, result: BatchResult
+    ) -> bool:
+        """One round trip of the timer on one partition; False when there was nothing to do."""
+        due = await self._redis("due", self.store.due, partition, until, limit)
+        if not due:
+            return False
+        records = await self._redis("load", self.store.load_many, [c for c, _ in due])
+        outputs = Outputs()
+        changed = []
+        fixes: dict[str, float | None] = {}
+        for cid, _entry in due:
+            rec = records[cid]
+            if rec.state is None or rec.due is None:
+                fixes[cid] = None
+            elif rec.due > until:
+                fixes[cid] = rec.due  # the index ran early; the record holds the truth
+            else:
+                step = evaluate_at(
+                    Standing(rec.state, rec.alerts, rec.due),
+                    rec.due,
+                    self.policy,
+                    self.settings.reevaluate_every_seconds,
+                )
+                rec.state, rec.alerts, rec.due = (
+                    step.standing.state,
+                    step.standing.memory,
+                    step.standing.due,
+                )
+                self._raised(step, outputs, result)
+                if step.health is not None:
+                    self._record_health(rec, step.health, outputs)
+                changed.append(rec)
+        await self._redis("due", self.store.set_due, partition, fixes)
+        await self._publish(outputs)
+        conflicts = await self._redis("save", self.store.save_many, changed)
+        result.conflicts += len(conflicts)  # the event path won; the next round looks again
+        result.scores_published += len(outputs.scores)
+        saved = [r for r in changed if r.customer_id not in conflicts]
+        await self._redis("segments", self.store.record_aggregates, saved)
+        if self.metrics is not None:
+            self.metrics.reevaluations.inc(len(saved))
+            self.metrics.scores_published.inc(len(outputs.scores))
+            for alert in result.alerts_raised:
+                self.metrics.alerts.labels(alert.rule, alert.severity).inc()
+        result.alerts_raised.clear()
+        return bool(saved or fixes)

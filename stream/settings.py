@@ -57,7 +57,26 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=256, le=16 * 1024 * 1024)
     publish_min_step: float = Field(1.0, ge=0, description="points a score must move to publish")
     allowed_lateness_seconds: float = Field(60.0, ge=0, description="event-time lateness allowed")
-    reevaluate_every_seconds: float = Field(86_400.0, gt=0, description="event-time grid of checks")
+    reevaluate_every_seconds: float = Field(
+        7 * 86_400.0,
+        gt=0,
+        description="longest event time between re-evaluations of a silent customer whose "
+        "score is still moving (band crossings, drop alerts, inactivity and SLAs are "
+        "evaluated at the moment they happen)",
+    )
+    input_idle_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="how long an input topic that is caught up but behind the others in event "
+        "time is waited for before it counts as idle (its producer may be pausing)",
+    )
+    merge_buffer: int = Field(
+        10_000,
+        ge=10,
+        le=1_000_000,
+        description="messages buffered per input topic-partition for the event-time merge "
+        "before its fetching is paused",
+    )
     timer_interval_seconds: float = Field(1.0, gt=0, description="how often the timer looks")
     batch_max: int = Field(1000, ge=1, le=100_000)
     batch_within_seconds: float = Field(0.05, gt=0, le=10)

@@ -7,91 +7,148 @@ from typing import Any
 
 from faust.types import TP
 
-from stream.batching import BatchQueue, Fetched, PartitionQueues
-from stream.engine import Incoming
+from scoring import events as ev
+from stream.batching import Batch, BatchingConsumer, PartitionMerges
+from stream.engine import DeadLetter, Incoming
+
+USAGE, SUPPORT = "usage-events", "support-events"
 
 
-class Marker:
-    """Stands in for the Faust message that represents a batch of one partition."""
+class FakeConsumer:
+    """The parts of the batching consumer a merge uses: assignment, lag, pause and resume."""
 
-    def __init__(self, tp: TP) -> None:
-        self.tp = tp
+    def __init__(self, assigned: set[TP]) -> None:
+        self.assigned = assigned
+        self.lags: dict[TP, int | None] = {}
+        self.paused: set[TP] = set()
+
+    def assignment(self) -> set[TP]:
+        return self.assigned
+
+    def fetch_lag(self, tp: TP) -> int | None:
+        return self.lags.get(tp, 0)
+
+    def pause_partitions(self, tps: list[TP]) -> None:
+        self.paused.update(tps)
+
+    def resume_partitions(self, tps: list[TP]) -> None:
+        self.paused.difference_update(tps)
 
 
-def fetched(topic: str, partition: int, offsets: list[int]) -> Fetched:
-    tp = TP(topic, partition)
-    batch = Fetched()
-    batch.messages = [Incoming(topic, partition, o, b"k", b"{}", 1.0) for o in offsets]
-    batch.offsets = {tp: list(offsets)}
-    batch.markers = [Marker(tp)]  # type: ignore[list-item]
-    return batch
+def decode(msg: Incoming) -> ev.Event | DeadLetter:
+    return ev.Session(f"{msg.topic}-{msg.offset}", "c", float(msg.value or b"0"), "u")
 
 
-def test_splitting_by_partition_keeps_each_partitions_messages_offsets_and_markers() -> None:
-    batch = fetched("usage", 0, [1, 2])
-    batch.extend(fetched("usage", 1, [7]))
-    batch.extend(fetched("support", 0, [4]))
-    parts = batch.by_partition()
-    assert sorted(parts) == [0, 1]
-    assert [(m.topic, m.offset) for m in parts[0].messages] == [
-        ("usage", 1),
-        ("usage", 2),
-        ("support", 4),
+def messages(topic: str, partition: int, times: list[int], first: int = 0) -> list[Incoming]:
+    return [
+        Incoming(topic, partition, first + i, b"c", str(t).encode()) for i, t in enumerate(times)
     ]
-    assert parts[0].offsets == {TP("usage", 0): [1, 2], TP("support", 0): [4]}
-    assert [m.tp for m in parts[1].markers] == [TP("usage", 1)]
-    assert sum(len(p) for p in parts.values()) == len(batch)
 
 
-def test_extending_a_batch_appends_offsets_of_the_same_partition_in_order() -> None:
-    batch = fetched("usage", 0, [1, 2])
-    batch.extend(fetched("usage", 0, [3]))
-    assert batch.offsets == {TP("usage", 0): [1, 2, 3]}
-    assert len(batch.markers) == 2
+def merges(consumer: FakeConsumer) -> PartitionMerges:
+    return PartitionMerges(
+        consumer,  # type: ignore[arg-type]
+        {USAGE: 1, SUPPORT: 2},
+        decode,
+        idle=10.0,
+        tolerance=60.0,
+        most=100,
+    )
 
 
-def test_a_queue_joins_waiting_fetches_up_to_the_limit_and_keeps_their_order() -> None:
-    async def run() -> list[list[int]]:
-        queue = BatchQueue(maxsize=8)
-        for start in (0, 3, 6, 9):
-            await queue.put(fetched("usage", 0, [start, start + 1, start + 2]))
-        first = await queue.get(max_messages=5, within=0.01)
-        second = await queue.get(max_messages=100, within=0.01)
-        return [[m.offset for m in first.messages], [m.offset for m in second.messages]]
-
-    first, second = asyncio.run(run())
-    assert first == [0, 1, 2, 3, 4, 5]  # whole fetches: at least the limit, never split
-    assert second == [6, 7, 8, 9, 10, 11]
+def test_a_batch_lists_each_topic_partitions_offsets_in_order() -> None:
+    batch = Batch([(m, decode(m)) for m in messages(USAGE, 0, [1, 2]) + messages(SUPPORT, 0, [3])])
+    assert {(USAGE, 0): [0, 1], (SUPPORT, 0): [0]} == batch.offsets()
 
 
-def test_a_queue_waits_at_most_within_for_more_fetches() -> None:
+def test_each_partition_number_gets_its_own_merge_announced_once() -> None:
+    async def run() -> list[int]:
+        pm = merges(FakeConsumer({TP(USAGE, 0), TP(USAGE, 3)}))
+        pm.add(TP(USAGE, 0), messages(USAGE, 0, [1]))
+        pm.add(TP(USAGE, 3), messages(USAGE, 3, [1]))
+        pm.add(TP(USAGE, 3), messages(USAGE, 3, [2], first=1))
+        return [pm.new.get_nowait() for _ in range(pm.new.qsize())]
+
+    assert [0, 3] == asyncio.run(run())
+
+
+def test_a_batch_comes_out_in_event_time_across_the_topics_of_a_partition() -> None:
+    async def run() -> list[tuple[str, int]]:
+        pm = merges(FakeConsumer({TP(USAGE, 0), TP(SUPPORT, 0)}))
+        pm.add(TP(USAGE, 0), messages(USAGE, 0, [10, 30]))
+        pm.add(TP(SUPPORT, 0), messages(SUPPORT, 0, [20]))
+        batch = await pm.next_batch(0, most=10, within=0.01)
+        return [(m.topic, m.offset) for m, _ in batch.items]
+
+    assert [(USAGE, 0), (SUPPORT, 0), (USAGE, 1)] == asyncio.run(run())
+
+
+def test_a_batch_waits_for_an_input_still_fetching_and_then_merges_it() -> None:
+    async def run() -> list[tuple[str, int]]:
+        consumer = FakeConsumer({TP(USAGE, 0), TP(SUPPORT, 0)})
+        consumer.lags[TP(SUPPORT, 0)] = 1
+        pm = merges(consumer)
+        pm.add(TP(USAGE, 0), messages(USAGE, 0, [10, 30]))
+
+        async def arrive() -> None:
+            await asyncio.sleep(0.1)
+            consumer.lags[TP(SUPPORT, 0)] = 0
+            pm.add(TP(SUPPORT, 0), messages(SUPPORT, 0, [20]))
+
+        late = asyncio.create_task(arrive())
+        batch = await pm.next_batch(0, most=10, within=0.01)
+        await late
+        return [(m.topic, m.offset) for m, _ in batch.items]
+
+    assert [(USAGE, 0), (SUPPORT, 0), (USAGE, 1)] == asyncio.run(run())
+
+
+def test_a_batch_waits_at_most_within_for_more_messages() -> None:
     async def run() -> tuple[int, float]:
-        queue = BatchQueue(maxsize=2)
-        await queue.put(fetched("usage", 0, [1]))
+        pm = merges(FakeConsumer({TP(USAGE, 0)}))
+        pm.add(TP(USAGE, 0), messages(USAGE, 0, [1]))
         loop = asyncio.get_running_loop()
         started = loop.time()
-        batch = await queue.get(max_messages=100, within=0.05)
+        batch = await pm.next_batch(0, most=100, within=0.05)
         return len(batch), loop.time() - started
 
     size, waited = asyncio.run(run())
-    assert size == 1
+    assert 1 == size
     assert waited >= 0.04
 
 
-def test_partition_queues_route_each_partition_to_its_own_queue_and_announce_it_once() -> None:
-    async def run() -> tuple[list[int], dict[int, list[Any]]]:
-        queues = PartitionQueues(maxsize=4)
-        both = fetched("usage", 0, [1])
-        both.extend(fetched("usage", 3, [5]))
-        await queues.put(both)
-        await queues.put(fetched("survey", 3, [9]))
-        announced = [queues.new.get_nowait() for _ in range(queues.new.qsize())]
-        got = {
-            p: [(m.topic, m.offset) for m in (await q.get(100, 0.0)).messages]
-            for p, q in queues.queues.items()
-        }
-        return announced, got
+class FakeState:
+    def __init__(self, highwater: int | None, position: int | None) -> None:
+        self.highwater = highwater
+        self._position = position
 
-    announced, got = asyncio.run(run())
-    assert announced == [0, 3]
-    assert got == {0: [("usage", 1)], 3: [("usage", 5), ("survey", 9)]}
+    @property
+    def has_valid_position(self) -> bool:
+        return self._position is not None
+
+    @property
+    def position(self) -> int:
+        assert self._position is not None
+        return self._position
+
+
+def consumer_with(state: FakeState | None) -> Any:
+    """A BatchingConsumer shell whose aiokafka subscription holds one partition's state."""
+    assignment = type("Assignment", (), {"state_value": lambda self, tp: state})()
+    subscription = type("Sub", (), {"subscription": type("S", (), {"assignment": assignment})()})
+    aiokafka_consumer = type("C", (), {"_subscription": subscription})()
+    thread = type("Thread", (), {"_ensure_consumer": lambda self: aiokafka_consumer})()
+    shell = BatchingConsumer.__new__(BatchingConsumer)
+    shell._thread = thread  # type: ignore[assignment]
+    return shell
+
+
+def test_fetch_lag_is_the_highwater_less_the_position() -> None:
+    assert 7 == consumer_with(FakeState(highwater=10, position=3)).fetch_lag(TP(USAGE, 0))
+    assert 0 == consumer_with(FakeState(highwater=10, position=10)).fetch_lag(TP(USAGE, 0))
+
+
+def test_fetch_lag_is_unknown_before_the_first_fetch_or_without_a_position() -> None:
+    assert consumer_with(FakeState(highwater=None, position=0)).fetch_lag(TP(USAGE, 0)) is None
+    assert consumer_with(FakeState(highwater=5, position=None)).fetch_lag(TP(USAGE, 0)) is None
+    assert consumer_with(None).fetch_lag(TP(USAGE, 0)) is None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.state import advance, apply, digest_index, new_state, too_late, with_digest
+from scoring.state import ENTRY, advance, apply, entry_index, id_entry, new_state, refusal, remember
 
 from .builders import (
     POLICY,
@@ -73,20 +75,44 @@ def test_feature_breadth_keeps_the_last_use_of_each_feature() -> None:
 
 def test_advancing_time_forgets_event_ids_older_than_the_dedupe_window() -> None:
     s = build([session(day(1))])
-    assert 1 == len(s.seen)
+    assert ENTRY == len(s.seen)
     assert 0 == len(advance(s, day(40), POLICY).seen)
 
 
-def test_an_event_older_than_the_dedupe_window_is_refused() -> None:
+def test_an_event_older_than_the_dedupe_window_is_applied_late() -> None:
     s = build([session(day(40))])
-    assert too_late(s, session(day(4)), POLICY)
-    assert s is apply(s, session(day(4)), POLICY)
+    later = apply(s, session(day(4)), POLICY)
+    assert day(4) == later.first_seen
+    assert s.activity_long.value < later.activity_long.value
+
+
+def test_a_late_event_older_than_the_ids_remembered_is_not_remembered() -> None:
+    s = build([session(day(40))])
+    assert s.seen == apply(s, session(day(4)), POLICY).seen
 
 
 def test_an_event_inside_the_dedupe_window_is_applied_whatever_its_order() -> None:
     s = build([session(day(40))])
-    assert not too_late(s, session(day(6)), POLICY)
     assert day(6) == apply(s, session(day(6)), POLICY).first_seen
+
+
+def test_a_remembered_duplicate_is_dropped_even_when_it_comes_late() -> None:
+    e = session(day(30))
+    s = build([e, session(day(31))])
+    assert s is apply(s, e, POLICY)
+
+
+def test_a_ticket_event_too_old_for_an_unknown_ticket_is_refused_with_a_reason() -> None:
+    s = build([session(day(120))])
+    late = resolved(day(10), "T-gone")
+    assert "forgotten" in (refusal(s, late, POLICY) or "")
+    assert s is apply(s, late, POLICY)
+
+
+def test_a_ticket_event_too_old_for_a_known_ticket_is_applied() -> None:
+    s = build([opened(day(10), "T-1"), session(day(120))])
+    assert refusal(s, resolved(day(11), "T-1"), POLICY) is None
+    assert not apply(s, resolved(day(11), "T-1"), POLICY).tickets["T-1"].is_open
 
 
 def test_advancing_time_never_moves_the_clock_back() -> None:
@@ -94,13 +120,24 @@ def test_advancing_time_never_moves_the_clock_back() -> None:
     assert day(10) == advance(s, day(3), POLICY).clock
 
 
-@given(st.lists(st.binary(min_size=8, max_size=8), max_size=60))
-def test_a_days_digests_stay_one_sorted_string_of_distinct_digests(digests: list[bytes]) -> None:
-    packed = b""
-    for d in digests:
-        packed = with_digest(packed, d)
-    assert packed == b"".join(sorted(set(digests)))
-    for d in digests:
-        assert digest_index(packed, d)[1]
-    absent = [d for d in (b"\x00" * 8, b"\xff" * 8, b"middle!!") if d not in digests]
-    assert not any(digest_index(packed, d)[1] for d in absent)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 30)), max_size=80))
+def test_the_ids_remembered_are_the_newest_of_the_window_whatever_the_order(
+    draws: list[tuple[int, int]],
+) -> None:
+    policy = replace(POLICY, dedupe_max_ids=16)
+    entries = [id_entry(day(d), f"e-{n}") for d, n in draws]
+    forward, backward = b"", b""
+    for e in entries:
+        forward = remember(forward, e, oldest=day(5), most=policy.dedupe_max_ids)
+    for e in reversed(entries):
+        backward = remember(backward, e, oldest=day(5), most=policy.dedupe_max_ids)
+    expected = sorted({e for e in entries if e[:4] >= id_entry(day(5), "")[:4]})[-16:]
+    assert b"".join(expected) == forward == backward
+    for e in expected:
+        assert entry_index(forward, e)[1]
+
+
+@given(st.integers(1, 3000))
+def test_a_customer_remembers_at_most_dedupe_max_ids_whatever_its_volume(n: int) -> None:
+    s = build([session(day(1) + i * 30.0) for i in range(n)])
+    assert min(n, POLICY.dedupe_max_ids) * ENTRY == len(s.seen)

@@ -1,0 +1,158 @@
+"""Event-time alignment of the co-partitioned input topics of one partition number.
+
+The four input topics are read at independent speeds: in a backlog (a backfill, a restart
+after downtime, a lag spike) one topic's fetches can run months of event time ahead of
+another's. Applied as they come, a customer's clock would run with the fastest topic, and the
+timer would judge inactivity and SLAs from a stream time a lagging topic has not reached.
+So, as Kafka Streams does for a task's co-partitioned inputs (KIP-353, KIP-695):
+
+- each topic-partition's decoded messages wait in a buffer, and the earliest head in event
+  time is taken next (ties: the kinds' order in `scoring.events.KIND_RANK`, then offset);
+  a topic-partition's own order is never changed, so applied offsets stay exact;
+- while an input has nothing buffered, nothing is taken past it if it still has messages on
+  the broker (its lag is positive or not known yet): they are being fetched;
+- an input that is caught up but delivered within the last `idle` seconds is waited for as
+  long as its latest event time is more than `tolerance` behind the head to take: its
+  producer may be pausing (a stalled pipeline, a topic loaded after the others). Past `idle`
+  it counts as idle and is no longer waited for, until it delivers again. In live operation
+  the inputs move together within `tolerance` and nothing waits.
+
+In a backlog every input has messages on the broker until it is exhausted, so what is taken
+next depends only on the messages, never on fetch timing: a backfill loaded topic after topic,
+a run killed and restarted, and a run that read the topics interleaved apply each customer's
+events in the same order. An input buffering more than `most` messages is paused (Faust's
+pause, so its fetches stop until it is drained below half); memory stays bounded however far
+apart the topics are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from scoring.events import KIND_RANK
+from stream.contract import INPUT_TOPICS
+from stream.engine import DeadLetter, Decoded
+
+# Contract topic name -> rank of its kind at equal event times.
+TOPIC_RANK = {topic: KIND_RANK[kind] for kind, topic in INPUT_TOPICS.items()}
+
+
+@dataclass
+class Input:
+    """One topic-partition feeding the merge."""
+
+    topic: str
+    rank: int
+    buffer: deque[Decoded] = field(default_factory=deque)
+    latest: float | None = None  # the latest event time it delivered
+    delivered_at: float = -math.inf  # monotonic time it last delivered anything
+    paused: bool = False
+
+    def head_key(self) -> tuple[float, int, int]:
+        msg, event = self.buffer[0]
+        at = -math.inf if isinstance(event, DeadLetter) else event.occurred_at
+        return at, self.rank, msg.offset
+
+
+@dataclass
+class Waiting:
+    """Why nothing more can be taken now, and until when at most (monotonic time)."""
+
+    topic: str
+    until: float | None  # None: until its messages arrive
+
+
+class Merge:
+    """The inputs of one partition number, merged in event time (see the module docstring)."""
+
+    def __init__(
+        self,
+        partition: int,
+        rank_of: Callable[[str], int],
+        lag: Callable[[str], int | None],
+        assigned: Callable[[], Iterable[str]],
+        *,
+        idle: float,
+        tolerance: float,
+        most: int,
+        pause: Callable[[str, bool], None] = lambda topic, paused: None,
+    ) -> None:
+        self.partition = partition
+        self.rank_of = rank_of
+        self.lag = lag  # messages of the topic's partition on the broker not yet delivered
+        self.assigned = assigned  # the input topics of this partition the worker owns now
+        self.idle, self.tolerance, self.most = idle, tolerance, most
+        self.pause = pause
+        self.inputs: dict[str, Input] = {}
+
+    def _input(self, topic: str) -> Input:
+        found = self.inputs.get(topic)
+        if found is None:
+            found = self.inputs[topic] = Input(topic, self.rank_of(topic))
+        return found
+
+    def add(self, topic: str, items: list[Decoded], now: float) -> None:
+        """Buffer a fetch of one topic-partition (its messages in offset order)."""
+        if not items:
+            return
+        source = self._input(topic)
+        source.buffer.extend(items)
+        source.delivered_at = now
+        if len(source.buffer) > self.most and not source.paused:
+            source.paused = True
+            self.pause(topic, True)
+
+    def buffered(self) -> int:
+        return sum(len(i.buffer) for i in self.inputs.values())
+
+    def clear(self) -> None:
+        """Drop what is buffered (a rebalance: it is fetched again from the committed offsets)."""
+        for source in self.inputs.values():
+            source.buffer.clear()
+            source.latest = None
+            source.delivered_at = -math.inf
+            if source.paused:
+                source.paused = False
+                self.pause(source.topic, False)
+
+    def _holds_back(self, source: Input, at: float, now: float) -> Waiting | None:
+        """Whether an input with nothing buffered must be waited for before event time `at`."""
+        lag = self.lag(source.topic)
+        if lag is None or lag > 0:
+            return Waiting(source.topic, None)
+        if now - source.delivered_at >= self.idle:
+            return None  # caught up and silent: idle
+        if source.latest is None or source.latest + self.tolerance >= at:
+            return None  # caught up with the others (or no event time of its own to go by)
+        return Waiting(source.topic, source.delivered_at + self.idle)
+
+    def take(self, most: int, now: float) -> tuple[list[Decoded], Waiting | None]:
+        """Up to `most` messages in merged order, and why it stopped short (None: nothing is
+        buffered, or `most` were taken)."""
+        taken: list[Decoded] = []
+        sources = [self._input(t) for t in self.assigned()]
+        while len(taken) < most:
+            ready = [s for s in sources if s.buffer]
+            if not ready:
+                return taken, None
+            first = min(ready, key=Input.head_key)
+            at = first.head_key()[0]
+            for source in sources:
+                if not source.buffer:
+                    waiting = self._holds_back(source, at, now)
+                    if waiting is not None:
+                        return taken, waiting
+            item = first.buffer.popleft()
+            taken.append(item)
+            _, event = item
+            if not isinstance(event, DeadLetter) and (
+                first.latest is None or event.occurred_at > first.latest
+            ):
+                first.latest = event.occurred_at
+            if first.paused and len(first.buffer) <= self.most // 2:
+                first.paused = False
+                self.pause(first.topic, False)
+        return taken, None
