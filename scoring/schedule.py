@@ -92,13 +92,26 @@ def next_due(
     if drop >= current.score:
         drop = -1.0  # already dropped that far: the rule's episode is on, nothing new to catch
 
-    def crossed(at: float) -> bool:
-        h = score(state, policy, at, current.band)
-        return h is not None and (h.score < floor or h.score <= drop)
+    band = current.band
+    seen: dict[float, float | None] = {}
 
-    end = score(state, policy, limit, current.band)
-    if end is not None and (end.score < floor or end.score <= drop):
-        lo, hi = now, limit
+    def value(at: float) -> float | None:
+        if at not in seen:
+            h = score(state, policy, at, band)
+            seen[at] = None if h is None else h.score
+        return seen[at]
+
+    def crossed(at: float) -> bool:
+        v = value(at)
+        return v is not None and (v < floor or v <= drop)
+
+    def moved(at: float) -> bool:
+        v = value(at)
+        return v is not None and current.score - v >= SETTLED
+
+    def crossing(lo: float, hi: float) -> float:
+        """A time at most `RESOLUTION` after the level is crossed, knowing it is not crossed
+        at `lo` and is at `hi` (the score never rises in between)."""
         while hi - lo > RESOLUTION:
             mid = lo + (hi - lo) / 2
             if crossed(mid):
@@ -106,9 +119,17 @@ def next_due(
             else:
                 lo = mid
         return hi
-    still_moving = end is not None and current.score - end.score >= SETTLED
-    if still_moving and now + refresh < limit:
-        return now + refresh
+
+    horizon = min(limit, now + refresh)
+    if crossed(horizon):
+        return crossing(now, horizon)
+    if horizon < limit:
+        if moved(horizon):
+            return horizon  # still moving: refresh
+        if crossed(limit):
+            return crossing(horizon, limit)
+        if moved(limit):
+            return horizon  # settled for now, a step ahead before the next moment
     return limit if ahead else None
 
 

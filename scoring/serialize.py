@@ -97,6 +97,8 @@ def state_to_dict(s: CustomerState) -> dict[str, Any]:
         out["tk"] = {k: [getattr(t, f) for f in _TICKET_FIELDS] for k, t in s.tickets.items()}
     if s.seen:
         out["sn"] = base64.b64encode(s.seen).decode()
+    if s.closed:
+        out["cl"] = base64.b64encode(s.closed).decode()
     return out
 
 
@@ -120,6 +122,8 @@ def state_from_dict(customer_id: str, d: dict[str, Any]) -> CustomerState:
         kwargs["tickets"] = {k: Ticket(*v) for k, v in d["tk"].items()}
     if isinstance(d.get("sn"), str):  # records written before 0.2 kept ids by day: forgotten
         kwargs["seen"] = base64.b64decode(d["sn"])
+    if "cl" in d:
+        kwargs["closed"] = base64.b64decode(d["cl"])
     return CustomerState(customer_id, **kwargs)
 
 

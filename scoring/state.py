@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from scoring import events as ev
-from scoring.decay import DAY, DecayedSum
+from scoring.decay import DecayedSum
 from scoring.policy import Policy
 
 MAX_FEATURES = 32
@@ -114,6 +114,9 @@ class CustomerState:
     # dedupe window behind `clock` are dropped, and at most `dedupe_max_ids` are kept (see
     # `remember`), so a customer's memory of ids stays small whatever its volume
     seen: bytes = b""
+    # tickets resolved and forgotten, as entries like `seen` (time of the last resolution, then
+    # a digest of the ticket id), the newest MAX_CLOSED of them
+    closed: bytes = b""
 
     @property
     def segment(self) -> str | None:
@@ -218,27 +221,14 @@ def is_duplicate(state: CustomerState, event: ev.Event) -> bool:
     return entry_index(state.seen, id_entry(event.occurred_at, event.event_id))[1]
 
 
-def refusal(state: CustomerState, event: ev.Event, policy: Policy) -> str | None:
-    """Why an event must not be applied to this state, in words; None when it may be.
+MAX_CLOSED = 128  # forgotten tickets remembered, so a late event can't bring one back
 
-    Late events are applied: every field of the state is order-free. The one exception is a
-    support event for a ticket the state does not know, older than `forget_resolved_after`
-    behind the customer's latest event: resolved tickets are forgotten after that long, so the
-    event may belong to one, and applying it would bring a closed ticket back as open.
-    """
-    ticket_id = getattr(event, "ticket_id", None)
-    if (
-        ticket_id is not None
-        and state.clock is not None
-        and event.occurred_at < state.clock - policy.support.forget_resolved_after
-        and ticket_id not in state.tickets
-    ):
-        days = policy.support.forget_resolved_after / DAY
-        return (
-            f"must be within {days:g} days of the customer's latest event for a ticket not "
-            "seen since (resolved tickets are forgotten after that long)"
-        )
-    return None
+
+def is_closed(state: CustomerState, ticket_id: str) -> bool:
+    """Was this ticket resolved and forgotten (`forget_resolved_after`) while remembered?"""
+    digest = event_digest(ticket_id)
+    closed = state.closed
+    return any(closed[i + 4 : i + ENTRY] == digest for i in range(0, len(closed), ENTRY))
 
 
 def _kept_ids(seen: bytes, oldest: float) -> bytes:
@@ -255,14 +245,16 @@ def _advanced(state: CustomerState, now: float, policy: Policy) -> dict[str, Any
     clock = now if state.clock is None else max(state.clock, now)
     seen = _kept_ids(state.seen, clock - policy.dedupe_window)
     forget = clock - policy.support.forget_resolved_after
-    tickets = {
-        k: t
-        for k, t in state.tickets.items()
-        if t.is_open or t.last_resolved_at is None or t.last_resolved_at >= forget
-    }
+    tickets: dict[str, Ticket] = {}
+    closed = state.closed
+    for k, t in state.tickets.items():
+        if t.is_open or t.last_resolved_at is None or t.last_resolved_at >= forget:
+            tickets[k] = t
+        else:
+            closed = remember(closed, id_entry(t.last_resolved_at, k), 0.0, MAX_CLOSED)
     if clock == state.clock and len(seen) == len(state.seen) and len(tickets) == len(state.tickets):
         return {}
-    return {"clock": clock, "seen": seen, "tickets": tickets}
+    return {"clock": clock, "seen": seen, "tickets": tickets, "closed": closed}
 
 
 def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
@@ -274,17 +266,22 @@ def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
 def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerState:
     """Apply one event; a remembered duplicate or a refused event returns the state unchanged.
 
-    An event older than the ids remembered is applied (see `refusal` for the one exception):
-    its id can no longer be checked, and losing a real event is worse than counting a
-    duplicate that comes back that late (redelivery after a crash is caught by offsets)."""
+    An event older than the ids remembered is applied: its id can no longer be checked, and
+    losing a real event is worse than counting a duplicate that comes back that late
+    (redelivery after a crash is caught by offsets). A support event for a ticket resolved and
+    forgotten since changes nothing, so a late one never brings a closed ticket back."""
     if event.customer_id != state.customer_id:
         raise ValueError(f"event for {event.customer_id!r} applied to {state.customer_id!r}")
-    if is_duplicate(state, event) or refusal(state, event, policy) is not None:
+    if is_duplicate(state, event):
         return state
+    before = state
     t = event.occurred_at
     moved = _advanced(state, t, policy)
     if moved and len(moved["tickets"]) != len(state.tickets):
         state, moved = _evolve(state, moved), {}  # the event's changes see the tickets kept
+    ticket_id = getattr(event, "ticket_id", None)
+    if ticket_id is not None and ticket_id not in state.tickets and is_closed(state, ticket_id):
+        return before
     # Otherwise only the clock and the ids moved, which `_changes` does not read: one new
     # state holds both steps
     changes = _changes(state, event, policy)

@@ -22,7 +22,6 @@ from scoring.health import HealthScore
 from scoring.policy import Policy
 from scoring.segments import facts
 from scoring.serialize import alert_record, health_record
-from scoring.state import refusal
 from scoring.timeline import Standing, Step, catch_up, evaluate_at, on_event
 from stream.codec import DecodeError, decode_event, encode
 from stream.contract import INPUT_TOPICS
@@ -259,15 +258,9 @@ class Engine:
             caught = catch_up(standing, event.occurred_at, policy, refresh)
             self._raised(caught, out, result)
             standing, last_health = caught.standing, caught.health or last_health
-            reason = refusal(standing.state, event, policy)
-            if reason is not None:
-                out.dead.append(DeadLetter(msg, f"occurred_at: {reason}", "occurred_at"))
-                result.dead_lettered += 1
-                outcome("refused")
-                continue
             step = on_event(standing, event, policy, refresh)
             if step is None:
-                result.duplicates += 1  # the same event_id again
+                result.duplicates += 1  # the same event again, or one for a forgotten ticket
                 outcome("duplicate")
                 continue
             result.applied += 1

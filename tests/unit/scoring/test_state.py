@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.state import ENTRY, advance, apply, entry_index, id_entry, new_state, refusal, remember
+from scoring.state import (
+    ENTRY,
+    advance,
+    apply,
+    entry_index,
+    id_entry,
+    is_closed,
+    new_state,
+    remember,
+)
 
 from .builders import (
     POLICY,
@@ -102,22 +111,23 @@ def test_a_remembered_duplicate_is_dropped_even_when_it_comes_late() -> None:
     assert s is apply(s, e, POLICY)
 
 
-def test_a_ticket_event_too_old_for_an_unknown_ticket_is_refused_with_a_reason() -> None:
+def test_a_late_event_for_a_ticket_resolved_and_forgotten_changes_nothing() -> None:
+    s = build([opened(day(1), "T-1"), resolved(day(2), "T-1"), session(day(120))])
+    assert "T-1" not in s.tickets
+    assert is_closed(s, "T-1")
+    assert s is apply(s, reopened(day(50), "T-1"), POLICY)
+
+
+def test_a_late_ticket_event_for_a_ticket_never_seen_is_applied() -> None:
     s = build([session(day(120))])
-    late = resolved(day(10), "T-gone")
-    assert "forgotten" in (refusal(s, late, POLICY) or "")
-    assert s is apply(s, late, POLICY)
+    assert apply(s, opened(day(10), "T-2"), POLICY).tickets["T-2"].is_open
 
 
-def test_a_ticket_event_too_old_for_a_known_ticket_is_applied() -> None:
-    s = build([opened(day(10), "T-1"), session(day(120))])
-    assert refusal(s, resolved(day(11), "T-1"), POLICY) is None
-    assert not apply(s, resolved(day(11), "T-1"), POLICY).tickets["T-1"].is_open
-
-
-def test_advancing_time_never_moves_the_clock_back() -> None:
-    s = build([session(day(10))])
-    assert day(10) == advance(s, day(3), POLICY).clock
+def test_a_ticket_backfilled_months_late_ends_forgotten_as_if_it_came_in_time() -> None:
+    in_time = build([opened(day(1), "T-3"), resolved(day(2), "T-3"), session(day(120))])
+    late = build([session(day(120)), opened(day(1), "T-3"), resolved(day(2), "T-3")])
+    late = advance(late, day(120) + 1, POLICY)
+    assert in_time.tickets == late.tickets == {}
 
 
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 30)), max_size=80))

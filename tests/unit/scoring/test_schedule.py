@@ -1,0 +1,141 @@
+"""When a silent customer is looked at again, and the fold the worker and replays share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from scoring.alerts import AlertState
+from scoring.decay import DAY
+from scoring.health import score
+from scoring.schedule import RESOLUTION, moments, next_due
+from scoring.timeline import Standing, catch_up, replay
+
+from .builders import (
+    POLICY,
+    account,
+    build,
+    churned,
+    daily_sessions,
+    day,
+    feature,
+    opened,
+    seats,
+    session,
+)
+from .test_properties import histories, latest
+
+WEEK = 7 * DAY
+
+
+def active_then_silent(last_day: int = 20) -> list[Any]:
+    features = [feature(day(d), f) for d in range(last_day + 1) for f in "abcde"]
+    return [
+        account(day(0), segment="smb", owner="csm"),
+        *daily_sessions(0, last_day, per_day=4),
+        *features,
+        seats(day(last_day), 9, 10),
+    ]
+
+
+def test_a_churned_customer_is_never_due() -> None:
+    state = build([session(day(1)), churned(day(2))])
+    assert next_due(state, AlertState(), POLICY, day(2), WEEK) is None
+
+
+def test_a_customer_with_no_evidence_and_no_moment_ahead_is_never_due() -> None:
+    state = build([account(day(1), segment="smb")])
+    assert next_due(state, AlertState(), POLICY, day(1), WEEK) is None
+
+
+def test_the_inactivity_crossing_is_a_moment() -> None:
+    state = build([session(day(1))])
+    assert [day(1) + POLICY.alerts.inactivity_after] == moments(state, POLICY, day(1))
+
+
+def test_an_urgent_ticket_passing_its_sla_is_a_moment() -> None:
+    state = build([opened(day(1), "T1", "urgent")])
+    sla = POLICY.support.first_response_sla["urgent"]
+    assert [day(1) + sla + 1.0] == moments(state, POLICY, day(1))
+
+
+def test_a_silent_customer_is_due_right_after_its_score_crosses_the_first_level() -> None:
+    events = active_then_silent()
+    state = build(events)
+    now = latest(events)
+    h = score(state, POLICY, now)
+    assert h is not None
+    assert "healthy" == h.band
+    due = next_due(state, AlertState(band="healthy", score=h.score), POLICY, now, 400 * DAY)
+    assert due is not None
+    first_level = max(POLICY.bands.healthy, h.score - POLICY.alerts.sharp_drop_points)
+    at_due, before = score(state, POLICY, due), score(state, POLICY, due - RESOLUTION)
+    assert at_due is not None
+    assert before is not None
+    assert at_due.score <= first_level < before.score
+
+
+def test_a_settled_score_is_not_refreshed_until_its_next_moment() -> None:
+    events = active_then_silent()
+    state = build(events)
+    later = latest(events) + 200 * DAY  # usage long decayed, breadth gone: nothing moves
+    h = score(state, POLICY, later)
+    assert h is not None
+    assert next_due(state, AlertState(band=h.band, score=h.score), POLICY, later, WEEK) is None
+
+
+def test_a_score_still_moving_is_refreshed_within_the_refresh_interval() -> None:
+    events = [*daily_sessions(0, 20, per_day=4), seats(day(20), 1, 10)]
+    state = build(events)
+    now = latest(events) + 6 * DAY  # lately below the usual rate, and falling
+    h = score(state, POLICY, now)
+    assert h is not None
+    due = next_due(state, AlertState(band=h.band, score=h.score), POLICY, now, DAY)
+    assert due is not None
+    assert due <= now + DAY
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(span_days=60), st.floats(0, 60), st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+def test_between_moments_a_silent_customers_score_never_rises(
+    events: list[Any], after: float, a: float, b: float
+) -> None:
+    """The law `next_due` relies on to find crossings by bisection."""
+    state = build(events)
+    now = latest(events) + after * DAY
+    ahead = moments(state, POLICY, now)
+    end = min(ahead) if ahead else now + 400 * DAY
+    t1, t2 = sorted((now + a * (end - now), now + b * (end - now)))
+    assume(t2 < end)
+    h1, h2 = score(state, POLICY, t1), score(state, POLICY, t2)
+    assume(h1 is not None and h2 is not None)
+    assert h2.score <= h1.score + 0.01  # type: ignore[union-attr]
+
+
+def test_catching_up_a_silent_customer_costs_a_few_evaluations_not_one_a_day() -> None:
+    events = [account(day(0), segment="smb"), session(day(0)), session(day(3)), session(day(40))]
+    standing, _ = replay(events, POLICY, WEEK)
+    assert standing is not None
+    evaluations = 0
+    step = Standing(standing.state, standing.memory, standing.due)
+    while step.due is not None and step.due <= day(540):
+        step = catch_up(step, step.due, POLICY, WEEK).standing
+        evaluations += 1
+    assert evaluations <= 12, evaluations
+
+
+def test_a_customer_active_every_day_gets_no_alert_when_living_through_its_history() -> None:
+    events = [account(day(0), segment="smb", owner="csm"), *active_then_silent(120)]
+    _, raised = replay(events, POLICY, WEEK, until=day(120))
+    assert [] == [a.rule for a in raised]
+
+
+def test_a_customer_going_silent_gets_one_inactivity_alert_at_the_crossing() -> None:
+    events = active_then_silent(20)
+    _, raised = replay(events, POLICY, WEEK, until=day(90))
+    inactivity = [a for a in raised if a.rule == "inactivity"]
+    assert 1 == len(inactivity)
+    last_active = max(e.occurred_at for e in events if e.TYPE in ("session", "feature_used"))
+    assert last_active + POLICY.alerts.inactivity_after == inactivity[0].raised_at
