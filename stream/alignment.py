@@ -87,6 +87,7 @@ class Merge:
         self.idle, self.tolerance, self.most = idle, tolerance, most
         self.pause = pause
         self.inputs: dict[str, Input] = {}
+        self.generation = 0  # bumped by `clear`: what was taken before is not to be used
 
     def _input(self, topic: str) -> Input:
         found = self.inputs.get(topic)
@@ -110,6 +111,7 @@ class Merge:
 
     def clear(self) -> None:
         """Drop what is buffered (a rebalance: it is fetched again from the committed offsets)."""
+        self.generation += 1
         for source in self.inputs.values():
             source.buffer.clear()
             source.latest = None

@@ -151,6 +151,7 @@ def create_app(settings: Settings) -> BatchingApp:
         most=settings.merge_buffer,
     )
     consumer = app.batching_consumer
+    consumer.on_fetch_error = lambda exc: metrics.fetch_errors.labels(type(exc).__name__).inc()
 
     async def drain(partition: int) -> None:
         """One partition number's messages in merged event-time order, a batch at a time:
@@ -160,7 +161,8 @@ def create_app(settings: Settings) -> BatchingApp:
                 partition, settings.batch_max, settings.batch_within_seconds
             )
             consumer.track_batch(batch)
-            await handle(batch.items)
+            async with engine.partition_lock(partition):
+                await handle(batch.items)
             consumer.ack_batch(batch)
 
     @app.task  # type: ignore[untyped-decorator]
@@ -249,6 +251,8 @@ def create_app(settings: Settings) -> BatchingApp:
                 await client.ping()
         except Exception as exc:  # noqa: BLE001 - reported, never raised
             problems.append(f"redis: {exc}")
+        if app.batching_consumer.fetch_problem:
+            problems.append(f"kafka: {app.batching_consumer.fetch_problem}")
         if app.rebalancing:
             problems.append("kafka: rebalancing")
         elif not assigned_partitions():

@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import faust
+from aiokafka.errors import CorruptRecordException, UnsupportedCodecError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 from faust.types.tuples import ack_lock
@@ -43,6 +45,10 @@ from mode.utils.futures import notify
 from scoring.events import Event
 from stream.alignment import Merge
 from stream.engine import DeadLetter, Decoded, Incoming
+
+log = logging.getLogger(__name__)
+# What a fetch raises when its records cannot be decoded.
+UNDECODABLE = (UnsupportedCodecError, CorruptRecordException)
 
 
 @dataclass
@@ -67,10 +73,15 @@ class BatchingConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer; topics with a batch sink get whole fetches, others as usual."""
 
     batch_sinks: dict[str, PartitionMerges]
+    fetch_problem: str | None  # why the last fetch could not be decoded, until one succeeds
+    on_fetch_error: Callable[[Exception], None] | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batch_sinks = {}
+        self.fetch_problem = None
+        self.on_fetch_error = None
+        self._fetch_backoff = 0.0
 
     async def _drain_messages(self, fetcher: Any) -> None:
         callback = self.callback
@@ -83,7 +94,13 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         sinks = self.batch_sinks
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
-                records, active = await self._wait_next_records(1.0)
+                try:
+                    records, active = await self._wait_next_records(1.0)
+                except UNDECODABLE as exc:
+                    await self._undecodable(exc)
+                    continue
+                self.fetch_problem = None
+                self._fetch_backoff = 0.0
                 await self.sleep(0)
                 if not records or self.should_stop or not self.flow_active:
                     continue
@@ -143,6 +160,21 @@ class BatchingConsumer(faust_aiokafka.Consumer):
             if self.transport.app.should_stop:
                 return
             raise
+
+    async def _undecodable(self, exc: Exception) -> None:
+        """A fetch the client cannot decode must not kill the worker: say so, count it, and
+        try again with backoff. Nothing is skipped (that would lose its messages): the
+        partition resumes once the cause is fixed (the codec installed, the worker restarted)."""
+        self.fetch_problem = f"{type(exc).__name__}: {exc}"
+        self._fetch_backoff = min(30.0, max(0.5, self._fetch_backoff * 2))
+        log.error(
+            "cannot decode a fetched batch (%s); retrying in %.1fs, the worker goes on",
+            self.fetch_problem,
+            self._fetch_backoff,
+        )
+        if self.on_fetch_error is not None:
+            self.on_fetch_error(exc)
+        await self.sleep(self._fetch_backoff)
 
     def stop_flow(self) -> None:
         """Faust stops the flow when a rebalance starts and before it stops: merged messages
@@ -314,9 +346,12 @@ class PartitionMerges:
         loop = asyncio.get_running_loop()
         batch = Batch()
         deadline: float | None = None
+        generation = merge.generation
         while True:
             changed.clear()
             now = loop.time()
+            if merge.generation != generation:  # a rebalance dropped the merge's buffers
+                batch, deadline, generation = Batch(), None, merge.generation
             taken, waiting = merge.take(most - len(batch), now)
             batch.items.extend(taken)
             if len(batch) >= most:

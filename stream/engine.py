@@ -9,6 +9,7 @@ offsets (kept per customer and topic-partition) and skipped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -118,6 +119,17 @@ class Engine:
         self.positions: dict[tuple[str, int], int] = {}  # last offset processed per topic-partition
         self._contract_topic = settings.input_topics
         self.watermarks: dict[int, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def partition_lock(self, partition: int) -> asyncio.Lock:
+        """Held while a partition's batch or its timer round is applied: within a worker the
+        event path and the timer never race for a customer, so an attempt that loses a
+        compare-and-set (and whose outputs were already published) only happens between
+        workers during a rebalance."""
+        lock = self._locks.get(partition)
+        if lock is None:
+            lock = self._locks[partition] = asyncio.Lock()
+        return lock
 
     # --- decoding ------------------------------------------------------------------------
 
@@ -306,8 +318,9 @@ class Engine:
             mark = await self._redis("watermark", self.store.watermark, partition)
             if mark is None:
                 continue
-            while await self._tick_round(partition, mark - lateness, limit, result):
-                pass
+            async with self.partition_lock(partition):
+                while await self._tick_round(partition, mark - lateness, limit, result):
+                    pass
         return result
 
     async def _tick_round(

@@ -87,6 +87,14 @@ class EngineMetrics:
             "Customers re-evaluated by stream time (no event)",
             registry=registry,
         )
+        self.fetch_errors = Counter(
+            "healthscore_fetch_errors",
+            "Fetches the consumer could not decode (a compression codec missing, a corrupt "
+            "batch); retried with backoff, the worker goes on",
+            ["error"],
+            registry=registry,
+        )
+        self.fetch_errors.labels("UnsupportedCodecError")
         self.lag = Gauge(
             "healthscore_consumer_lag",
             "Messages not yet processed, per input partition",

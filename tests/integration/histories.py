@@ -76,3 +76,63 @@ def declining(cid: str, days: int = 30) -> list[Doc]:
     out.append(doc("survey", "csat", cid, 23 * DAY, score=1))
     out.append(doc("usage", "session", cid, days * DAY, user_id="u0"))  # one last login
     return out
+
+
+FEATURE_NAMES = ("dashboards", "reports", "exports", "alerts", "api")
+
+
+def every_day(cid: str, days: int) -> list[Doc]:
+    """A customer active every single day: sessions and a feature a day, seats well used,
+    promoters and satisfied answers each month, a ticket a fortnight answered within hours."""
+    out = [*onboarding(cid)]
+    for d in range(days):
+        out.append(doc("usage", "session", cid, d * DAY + 9 * 3600, user_id="u1"))
+        out.append(doc("usage", "session", cid, d * DAY + 14 * 3600, user_id="u2"))
+        feature = FEATURE_NAMES[d % len(FEATURE_NAMES)]
+        out.append(doc("usage", "feature_used", cid, d * DAY + 10 * 3600, feature=feature, count=3))
+        if d % 7 == 6:
+            out.append(
+                doc(
+                    "usage",
+                    "seat_snapshot",
+                    cid,
+                    d * DAY + 18 * 3600,
+                    active_users=9,
+                    licensed_seats=10,
+                )
+            )
+        if d % 30 == 15:
+            out.append(doc("survey", "nps", cid, d * DAY + 16 * 3600, score=10))
+            out.append(doc("survey", "csat", cid, d * DAY + 16 * 3600 + 60, score=5))
+        if d % 14 == 3:
+            ticket = f"{cid}-d{d}"
+            opened_at = d * DAY + 11 * 3600
+            out.append(
+                doc("support", "ticket_opened", cid, opened_at, ticket_id=ticket, priority="normal")
+            )
+            out.append(
+                doc(
+                    "support", "ticket_replied", cid, opened_at + 3600, ticket_id=ticket, by="agent"
+                )
+            )
+            out.append(
+                doc("support", "ticket_resolved", cid, opened_at + 6 * 3600, ticket_id=ticket)
+            )
+    return out
+
+
+KIND_RANK = {"account": 0, "usage": 1, "support": 2, "survey": 3}
+
+
+def in_event_time(docs: list[Doc]) -> list[Doc]:
+    """Documents in event-time order (ties: account, usage, support, survey; then as given)."""
+    return sorted(docs, key=lambda d: (d[1]["occurred_at"], KIND_RANK[d[0]]))
+
+
+def topic_after_topic(docs: list[Doc]) -> list[Doc]:
+    """As a first deployment loads a history from four systems: each topic's history in
+    event-time order, all usage first, then support, survey and account."""
+    ordered = in_event_time(docs)
+    return [
+        d for kind in ("usage", "support", "survey", "account") for d in ordered if d[0] == kind
+    ]

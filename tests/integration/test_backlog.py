@@ -1,0 +1,156 @@
+"""Correct under backlog: a months-long history loaded topic after topic ends exactly like the
+same history loaded interleaved, like a run killed and restarted in the middle, and like living
+through it; customers active every day raise no alert."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from stream.store import Record
+from stream.synthetic import CustomerBase
+
+from .conftest import Stack, wait_for
+from .harness import Run, Topics, produce, read_topic
+from .histories import Doc, every_day, in_event_time, topic_after_topic
+from .reference import (
+    POLICY,
+    alert_ids,
+    differences,
+    differences_from_living_through,
+    living_through,
+    watermarks,
+)
+
+DAYS = 120
+DAILY = 20  # customers active every single day
+MIXED = 30  # synthetic customers, a share of them drifting toward churn
+
+
+@dataclass
+class Result:
+    run: Run
+    records: dict[str, Record]
+    alerts: dict[str, set[str]]
+    dead: list[tuple[str, object]]
+    seconds: float
+
+
+def history() -> list[Doc]:
+    docs: list[Doc] = []
+    for i in range(DAILY):
+        docs.extend(every_day(f"daily-{i:02d}", DAYS))
+    base = CustomerBase(MIXED, seed=11, span_days=DAYS, declining_share=0.4, prefix="mixed")
+    docs.extend((e.kind, e.doc) for e in base.events(6_000))
+    return in_event_time(docs)
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[Doc]:
+    return history()
+
+
+def load_and_drain(stack: Stack, docs: list[Doc], log_dir: Path, **settings: str) -> Result:
+    """Produce `docs` in the order given, then start a worker on the backlog and let it drain."""
+    topics = Topics()
+    produce(stack, topics, docs)
+    run = Run(stack, topics, log_dir, **settings)
+    started = time.monotonic()
+    run.start()
+    try:
+        run.wait_drained(timeout=600)
+        records = run.wait_quiet()
+        seconds = time.monotonic() - started
+    finally:
+        run.stop_all()
+    return Result(run, records, alert_ids(stack, run), read_topic(stack, topics.dlq), seconds)
+
+
+@pytest.fixture(scope="module")
+def interleaved(
+    stack: Stack, docs: list[Doc], tmp_path_factory: pytest.TempPathFactory
+) -> Result:
+    return load_and_drain(stack, docs, tmp_path_factory.mktemp("interleaved"))
+
+
+@pytest.fixture(scope="module")
+def one_topic_after_another(
+    stack: Stack, docs: list[Doc], tmp_path_factory: pytest.TempPathFactory
+) -> Result:
+    return load_and_drain(stack, topic_after_topic(docs), tmp_path_factory.mktemp("topic-by-topic"))
+
+
+def test_a_backfill_loaded_topic_after_topic_dead_letters_nothing(
+    one_topic_after_another: Result,
+) -> None:
+    assert [] == one_topic_after_another.dead
+
+
+def test_a_backfill_loaded_topic_after_topic_ends_like_one_loaded_interleaved(
+    interleaved: Result, one_topic_after_another: Result
+) -> None:
+    print(
+        f"drained and settled: interleaved {interleaved.seconds:.1f}s, "
+        f"topic after topic {one_topic_after_another.seconds:.1f}s"
+    )
+    assert [] == interleaved.dead
+    assert {} == differences(interleaved.records, one_topic_after_another.records)
+    assert interleaved.alerts == one_topic_after_another.alerts
+
+
+def test_a_backfill_ends_like_living_through_the_history(
+    docs: list[Doc], one_topic_after_another: Result
+) -> None:
+    result = one_topic_after_another
+    lived = living_through(docs, result.records, watermarks(result.run))
+    assert {} == differences_from_living_through(lived, result.records, result.alerts)
+
+
+def test_customers_active_every_day_get_no_alert_and_others_one_per_episode(
+    docs: list[Doc], one_topic_after_another: Result
+) -> None:
+    alerts = one_topic_after_another.alerts
+    assert {} == {cid: ids for cid, ids in alerts.items() if cid.startswith("daily-")}
+    declining = {cid for cid in alerts if cid.startswith("mixed-")}
+    assert declining, "the drifting customers raise alerts"
+    run = one_topic_after_another.run
+    raised: dict[tuple[str, str], set[float]] = {}
+    for cid, alert in read_topic(run.stack, run.topics.alerts):
+        at = datetime.fromisoformat(alert["raised_at"]).timestamp()
+        raised.setdefault((cid, alert["rule"]), set()).add(at)
+    cooldown = POLICY.alerts.cooldown
+    floods = {
+        key: len(times)
+        for key, times in raised.items()
+        if any(b - a < cooldown for a, b in itertools.pairwise(sorted(times)))
+    }
+    assert {} == floods
+
+
+def test_a_worker_killed_in_the_middle_of_a_backlog_ends_like_an_uninterrupted_run(
+    stack: Stack, docs: list[Doc], one_topic_after_another: Result, tmp_path: Path
+) -> None:
+    topics = Topics()
+    produce(stack, topics, topic_after_topic(docs))
+    run = Run(stack, topics, tmp_path, commit_interval_seconds="0.2")
+    run.start()
+    try:
+        total = run.progress()[1]
+        wait_for(lambda: run.progress()[0] >= total // 4, 300, "a quarter of the backlog committed")
+        run.stop(0, sig=signal.SIGKILL)
+        done, _ = run.progress()
+        print(f"killed with {done} of {total} messages committed")
+        assert done < total, f"the kill came too late to interrupt anything ({done} of {total})"
+        run.start()
+        run.wait_drained(timeout=600)
+        records = run.wait_quiet()
+    finally:
+        run.stop_all()
+    assert {} == differences(one_topic_after_another.records, records)
+    assert one_topic_after_another.alerts == alert_ids(stack, run)
