@@ -73,9 +73,7 @@ def load_and_drain(stack: Stack, docs: list[Doc], log_dir: Path, **settings: str
 
 
 @pytest.fixture(scope="module")
-def interleaved(
-    stack: Stack, docs: list[Doc], tmp_path_factory: pytest.TempPathFactory
-) -> Result:
+def interleaved(stack: Stack, docs: list[Doc], tmp_path_factory: pytest.TempPathFactory) -> Result:
     return load_and_drain(stack, docs, tmp_path_factory.mktemp("interleaved"))
 
 
