@@ -59,6 +59,7 @@ class Run:
         *,
         group: str | None = None,
         prefix: str | None = None,
+        extra_env: dict[str, str] | None = None,
         **settings: str,
     ) -> None:
         self.stack = stack
@@ -67,6 +68,7 @@ class Run:
         self.prefix = prefix or f"p{uuid.uuid4().hex[:8]}"
         self.log_dir = log_dir
         self.settings = settings
+        self.extra_env = extra_env or {}
         self.procs: list[tuple[subprocess.Popen[bytes], int, Path]] = []
         self.redis = redis.Redis.from_url(stack.redis_url)
 
@@ -83,6 +85,7 @@ class Run:
             }
         )
         env.update({f"HEALTHSCORE_{k.upper()}": v for k, v in self.settings.items()})
+        env.update(self.extra_env)
         return env
 
     def start(self) -> int:
@@ -110,6 +113,18 @@ class Run:
                 return True
         except OSError:
             return False
+
+    def readiness(self, index: int = 0) -> tuple[int, dict[str, Any]]:
+        """The worker's /readyz status and body."""
+        _, port, _ = self.procs[index]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    def alive(self, index: int = 0) -> bool:
+        return self.procs[index][0].poll() is None
 
     def ready_partitions(self, index: int) -> list[int]:
         _, port, _ = self.procs[index]

@@ -5,6 +5,7 @@ through it; customers active every day raise no alert."""
 from __future__ import annotations
 
 import itertools
+import random
 import signal
 import time
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from stream.synthetic import CustomerBase
 
 from .conftest import Stack, wait_for
 from .harness import Run, Topics, produce, read_topic
-from .histories import Doc, every_day, in_event_time, topic_after_topic
+from .histories import DAY, Doc, doc, every_day, in_event_time, topic_after_topic
 from .reference import (
     POLICY,
+    SETTINGS,
     alert_ids,
     differences,
     differences_from_living_through,
@@ -152,3 +154,63 @@ def test_a_worker_killed_in_the_middle_of_a_backlog_ends_like_an_uninterrupted_r
         run.stop_all()
     assert {} == differences(one_topic_after_another.records, records)
     assert one_topic_after_another.alerts == alert_ids(stack, run)
+
+
+CATCH_UP_CUSTOMERS = 25_000
+CATCH_UP_DAYS = 540  # 18 months
+
+
+def sparse_history(customers: int, days: int, seed: int = 5) -> list[Doc]:
+    """Many customers, few events each over a long span: onboarding, a first session soon
+    after, one more signal months later. Catching up costs what happens to them."""
+    rng = random.Random(seed)
+    docs: list[Doc] = []
+    for i in range(customers):
+        cid = f"sparse-{i:05d}"
+        start = rng.uniform(0, days * 2 / 3) * DAY
+        docs.append(doc("account", "account_updated", cid, start, segment="smb", owner="csm-1"))
+        docs.append(doc("usage", "session", cid, start + rng.uniform(0, 20) * DAY, user_id="u"))
+        later = start + rng.uniform(30, days / 3) * DAY
+        kind = rng.randrange(3)
+        if kind == 0:
+            docs.append(doc("usage", "feature_used", cid, later, feature="reports", count=2))
+        elif kind == 1:
+            docs.append(doc("survey", "nps", cid, later, score=rng.randint(0, 10)))
+        else:
+            docs.append(
+                doc("support", "ticket_opened", cid, later, ticket_id=f"{cid}-t", priority="high")
+            )
+    return in_event_time(docs)
+
+
+def settled(run: Run) -> bool:
+    """Every input committed and no customer due before its partition's stream time."""
+    if not run.drained():
+        return False
+    lateness = SETTINGS.allowed_lateness_seconds
+    for partition, mark in watermarks(run).items():
+        if run.redis.zcount(f"{run.prefix}:due:{{p{partition}}}", "-inf", mark - lateness):
+            return False
+    return True
+
+
+def test_an_eighteen_month_backfill_of_many_customers_is_final_within_two_minutes(
+    stack: Stack, tmp_path: Path
+) -> None:
+    docs = sparse_history(CATCH_UP_CUSTOMERS, CATCH_UP_DAYS)
+    topics = Topics()
+    produce(stack, topics, topic_after_topic(docs))
+    run = Run(stack, topics, tmp_path)
+    started = time.monotonic()
+    run.start()
+    try:
+        wait_for(lambda: settled(run), 600, "the backfill consumed and every due moment passed")
+        seconds = time.monotonic() - started
+        records = run.wait_quiet()
+        published = alert_ids(stack, run)
+    finally:
+        run.stop_all()
+    print(f"{len(docs)} events of {CATCH_UP_CUSTOMERS} customers final in {seconds:.1f}s")
+    lived = living_through(docs, records, watermarks(run))
+    assert {} == differences_from_living_through(lived, records, published)
+    assert seconds <= 120, f"{seconds:.0f}s to catch up"
