@@ -173,8 +173,8 @@ def engine() -> dict[str, Any]:
                 [("sum by (outcome) (rate(healthscore_events_total[1m]))", "{{outcome}}")],
                 unit="ops",
                 stack=True,
-                description="Input events per second: applied, duplicate, redelivered, too late, "
-                "dead-lettered.",
+                description="Input events per second: applied, duplicate (same event again), "
+                "redelivered (after a restart), dead-lettered.",
             ),
             panel(
                 "Produce-to-score latency",
@@ -199,6 +199,14 @@ def engine() -> dict[str, Any]:
                 [("sum by (field) (rate(healthscore_dead_letters_total[5m]))", "{{field}}")],
                 unit="ops",
                 description="Messages sent to health-dlq, by the field at fault.",
+            ),
+            panel(
+                "Fetch errors",
+                [("sum by (error) (rate(healthscore_fetch_errors_total[5m]))", "{{error}}")],
+                unit="ops",
+                description="Fetched batches the worker could not decode (a compression codec "
+                "missing, a corrupt batch): retried with backoff, nothing skipped; /readyz names "
+                "the error.",
             ),
             panel(
                 "Redis errors and retries",

@@ -11,17 +11,12 @@ from typing import Any
 
 import pytest
 
-from config import load_policy
-from scoring.health import band_for
-from scoring.policy import BANDS
 from stream.store import Record
 from stream.synthetic import CustomerBase
 
-from ..unit.scoring.test_properties import close
 from .conftest import Stack, wait_for
 from .harness import Run, Topics, produce
-
-POLICY = load_policy()
+from .reference import differences
 
 EVENTS = 50_000
 CUSTOMERS = 500
@@ -57,45 +52,10 @@ def committed(run: Run) -> int:
     return run.progress()[0]
 
 
-def same_band(ref: dict[str, Any], got: dict[str, Any]) -> bool:
-    """Equal bands, except that within the hysteresis margin above a threshold the band is the
-    one the customer had on the way (path-dependent, like the alert memory): there either band
-    the margin allows is right."""
-    if ref.get("band") == got.get("band"):
-        return True
-    if not ref or not got:
-        return False
-    allowed = {band_for(ref["score"], POLICY.bands, previous) for previous in (None, *BANDS)}
-    return len(allowed) > 1 and {ref["band"], got["band"]} <= allowed
-
-
 def assert_same_final_state(expected: dict[str, Record], actual: dict[str, Record]) -> None:
-    """Compare what the events determine: each customer's state, the offsets applied, the
-    current health record and the next due check.
-
-    Not compared, because they follow the order in which the four topics' messages interleave,
-    which differs between any two runs (see docs/guarantees.md): the alert policy's memory, the
-    last published score, the health record's `previous_score`, and its band when the score sits
-    within the hysteresis margin above a band threshold.
-    """
-    assert expected.keys() == actual.keys()
-    diffs: dict[str, int] = {}
-    for cid, ref in expected.items():
-        got = actual[cid]
-        checks = {
-            "state": close(ref.state, got.state),
-            "offsets": ref.offsets == got.offsets,
-            "due": ref.due == got.due,
-        }
-        ref_health = ref.health_record(POLICY) or {}
-        got_health = got.health_record(POLICY) or {}
-        for k in set(ref_health) - {"previous_score", "band"}:
-            checks[f"health.{k}"] = ref_health.get(k) == got_health.get(k)
-        checks["health.band"] = same_band(ref_health, got_health)
-        for name, ok in checks.items():
-            if not ok:
-                diffs[name] = diffs.get(name, 0) + 1
-    assert {} == diffs, diffs
+    """Each customer's state, offsets applied, next due moment and current health record (all
+    but `previous_score`) are those of the uninterrupted run (docs/guarantees.md)."""
+    assert {} == differences(expected, actual)
 
 
 def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_uninterrupted_state(
