@@ -152,3 +152,40 @@ def test_fetch_lag_is_unknown_before_the_first_fetch_or_without_a_position() -> 
     assert consumer_with(FakeState(highwater=None, position=0)).fetch_lag(TP(USAGE, 0)) is None
     assert consumer_with(FakeState(highwater=5, position=None)).fetch_lag(TP(USAGE, 0)) is None
     assert consumer_with(None).fetch_lag(TP(USAGE, 0)) is None
+
+
+def ledger_consumer(committed: dict[TP, int | None]) -> Any:
+    """A BatchingConsumer shell with Faust's offset ledger, as faust's own consumer tests use."""
+    from collections import defaultdict
+
+    shell = BatchingConsumer.__new__(BatchingConsumer)
+    shell._committed_offset = defaultdict(lambda: None, committed)  # type: ignore[assignment]
+    shell._acked = defaultdict(list)  # type: ignore[assignment]
+    shell._acked_index = defaultdict(set)  # type: ignore[assignment]
+    shell._n_acked = 0
+    shell._unacked_messages = set()  # type: ignore[assignment]
+    shell._waiting_for_ack = None
+    shell._on_message_in = lambda tp, offset, message: None  # type: ignore[assignment]
+    return shell
+
+
+def test_a_tracked_batch_holds_one_unacked_message_per_topic_partition_until_acked() -> None:
+    consumer = ledger_consumer({})
+    batch = Batch(
+        [(m, decode(m)) for m in messages(USAGE, 0, [1, 2, 3]) + messages(SUPPORT, 0, [4])]
+    )
+    consumer.track_batch(batch)
+    assert {TP(USAGE, 0), TP(SUPPORT, 0)} == {m.tp for m in consumer._unacked_messages}
+    consumer.ack_batch(batch)
+    assert set() == consumer._unacked_messages
+    assert all(m.acked for m in batch.markers)
+
+
+def test_acking_a_batch_records_every_offset_in_faust_s_ledger_once() -> None:
+    consumer = ledger_consumer({TP(USAGE, 0): 1})
+    batch = Batch([(m, decode(m)) for m in messages(USAGE, 0, [1, 2, 3])])
+    consumer.track_batch(batch)
+    consumer.ack_batch(batch)
+    consumer.ack_batch(batch)  # acked again (a retried batch): nothing is counted twice
+    assert [1, 2] == sorted(consumer._acked[TP(USAGE, 0)])  # offset 0 was committed already
+    assert 2 == consumer._n_acked
