@@ -95,6 +95,7 @@ async def run_aiokafka(bootstrap: str, topic: str, meter: Meter) -> None:
 def run_faust(mode: str, bootstrap: str, topic: str, meter: Meter) -> None:
     import faust
 
+    from stream.alignment import MergeLimits
     from stream.batching import BatchingApp
     from stream.engine import DeadLetter, Incoming
 
@@ -137,7 +138,8 @@ def run_faust(mode: str, bootstrap: str, topic: str, meter: Meter) -> None:
             orjson.loads(message.value or b"")
             return DeadLetter(message, "", "")
 
-        merges = app.merged_batch_topics({topic: 0}, decode, idle=0.0, tolerance=0.0, most=10_000)
+        limits = MergeLimits(idle=0.0, tolerance=0.0, most=10_000)
+        merges = app.merged_batch_topics({topic: 0}, decode, limits)
         consumer = app.batching_consumer
 
         @app.task  # type: ignore[untyped-decorator]

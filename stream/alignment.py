@@ -40,6 +40,15 @@ from stream.engine import DeadLetter, Decoded
 TOPIC_RANK = {topic: KIND_RANK[kind] for kind, topic in INPUT_TOPICS.items()}
 
 
+@dataclass(frozen=True)
+class MergeLimits:
+    """How long and how much the merge waits and buffers (see the module docstring)."""
+
+    idle: float  # seconds a caught-up input behind the others is waited for
+    tolerance: float  # event-time seconds an input may be behind without being waited for
+    most: int  # messages buffered per input before it is paused
+
+
 @dataclass
 class Input:
     """One topic-partition feeding the merge."""
@@ -74,17 +83,14 @@ class Merge:
         rank_of: Callable[[str], int],
         lag: Callable[[str], int | None],
         assigned: Callable[[], Iterable[str]],
-        *,
-        idle: float,
-        tolerance: float,
-        most: int,
+        limits: MergeLimits,
         pause: Callable[[str, bool], None] = lambda topic, paused: None,
     ) -> None:
         self.partition = partition
         self.rank_of = rank_of
         self.lag = lag  # messages of the topic's partition on the broker not yet delivered
         self.assigned = assigned  # the input topics of this partition the worker owns now
-        self.idle, self.tolerance, self.most = idle, tolerance, most
+        self.idle, self.tolerance, self.most = limits.idle, limits.tolerance, limits.most
         self.pause = pause
         self.inputs: dict[str, Input] = {}
         self.generation = 0  # bumped by `clear`: what was taken before is not to be used

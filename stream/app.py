@@ -14,7 +14,7 @@ from kafka.errors import KafkaError as SyncKafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from config import load_policy
-from stream.alignment import TOPIC_RANK
+from stream.alignment import TOPIC_RANK, MergeLimits
 from stream.batching import BatchingApp
 from stream.engine import DeadLetter, Decoded, Engine, Outputs
 from stream.metrics import BusinessCollector, EngineMetrics
@@ -143,13 +143,12 @@ def create_app(settings: Settings) -> BatchingApp:
                     await engine.publisher.publish(Outputs(dead=[letter]))
 
     ranks = {name: TOPIC_RANK[contract] for name, contract in settings.input_topics.items()}
-    merges = app.merged_batch_topics(
-        ranks,
-        engine.decode_one,
+    limits = MergeLimits(
         idle=settings.input_idle_seconds,
         tolerance=settings.allowed_lateness_seconds,
         most=settings.merge_buffer,
     )
+    merges = app.merged_batch_topics(ranks, engine.decode_one, limits)
     consumer = app.batching_consumer
     consumer.on_fetch_error = lambda exc: metrics.fetch_errors.labels(type(exc).__name__).inc()
 

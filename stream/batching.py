@@ -43,7 +43,7 @@ from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
 from scoring.events import Event
-from stream.alignment import Merge
+from stream.alignment import Merge, MergeLimits
 from stream.engine import DeadLetter, Decoded, Incoming
 
 log = logging.getLogger(__name__)
@@ -243,16 +243,11 @@ class BatchingApp(faust.App):
         self,
         topics: Mapping[str, int],
         decode: Callable[[Incoming], Event | DeadLetter],
-        *,
-        idle: float,
-        tolerance: float,
-        most: int,
+        limits: MergeLimits,
     ) -> PartitionMerges:
         """Subscribe to co-partitioned `topics` (name -> rank at equal event times); their
         messages arrive decoded and merged in event time, one merge per partition number."""
-        merges = PartitionMerges(
-            self.batching_consumer, topics, decode, idle=idle, tolerance=tolerance, most=most
-        )
+        merges = PartitionMerges(self.batching_consumer, topics, decode, limits)
         self.topics.add(self.topic(*topics, key_type=bytes, value_type=bytes))
         for name in topics:
             self.batching_consumer.batch_sinks[name] = merges
@@ -271,15 +266,12 @@ class PartitionMerges:
         consumer: BatchingConsumer,
         topics: Mapping[str, int],
         decode: Callable[[Incoming], Event | DeadLetter],
-        *,
-        idle: float,
-        tolerance: float,
-        most: int,
+        limits: MergeLimits,
     ) -> None:
         self.consumer = consumer
         self.topics = dict(topics)
         self.decode = decode
-        self.idle, self.tolerance, self.most = idle, tolerance, most
+        self.limits = limits
         self.merges: dict[int, Merge] = {}
         self.changed: dict[int, asyncio.Event] = {}
         self.new: asyncio.Queue[int] = asyncio.Queue()
@@ -315,10 +307,8 @@ class PartitionMerges:
                 self.topics.__getitem__,
                 lag,
                 assigned,
-                idle=self.idle,
-                tolerance=self.tolerance,
-                most=self.most,
-                pause=pause,
+                self.limits,
+                pause,
             )
             self.changed[partition] = asyncio.Event()
             self.new.put_nowait(partition)

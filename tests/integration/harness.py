@@ -210,6 +210,24 @@ class Run:
         raise AssertionError("records kept changing")
 
 
+def killed_and_resumed(run: Run, fraction: float) -> dict[str, Record]:
+    """Start a worker, SIGKILL it once `fraction` of the input is committed, start it again and
+    let it drain; return the records it ends with."""
+    run.start()
+    try:
+        total = run.progress()[1]
+        wait_for(lambda: run.progress()[0] >= total * fraction, 300, f"{fraction:.0%} committed")
+        run.stop(0, sig=signal.SIGKILL)
+        done, _ = run.progress()
+        print(f"killed with {done} of {total} messages committed")
+        assert done < total, f"the kill came too late to interrupt anything ({done} of {total})"
+        run.start()
+        run.wait_drained(timeout=600)
+        return run.wait_quiet()
+    finally:
+        run.stop_all()
+
+
 def tail(path: Path, lines: int = 60) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import signal
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,7 @@ from stream.store import Record
 from stream.synthetic import CustomerBase
 
 from .conftest import Stack, wait_for
-from .harness import Run, Topics, produce, read_topic
+from .harness import Run, Topics, killed_and_resumed, produce, read_topic
 from .histories import DAY, Doc, doc, every_day, in_event_time, topic_after_topic
 from .reference import (
     POLICY,
@@ -139,19 +138,7 @@ def test_a_worker_killed_in_the_middle_of_a_backlog_ends_like_an_uninterrupted_r
     topics = Topics()
     produce(stack, topics, topic_after_topic(docs))
     run = Run(stack, topics, tmp_path, commit_interval_seconds="0.2")
-    run.start()
-    try:
-        total = run.progress()[1]
-        wait_for(lambda: run.progress()[0] >= total // 4, 300, "a quarter of the backlog committed")
-        run.stop(0, sig=signal.SIGKILL)
-        done, _ = run.progress()
-        print(f"killed with {done} of {total} messages committed")
-        assert done < total, f"the kill came too late to interrupt anything ({done} of {total})"
-        run.start()
-        run.wait_drained(timeout=600)
-        records = run.wait_quiet()
-    finally:
-        run.stop_all()
+    records = killed_and_resumed(run, 0.25)
     assert {} == differences(one_topic_after_another.records, records)
     assert one_topic_after_another.alerts == alert_ids(stack, run)
 

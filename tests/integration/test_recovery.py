@@ -3,7 +3,6 @@ uninterrupted run, customer by customer."""
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from stream.store import Record
 from stream.synthetic import CustomerBase
 
 from .conftest import Stack, wait_for
-from .harness import Run, Topics, produce
+from .harness import Run, Topics, killed_and_resumed, produce
 from .reference import differences
 
 EVENTS = 50_000
@@ -63,18 +62,7 @@ def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_uninterrupted_st
     # Commits every 0.2 s, not every 2.8 s: the worker reads the whole stream in a few seconds,
     # so with the default a single commit can already cover most of it and the kill comes late.
     run = Run(stack, stream, tmp_path, commit_interval_seconds="0.2")
-    run.start()
-    try:
-        wait_for(lambda: committed(run) >= EVENTS // 5, 300, "a fifth of the stream committed")
-        run.stop(0, sig=signal.SIGKILL)
-        done, total = run.progress()
-        print(f"killed with {done} of {total} messages committed")
-        assert done < total, f"the kill came too late to interrupt anything ({done} of {total})"
-        run.start()
-        run.wait_drained(timeout=600)
-        final = run.wait_quiet()
-    finally:
-        run.stop_all()
+    final = killed_and_resumed(run, 0.2)
     assert_same_final_state(reference, final)
 
 

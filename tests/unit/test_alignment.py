@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import events as ev
-from stream.alignment import TOPIC_RANK, Merge
+from stream.alignment import TOPIC_RANK, Merge, MergeLimits
 from stream.engine import DeadLetter, Decoded, Incoming
 
 USAGE, SUPPORT, ACCOUNT = "usage-events", "support-events", "account-events"
@@ -31,10 +31,8 @@ def merge(broker: Broker, *, idle: float = 10.0, tolerance: float = 60.0, most: 
         TOPIC_RANK.__getitem__,
         broker.lag,
         lambda: [USAGE, SUPPORT, ACCOUNT],
-        idle=idle,
-        tolerance=tolerance,
-        most=most,
-        pause=lambda topic, paused: broker.paused.append((topic, paused)),
+        MergeLimits(idle=idle, tolerance=tolerance, most=most),
+        lambda topic, paused: broker.paused.append((topic, paused)),
     )
 
 

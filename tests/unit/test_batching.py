@@ -8,6 +8,7 @@ from typing import Any
 from faust.types import TP
 
 from scoring import events as ev
+from stream.alignment import MergeLimits
 from stream.batching import Batch, BatchingConsumer, PartitionMerges
 from stream.engine import DeadLetter, Incoming
 
@@ -50,9 +51,7 @@ def merges(consumer: FakeConsumer) -> PartitionMerges:
         consumer,  # type: ignore[arg-type]
         {USAGE: 1, SUPPORT: 2},
         decode,
-        idle=10.0,
-        tolerance=60.0,
-        most=100,
+        MergeLimits(idle=10.0, tolerance=60.0, most=100),
     )
 
 
