@@ -15,12 +15,15 @@ happens to customers, not with customers times days.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from scoring.alerts import AlertState
 from scoring.decay import DAY, HOUR
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.state import CustomerState
 
+LOOKAHEAD = DAY  # how far `next_check` looks before leaving the exact due time for later
 FAR = 400 * DAY  # beyond every window of the model: a silent score has settled by then
 RESOLUTION = 6 * HOUR  # how close to a crossing the bisection gets (the due is at or after it)
 SETTLED = 0.5  # points: a score moving less than this up to its next moment is left alone
@@ -86,11 +89,7 @@ def next_due(
         current = score(state, policy, now, memory.band)
     if current is None:
         return limit if ahead else None
-    floor = _band_floor(current.band, policy)
-    peak = max([current.score, *(s for t, s in memory.history if now - t <= _window(policy))])
-    drop = peak - policy.alerts.sharp_drop_points
-    if drop >= current.score:
-        drop = -1.0  # already dropped that far: the rule's episode is on, nothing new to catch
+    floor, drop = _levels(current, memory, policy, now)
 
     band = current.band
     seen: dict[float, float | None] = {}
@@ -133,8 +132,55 @@ def next_due(
     return limit if ahead else None
 
 
-def _window(policy: Policy) -> float:
-    return policy.alerts.sharp_drop_window
+class Check(NamedTuple):
+    """When to look at a customer next: the exact due time, or a time before which nothing
+    can be due (`exact` False: the exact time is worked out when it is reached)."""
+
+    at: float | None
+    exact: bool
+
+
+def next_check(
+    state: CustomerState,
+    memory: AlertState,
+    policy: Policy,
+    now: float,
+    refresh: float,
+    current: HealthScore | None = None,
+) -> Check:
+    """`next_due`, or, when nothing can be due within `LOOKAHEAD`, that bound instead.
+
+    Active customers have their next event long before anything is due, so finding the exact
+    due time (a bisection, several scores) after each event is mostly wasted: one score a
+    day ahead tells whether it is needed now. Evaluating at the exact times when the bound is
+    reached gives the very evaluations `next_due` after every step would.
+    """
+    if state.is_churned:
+        return Check(None, True)
+    ahead = now + min(LOOKAHEAD, refresh)
+    if any(m <= ahead for m in moments(state, policy, now)):
+        return Check(next_due(state, memory, policy, now, refresh, current), True)
+    if current is None or current.as_of != now:
+        current = score(state, policy, now, memory.band)
+    if current is None:
+        return Check(next_due(state, memory, policy, now, refresh, current), True)
+    floor, drop = _levels(current, memory, policy, now)
+    later = score(state, policy, ahead, current.band)
+    if later is not None and (later.score < floor or later.score <= drop):
+        return Check(next_due(state, memory, policy, now, refresh, current), True)
+    return Check(ahead, False)
+
+
+def _levels(
+    current: HealthScore, memory: AlertState, policy: Policy, now: float
+) -> tuple[float, float]:
+    """The scores an alert or a band acts on below `current`: the floor of its band (left
+    when below) and the sharp-drop level (reached when at or below; -1 when already reached)."""
+    floor = _band_floor(current.band, policy)
+    window = policy.alerts.sharp_drop_window
+    peak = max([current.score, *(s for t, s in memory.history if now - t <= window)])
+    drop = peak - policy.alerts.sharp_drop_points
+    return floor, (-1.0 if drop >= current.score else drop)
 
 
 def _band_floor(band: str, policy: Policy) -> float:

@@ -9,23 +9,37 @@ to the event's time is evaluated first, exactly as the timer would have when liv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scoring.alerts import Alert, AlertState, evaluate
 from scoring.events import Event, event_order
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
-from scoring.schedule import next_due
+from scoring.schedule import next_check, next_due
 from scoring.state import CustomerState, apply
 
 
 @dataclass(frozen=True, slots=True)
 class Standing:
-    """What is kept of a customer between steps: its state, alert memory and next due time."""
+    """What is kept of a customer between steps: its state, alert memory and next due time.
+
+    `due` is exact, or (`exact` False) a time before which nothing can be due, the exact time
+    being worked out from the evaluation at `evaluated_at` once that bound is reached
+    (`scoring.schedule.next_check`)."""
 
     state: CustomerState
     memory: AlertState = field(default_factory=AlertState)
     due: float | None = None
+    exact: bool = True
+    evaluated_at: float | None = None
+
+
+def resolve(standing: Standing, policy: Policy, refresh: float) -> Standing:
+    """The standing with its exact due time."""
+    if standing.exact or standing.evaluated_at is None:
+        return standing
+    due = next_due(standing.state, standing.memory, policy, standing.evaluated_at, refresh)
+    return replace(standing, due=due, exact=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +60,24 @@ def evaluate_at(standing: Standing, at: float, policy: Policy, refresh: float) -
     memory, raised = standing.memory, list[Alert]()
     if health is not None:
         memory, raised = evaluate(memory, state, health, policy, now)
-    due = next_due(state, memory, policy, now, refresh, health)
-    return Step(Standing(state, memory, due), health, tuple(raised))
+    check = next_check(state, memory, policy, now, refresh, health)
+    return Step(Standing(state, memory, check.at, check.exact, now), health, tuple(raised))
 
 
 def catch_up(standing: Standing, until: float, policy: Policy, refresh: float) -> Step:
     """Evaluate every due moment after the customer's clock, up to and including `until`."""
-    step = Step(standing)
+    current, health = standing, None
     raised: list[Alert] = []
-    while (
-        step.standing.due is not None
-        and step.standing.state.clock is not None
-        and step.standing.state.clock < step.standing.due <= until
-    ):
-        later = evaluate_at(step.standing, step.standing.due, policy, refresh)
+    while True:
+        due, clock = current.due, current.state.clock
+        if due is None or clock is None or not clock < due <= until:
+            return Step(current, health, tuple(raised))
+        if not current.exact:
+            current = resolve(current, policy, refresh)
+            continue
+        later = evaluate_at(current, due, policy, refresh)
         raised.extend(later.raised)
-        step = Step(later.standing, later.health or step.health, ())
-    return Step(step.standing, step.health, tuple(raised))
+        current, health = later.standing, later.health or health
 
 
 def on_event(standing: Standing, event: Event, policy: Policy, refresh: float) -> Step | None:
@@ -72,7 +87,7 @@ def on_event(standing: Standing, event: Event, policy: Policy, refresh: float) -
     after = apply(standing.state, event, policy)
     if after is standing.state:
         return None
-    moved = Standing(after, standing.memory, standing.due)
+    moved = replace(standing, state=after)
     return evaluate_at(moved, event.occurred_at, policy, refresh)
 
 

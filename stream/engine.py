@@ -23,7 +23,7 @@ from scoring.health import HealthScore
 from scoring.policy import Policy
 from scoring.segments import facts
 from scoring.serialize import alert_record, health_record
-from scoring.timeline import Standing, Step, catch_up, evaluate_at, on_event
+from scoring.timeline import Step, catch_up, on_event
 from stream.codec import DecodeError, decode_event, encode
 from stream.contract import INPUT_TOPICS
 from stream.metrics import EngineMetrics
@@ -246,7 +246,7 @@ class Engine:
     ) -> bool:
         """Fold a customer's events of this batch, in order, into its record."""
         policy, refresh = self.policy, self.settings.reevaluate_every_seconds
-        standing = Standing(rec.current_state(), rec.alerts, rec.due)
+        standing = rec.standing()
         changed = False
         last_health = None
         for msg, event in items:
@@ -280,7 +280,7 @@ class Engine:
             rec.facts.extend(facts(standing.state, step.standing.state, event))
             self._raised(step, out, result)
             standing, last_health = step.standing, step.health or last_health
-        rec.state, rec.alerts, rec.due = standing.state, standing.memory, standing.due
+        rec.settle(standing)
         if last_health is not None:
             self._record_health(rec, last_health, out)
         return changed
@@ -341,17 +341,10 @@ class Engine:
             elif rec.due > until:
                 fixes[cid] = rec.due  # the index ran early; the record holds the truth
             else:
-                step = evaluate_at(
-                    Standing(rec.state, rec.alerts, rec.due),
-                    rec.due,
-                    self.policy,
-                    self.settings.reevaluate_every_seconds,
+                step = catch_up(
+                    rec.standing(), until, self.policy, self.settings.reevaluate_every_seconds
                 )
-                rec.state, rec.alerts, rec.due = (
-                    step.standing.state,
-                    step.standing.memory,
-                    step.standing.due,
-                )
+                rec.settle(step.standing)
                 self._raised(step, outputs, result)
                 if step.health is not None:
                     self._record_health(rec, step.health, outputs)
@@ -362,6 +355,11 @@ class Engine:
         result.conflicts += len(conflicts)  # the event path won; the next round looks again
         result.scores_published += len(outputs.scores)
         saved = [r for r in changed if r.customer_id not in conflicts]
+        # their entries were at or before `until`: set them to the new due times exactly (after
+        # the compare-and-set, so an entry never runs later than the record stored)
+        await self._redis(
+            "due", self.store.set_due, partition, {r.customer_id: r.due for r in saved}
+        )
         await self._redis("segments", self.store.record_aggregates, saved)
         if self.metrics is not None:
             self.metrics.reevaluations.inc(len(saved))

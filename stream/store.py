@@ -37,6 +37,7 @@ from scoring.serialize import (
     state_to_dict,
 )
 from scoring.state import CustomerState, new_state
+from scoring.timeline import Standing
 from stream.metrics import BusinessSnapshot, SegmentSnapshot
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,10 @@ class Record:
     # the latest evaluation: event time, score, band, and the score published before it
     evaluated: tuple[float, float, str, float | None] | None = None
     due: float | None = None
+    # False: `due` is a bound before which nothing can be due, the exact time to be worked out
+    # from the evaluation at `due_from` (scoring.timeline.Standing)
+    due_exact: bool = True
+    due_from: float | None = None
     facts: list[Fact] = field(default_factory=list)  # for segment aggregates; not stored
     # (topic, type, outcome, Kafka timestamp, occurred_at) of this attempt; not stored
     outcomes: list[tuple[str, str, str, float | None, float]] = field(default_factory=list)
@@ -187,6 +192,19 @@ class Record:
 
     def current_state(self) -> CustomerState:
         return self.state if self.state is not None else new_state(self.customer_id)
+
+    def standing(self) -> Standing:
+        """What the scoring fold keeps of this customer."""
+        return Standing(self.current_state(), self.alerts, self.due, self.due_exact, self.due_from)
+
+    def settle(self, standing: Standing) -> None:
+        """Take the fold's new standing."""
+        self.state, self.alerts = standing.state, standing.memory
+        self.due, self.due_exact, self.due_from = (
+            standing.due,
+            standing.exact,
+            standing.evaluated_at,
+        )
 
     def health_record(self, policy: Policy) -> dict[str, Any] | None:
         """The health record of the latest evaluation (the HTTP body), or None before one.
@@ -214,6 +232,10 @@ class Record:
             doc["e"] = self.evaluated
         if self.due is not None:
             doc["d"] = self.due
+        if not self.due_exact:
+            doc["dx"] = 0
+        if self.due_from is not None:
+            doc["df"] = self.due_from
         # zlib at its fastest level: the JSON's keys and epoch times shrink it by ~40% (about
         # 270 bytes a customer) for ~25 us of CPU per write and read
         return zlib.compress(orjson.dumps(doc), 1)
@@ -241,6 +263,8 @@ class Record:
             if evaluated
             else None,
             due=d.get("d"),
+            due_exact=d.get("dx", 1) != 0,
+            due_from=d.get("df"),
         )
         record.loaded = (record.segment(), record.band(), record.score())
         record.loaded_due = record.due

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from scoring.alerts import AlertState
 from scoring.decay import DAY
 from scoring.health import score
-from scoring.schedule import RESOLUTION, moments, next_due
-from scoring.timeline import Standing, catch_up, replay
+from scoring.schedule import RESOLUTION, moments, next_check, next_due
+from scoring.timeline import Standing, catch_up, replay, resolve
 
 from .builders import (
     POLICY,
@@ -114,13 +114,35 @@ def test_between_moments_a_silent_customers_score_never_rises(
     assert h2.score <= h1.score + 0.01  # type: ignore[union-attr]
 
 
+def test_after_an_event_the_exact_due_time_is_left_for_later_when_nothing_is_due_soon() -> None:
+    events = [*daily_sessions(0, 20, per_day=4), seats(day(20), 9, 10)]
+    state = build(events)
+    now = latest(events)
+    check = next_check(state, AlertState(), POLICY, now, WEEK)
+    exact = next_due(state, AlertState(), POLICY, now, WEEK)
+    assert check.exact is False
+    assert check.at is not None
+    assert exact is not None
+    assert now < check.at <= exact
+
+
+def test_the_exact_due_time_is_worked_out_at_once_when_something_is_due_within_a_day() -> None:
+    state = build([session(day(1)), opened(day(1), "T1", "urgent")])
+    check = next_check(state, AlertState(), POLICY, day(1), WEEK)
+    assert check.exact
+    assert next_due(state, AlertState(), POLICY, day(1), WEEK) == check.at
+
+
 def test_catching_up_a_silent_customer_costs_a_few_evaluations_not_one_a_day() -> None:
     events = [account(day(0), segment="smb"), session(day(0)), session(day(3)), session(day(40))]
     standing, _ = replay(events, POLICY, WEEK)
     assert standing is not None
     evaluations = 0
-    step = Standing(standing.state, standing.memory, standing.due)
+    step: Standing = standing
     while step.due is not None and step.due <= day(540):
+        if not step.exact:
+            step = resolve(step, POLICY, WEEK)
+            continue
         step = catch_up(step, step.due, POLICY, WEEK).standing
         evaluations += 1
     assert evaluations <= 12, evaluations
