@@ -80,7 +80,6 @@ class Settings(BaseSettings):
     timer_interval_seconds: float = Field(1.0, gt=0, description="how often the timer looks")
     batch_max: int = Field(1000, ge=1, le=100_000)
     batch_within_seconds: float = Field(0.05, gt=0, le=10)
-    fetch_queue: int = Field(4, ge=1, le=64, description="fetches buffered ahead of the engine")
     commit_interval_seconds: float = Field(
         2.8,
         gt=0,
