@@ -189,12 +189,21 @@ def quantiles(
     return out
 
 
+def live_base(customers: int, seconds: float, *, seed: int, prefix: str) -> CustomerBase:
+    """Customers whose events happen now: event time runs with the clock over `seconds`, as in
+    live operation (the input topics then stay within the allowed lateness of each other).
+    A day of event time squeezed into seconds would be a replay, not live traffic."""
+    return CustomerBase(
+        customers, seed=seed, start=time.time(), span_days=seconds / 86_400, prefix=prefix
+    )
+
+
 def latency_at(worker: Worker, rate: float, seconds: float) -> tuple[list[float], float]:
     """Produce at `rate` events/s for `seconds`; return p50/p95/p99 produce-to-score and the
     rate actually offered."""
     name = "healthscore_event_to_score_seconds_bucket"
     before = worker.metric(name)
-    base = CustomerBase(20_000, seed=int(rate), span_days=1, prefix=f"lat{int(rate)}")
+    base = live_base(20_000, seconds, seed=int(rate), prefix=f"lat{int(rate)}")
     stats = produce(worker.settings(), base.events(int(rate * seconds)), rate=rate)
     offered = stats.rate
     deadline = time.monotonic() + 120
@@ -314,7 +323,7 @@ def main() -> None:
 
 def soak_rss(worker: Worker, rate: float, seconds: float) -> list[int]:
     """Feed the worker at a steady rate; sample its resident memory every 5 seconds."""
-    base = CustomerBase(10_000, seed=3, span_days=1, prefix="soak")
+    base = live_base(10_000, seconds, seed=3, prefix="soak")
     samples: list[int] = []
     next_sample = [time.monotonic()]
 

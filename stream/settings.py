@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         "time is waited for before it counts as idle (its producer may be pausing)",
     )
     merge_buffer: int = Field(
-        10_000,
+        2_000,
         ge=10,
         le=1_000_000,
         description="messages buffered per input topic-partition for the event-time merge "
