@@ -142,15 +142,19 @@ def run_faust(mode: str, bootstrap: str, topic: str, meter: Meter) -> None:
         merges = app.merged_batch_topics({topic: 0}, decode, limits)
         consumer = app.batching_consumer
 
-        @app.task  # type: ignore[untyped-decorator]
-        async def drain() -> None:
-            partition = await merges.new.get()
+        async def drain(partition: int) -> None:
             while True:
                 batch = await merges.next_batch(partition, 1000, 0.05)
                 consumer.track_batch(batch)
                 consumer.ack_batch(batch)
                 if meter.add(len(batch)):
                     meter.report()
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def drain_all() -> None:
+            async with asyncio.TaskGroup() as group:  # a task per partition, as the worker
+                while True:
+                    group.create_task(drain(await merges.new.get()))
 
     faust.Worker(app, loglevel="warning", quiet=True).execute_from_commandline()
 
