@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from scoring.components import NEUTRAL_NOTE
 from scoring.decay import DAY
 from scoring.health import HealthScore
 from scoring.policy import BANDS, Policy
@@ -166,7 +167,8 @@ def evaluate(
         cooling = rs.last_raised_at is not None and now - rs.last_raised_at < policy.alerts.cooldown
         if not cooling:
             rs = replace(rs, last_raised_at=now)
-            reasons = (reason(), *(d.detail for d in health.drivers[: MAX_REASONS - 1]))
+            named = [d.detail for d in health.drivers if not d.detail.endswith(NEUTRAL_NOTE)]
+            reasons = (reason(), *named[: MAX_REASONS - 1])
             raised.append(
                 Alert(
                     alert_id=alert_id(state.customer_id, rule, now),

@@ -52,51 +52,98 @@ def _hours(seconds: float) -> str:
     return f"{seconds / HOUR:g} h"
 
 
+NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
+NEUTRAL_NOTE = "(counted as neutral)"  # ends the words of a signal read at NEUTRAL
+
+
+def _ratio(recent: float, baseline: float) -> float:
+    """100 * recent / baseline, capped at 100 (using more than usual is not a risk)."""
+    return 100.0 * min(1.0, recent / baseline) if baseline > 0 else 0.0
+
+
 def usage(s: CustomerState, p: Policy, now: float) -> Component:
-    """Usage: activity against the customer's own baseline, breadth of features, seats in use."""
-    if not s.has_usage:
+    """Usage: see `usage_parts`; None for a customer never heard of."""
+    parts = usage_parts(s, p, now)
+    if not parts:
         return Component("usage", None)
+    return _weighted("usage", [x for x in parts if x[1] > 0])
+
+
+def usage_parts(
+    s: CustomerState, p: Policy, now: float, words: bool = True
+) -> list[tuple[str, float, float, str]]:
+    """Usage signals as (signal, weight, sub-score 0-100, words; "" unless `words`): how
+    recently, how much and how steadily the customer uses the product, against its own
+    baseline over two horizons and against its segment; breadth and seats in use.
+
+    Every signal keeps ranking however long a customer is idle (none saturates at 0), so idle
+    customers stay ordered by how long and how much they used the product before. A known
+    customer with no usage at all reads as idle since it was first seen."""
     u = p.usage
-    parts: list[tuple[str, float, float, str]] = []
-
-    long_rate = s.activity_long.rate_at(now, u.long_half_life)
-    short_rate = s.activity_short.rate_at(now, u.short_half_life)
-    ratio = min(1.0, short_rate / long_rate) if long_rate > 0 else 0.0
-    if s.last_active_at is None:
-        trend_detail = "no product activity recorded"
-    elif now - s.last_active_at > u.idle_after:
-        trend_detail = f"no product activity for {_days(now - s.last_active_at)}"
-    else:
-        trend_detail = f"activity lately is {ratio * 100:.0f}% of this customer's usual rate"
-    parts.append(("trend", u.weights["trend"], 100.0 * ratio, trend_detail))
-
-    used = sum(1 for last in s.features.values() if now - last <= u.feature_window)
-    breadth = min(1.0, used / u.feature_target)
-    parts.append(
-        (
-            "breadth",
-            u.weights["breadth"],
-            100.0 * breadth,
-            f"{used} feature{'s' if used != 1 else ''} used in the last "
-            f"{_days(u.feature_window)} (target {u.feature_target})",
-        )
+    if s.first_seen is None:
+        return []
+    weights = u.weights_for(s.segment)
+    active = s.last_active_at
+    idle = max(0.0, now - (active if active is not None else s.first_seen))
+    typical = u.typical_for(s.segment)
+    daily = s.activity_quarter.rate_at(now, u.quarter_half_life)
+    level = daily / typical
+    trend = _ratio(
+        s.activity_short.rate_at(now, u.short_half_life),
+        s.activity_long.rate_at(now, u.long_half_life),
     )
+    no_year = s.activity_year.ref is None and s.activity_long.ref is not None
+    slow = NEUTRAL if no_year else _ratio(daily, s.activity_year.rate_at(now, u.year_half_life))
+    used = sum(1 for last in s.features.values() if now - last <= u.feature_window)
+    # above neutral only: reporting a first feature never lowers the score
+    breadth = NEUTRAL + (100.0 - NEUTRAL) * min(1.0, used / u.feature_target)
+    if s.seats is not None:
+        active_users, licensed = s.seats.value
+        share = active_users / licensed if licensed else 0.0
+        seats = 100.0 * min(1.0, share / u.seat_target)
+    parts = [
+        ("recency", weights["recency"], 100.0 * u.recency / (u.recency + idle)),
+        ("frequency", weights["frequency"], 100.0 * level / (1.0 + level)),
+        ("trend", weights["trend"], trend),
+        ("slow_trend", weights["slow_trend"], slow),
+        ("breadth", weights["breadth"], breadth if s.features else NEUTRAL),
+        ("seats", weights["seats"], seats if s.seats is not None else NEUTRAL),
+    ]
+    if not words:
+        return [(name, w, sub, "") for name, w, sub in parts]
+    if active is None:
+        recency = f"no product activity since first seen {_days(idle)} ago"
+    elif idle > u.idle_after:
+        recency = f"no product activity for {_days(idle)}"
+    else:
+        recency = "active in the last few days"
+    said = {
+        "recency": recency,
+        "frequency": f"{daily:.2f} activity a day over recent months (typical for the "
+        f"segment {typical:g})",
+        "trend": f"activity lately is {trend:.0f}% of this customer's usual rate (last weeks)",
+        "slow_trend": "no year of activity recorded yet " + NEUTRAL_NOTE
+        if no_year
+        else f"activity over the last quarter is {slow:.0f}% of its rate over the year",
+        "breadth": f"{used} feature{'s' if used != 1 else ''} used in the last "
+        f"{_days(u.feature_window)} (target {u.feature_target})"
+        if s.features
+        else "no feature usage reported " + NEUTRAL_NOTE,
+        "seats": f"{s.seats.value[0]} of {s.seats.value[1]} licensed seats active "
+        f"({share * 100:.0f}%, target {u.seat_target * 100:.0f}%)"
+        if s.seats is not None
+        else "no seat snapshot reported " + NEUTRAL_NOTE,
+    }
+    return [(name, w, sub, said[name]) for name, w, sub in parts]
 
-    if s.seats is not None and u.weights["seats"] > 0:
-        active, licensed = s.seats.value
-        share = active / licensed if licensed else 0.0
-        parts.append(
-            (
-                "seats",
-                u.weights["seats"],
-                100.0 * min(1.0, share / u.seat_target),
-                f"{active} of {licensed} licensed seats active ({share * 100:.0f}%, "
-                f"target {u.seat_target * 100:.0f}%)",
-            )
-        )
-    if sum(w for _, w, _, _ in parts) <= 0:
-        return Component("usage", None)
-    return _weighted("usage", parts)
+
+def usage_value(parts: list[tuple[str, float, float, str]]) -> float | None:
+    """The usage component's value from its parts (what `usage` computes, without words)."""
+    kept = [(w, sub) for _, w, sub, _ in parts if w > 0]
+    if not kept:
+        return None
+    total = sum(w for w, _ in kept)
+    return max(0.0, min(100.0, sum(w / total * sub for w, sub in kept)))
 
 
 def _breached(k: Ticket, p: Policy, now: float) -> bool:
@@ -111,15 +158,29 @@ def _breached(k: Ticket, p: Policy, now: float) -> bool:
 
 
 def support(s: CustomerState, p: Policy, now: float) -> Component:
-    """Support burden: open tickets by priority and age, SLA misses, reopens, escalations,
-    slow resolutions, over the support window."""
+    """Support burden: how often the customer needs support (tickets opened over the contact
+    window), open tickets by priority and age, SLA misses, reopens, escalations, slow
+    resolutions over the support window. 100 for a customer who needed no support.
+
+    Every penalty grows with the count of what it penalises (never a share), so one more
+    ticket, open or not, never raises the component."""
     sp = p.support
+    if s.first_seen is None:
+        return Component("support", None)
     known = [k for k in s.tickets.values() if k.opened_at is not None and k.opened_at <= now]
     open_ = [k for k in known if k.is_open]
     recent = [k for k in known if k.is_open or k.opened_at >= now - sp.window]  # type: ignore[operator]
-    if not recent:
-        return Component("support", None)
+    contacts = sum(1 for k in known if k.opened_at >= now - sp.contact_window)  # type: ignore[operator]
     penalties: list[Loss] = []
+    if contacts:
+        penalties.append(
+            Loss(
+                "support.contacts",
+                sp.contact_max * contacts / (contacts + sp.contact_half),
+                f"{contacts} ticket{'s' if contacts != 1 else ''} opened in the last "
+                f"{_days(sp.contact_window)}",
+            )
+        )
 
     if open_:
         load = sum(
@@ -159,7 +220,7 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
         penalties.append(
             Loss(
                 "support.first_response",
-                sp.sla_breach_max * len(breached) / len(recent),
+                sp.sla_breach_max * len(breached) / (len(breached) + 1),
                 "; ".join(phrases),
             )
         )
@@ -169,7 +230,7 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
         penalties.append(
             Loss(
                 "support.reopens",
-                sp.reopen_max * min(1.0, reopens / len(recent)),
+                sp.reopen_max * reopens / (reopens + 1),
                 f"{reopens} reopen{'s' if reopens != 1 else ''} across "
                 f"{len(recent)} tickets in the last {_days(sp.window)}",
             )
@@ -192,7 +253,7 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
         penalties.append(
             Loss(
                 "support.resolution_time",
-                sp.slow_resolution_max * len(slow) / len(resolved),
+                sp.slow_resolution_max * len(slow) / (len(slow) + 1),
                 f"{len(slow)} of {len(resolved)} resolved tickets took longer than "
                 "the resolution target",
             )
@@ -226,5 +287,42 @@ def sentiment(s: CustomerState, p: Policy, now: float) -> Component:
             ("ces", w["ces"], ces, f"CES: {ces:.0f}% of answers say low effort (5-7 of 7)")
         )
     if not parts:
-        return Component("sentiment", None)
+        if s.first_seen is None:
+            return Component("sentiment", None)
+        return Component(
+            "sentiment",
+            NEUTRAL,
+            (Loss("sentiment.no_answers", 100.0 - NEUTRAL, "no survey answers " + NEUTRAL_NOTE),),
+        )
     return _weighted("sentiment", parts)
+
+
+def signals(s: CustomerState, p: Policy, now: float) -> dict[str, float]:
+    """The model's inputs at `now`, each 0-100 with higher meaning healthier: the usage signals
+    (`usage.<signal>`), and the support and sentiment components. What `healthscore
+    calibrate` fits weights to and what a backtest compares the score with; empty for a
+    customer never heard of."""
+    out = {f"usage.{name}": sub for name, _, sub, _ in usage_parts(s, p, now)}
+    if not out:
+        return out
+    out["support"] = support(s, p, now).value or 0.0
+    out["sentiment"] = sentiment(s, p, now).value or 0.0
+    return out
+
+
+def plain_signals(s: CustomerState, p: Policy, now: float) -> dict[str, float]:
+    """Single plain measures a model has to beat, oriented so that higher means healthier:
+    days since the last product activity (negated), activity over the last year, tickets opened
+    in the contact window (negated)."""
+    since = s.last_active_at if s.last_active_at is not None else s.first_seen
+    idle = (now - since) / DAY if since is not None else 0.0
+    contacts = sum(
+        1
+        for k in s.tickets.values()
+        if k.opened_at is not None and now - p.support.contact_window <= k.opened_at <= now
+    )
+    return {
+        "days since last activity": -idle,
+        "activity over the last year": s.activity_year.value_at(now, p.usage.year_half_life),
+        "tickets opened lately": -float(contacts),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scoring import components as comp
@@ -32,6 +33,7 @@ class HealthScore:
     confidence: float
     as_of: float
     model: str
+    churn_probability: float | None = None  # within the calibration's horizon, when calibrated
 
 
 def band_for(score: float, bands: BandPolicy, previous: str | None = None) -> str:
@@ -71,13 +73,51 @@ def compute_components(
     }
 
 
+def churn_probability(value: float, policy: Policy, segment: str | None) -> float | None:
+    """The calibrated probability of churn within the calibration's horizon for a score, or
+    None when the policy carries no calibration for the segment.
+
+    >>> from config import load_policy
+    >>> churn_probability(50.0, load_policy(), None) is None
+    True
+    """
+    c = policy.calibration_for(segment)
+    if c is None:
+        return None
+    z = c.intercept - c.slope * value / 100.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def value(state: CustomerState, policy: Policy, now: float) -> float | None:
+    """The score `score` gives (rounded the same), without drivers or words: what the schedule
+    asks many times when it looks ahead for a silent customer."""
+    if state.first_seen is None:
+        return None
+    weights = policy.weights_for(state.segment)
+    values = {
+        "usage": comp.usage_value(comp.usage_parts(state, policy, now, words=False)),
+        "support": comp.support(state, policy, now).value,
+        "sentiment": comp.sentiment(state, policy, now).value,
+    }
+    present = {n: v for n, v in values.items() if v is not None and weights[n] > 0}
+    if not present:
+        return None
+    total_weight = sum(weights[n] for n in present)
+    total = 0.0
+    for name, v in present.items():
+        total += weights[name] / total_weight * v
+    return round(max(0.0, min(100.0, total)), 2)
+
+
 def score(
     state: CustomerState, policy: Policy, now: float, previous_band: str | None = None
 ) -> HealthScore | None:
-    """Score the customer at event time `now`; None while no component has any evidence.
+    """Score the customer at event time `now`; None for a customer never heard of.
 
-    A missing component is left out and the others' weights renormalised, and confidence drops
-    by the weight it would have had; never is a missing component counted as zero.
+    Every known customer has all three components: a signal without evidence counts as
+    neutral (`components.NEUTRAL`) and lowers the confidence instead, so a missing feed never
+    moves a customer up or down the ranking. Confidence is the weight share of the components
+    with evidence, times how long the customer has been known against `maturity_days`.
     """
     parts = compute_components(state, policy, now)
     weights = policy.weights_for(state.segment)
@@ -89,22 +129,42 @@ def score(
     drivers: list[Driver] = []
     for name, c in present.items():
         share = weights[name] / total_weight
-        value += share * (c.value or 0.0)
+        value += share * (c.value or 0.0)  # the same sums as `value`
         drivers.extend(Driver(x.signal, -share * x.points, x.detail) for x in c.losses)
     value = max(0.0, min(100.0, value))
-    coverage = total_weight / sum(weights.values())
+    evidence = {
+        "usage": state.has_usage,
+        "support": True,  # no ticket is evidence too: the customer needed no help
+        "sentiment": any(
+            x.ref is not None
+            for x in (
+                state.promoters,
+                state.passives,
+                state.detractors,
+                state.csat_total,
+                state.ces_total,
+            )
+        ),
+    }
+    coverage = sum(weights[n] for n in present if evidence[n]) / sum(weights.values())
     age = now - state.first_seen if state.first_seen is not None else 0.0
     maturity = max(0.1, min(1.0, age / policy.maturity)) if policy.maturity > 0 else 1.0
     shown = sorted(
         (d for d in drivers if d.impact <= -MIN_DRIVER_POINTS), key=lambda d: (d.impact, d.signal)
     )
+    rounded = round(value, 2)
     return HealthScore(
         customer_id=state.customer_id,
-        score=round(value, 2),
+        score=rounded,
         band=band_for(value, policy.bands, previous_band),
         components={n: None if c.value is None else round(c.value, 2) for n, c in parts.items()},
         drivers=tuple(Driver(d.signal, round(d.impact, 2), d.detail) for d in shown),
         confidence=round(coverage * maturity, 3),
         as_of=now,
         model=policy.model,
+        churn_probability=_rounded(churn_probability(rounded, policy, state.segment)),
     )
+
+
+def _rounded(p: float | None) -> float | None:
+    return None if p is None else round(p, 4)

@@ -7,6 +7,7 @@ job (`config.load_policy`), so this module stays free of I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -28,15 +29,31 @@ class PolicyError(ValueError):
         super().__init__(f"{source}: {key}: must be {rule}, got {value!r}")
 
 
+USAGE_SIGNALS = ("recency", "frequency", "trend", "slow_trend", "breadth", "seats")
+
+
 @dataclass(frozen=True)
 class UsagePolicy:
     short_half_life: float  # seconds
     long_half_life: float
-    weights: Mapping[str, float]  # trend, breadth, seats
+    quarter_half_life: float
+    year_half_life: float
+    recency: float  # seconds of silence at which the recency signal reads 50
+    typical_daily: Mapping[str, float]  # activity units a day at which frequency reads 50
+    weights: Mapping[str, float]  # USAGE_SIGNALS
+    segment_weights: Mapping[str, Mapping[str, float]]  # per segment overrides of `weights`
     feature_target: int
     feature_window: float
     seat_target: float
     idle_after: float
+
+    def weights_for(self, segment: str | None) -> Mapping[str, float]:
+        """Usage signal weights of a segment (`weights` unless the segment has its own)."""
+        return self.segment_weights.get(segment or "default", self.weights)
+
+    def typical_for(self, segment: str | None) -> float:
+        """Typical activity a day of a segment (its own, else `default`)."""
+        return self.typical_daily.get(segment or "default", self.typical_daily["default"])
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,9 @@ class SupportPolicy:
     resolution_target: Mapping[str, float]
     open_points_per_unit: float
     open_max: float
+    contact_window: float
+    contact_max: float
+    contact_half: float
     sla_breach_max: float
     reopen_max: float
     escalation_points_each: float
@@ -79,6 +99,16 @@ class AlertPolicy:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """A churn probability within `horizon` from the score: 1 / (1 + exp(-(intercept - slope *
+    score / 100))), fitted on outcomes (`healthscore calibrate`), with what it was fitted on."""
+
+    horizon: float
+    intercept: float
+    slope: float
+
+
+@dataclass(frozen=True)
 class Policy:
     """Everything the scoring core needs to turn a customer's history into a score and alerts."""
 
@@ -93,6 +123,11 @@ class Policy:
     dedupe_window: float
     dedupe_max_ids: int
     maturity: float
+    calibration: Mapping[str, Calibration] = dataclasses.field(default_factory=dict)
+
+    def calibration_for(self, segment: str | None) -> Calibration | None:
+        """The churn-probability calibration of a segment (its own, else `default`, else None)."""
+        return self.calibration.get(segment or "default", self.calibration.get("default"))
 
     def weights_for(self, segment: str | None) -> Mapping[str, float]:
         """Component weights of a segment; unknown or missing segments use `default`."""
@@ -186,22 +221,36 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
     segment_weights = {name: seg.weights(str(name), COMPONENTS) for name in seg.doc}
 
     u = r.section("usage")
+    typical = u.section("typical_daily_activity")
+    if "default" not in typical.doc:
+        raise PolicyError(
+            source, "usage.typical_daily_activity.default", "present (a number > 0)", None
+        )
+    per_segment = u.section("segment_weights") if "segment_weights" in u.doc else None
     usage = UsagePolicy(
         short_half_life=u.number("short_half_life_days") * DAY,
         long_half_life=u.number("long_half_life_days") * DAY,
-        weights=u.weights("weights", ("trend", "breadth", "seats")),
+        quarter_half_life=u.number("quarter_half_life_days") * DAY,
+        year_half_life=u.number("year_half_life_days") * DAY,
+        recency=u.number("recency_days") * DAY,
+        typical_daily={str(k): typical.number(str(k)) for k in typical.doc},
+        weights=u.weights("weights", USAGE_SIGNALS),
+        segment_weights={}
+        if per_segment is None
+        else {str(k): per_segment.weights(str(k), USAGE_SIGNALS) for k in per_segment.doc},
         feature_target=u.integer("feature_target", low=1, high=1000),
         feature_window=u.number("feature_window_days") * DAY,
         seat_target=u.number("seat_target", high=1.0),
         idle_after=u.number("idle_after_days") * DAY,
     )
-    if usage.short_half_life >= usage.long_half_life:
-        raise PolicyError(
-            source,
-            "usage.short_half_life_days",
-            "shorter than usage.long_half_life_days",
-            u.doc["short_half_life_days"],
-        )
+    for shorter, longer in (("short", "long"), ("quarter", "year")):
+        if u.doc[f"{shorter}_half_life_days"] >= u.doc[f"{longer}_half_life_days"]:
+            raise PolicyError(
+                source,
+                f"usage.{shorter}_half_life_days",
+                f"shorter than usage.{longer}_half_life_days",
+                u.doc[f"{shorter}_half_life_days"],
+            )
 
     s = r.section("support")
     pen = s.section("penalties")
@@ -212,6 +261,9 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         resolution_target=s.per_priority("resolution_target_hours", HOUR),
         open_points_per_unit=pen.number("open_points_per_unit", strict_low=False),
         open_max=pen.number("open_max", strict_low=False, high=100),
+        contact_window=s.number("contact_window_days") * DAY,
+        contact_max=pen.number("contact_max", strict_low=False, high=100),
+        contact_half=pen.number("contact_half"),
         sla_breach_max=pen.number("sla_breach_max", strict_low=False, high=100),
         reopen_max=pen.number("reopen_max", strict_low=False, high=100),
         escalation_points_each=pen.number("escalation_points_each", strict_low=False),
@@ -219,6 +271,14 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         slow_resolution_max=pen.number("slow_resolution_max", strict_low=False, high=100),
         forget_resolved_after=s.number("forget_resolved_after_days") * DAY,
     )
+
+    if support.contact_window > support.forget_resolved_after:
+        raise PolicyError(
+            source,
+            "support.contact_window_days",
+            "at most support.forget_resolved_after_days (tickets are counted while remembered)",
+            s.doc["contact_window_days"],
+        )
 
     se = r.section("sentiment")
     sentiment = SentimentPolicy(
@@ -258,4 +318,22 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         dedupe_window=r.number("dedupe_window_days") * DAY,
         dedupe_max_ids=r.integer("dedupe_max_ids", low=1, high=100_000),
         maturity=r.number("maturity_days") * DAY,
+        calibration=_calibration(r),
     )
+
+
+def _calibration(r: _Reader) -> dict[str, Calibration]:
+    """The optional `calibration` section: per segment (and `default`), horizon, intercept,
+    slope (>= 0: a higher score never means a higher churn probability)."""
+    if "calibration" not in r.doc:
+        return {}
+    sec = r.section("calibration")
+    out: dict[str, Calibration] = {}
+    for name in sec.doc:
+        c = sec.section(str(name))
+        out[str(name)] = Calibration(
+            horizon=c.number("horizon_days") * DAY,
+            intercept=c.number("intercept", low=-50.0, high=50.0, strict_low=False),
+            slope=c.number("slope", low=0.0, high=200.0, strict_low=False),
+        )
+    return out

@@ -4,29 +4,30 @@ change for it, not every day.
 For a customer without new events, the score only moves as time passes: usage decays, open
 tickets age and pass their SLAs, features and tickets leave their windows. Between the moments
 listed by `moments` (inactivity crossing its threshold, an urgent ticket passing its SLA, a
-ticket leaving the support window) the score never rises (a law the property tests check), so
-whether it crosses a level before the next moment is known from its value at that moment, and
-when it does, a bisection finds the crossing. The levels that matter are those an alert or a
-band acts on: the threshold below the current band, and the score at which the sharp-drop rule
-fires. A score still moving is refreshed every `refresh` seconds; one that has settled is left
-alone until its next moment. The cost of catching up after a backfill thus grows with what
-happens to customers, not with customers times days.
+ticket leaving the support or the contact window) the score never rises (a law the property
+tests check), so whether it crosses a level before the next moment is known from its value at
+that moment, and when it does, a bisection finds the crossing. The levels that matter are those
+an alert or a band acts on: the threshold below the current band, and the score at which the
+sharp-drop rule fires. The cost of catching up after a backfill thus
+grows with what happens to customers, not with customers times days.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from scoring.alerts import AlertState
 from scoring.decay import DAY, HOUR
 from scoring.health import HealthScore, score
+from scoring.health import value as value_of
 from scoring.policy import Policy
 from scoring.state import CustomerState
 
 LOOKAHEAD = DAY  # how far `next_check` looks before leaving the exact due time for later
 FAR = 400 * DAY  # beyond every window of the model: a silent score has settled by then
 RESOLUTION = 6 * HOUR  # how close to a crossing the bisection gets (the due is at or after it)
-SETTLED = 0.5  # points: a score moving less than this up to its next moment is left alone
+SETTLED = 2.0  # points: a score is refreshed once it drifted this much since it was evaluated
 
 
 def moments(state: CustomerState, policy: Policy, now: float) -> list[float]:
@@ -45,9 +46,12 @@ def moments(state: CustomerState, policy: Policy, now: float) -> list[float]:
         if crossing > now:
             out.append(crossing)
     urgent = policy.support.first_response_sla["urgent"]
+    contact = policy.support.contact_window
     for t in state.tickets.values():
         if t.opened_at is None:
             continue
+        if t.opened_at + contact > now:
+            out.append(t.opened_at + contact)  # no longer counted as a contact
         if t.is_open:
             if t.priority == "urgent" and t.first_agent_reply_at is None:
                 passes = t.opened_at + urgent + 1.0
@@ -91,13 +95,11 @@ def next_due(
         return limit if ahead else None
     floor, drop = _levels(current, memory, policy, now)
 
-    band = current.band
     seen: dict[float, float | None] = {}
 
     def value(at: float) -> float | None:
         if at not in seen:
-            h = score(state, policy, at, band)
-            seen[at] = None if h is None else h.score
+            seen[at] = value_of(state, policy, at)
         return seen[at]
 
     def crossed(at: float) -> bool:
@@ -119,17 +121,26 @@ def next_due(
                 lo = mid
         return hi
 
-    horizon = min(limit, now + refresh)
-    if crossed(horizon):
-        return crossing(now, horizon)
-    if horizon < limit:
-        if moved(horizon):
-            return horizon  # still moving: refresh
-        if crossed(limit):
-            return crossing(horizon, limit)
-        if moved(limit):
-            return horizon  # settled for now, a step ahead before the next moment
-    return limit if ahead else None
+    # Candidates on the refresh grid (now + k * refresh, the last one at `limit`): the first at
+    # which the score crossed a level or drifted `SETTLED` points is due. Both only become true
+    # as time passes (the score never rises before `limit`), so the first is found by bisection.
+    steps = max(1, math.ceil((limit - now) / refresh))
+
+    def at(k: int) -> float:
+        return min(limit, now + k * refresh)
+
+    if not (crossed(limit) or moved(limit)):
+        return limit if ahead else None
+    lo, hi = 0, steps  # nothing at `lo` (now), something at `hi`
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if crossed(at(mid)) or moved(at(mid)):
+            hi = mid
+        else:
+            lo = mid
+    if crossed(at(hi)):
+        return crossing(at(lo), at(hi))
+    return at(hi)
 
 
 class Check(NamedTuple):
@@ -165,8 +176,8 @@ def next_check(
     if current is None:
         return Check(next_due(state, memory, policy, now, refresh, current), True)
     floor, drop = _levels(current, memory, policy, now)
-    later = score(state, policy, ahead, current.band)
-    if later is not None and (later.score < floor or later.score <= drop):
+    later = value_of(state, policy, ahead)
+    if later is not None and (later < floor or later <= drop):
         return Check(next_due(state, memory, policy, now, refresh, current), True)
     return Check(ahead, False)
 

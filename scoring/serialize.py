@@ -20,6 +20,8 @@ from scoring.state import CustomerState, Stamped, Ticket
 _SUMS = {
     "activity_short": "as",
     "activity_long": "al",
+    "activity_quarter": "aq",
+    "activity_year": "ay",
     "promoters": "np",
     "passives": "na",
     "detractors": "nd",
@@ -164,6 +166,7 @@ def health_record(h: HealthScore, previous_score: float | None) -> dict[str, Any
         "as_of": rfc3339(h.as_of),
         "model": h.model,
         "previous_score": previous_score,
+        "churn_probability": h.churn_probability,
     }
 
 

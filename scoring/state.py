@@ -94,6 +94,8 @@ class CustomerState:
     last_active_at: float | None = None
     activity_short: DecayedSum = EMPTY_SUM
     activity_long: DecayedSum = EMPTY_SUM
+    activity_quarter: DecayedSum = EMPTY_SUM
+    activity_year: DecayedSum = EMPTY_SUM
     features: dict[str, float] = field(default_factory=dict)  # feature -> last used
     seats: Stamped | None = None  # value: (active_users, licensed_seats)
     # support
@@ -303,6 +305,10 @@ def _changes(s: CustomerState, e: ev.Event, p: Policy) -> dict[str, Any]:
             "last_active_at": _max(s.last_active_at, t),
             "activity_short": s.activity_short.add(units, at=t, half_life=p.usage.short_half_life),
             "activity_long": s.activity_long.add(units, at=t, half_life=p.usage.long_half_life),
+            "activity_quarter": s.activity_quarter.add(
+                units, at=t, half_life=p.usage.quarter_half_life
+            ),
+            "activity_year": s.activity_year.add(units, at=t, half_life=p.usage.year_half_life),
         }
         if isinstance(e, ev.FeatureUsed):
             features = {**s.features, e.feature: _max(s.features.get(e.feature), t)}

@@ -1,4 +1,5 @@
-"""The `healthscore` command line: worker, simulate, demo and the local stack."""
+"""The `healthscore` command line: worker, simulate, score, demo, backtest, calibrate,
+dataset and the local stack."""
 
 from __future__ import annotations
 
@@ -263,6 +264,258 @@ def demo(
         raise typer.Exit(1) from None
     os.environ.setdefault("HEALTHSCORE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     run_demo(load_settings(), duration=duration, customers=customers, rate=rate, console=console)
+
+
+# --- backtest, calibrate, datasets -------------------------------------------------------------
+
+History = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Contract messages, one JSON object a line (.jsonl or .jsonl.gz)"),
+]
+Labels = Annotated[
+    Path | None,
+    typer.Option(
+        help="CSV of outcomes: customer_id, churned (1/0), optional churned_at; "
+        "without it, `churned` events are the outcomes"
+    ),
+]
+Cutoffs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cutoff",
+        help="Date (YYYY-MM-DD) or RFC 3339 time to score everyone at; "
+        "repeat for more [one horizon before the history ends]",
+    ),
+]
+Horizon = Annotated[float, typer.Option(min=1, help="Churn counted within this many days")]
+PolicyFile = Annotated[Path | None, typer.Option(help="Policy YAML [the packaged default]")]
+FromKafka = Annotated[
+    bool, typer.Option("--kafka", help="Read the input topics from Kafka instead of files")
+]
+Since = Annotated[str | None, typer.Option(help="With --kafka: first event time to read")]
+Until = Annotated[str | None, typer.Option(help="With --kafka: read up to this time")]
+Workers = Annotated[int | None, typer.Option(min=1, help="Processes replaying [cores]")]
+
+
+def _history(
+    files: list[Path] | None, kafka: bool, since: str | None, until: str | None
+) -> tuple[Any, str]:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
+
+    from stream import backtest as bt
+
+    if kafka:
+        settings = load_settings()
+        topics = list(settings.input_topics.values())
+        with console.status(f"reading {', '.join(topics)} from Kafka"):
+            history = bt.read_messages(
+                bt.kafka_messages(
+                    settings.kafka_bootstrap_servers,
+                    topics,
+                    since=bt.parse_time(since) if since else None,
+                    until=bt.parse_time(until) if until else None,
+                )
+            )
+        return history, f"kafka {settings.kafka_bootstrap_servers}"
+    if not files:
+        raise bt.BacktestError("name history files, or pass --kafka")
+    total = sum(f.stat().st_size if f.is_file() else 0 for f in files)
+    columns = ("{task.description}", BarColumn(), DownloadColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("reading", total=total)
+        done = [0]
+
+        def seen(n: int) -> None:  # compressed files: estimate by the uncompressed bytes
+            done[0] += n
+            if done[0] % 1_000_000 < n:
+                progress.update(task, completed=min(total, done[0] // 4))
+
+        history = bt.read_files(files, on_bytes=seen)
+    return history, ", ".join(str(f) for f in files)
+
+
+def _replay(history: Any, policy: Any, cutoffs: list[float], workers: int | None) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from stream import backtest as bt
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("replaying events", total=history.events)
+        return bt.replay_history(
+            history,
+            policy,
+            cutoffs,
+            workers=workers,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+
+
+@app.command()
+def backtest(
+    files: History = None,
+    labels: Labels = None,
+    cutoff: Cutoffs = None,
+    horizon_days: Horizon = 90.0,
+    policy: PolicyFile = None,
+    report: Annotated[Path | None, typer.Option(help="Write an HTML report with plots")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON")
+    ] = None,
+    kafka: FromKafka = False,
+    since: Since = None,
+    until: Until = None,
+    workers: Workers = None,
+) -> None:
+    """Replay a history through the scoring core and measure how well the score predicted churn."""
+    import orjson
+
+    from config import load_policy
+    from scoring.policy import PolicyError
+    from stream import backtest as bt
+    from stream.report import print_report, write_html
+
+    try:
+        loaded = load_policy(str(policy) if policy else None)
+        history, source = _history(files, kafka, since, until)
+        horizon = horizon_days * 86_400.0
+        cutoffs = (
+            [bt.parse_time(c) for c in cutoff] if cutoff else bt.default_cutoffs(history, horizon)
+        )
+        outcomes = bt.read_labels(labels) if labels else None
+        replayed = _replay(history, loaded, cutoffs, workers)
+        result = bt.evaluate(
+            history, replayed, loaded, cutoffs, horizon, source=source, labels=outcomes
+        )
+    except (bt.BacktestError, PolicyError) as exc:
+        console.print(f"[red]backtest:[/] {exc}")
+        raise typer.Exit(2) from None
+    print_report(result, Console())
+    if json_out is not None:
+        json_out.write_bytes(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2))
+        console.print(f"results written to {json_out}")
+    if report is not None:
+        write_html(result, report)
+        console.print(f"report written to {report}")
+
+
+@app.command()
+def calibrate(
+    files: History = None,
+    out: Annotated[Path, typer.Option(help="Where to write the calibrated policy YAML")] = Path(
+        "policy.calibrated.yaml"
+    ),
+    labels: Labels = None,
+    train_cutoff: Annotated[str | None, typer.Option(help="Cutoff to fit at")] = None,
+    validate_cutoff: Annotated[
+        str | None, typer.Option(help="Later cutoff to validate at (default: a horizon later)")
+    ] = None,
+    horizon_days: Horizon = 90.0,
+    policy: PolicyFile = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing output file")] = False,
+    kafka: FromKafka = False,
+    since: Since = None,
+    until: Until = None,
+    workers: Workers = None,
+) -> None:
+    """Fit weights per segment to churn outcomes, validate them, write a candidate policy."""
+    import yaml
+
+    from config import load_policy, resource
+    from scoring.policy import PolicyError
+    from stream import backtest as bt
+    from stream.calibrate import calibrate as fit
+    from stream.calibrate import write_policy
+
+    try:
+        loaded = load_policy(str(policy) if policy else None)
+        base_path = policy or Path(str(resource("scoring.yaml")))
+        base = yaml.safe_load(base_path.read_text(encoding="utf-8"))
+        if out.exists() and not force:
+            raise bt.BacktestError(f"{out} exists: pass --force to replace it")
+        history, source = _history(files, kafka, since, until)
+        horizon = horizon_days * 86_400.0
+        if validate_cutoff:
+            valid_at = bt.parse_time(validate_cutoff)
+        else:
+            valid_at = bt.default_cutoffs(history, horizon)[-1]
+        train_at = bt.parse_time(train_cutoff) if train_cutoff else valid_at - horizon
+        if labels is not None and not train_cutoff:
+            train_at = valid_at  # labels without times: one cutoff, split by customer
+        if train_at < valid_at and train_at + horizon > valid_at:
+            console.print("[yellow]the training outcomes reach past the validation cutoff[/]")
+        outcomes = bt.read_labels(labels) if labels else None
+        cutoffs = sorted({train_at, valid_at})
+        replayed = _replay(history, loaded, cutoffs, workers)
+        table = bt.rows(replayed, horizon, outcomes)
+        result = fit(
+            table,
+            loaded,
+            base,
+            train_cutoff=train_at,
+            validate_cutoff=valid_at,
+            horizon=horizon,
+            sources=[source],
+        )
+        assert result.document is not None
+        write_policy(result.document, out, force=force, default=Path(str(resource("scoring.yaml"))))
+    except (bt.BacktestError, PolicyError, OSError) as exc:
+        console.print(f"[red]calibrate:[/] {exc}")
+        raise typer.Exit(2) from None
+    table_out = Table(
+        "policy",
+        "churn AUC on validation (95% interval)",
+        title=f"Validation ({result.split}; {result.validate_rows:,} customers)",
+    )
+    for name, (auc, interval) in (
+        ("current", result.default_auc),
+        ("calibrated", result.calibrated_auc),
+    ):
+        shown = "-" if auc is None else f"{auc:.3f}"
+        if interval is not None:
+            shown += f" ({interval[0]:.3f}-{interval[1]:.3f})"
+        table_out.add_row(name, shown)
+    Console().print(table_out)
+    weights = Table(
+        "segment", "usage", "support", "sentiment", "typical activity/day", title="Fitted weights"
+    )
+    for seg in result.fits:
+        w = result.document["segments"].get(seg.segment, {})
+        weights.add_row(
+            seg.segment,
+            *(f"{w.get(k, 0):.2f}" for k in ("usage", "support", "sentiment")),
+            f"{seg.typical:.3g}",
+        )
+    Console().print(weights)
+    console.print(
+        f"candidate policy written to {out}; try it with `healthscore backtest "
+        f"--policy {out}` or run it as a shadow (HEALTHSCORE_SHADOW_POLICY_FILE)"
+    )
+
+
+@app.command()
+def dataset(
+    name: Annotated[str, typer.Argument(help="cdnow, saas or simulated")],
+    out: Annotated[Path | None, typer.Option(help="Directory to write [.cache/data/NAME]")] = None,
+    customers: Annotated[int, typer.Option(min=10, help="simulated: customers")] = 2000,
+) -> None:
+    """Turn a public churn data set (downloaded from PyPI, cached) or the churn simulator into
+    contract events, labels and a note of what is real."""
+    from stream import datasets as ds
+
+    target = out or Path(".cache") / "data" / name
+    try:
+        with console.status(f"building {name}"):
+            if name == "simulated":
+                count = ds.simulate_churn(target, customers)
+            elif name in ds.DATASETS:
+                count = ds.DATASETS[name](target)
+            else:
+                raise ds.DatasetError(f"unknown data set {name!r}: cdnow, saas or simulated")
+    except ds.DatasetError as exc:
+        console.print(f"[red]dataset:[/] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"{count:,} events written to {target} (see {target / 'about.json'})")
 
 
 def _ensure_topics(settings: Settings) -> None:

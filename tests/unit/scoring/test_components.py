@@ -24,61 +24,95 @@ from .builders import (
     replied,
     resolved,
     seats,
+    session,
 )
 
 
-def test_steady_usage_with_one_feature_and_40_percent_seats_scores_69() -> None:
-    # trend: steady -> 100; breadth: 1 of 5 -> 20; seats: 0.4 / 0.8 -> 50
-    # usage = 0.5 * 100 + 0.2 * 20 + 0.3 * 50 = 69
+def _rate(half_life_days: float, days: int = 100, after: float = 0.0) -> float:
+    """`rate_at` of one unit a day for `days` days, read `after` days past the last one."""
+    q = 2 ** (-1 / half_life_days)
+    return (1 - q**days) * 2 ** (-after / half_life_days)
+
+
+def test_steady_usage_with_one_feature_and_40_percent_seats_reads_each_signal() -> None:
+    # recency: active today -> 100; trend and slow trend: steady (capped) -> 100
+    # frequency: quarter rate d (sessions plus the feature's unit) against typical 1 a day
+    # breadth: 1 of 5 features -> 50 + 50 * 0.2 = 60; seats: 0.4 / 0.8 -> 50
     s = build([*daily_sessions(0, 99), feature(day(99)), seats(day(99), 4, 10)])
-    assert pytest.approx(69.0) == comp.usage(s, POLICY, day(99)).value
+    d = _rate(90) + (1 - 2 ** (-1 / 90))
+    parts = {name: sub for name, _, sub, _ in comp.usage_parts(s, POLICY, day(99))}
+    assert pytest.approx(
+        {
+            "recency": 100.0,
+            "frequency": 100 * d / (1 + d),
+            "trend": 100.0,
+            "slow_trend": 100.0,
+            "breadth": 60.0,
+            "seats": 50.0,
+        }
+    ) == parts
+    expected = 0.3 * 100 + 0.2 * 100 * d / (1 + d) + 0.15 * 100 + 0.15 * 100 + 0.1 * 60 + 0.1 * 50
+    assert pytest.approx(expected) == comp.usage(s, POLICY, day(99)).value
 
 
-def test_without_seat_snapshots_the_usage_weights_are_renormalised() -> None:
-    # (0.5 * 100 + 0.2 * 20) / 0.7 = 77.142857
-    s = build([*daily_sessions(0, 99), feature(day(99))])
-    assert pytest.approx(77.142857) == comp.usage(s, POLICY, day(99)).value
-
-
-def test_six_silent_days_after_steady_use_lower_the_trend_as_decay_says() -> None:
+def test_without_seat_snapshots_or_features_those_signals_read_neutral() -> None:
     s = build(daily_sessions(0, 99))
+    parts = {name: (sub, words) for name, _, sub, words in comp.usage_parts(s, POLICY, day(99))}
+    assert (comp.NEUTRAL, "no seat snapshot reported (counted as neutral)") == parts["seats"]
+    assert (comp.NEUTRAL, "no feature usage reported (counted as neutral)") == parts["breadth"]
 
-    # closed forms of the two daily geometric series, read 6 days after the last session
-    def rate(h: float, n: int = 100) -> float:
-        q = 2 ** (-1 / h)
-        return (1 - q**n) * 2 ** (-6 / h)
 
-    expected = min(1.0, rate(3) / rate(28))
+def test_six_silent_days_after_steady_use_lower_recency_and_trend_as_decay_says() -> None:
+    s = build(daily_sessions(0, 99))
+    expected = min(1.0, _rate(3, after=6) / _rate(28, after=6))
     usage = comp.usage(s, POLICY, day(105))
-    trend = next(x for x in usage.losses if x.signal == "usage.trend")
-    assert pytest.approx(0.5 / 0.7 * 100 * (1 - expected)) == trend.points
-    assert "no product activity for 6 days" == trend.detail
+    losses = {x.signal: x for x in usage.losses}
+    assert pytest.approx(0.15 * 100 * (1 - expected)) == losses["usage.trend"].points
+    assert pytest.approx(0.3 * (100 - 100 * 30 / 36)) == losses["usage.recency"].points
+    assert "no product activity for 6 days" == losses["usage.recency"].detail
 
 
-def test_no_usage_events_means_no_usage_component() -> None:
-    assert comp.usage(build([nps(day(1), 9)]), POLICY, day(2)).value is None
+def test_a_known_customer_without_usage_reads_as_idle_since_first_seen() -> None:
+    # recency 100 * 30 / (30 + 1); frequency, trend and slow trend 0; breadth, seats neutral
+    usage = comp.usage(build([nps(day(1), 9)]), POLICY, day(2))
+    assert pytest.approx(0.3 * 100 * 30 / 31 + 0.1 * 50 + 0.1 * 50) == usage.value
+    words = {x.signal: x.detail for x in usage.losses}
+    assert "no product activity since first seen 1 day ago" == words["usage.recency"]
 
 
-def test_an_urgent_ticket_unanswered_for_6_hours_costs_open_load_and_the_sla() -> None:
-    # open load 4 * (1 + 6h / 7d) * 5 points = 20.714; SLA breach 30 * 1/1 = 30
+def test_a_customer_never_heard_of_has_no_components() -> None:
+    s = build([])
+    assert (None, None, None) == (
+        comp.usage(s, POLICY, day(1)).value,
+        comp.support(s, POLICY, day(1)).value,
+        comp.sentiment(s, POLICY, day(1)).value,
+    )
+
+
+def test_an_urgent_ticket_unanswered_for_6_hours_costs_contact_open_load_and_the_sla() -> None:
+    # contacts 40 * 1 / (1 + 3) = 10; open load 4 * (1 + 6h / 7d) * 5 points = 20.714;
+    # SLA breach 30 * 1 / (1 + 1) = 15
     s = build([opened(hour(0), "t1", "urgent")])
     support = comp.support(s, POLICY, hour(6))
-    assert pytest.approx(100 - 20 * (1 + 6 / 168) - 30) == support.value
+    assert pytest.approx(100 - 10 - 20 * (1 + 6 / 168) - 15) == support.value
     details = {x.signal: x.detail for x in support.losses}
     assert (
         "1 urgent ticket open longer than the 4 h first-response SLA"
         == (details["support.first_response"])
     )
     assert "1 open ticket (1 urgent), oldest open 0 days" == details["support.open_tickets"]
+    assert "1 ticket opened in the last 90 days" == details["support.contacts"]
 
 
-def test_a_ticket_answered_in_time_and_resolved_leaves_support_at_100() -> None:
+def test_a_ticket_answered_in_time_and_resolved_costs_only_the_contact() -> None:
     s = build([opened(hour(0), "t1", "high"), replied(hour(1), "t1"), resolved(hour(5), "t1")])
-    assert 100.0 == comp.support(s, POLICY, hour(6)).value
+    support = comp.support(s, POLICY, hour(6))
+    assert 90.0 == support.value
+    assert ["support.contacts"] == [x.signal for x in support.losses]
 
 
 def test_reopens_and_escalations_each_cost_their_points() -> None:
-    # one resolved ticket, reopened once (rate 1 -> 15) and escalated once (10), then resolved
+    # contact 10; reopened once: 15 * 1 / (1 + 1) = 7.5; escalated once: 10
     s = build(
         [
             opened(hour(0), "t1"),
@@ -89,7 +123,7 @@ def test_reopens_and_escalations_each_cost_their_points() -> None:
             resolved(hour(4), "t1"),
         ]
     )
-    assert pytest.approx(75.0) == comp.support(s, POLICY, hour(5)).value
+    assert pytest.approx(72.5) == comp.support(s, POLICY, hour(5)).value
 
 
 def test_support_losses_are_scaled_down_when_they_exceed_100_points() -> None:
@@ -103,9 +137,17 @@ def test_support_losses_are_scaled_down_when_they_exceed_100_points() -> None:
     assert pytest.approx(100.0) == sum(x.points for x in support.losses)
 
 
-def test_no_recent_ticket_means_no_support_component() -> None:
+def test_support_is_100_once_no_ticket_is_in_the_contact_window() -> None:
     s = build([opened(day(0), "t1"), replied(day(0) + 60, "t1"), resolved(day(1), "t1")])
-    assert comp.support(s, POLICY, day(40)).value is None
+    assert 90.0 == comp.support(s, POLICY, day(40)).value  # still a contact
+    support = comp.support(s, POLICY, day(91))
+    assert (100.0, ()) == (support.value, support.losses)
+
+
+def test_without_survey_answers_sentiment_reads_neutral_and_says_so() -> None:
+    sentiment = comp.sentiment(build([session(day(0))]), POLICY, day(1))
+    assert comp.NEUTRAL == sentiment.value
+    assert ["no survey answers (counted as neutral)"] == [x.detail for x in sentiment.losses]
 
 
 def test_sentiment_combines_nps_csat_and_ces_with_their_weights() -> None:

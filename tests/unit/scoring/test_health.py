@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from scoring import components as comp
@@ -21,20 +23,29 @@ from .builders import (
 )
 
 
-def test_a_missing_component_is_left_out_and_the_weights_renormalised() -> None:
+def test_every_component_counts_with_its_weight_missing_evidence_as_neutral() -> None:
     s = build([*daily_sessions(0, 99), feature(day(99)), seats(day(99), 4, 10), nps(day(99), 0)])
-    # usage 69, sentiment 0 (one detractor), no support; default weights 0.45 / 0.25
+    # no ticket: support 100; one detractor: sentiment 0; default weights 0.55 / 0.25 / 0.20
     h = score(s, POLICY, day(99))
     assert h is not None
-    assert pytest.approx(0.45 / 0.70 * 69 + 0.25 / 0.70 * 0, abs=0.01) == h.score
-    assert {"usage": 69.0, "support": None, "sentiment": 0.0} == h.components
+    usage = comp.usage(s, POLICY, day(99)).value or 0.0
+    assert pytest.approx(0.55 * usage + 0.25 * 100 + 0.20 * 0, abs=0.01) == h.score
+    assert {"usage": round(usage, 2), "support": 100.0, "sentiment": 0.0} == h.components
 
 
-def test_missing_components_lower_the_confidence_by_their_weight() -> None:
-    s = build([*daily_sessions(0, 99), nps(day(99), 9)])
+def test_a_component_without_evidence_lowers_the_confidence_by_its_weight() -> None:
+    s = build(daily_sessions(0, 99))  # no survey answer: sentiment is a neutral guess
     h = score(s, POLICY, day(99))
     assert h is not None
-    assert pytest.approx(0.70, abs=1e-3) == h.confidence
+    assert pytest.approx(0.80, abs=1e-3) == h.confidence
+    assert 50.0 == h.components["sentiment"]
+
+
+def test_a_customer_known_only_by_its_account_is_scored_as_idle() -> None:
+    h = score(build([account(day(0), segment="smb")]), POLICY, day(60))
+    assert h is not None
+    assert h.band == "critical"  # no usage for 60 days since it was first seen
+    assert pytest.approx(0.2, abs=1e-3) == h.confidence  # only support (weight 0.2) has evidence
 
 
 def test_a_young_customer_is_scored_with_lower_confidence() -> None:
@@ -51,8 +62,8 @@ def test_the_segment_chooses_the_weights() -> None:
     assert smb is not None
     assert ent is not None
     usage = comp.usage(build(events), POLICY, day(99)).value or 0.0
-    assert pytest.approx(0.55 / 0.75 * usage, abs=0.01) == smb.score
-    assert pytest.approx(0.35 / 0.65 * usage, abs=0.01) == ent.score
+    assert pytest.approx(0.60 * usage + 0.20 * 100, abs=0.01) == smb.score
+    assert pytest.approx(0.45 * usage + 0.30 * 100, abs=0.01) == ent.score
 
 
 def test_drivers_add_up_to_the_points_lost_from_100() -> None:
@@ -79,8 +90,24 @@ def test_drivers_come_most_negative_first_with_words() -> None:
     assert all(d.detail for d in h.drivers)
 
 
-def test_a_customer_without_any_evidence_has_no_score() -> None:
-    assert score(build([account(day(0), segment="smb")]), POLICY, day(1)) is None
+def test_a_customer_never_heard_of_has_no_score() -> None:
+    assert score(build([]), POLICY, day(1)) is None
+
+
+def test_a_calibrated_policy_adds_the_churn_probability_of_the_score() -> None:
+    from dataclasses import replace
+
+    from scoring.health import churn_probability
+    from scoring.policy import Calibration
+
+    calibrated = replace(POLICY, calibration={"default": Calibration(90 * 86400.0, 1.0, 4.0)})
+    h = score(build(daily_sessions(0, 30)), calibrated, day(30))
+    assert h is not None
+    assert pytest.approx(1 / (1 + math.exp(-(1.0 - 4.0 * h.score / 100))), abs=1e-4) == (
+        h.churn_probability
+    )
+    assert churn_probability(20.0, calibrated, None) > churn_probability(80.0, calibrated, None)  # type: ignore[operator]
+    assert score(build(daily_sessions(0, 30)), POLICY, day(30)).churn_probability is None  # type: ignore[union-attr]
 
 
 def test_the_score_carries_the_model_version_and_event_time() -> None:
@@ -94,12 +121,12 @@ def test_the_score_carries_the_model_version_and_event_time() -> None:
     [
         (70.0, None, "healthy"),
         (69.99, None, "at_risk"),
-        (40.0, None, "at_risk"),
-        (39.99, None, "critical"),
+        (50.0, None, "at_risk"),
+        (49.99, None, "critical"),
         (72.0, "at_risk", "at_risk"),  # needs 73 to move back up
         (73.0, "at_risk", "healthy"),
-        (44.0, "critical", "at_risk"),
-        (42.0, "critical", "critical"),
+        (54.0, "critical", "at_risk"),
+        (52.0, "critical", "critical"),
         (75.0, "critical", "healthy"),
         (50.0, "healthy", "at_risk"),  # moving down is immediate
     ],

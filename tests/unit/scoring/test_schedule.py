@@ -45,9 +45,15 @@ def test_a_churned_customer_is_never_due() -> None:
     assert next_due(state, AlertState(), POLICY, day(2), WEEK) is None
 
 
-def test_a_customer_with_no_evidence_and_no_moment_ahead_is_never_due() -> None:
+def test_a_customer_known_only_by_its_account_is_looked_at_as_its_idle_score_falls() -> None:
     state = build([account(day(1), segment="smb")])
-    assert next_due(state, AlertState(), POLICY, day(1), WEEK) is None
+    h = score(state, POLICY, day(1))
+    assert h is not None
+    due = next_due(state, AlertState(band=h.band, score=h.score), POLICY, day(1), WEEK)
+    assert due is not None
+    later = score(state, POLICY, due)
+    assert later is not None
+    assert later.score < h.score
 
 
 def test_the_inactivity_crossing_is_a_moment() -> None:
@@ -58,32 +64,46 @@ def test_the_inactivity_crossing_is_a_moment() -> None:
 def test_an_urgent_ticket_passing_its_sla_is_a_moment() -> None:
     state = build([opened(day(1), "T1", "urgent")])
     sla = POLICY.support.first_response_sla["urgent"]
-    assert [day(1) + sla + 1.0] == moments(state, POLICY, day(1))
+    contact = POLICY.support.contact_window  # when it stops counting as a contact
+    assert [day(1) + contact, day(1) + sla + 1.0] == moments(state, POLICY, day(1))
 
 
 def test_a_silent_customer_is_due_right_after_its_score_crosses_the_first_level() -> None:
     events = active_then_silent()
     state = build(events)
-    now = latest(events)
+    now = latest(events) + 15 * DAY  # past the inactivity moment: no moment ahead for long
     h = score(state, POLICY, now)
     assert h is not None
     assert "healthy" == h.band
-    due = next_due(state, AlertState(band="healthy", score=h.score), POLICY, now, 400 * DAY)
+    memory = AlertState(band="healthy", score=h.score)
+    assert [] == [m for m in moments(state, POLICY, now) if m < now + 400 * DAY]
+    due = next_due(state, memory, POLICY, now, 400 * DAY)
     assert due is not None
     first_level = max(POLICY.bands.healthy, h.score - POLICY.alerts.sharp_drop_points)
     at_due, before = score(state, POLICY, due), score(state, POLICY, due - RESOLUTION)
     assert at_due is not None
     assert before is not None
-    assert at_due.score <= first_level < before.score
+    assert at_due.score < first_level <= before.score
 
 
-def test_a_settled_score_is_not_refreshed_until_its_next_moment() -> None:
+def test_a_silent_score_is_refreshed_ever_more_rarely_as_it_settles() -> None:
     events = active_then_silent()
     state = build(events)
-    later = latest(events) + 200 * DAY  # usage long decayed, breadth gone: nothing moves
-    h = score(state, POLICY, later)
-    assert h is not None
-    assert next_due(state, AlertState(band=h.band, score=h.score), POLICY, later, WEEK) is None
+    now, memory = latest(events) + 300 * DAY, AlertState(band="critical")
+    gaps = []
+    for _ in range(4):
+        h = score(state, POLICY, now)
+        assert h is not None
+        memory = AlertState(band=h.band, score=h.score)
+        due = next_due(state, memory, POLICY, now, WEEK)
+        assert due is not None
+        moved = score(state, POLICY, due)
+        assert moved is not None
+        assert h.score - moved.score >= 2.0  # refreshed once it drifted 2 points
+        gaps.append(due - now)
+        now = due
+    assert sorted(gaps) == gaps
+    assert gaps[0] > 4 * WEEK
 
 
 def test_a_score_still_moving_is_refreshed_within_the_refresh_interval() -> None:

@@ -1,0 +1,236 @@
+"""A backtest's results for people: console tables, and an HTML report with plots (matplotlib)
+that a head of customer success can read without knowing what an AUC is."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from scoring.decay import DAY
+from stream.backtest import Measured, Report
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x * 100:.1f}%"
+
+
+def _auc(m: Measured | None) -> str:
+    if m is None or m.auc is None:
+        return "-"
+    if m.interval is None:
+        return f"{m.auc:.3f}"
+    return f"{m.auc:.3f} ({m.interval[0]:.3f}-{m.interval[1]:.3f})"
+
+
+def _day(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).date().isoformat()
+
+
+def print_report(r: Report, console: Console) -> None:
+    """The backtest as console tables."""
+    console.print(
+        f"[bold]{r.source}[/]: {r.events:,} events ({r.rejected:,} rejected), "
+        f"{r.customers:,} customers; scored at {', '.join(_day(c) for c in r.cutoffs)}, "
+        f"churn within {r.horizon / DAY:g} days: {r.churners:,} of {r.rows:,} "
+        f"({_pct(r.churners / r.rows)}); model {r.policy_model}"
+    )
+    head = Table(
+        "predictor", "churn AUC (95% interval)", title="Does the score rank churners first?"
+    )
+    head.add_row("[bold]health score[/]", _auc(r.score))
+    for m in sorted(r.plain, key=lambda m: -(m.auc or 0.0)):
+        head.add_row(f"plain: {m.name}", _auc(m))
+    console.print(head)
+    bands = Table("band", "customers", "churned", "churn rate", "lift", title="Churn per band")
+    for b in r.bands:
+        bands.add_row(
+            b.band,
+            f"{b.customers:,}",
+            f"{b.churned:,}",
+            _pct(b.rate),
+            "-" if b.lift is None else f"{b.lift:.2f}x",
+        )
+    console.print(bands)
+    bins = Table("score", "customers", "churn rate", title="Churn rate by score")
+    for lo, n, rate in r.deciles:
+        bins.add_row(f"{lo}-{lo + 9 if lo < 90 else 100}", f"{n:,}", _pct(rate))
+    console.print(bins)
+    if r.calibration:
+        cal = Table(
+            "predicted",
+            "customers",
+            "mean predicted",
+            "observed",
+            title="Calibration of the churn probability",
+        )
+        for c in r.calibration:
+            cal.add_row(
+                f"{c.low:.1f}-{c.high:.1f}", f"{c.customers:,}", _pct(c.predicted), _pct(c.observed)
+            )
+        console.print(cal)
+    rules = Table(
+        "rule",
+        "customers alerted",
+        "precision",
+        "recall",
+        title="Alert rules (alerted in the 30 days before a cutoff)",
+    )
+    for q in r.rules:
+        rules.add_row(q.rule, f"{q.alerted:,}", _pct(q.precision), _pct(q.recall))
+    console.print(rules)
+    d = r.to_dict()["lead_time_days"]
+    if d["median"] is not None:
+        console.print(
+            f"lead time: {d['churns_with_alert']:,} churns had an alert within the horizon "
+            f"before them, median {d['median']:.0f} days ahead"
+        )
+    for e in r.errors[:5]:
+        console.print(f"[yellow]rejected[/] {e}")
+
+
+def _png(fig: object) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _roc(values: list[float], churned: list[bool]) -> tuple[list[float], list[float]]:
+    """ROC points with low values predicting churn."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    pos = sum(churned) or 1
+    neg = (len(churned) - sum(churned)) or 1
+    tp = fp = 0
+    xs, ys = [0.0], [0.0]
+    for i in order:
+        if churned[i]:
+            tp += 1
+        else:
+            fp += 1
+        xs.append(fp / neg)
+        ys.append(tp / pos)
+    return xs, ys
+
+
+def write_html(r: Report, path: Path) -> None:
+    """The backtest as one self-contained HTML page with its plots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    churned = [row.churned for row in r.table]
+    figures: list[tuple[str, str]] = []
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    xs, ys = _roc([row.reading.score for row in r.table], churned)
+    ax.plot(xs, ys, label=f"health score (AUC {_auc(r.score)})")
+    best = r.best_plain
+    if best is not None:
+        bx, by = _roc([row.reading.plain[best.name] for row in r.table], churned)
+        ax.plot(bx, by, "--", label=f"{best.name} (AUC {best.auc:.3f})")
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="chance")
+    ax.set_xlabel("share of customers who stayed, flagged")
+    ax.set_ylabel("share of churners flagged")
+    ax.legend(fontsize=7)
+    figures.append(
+        ("Flagging the lowest scores first: churners caught against false alarms", _png(fig))
+    )
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.bar(
+        [b.band for b in r.bands],
+        [b.rate * 100 for b in r.bands],
+        color=["#2e7d32", "#f9a825", "#c62828"][: len(r.bands)],
+    )
+    ax.axhline(r.churners / r.rows * 100, color="grey", linestyle=":", label="all customers")
+    ax.set_ylabel(f"% churned within {r.horizon / DAY:g} days")
+    ax.legend(fontsize=7)
+    figures.append(("Churn rate per band", _png(fig)))
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.bar([lo + 5 for lo, _, _ in r.deciles], [rate * 100 for _, _, rate in r.deciles], width=9)
+    ax.set_xlabel("health score")
+    ax.set_ylabel("% churned")
+    figures.append(("Churn rate by score: lower scores should churn more", _png(fig)))
+    plt.close(fig)
+
+    if r.calibration:
+        fig, ax = plt.subplots(figsize=(4.5, 4))
+        ax.plot([c.predicted for c in r.calibration], [c.observed for c in r.calibration], "o-")
+        ax.plot([0, 1], [0, 1], ":", color="grey")
+        ax.set_xlabel("predicted churn probability")
+        ax.set_ylabel("observed churn rate")
+        figures.append(("Calibration: predicted against observed", _png(fig)))
+        plt.close(fig)
+
+    def rows(headers: list[str], body: list[list[str]]) -> str:
+        th = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+        tr = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body
+        )
+        return f"<table><tr>{th}</tr>{tr}</table>"
+
+    lead = r.to_dict()["lead_time_days"]
+    parts = [
+        f"<h1>Health score backtest: {html.escape(r.source)}</h1>",
+        f"<p>{r.events:,} events, {r.customers:,} customers, scored at "
+        f"{', '.join(_day(c) for c in r.cutoffs)}; {r.churners:,} of {r.rows:,} churned within "
+        f"{r.horizon / DAY:g} days ({_pct(r.churners / r.rows)}). Model "
+        f"<code>{html.escape(r.policy_model)}</code>.</p>",
+        "<h2>Does the score rank churners first?</h2>",
+        "<p>The AUC is the chance that a customer who churned scored lower than one who stayed: "
+        "0.5 is a coin toss, 1.0 perfect.</p>",
+        rows(
+            ["predictor", "churn AUC (95% interval)"],
+            [["health score", _auc(r.score)]] + [[f"plain: {m.name}", _auc(m)] for m in r.plain],
+        ),
+        "<h2>Churn per band</h2>",
+        rows(
+            ["band", "customers", "churned", "churn rate", "lift"],
+            [
+                [
+                    b.band,
+                    f"{b.customers:,}",
+                    f"{b.churned:,}",
+                    _pct(b.rate),
+                    "-" if b.lift is None else f"{b.lift:.2f}x",
+                ]
+                for b in r.bands
+            ],
+        ),
+        "<h2>Alert rules</h2>",
+        "<p>Customers alerted in the 30 days before a cutoff: how many churned (precision), and "
+        "how many churners were alerted (recall). Lead time: "
+        + (
+            f"{lead['churns_with_alert']:,} churns had an alert before them, median "
+            f"{lead['median']:.0f} days ahead."
+            if lead["median"] is not None
+            else "no churn event had an alert before it."
+        )
+        + "</p>",
+        rows(
+            ["rule", "customers alerted", "precision", "recall"],
+            [[q.rule, f"{q.alerted:,}", _pct(q.precision), _pct(q.recall)] for q in r.rules],
+        ),
+    ]
+    for title, png in figures:
+        parts.append(f"<h2>{html.escape(title)}</h2><img src='data:image/png;base64,{png}'>")
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
+    )
+    path.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Backtest: "
+        f"{html.escape(r.source)}</title><style>{style}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>\n",
+        encoding="utf-8",
+    )
