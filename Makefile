@@ -14,7 +14,7 @@ SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \
-	imports promtool compose-check schemas dashboards bench bench-quick bench-faust bench-core demo stack-up stack-down \
+	imports promtool compose-check schemas dashboards bench bench-quick bench-faust bench-core bench-backtest validation demo stack-up stack-down \
 	stack-status clean
 
 help: ## List the targets
@@ -113,6 +113,12 @@ bench-quick: bootstrap ## A smaller benchmark (200k events, 20k customers, 1-min
 
 bench-faust: bootstrap ## Faust's own ceiling: no-op agent vs the batching consumer vs raw aiokafka
 	$(BIN)/python -m bench.faust_ceiling $(BENCH_ARGS)
+
+bench-backtest: venv ## `healthscore backtest` on ~1M simulated events, timed by phase
+	$(BIN)/python -m bench.backtest $(BENCH_ARGS)
+
+validation: venv ## The figures of docs/validation.md: public data sets and the simulator
+	$(BIN)/python -m bench.validation --json bench/results/validation.json $(BENCH_ARGS)
 
 demo: bootstrap ## Stack + worker + simulator, with a live view (stack stays up)
 	$(BIN)/healthscore demo

@@ -116,11 +116,11 @@ def usage_parts(
     elif idle > u.idle_after:
         recency = f"no product activity for {_days(idle)}"
     else:
-        recency = "active in the last few days"
+        recency = f"last active {_days(idle)} ago"
     said = {
         "recency": recency,
-        "frequency": f"{daily:.2f} activity a day over recent months (typical for the "
-        f"segment {typical:g})",
+        "frequency": f"{daily:.1f} uses a day over recent months, against {typical:g} "
+        "typical for the segment",
         "trend": f"activity lately is {trend:.0f}% of this customer's usual rate (last weeks)",
         "slow_trend": "no year of activity recorded yet " + NEUTRAL_NOTE
         if no_year
@@ -170,7 +170,8 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
     known = [k for k in s.tickets.values() if k.opened_at is not None and k.opened_at <= now]
     open_ = [k for k in known if k.is_open]
     recent = [k for k in known if k.is_open or k.opened_at >= now - sp.window]  # type: ignore[operator]
-    contacts = sum(1 for k in known if k.opened_at >= now - sp.contact_window)  # type: ignore[operator]
+    since = now - sp.contact_window
+    contacts = sum(1 for k in known if k.opened_at is not None and k.opened_at >= since)
     penalties: list[Loss] = []
     if contacts:
         penalties.append(

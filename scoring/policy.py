@@ -337,3 +337,31 @@ def _calibration(r: _Reader) -> dict[str, Calibration]:
             slope=c.number("slope", low=0.0, high=200.0, strict_low=False),
         )
     return out
+
+
+def state_differences(live: Policy, candidate: Policy) -> list[str]:
+    """The policy keys that shape a customer's *state* (half-lives, windows, id memory) on
+    which two policies differ. A shadow policy is scored from the live policy's states, so
+    it must agree on all of them; weights, targets, bands, alerts and calibration may differ.
+    """
+    pairs = {
+        "usage.short_half_life_days": (live.usage.short_half_life, candidate.usage.short_half_life),
+        "usage.long_half_life_days": (live.usage.long_half_life, candidate.usage.long_half_life),
+        "usage.quarter_half_life_days": (
+            live.usage.quarter_half_life,
+            candidate.usage.quarter_half_life,
+        ),
+        "usage.year_half_life_days": (live.usage.year_half_life, candidate.usage.year_half_life),
+        "sentiment.half_life_days": (live.sentiment.half_life, candidate.sentiment.half_life),
+        "support.forget_resolved_after_days": (
+            live.support.forget_resolved_after,
+            candidate.support.forget_resolved_after,
+        ),
+        "dedupe_window_days": (live.dedupe_window, candidate.dedupe_window),
+        "dedupe_max_ids": (live.dedupe_max_ids, candidate.dedupe_max_ids),
+        "alerts.detractor_max_score": (
+            live.alerts.detractor_max_score,
+            candidate.alerts.detractor_max_score,
+        ),
+    }
+    return [key for key, (a, b) in pairs.items() if a != b]

@@ -49,6 +49,7 @@ class Step:
     standing: Standing
     health: HealthScore | None = None
     raised: tuple[Alert, ...] = ()
+    evaluated: tuple[float, ...] = ()  # the event times it evaluated the customer at, in order
 
 
 def evaluate_at(standing: Standing, at: float, policy: Policy, refresh: float) -> Step:
@@ -61,22 +62,24 @@ def evaluate_at(standing: Standing, at: float, policy: Policy, refresh: float) -
     if health is not None:
         memory, raised = evaluate(memory, state, health, policy, now)
     check = next_check(state, memory, policy, now, refresh, health)
-    return Step(Standing(state, memory, check.at, check.exact, now), health, tuple(raised))
+    return Step(Standing(state, memory, check.at, check.exact, now), health, tuple(raised), (now,))
 
 
 def catch_up(standing: Standing, until: float, policy: Policy, refresh: float) -> Step:
     """Evaluate every due moment after the customer's clock, up to and including `until`."""
     current, health = standing, None
     raised: list[Alert] = []
+    times: list[float] = []
     while True:
         due, clock = current.due, current.state.clock
         if due is None or clock is None or not clock < due <= until:
-            return Step(current, health, tuple(raised))
+            return Step(current, health, tuple(raised), tuple(times))
         if not current.exact:
             current = resolve(current, policy, refresh)
             continue
         later = evaluate_at(current, due, policy, refresh)
         raised.extend(later.raised)
+        times.extend(later.evaluated)
         current, health = later.standing, later.health or health
 
 

@@ -14,6 +14,7 @@ from kafka.errors import KafkaError as SyncKafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from config import load_policy
+from scoring.policy import Policy, PolicyError, state_differences
 from stream.alignment import TOPIC_RANK, MergeLimits
 from stream.batching import BatchingApp
 from stream.engine import DeadLetter, Decoded, Engine, Outputs
@@ -54,6 +55,8 @@ class FaustPublisher:
         self.scores = settings.topic_scores
         self.alerts = settings.topic_alerts
         self.dlq = settings.topic_dlq
+        self.shadow_scores = settings.topic_shadow_scores
+        self.shadow_alerts = settings.topic_shadow_alerts
         self.max_delay = settings.redis_retry_max_seconds
 
     async def publish(self, outputs: Outputs) -> None:
@@ -62,7 +65,12 @@ class FaustPublisher:
             try:
                 producer = await self.app.maybe_start_producer()
                 futures = []
-                for topic, items in ((self.scores, outputs.scores), (self.alerts, outputs.alerts)):
+                for topic, items in (
+                    (self.scores, outputs.scores),
+                    (self.alerts, outputs.alerts),
+                    (self.shadow_scores, outputs.shadow_scores),
+                    (self.shadow_alerts, outputs.shadow_alerts),
+                ):
                     for cid, payload in items:
                         futures.append(
                             await producer.send(topic, cid.encode(), payload, None, None, None)
@@ -86,6 +94,23 @@ class FaustPublisher:
                 log.warning("publishing failed (%r); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_delay)
+
+
+def load_shadow(settings: Settings, live: Policy) -> Policy | None:
+    """The shadow policy, when configured; refused (PolicyError) when it would need states of
+    its own (see `scoring.policy.state_differences`)."""
+    if settings.shadow_policy_file is None:
+        return None
+    shadow = load_policy(str(settings.shadow_policy_file))
+    differ = state_differences(live, shadow)
+    if differ:
+        raise PolicyError(
+            str(settings.shadow_policy_file),
+            ", ".join(differ),
+            "the same as the live policy's (a shadow is scored from the live states)",
+            [getattr(shadow, "version", "?")],
+        )
+    return shadow
 
 
 def create_app(settings: Settings) -> BatchingApp:
@@ -120,7 +145,8 @@ def create_app(settings: Settings) -> BatchingApp:
     metrics = EngineMetrics(registry)
     business = BusinessCollector()
     registry.register(business)
-    engine = Engine(settings, policy, store, FaustPublisher(app, settings), metrics)
+    shadow = load_shadow(settings, policy)
+    engine = Engine(settings, policy, store, FaustPublisher(app, settings), metrics, shadow)
     input_names = set(settings.input_topics)
 
     async def handle(batch: Sequence[Decoded]) -> None:

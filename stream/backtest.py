@@ -75,22 +75,27 @@ class History:
             self.errors.append(f"{where}: {error}")
 
 
-def _lines(path: Path) -> Iterator[bytes]:
-    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        yield from fh
+def _lines(path: Path) -> Iterator[tuple[bytes, int]]:
+    """The file's lines, each with how far into the file (as stored) reading has come."""
+    with path.open("rb") as raw:
+        source: Any = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+        for line in source:
+            yield line, raw.tell()
 
 
 def read_files(paths: Sequence[Path], on_bytes: Callable[[int], None] | None = None) -> History:
     """Read contract messages, one JSON object a line (`.gz` files are decompressed); a line
-    that is not a valid message is counted and named, never fatal."""
+    that is not a valid message is counted and named, never fatal. `on_bytes(n)` is told how
+    many more bytes of the files (as stored) have been read."""
     history = History()
     for path in paths:
         if not path.is_file():
             raise BacktestError(f"{path}: no such file")
-        for number, line in enumerate(_lines(path), start=1):
-            if on_bytes is not None:
-                on_bytes(len(line))
+        done = 0
+        for number, (line, at) in enumerate(_lines(path), start=1):
+            if on_bytes is not None and at != done:
+                on_bytes(at - done)
+                done = at
             raw = line.strip()
             if not raw:
                 continue
@@ -585,7 +590,7 @@ def kafka_messages(
         consumer_timeout_ms=int(timeout * 1000),
     )
     try:
-        parts = []
+        parts: list[Any] = []
         for topic in topics:
             numbers = consumer.partitions_for_topic(topic)
             if not numbers:

@@ -189,7 +189,7 @@ def _document(
     sources: Sequence[str],
     brier: float,
 ) -> dict[str, Any]:
-    doc = yaml.safe_load(yaml.safe_dump(base))  # a deep copy
+    doc: dict[str, Any] = yaml.safe_load(yaml.safe_dump(base))  # a deep copy
     segments = dict(doc["segments"])
     usage = dict(doc["usage"])
     segment_weights: dict[str, Any] = {}
@@ -244,9 +244,9 @@ def _document(
     return doc
 
 
-def write_policy(document: dict[str, Any], out: Path, *, force: bool, default: Path) -> None:
-    """Write the policy YAML; refuse to replace the shipped default or, without `force`, any
-    existing file."""
+def check_target(out: Path, *, force: bool, default: Path) -> None:
+    """Refuse to replace the shipped default policy or, without `force`, any existing file
+    (checked before the work, and again when writing)."""
     if out.resolve() == default.resolve():
         raise BacktestError(
             f"{out} is the shipped default policy: write the candidate elsewhere and point "
@@ -254,6 +254,11 @@ def write_policy(document: dict[str, Any], out: Path, *, force: bool, default: P
         )
     if out.exists() and not force:
         raise BacktestError(f"{out} exists: pass --force to replace it")
+
+
+def write_policy(document: dict[str, Any], out: Path, *, force: bool, default: Path) -> None:
+    """Write the policy YAML, with a header saying where it came from."""
+    check_target(out, force=force, default=default)
     header = (
         "# A policy calibrated by `healthscore calibrate` on the data named under `fitted`.\n"
         "# Review the validation figures under `fitted.validation` before switching to it.\n"

@@ -306,7 +306,7 @@ def _history(
 
     if kafka:
         settings = load_settings()
-        topics = list(settings.input_topics.values())
+        topics = list(settings.input_topics)  # the configured names
         with console.status(f"reading {', '.join(topics)} from Kafka"):
             history = bt.read_messages(
                 bt.kafka_messages(
@@ -323,14 +323,7 @@ def _history(
     columns = ("{task.description}", BarColumn(), DownloadColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("reading", total=total)
-        done = [0]
-
-        def seen(n: int) -> None:  # compressed files: estimate by the uncompressed bytes
-            done[0] += n
-            if done[0] % 1_000_000 < n:
-                progress.update(task, completed=min(total, done[0] // 4))
-
-        history = bt.read_files(files, on_bytes=seen)
+        history = bt.read_files(files, on_bytes=lambda n: progress.advance(task, n))
     return history, ", ".join(str(f) for f in files)
 
 
@@ -425,14 +418,13 @@ def calibrate(
     from scoring.policy import PolicyError
     from stream import backtest as bt
     from stream.calibrate import calibrate as fit
-    from stream.calibrate import write_policy
+    from stream.calibrate import check_target, write_policy
 
     try:
         loaded = load_policy(str(policy) if policy else None)
         base_path = policy or Path(str(resource("scoring.yaml")))
         base = yaml.safe_load(base_path.read_text(encoding="utf-8"))
-        if out.exists() and not force:
-            raise bt.BacktestError(f"{out} exists: pass --force to replace it")
+        check_target(out, force=force, default=Path(str(resource("scoring.yaml"))))
         history, source = _history(files, kafka, since, until)
         horizon = horizon_days * 86_400.0
         if validate_cutoff:

@@ -285,6 +285,7 @@ def simulate_churn(
     no model can be perfect. Usage has weekly rhythm and day-to-day noise."""
     rng = random.Random(seed)
     start = datetime(2025, 1, 1, tzinfo=UTC).timestamp()
+    truth: list[tuple[str, float | None, bool, float | None]] = []
 
     def docs() -> Iterator[dict[str, Any]]:
         for i in range(customers):
@@ -306,6 +307,9 @@ def simulate_churn(
                 churn_at = decline_at + rng.uniform(30, 120) * DAY
             if random_churn < (churn_at or float("inf")):
                 churn_at, decline_at = random_churn, float("inf")
+            truth.append(
+                (cid, None if decline_at == float("inf") else decline_at, recovers, churn_at)
+            )
             stop = min(start + days * DAY, churn_at or float("inf"))
             yield ev("account_updated", joined, segment=segment, owner=f"csm{i % 7}@example.com")
             day = joined
@@ -378,8 +382,23 @@ def simulate_churn(
         "cutoffs": [rfc3339(start + d * DAY)[:10] for d in (270, 360, 450)],
         "horizon_days": 90,
         "outcome": "churned events",
+        "truth": "truth.csv: when each customer started to disengage (empty: never), whether "
+        "it recovers, when it churns (empty: not within the span or never)",
     }
-    return _write(out, docs(), about)
+    count = _write(out, docs(), about)
+    with (out / "truth.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["customer_id", "declines_at", "recovers", "churns_at"])
+        for cid, decline, recovers, churn in truth:
+            w.writerow(
+                [
+                    cid,
+                    "" if decline is None else rfc3339(decline),
+                    int(recovers),
+                    "" if churn is None else rfc3339(churn),
+                ]
+            )
+    return count
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from scoring.alerts import Alert
+from scoring.alerts import Alert, evaluate
 from scoring.events import Event, TopicKind
-from scoring.health import HealthScore
+from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.segments import facts
 from scoring.serialize import alert_record, health_record
+from scoring.state import CustomerState
 from scoring.timeline import Step, catch_up, on_event
 from stream.codec import DecodeError, decode_event, encode
 from stream.contract import INPUT_TOPICS
@@ -74,9 +75,13 @@ class Outputs:
     scores: list[tuple[str, bytes]] = field(default_factory=list)
     alerts: list[tuple[str, bytes]] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    shadow_scores: list[tuple[str, bytes]] = field(default_factory=list)
+    shadow_alerts: list[tuple[str, bytes]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.scores or self.alerts or self.dead)
+        return bool(
+            self.scores or self.alerts or self.dead or self.shadow_scores or self.shadow_alerts
+        )
 
 
 Decoded = tuple[Incoming, "Event | DeadLetter"]
@@ -110,9 +115,11 @@ class Engine:
         store: RecordStore,
         publisher: Publisher,
         metrics: EngineMetrics | None = None,
+        shadow: Policy | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
+        self.shadow = shadow  # a candidate policy scored beside the live one, published apart
         self.store = store
         self.publisher = publisher
         self.metrics = metrics
@@ -269,6 +276,7 @@ class Engine:
             # timer would have when living through the stream, so a replay raises the same alerts
             caught = catch_up(standing, event.occurred_at, policy, refresh)
             self._raised(caught, out, result)
+            self._shadow(rec, caught, out)
             standing, last_health = caught.standing, caught.health or last_health
             step = on_event(standing, event, policy, refresh)
             if step is None:
@@ -279,6 +287,7 @@ class Engine:
             outcome("applied")
             rec.facts.extend(facts(standing.state, step.standing.state, event))
             self._raised(step, out, result)
+            self._shadow(rec, step, out)
             standing, last_health = step.standing, step.health or last_health
         rec.settle(standing)
         if last_health is not None:
@@ -301,6 +310,34 @@ class Engine:
         if moved:
             rec.published = (health.score, health.band)
             out.scores.append((rec.customer_id, encode(health_record(health, previous))))
+
+    def _shadow(self, rec: Record, step: Step, out: Outputs) -> None:
+        """Score the candidate policy at each of the live policy's evaluations in `step`, from
+        the same state, with its own alert memory; publish to the shadow topics only."""
+        if self.shadow is not None:
+            for at in step.evaluated:
+                self._shadow_at(rec, step.standing.state, self.shadow, at, out)
+
+    def _shadow_at(
+        self, rec: Record, state: CustomerState, shadow: Policy, at: float, out: Outputs
+    ) -> None:
+        memory = rec.shadow_memory
+        health = score(state, shadow, at, memory.band)
+        if health is None:
+            return
+        previous = memory.score
+        memory, raised = evaluate(memory, state, health, shadow, at)
+        rec.shadow_memory = memory
+        for alert in raised:
+            out.shadow_alerts.append((alert.customer_id, encode(alert_record(alert))))
+        published = rec.shadow_published
+        if (
+            published is None
+            or abs(health.score - published[0]) >= self.settings.publish_min_step
+            or health.band != published[1]
+        ):
+            rec.shadow_published = (health.score, health.band)
+            out.shadow_scores.append((rec.customer_id, encode(health_record(health, previous))))
 
     async def _publish(self, outputs: Outputs) -> None:
         if outputs:
@@ -346,6 +383,7 @@ class Engine:
                 )
                 rec.settle(step.standing)
                 self._raised(step, outputs, result)
+                self._shadow(rec, step, outputs)
                 if step.health is not None:
                     self._record_health(rec, step.health, outputs)
                 changed.append(rec)

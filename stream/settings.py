@@ -54,15 +54,20 @@ class Settings(BaseSettings):
 
     # Engine
     policy_file: Path | None = Field(None, description="scoring policy YAML; None = packaged")
+    shadow_policy_file: Path | None = Field(
+        None,
+        description="a candidate policy scored beside the live one on the same stream; its "
+        "scores and alerts go to the shadow topics only (None: no shadow)",
+    )
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=256, le=16 * 1024 * 1024)
     publish_min_step: float = Field(1.0, ge=0, description="points a score must move to publish")
     allowed_lateness_seconds: float = Field(60.0, ge=0, description="event-time lateness allowed")
     reevaluate_every_seconds: float = Field(
         7 * 86_400.0,
         gt=0,
-        description="longest event time between re-evaluations of a silent customer whose "
-        "score is still moving (band crossings, drop alerts, inactivity and SLAs are "
-        "evaluated at the moment they happen)",
+        description="the grid of event time on which a silent customer whose score still "
+        "drifts is re-evaluated, at the first step at which it moved 2 points (band "
+        "crossings, drop alerts, inactivity and SLAs are evaluated at the moment they happen)",
     )
     input_idle_seconds: float = Field(
         10.0,
@@ -95,6 +100,8 @@ class Settings(BaseSettings):
     topic_account: str = INPUT_TOPICS["account"]
     topic_scores: str = OUTPUT_TOPICS["scores"]
     topic_alerts: str = OUTPUT_TOPICS["alerts"]
+    topic_shadow_scores: str = "health-scores-shadow"
+    topic_shadow_alerts: str = "churn-alerts-shadow"
     topic_dlq: str = OUTPUT_TOPICS["dlq"]
 
     @classmethod

@@ -174,6 +174,9 @@ class Record:
     # from the evaluation at `due_from` (scoring.timeline.Standing)
     due_exact: bool = True
     due_from: float | None = None
+    # the shadow policy's alert memory and last published score and band (HEALTHSCORE_SHADOW_...)
+    shadow_memory: AlertState = field(default_factory=AlertState)
+    shadow_published: tuple[float, str] | None = None
     facts: list[Fact] = field(default_factory=list)  # for segment aggregates; not stored
     # (topic, type, outcome, Kafka timestamp, occurred_at) of this attempt; not stored
     outcomes: list[tuple[str, str, str, float | None, float]] = field(default_factory=list)
@@ -236,6 +239,8 @@ class Record:
             doc["dx"] = 0
         if self.due_from is not None:
             doc["df"] = self.due_from
+        if self.shadow_memory.band is not None:
+            doc["sh"] = [alerts_to_dict(self.shadow_memory), self.shadow_published]
         # zlib at its fastest level: the JSON's keys and epoch times shrink it by ~40% (about
         # 270 bytes a customer) for ~25 us of CPU per write and read
         return zlib.compress(orjson.dumps(doc), 1)
@@ -266,6 +271,10 @@ class Record:
             due_exact=d.get("dx", 1) != 0,
             due_from=d.get("df"),
         )
+        shadow = d.get("sh")
+        if shadow:
+            record.shadow_memory = alerts_from_dict(shadow[0])
+            record.shadow_published = (shadow[1][0], shadow[1][1]) if shadow[1] else None
         record.loaded = (record.segment(), record.band(), record.score())
         record.loaded_due = record.due
         return record

@@ -23,6 +23,9 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     configs[settings.topic_scores] = {"cleanup.policy": "compact"}
     configs[settings.topic_alerts] = {}
     configs[settings.topic_dlq] = {}
+    if settings.shadow_policy_file is not None:
+        configs[settings.topic_shadow_scores] = {"cleanup.policy": "compact"}
+        configs[settings.topic_shadow_alerts] = {}
     return configs
 
 

@@ -41,16 +41,19 @@ def test_steady_usage_with_one_feature_and_40_percent_seats_reads_each_signal() 
     s = build([*daily_sessions(0, 99), feature(day(99)), seats(day(99), 4, 10)])
     d = _rate(90) + (1 - 2 ** (-1 / 90))
     parts = {name: sub for name, _, sub, _ in comp.usage_parts(s, POLICY, day(99))}
-    assert pytest.approx(
-        {
-            "recency": 100.0,
-            "frequency": 100 * d / (1 + d),
-            "trend": 100.0,
-            "slow_trend": 100.0,
-            "breadth": 60.0,
-            "seats": 50.0,
-        }
-    ) == parts
+    assert (
+        pytest.approx(
+            {
+                "recency": 100.0,
+                "frequency": 100 * d / (1 + d),
+                "trend": 100.0,
+                "slow_trend": 100.0,
+                "breadth": 60.0,
+                "seats": 50.0,
+            }
+        )
+        == parts
+    )
     expected = 0.3 * 100 + 0.2 * 100 * d / (1 + d) + 0.15 * 100 + 0.15 * 100 + 0.1 * 60 + 0.1 * 50
     assert pytest.approx(expected) == comp.usage(s, POLICY, day(99)).value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -15,8 +16,11 @@ def _sample(n: int, seed: int = 1) -> tuple[list[dict[str, float]], list[bool]]:
     rng = random.Random(seed)
     rows, churned = [], []
     for _ in range(n):
-        r = {"usage.recency": rng.uniform(0, 100), "support": rng.uniform(0, 100),
-             "sentiment": rng.uniform(0, 100)}
+        r = {
+            "usage.recency": rng.uniform(0, 100),
+            "support": rng.uniform(0, 100),
+            "sentiment": rng.uniform(0, 100),
+        }
         z = 2.0 - 5.0 * r["usage.recency"] / 100 - 1.0 * r["support"] / 100
         rows.append(r)
         churned.append(rng.random() < 1 / (1 + math.exp(-z)))
@@ -51,14 +55,16 @@ def test_the_weights_become_a_policy_whose_score_is_monotone_in_the_probability(
     assert pytest.approx(1.0) == sum(signals.values())
     pairs = sorted((score_with(fit, r), fit.probability(r)) for r in rows[:200])
     probabilities = [p for _, p in pairs]  # scores are rounded to 0.01: allow for that
-    assert all(a >= b - 1e-3 for a, b in zip(probabilities, probabilities[1:], strict=False))
+    assert all(a >= b - 1e-3 for a, b in itertools.pairwise(probabilities))
     # the calibration reads the probability back from the score
     for s, p in pairs[:20]:
-        assert pytest.approx(p, abs=1e-3) == 1 / (1 + math.exp(-(fit.intercept - fit.slope * s / 100)))
+        assert pytest.approx(p, abs=1e-3) == 1 / (
+            1 + math.exp(-(fit.intercept - fit.slope * s / 100))
+        )
 
 
 def test_no_signal_predicting_churn_gives_no_weights() -> None:
-    assert as_weights(Fit(0.0, {f: 0.0 for f in FEATURES}, 10, 5)) is None
+    assert as_weights(Fit(0.0, dict.fromkeys(FEATURES, 0.0), 10, 5)) is None
 
 
 def test_fitting_needs_both_outcomes() -> None:

@@ -53,10 +53,7 @@ def test_more_open_urgent_tickets_never_raise_a_score(
     more = build(
         [
             *events,
-            *(
-                ev.TicketOpened(f"x{i}", CID, opened_at, f"new-{i}", "urgent")
-                for i in range(extra)
-            ),
+            *(ev.TicketOpened(f"x{i}", CID, opened_at, f"new-{i}", "urgent") for i in range(extra)),
         ]
     )
     after = score(more, POLICY, now)

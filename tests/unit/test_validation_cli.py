@@ -1,0 +1,128 @@
+"""`healthscore dataset`, `backtest` and `calibrate` as a user runs them, on the simulator's
+churn data and the public data sets (downloaded from PyPI once, cached in .cache/datasets)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from config import load_policy, resource
+from stream.cli import app
+from stream.codec import decode_event
+from stream.datasets import cdnow, saas, simulate_churn
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim")
+    simulate_churn(out, customers=150, days=400, seed=5)
+    return out
+
+
+def test_the_simulator_writes_valid_contract_events_with_churn(simulated: Path) -> None:
+    about = json.loads((simulated / "about.json").read_text())
+    with gzip.open(simulated / "events.jsonl.gz", "rb") as fh:
+        events = [decode_event(line.strip()) for line in fh]
+    assert about["events"] == len(events)
+    churns = [e for e in events if e.TYPE == "churned"]
+    assert 10 < len(churns) < 150
+    assert {"seed", "cutoffs", "horizon_days", "synthesised"} <= about.keys()
+
+
+def test_backtest_prints_tables_and_writes_the_json_and_html_report(
+    simulated: Path, tmp_path: Path
+) -> None:
+    report, results = tmp_path / "report.html", tmp_path / "results.json"
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            str(simulated / "events.jsonl.gz"),
+            "--cutoff",
+            "2025-10-01",
+            "--horizon-days",
+            "90",
+            "--report",
+            str(report),
+            "--json",
+            str(results),
+        ],
+    )
+    assert 0 == result.exit_code, result.output
+    assert "Does the score rank churners first?" in result.output
+    data = json.loads(results.read_text())
+    assert 0.5 < data["score"]["auc"] <= 1.0
+    low, high = data["score"]["interval"]
+    assert low <= data["score"]["auc"] <= high
+    assert {b["band"] for b in data["bands"]} <= {"healthy", "at_risk", "critical"}
+    page = report.read_text()
+    assert page.count("<img src='data:image/png;base64,") >= 3
+    assert "Churn per band" in page
+
+
+def test_backtest_names_what_is_wrong(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["backtest", str(tmp_path / "missing.jsonl")])
+    assert 2 == result.exit_code
+    assert "missing.jsonl: no such file" in " ".join(result.output.split())
+
+
+def test_calibrate_writes_a_valid_policy_with_its_evidence_and_never_overwrites(
+    simulated: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "calibrated.yaml"
+    args = [
+        "calibrate",
+        str(simulated / "events.jsonl.gz"),
+        "--train-cutoff",
+        "2025-07-01",
+        "--validate-cutoff",
+        "2025-10-01",
+        "--horizon-days",
+        "90",
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
+    assert 0 == result.exit_code, result.output
+    policy = load_policy(str(out))
+    assert policy.calibration_for(None) is not None
+    doc = yaml.safe_load(out.read_text())
+    assert doc["fitted"]["split"] == "by time"
+    assert doc["fitted"]["validation"]["auc_calibrated"] > 0.5
+    again = runner.invoke(app, args)
+    assert 2 == again.exit_code
+    assert "exists: pass --force" in " ".join(again.output.split())
+    shipped = runner.invoke(app, [*args[:-2], "--out", str(resource("scoring.yaml")), "--force"])
+    assert 2 == shipped.exit_code
+    assert "shipped default policy" in " ".join(shipped.output.split())
+
+
+def _labels(path: Path) -> dict[str, str]:
+    with path.open() as fh:
+        return {r["customer_id"]: r["churned"] for r in csv.DictReader(fh)}
+
+
+def test_the_cdnow_purchases_become_events_and_labels(tmp_path: Path) -> None:
+    count = cdnow(tmp_path)
+    labels = _labels(tmp_path / "labels.csv")
+    assert 23_570 == len(labels)  # every customer bought first in the first quarter of 1997
+    assert 23_570 + 69_659 == count  # an account event each, and every purchase
+    churned = sum(1 for v in labels.values() if v == "1")
+    assert 0.6 < churned / len(labels) < 0.8
+
+
+def test_the_saas_aggregates_become_events_and_labels(tmp_path: Path) -> None:
+    saas(tmp_path)
+    labels = _labels(tmp_path / "labels.csv")
+    assert 2_000 == len(labels)
+    assert 932 == sum(1 for v in labels.values() if v == "1")
+    about = json.loads((tmp_path / "about.json").read_text())
+    assert "every event time" in about["synthesised"]
