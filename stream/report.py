@@ -144,10 +144,11 @@ def write_html(r: Report, path: Path) -> None:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
+    colours = {"healthy": "#2e7d32", "at_risk": "#f9a825", "critical": "#c62828"}
     ax.bar(
         [b.band for b in r.bands],
         [b.rate * 100 for b in r.bands],
-        color=["#2e7d32", "#f9a825", "#c62828"][: len(r.bands)],
+        color=[colours.get(b.band, "grey") for b in r.bands],
     )
     ax.axhline(r.churners / r.rows * 100, color="grey", linestyle=":", label="all customers")
     ax.set_ylabel(f"% churned within {r.horizon / DAY:g} days")
