@@ -77,11 +77,13 @@ def _download(source: Source, cache: Path) -> bytes:
     cached = cache / source.filename
     if cached.is_file():
         return cached.read_bytes()
-    api = f"https://pypi.org/pypi/{source.package}/{source.version}/json"
+    # the project's JSON (the per-version form is not served by every PyPI mirror)
+    api = f"https://pypi.org/pypi/{source.package}/json"
     try:
         with urllib.request.urlopen(api, timeout=60) as resp:
             meta = json.load(resp)
-        url = next(u for u in meta["urls"] if u["filename"] == source.filename)
+        files = [*meta.get("releases", {}).get(source.version, []), *meta.get("urls", [])]
+        url = next(u for u in files if u["filename"] == source.filename)
         with urllib.request.urlopen(url["url"], timeout=300) as resp:  # noqa: S310
             data: bytes = resp.read()
     except (OSError, StopIteration, KeyError, ValueError) as exc:
