@@ -15,7 +15,7 @@ from scoring.alerts import Alert, AlertState, evaluate
 from scoring.events import Event, event_order
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
-from scoring.schedule import next_check, next_due
+from scoring.schedule import Check, next_check, next_due
 from scoring.state import CustomerState, apply
 
 
@@ -52,16 +52,23 @@ class Step:
     evaluated: tuple[float, ...] = ()  # the event times it evaluated the customer at, in order
 
 
-def evaluate_at(standing: Standing, at: float, policy: Policy, refresh: float) -> Step:
+def evaluate_at(
+    standing: Standing, at: float, policy: Policy, refresh: float, exact: bool = False
+) -> Step:
     """Evaluate a customer at event time `at` (never before its clock) without a new event,
-    and schedule its next due moment."""
+    and schedule its next due moment: exactly when `exact` (a silent customer evaluated at a
+    due moment: no event is likely to come first, so the bound `next_check` would give is only
+    a second visit), else lazily. Either way the later evaluations are the same."""
     state = standing.state
     now = max(at, state.clock if state.clock is not None else at)
     health = score(state, policy, now, standing.memory.band)
     memory, raised = standing.memory, list[Alert]()
     if health is not None:
         memory, raised = evaluate(memory, state, health, policy, now)
-    check = next_check(state, memory, policy, now, refresh, health)
+    if exact:
+        check = Check(next_due(state, memory, policy, now, refresh, health), True)
+    else:
+        check = next_check(state, memory, policy, now, refresh, health)
     return Step(Standing(state, memory, check.at, check.exact, now), health, tuple(raised), (now,))
 
 
@@ -77,7 +84,7 @@ def catch_up(standing: Standing, until: float, policy: Policy, refresh: float) -
         if not current.exact:
             current = resolve(current, policy, refresh)
             continue
-        later = evaluate_at(current, due, policy, refresh)
+        later = evaluate_at(current, due, policy, refresh, exact=True)
         raised.extend(later.raised)
         times.extend(later.evaluated)
         current, health = later.standing, later.health or health
