@@ -35,7 +35,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
 
-from bench.stack import start_bench_stack
+from bench.stack import bench_stack
 
 MODES = ("aiokafka", "agent", "take", "batch")
 
@@ -193,8 +193,16 @@ def main() -> None:
             run_faust(args.one, args.bootstrap, args.topic, meter)
         return
     console = Console(stderr=True)
-    if args.bootstrap is None:
-        args.bootstrap = f"127.0.0.1:{start_bench_stack(console).kafka_port}"
+    if args.bootstrap is not None:
+        compare(args, console)
+        return
+    with bench_stack(console) as opts:
+        args.bootstrap = f"127.0.0.1:{opts.kafka_port}"
+        compare(args, console)
+
+
+def compare(args: argparse.Namespace, console: Console) -> None:
+    """Measure every mode on one topic of the broker at `args.bootstrap`."""
     topic = f"ceiling-{uuid.uuid4().hex[:6]}"
     console.print(f"producing {args.messages:,} messages to {topic}")
     produce(args.bootstrap, topic, args.messages)

@@ -26,9 +26,10 @@ from rich.table import Table
 
 from bench.baseline import baseline_rate
 from bench.load import produce_mix
-from bench.stack import start_bench_stack
+from bench.stack import bench_stack
 from stream.settings import Settings
 from stream.simulate import ProduceStats, produce
+from stream.stack import StackOptions
 from stream.synthetic import CustomerBase
 from stream.topics import ensure_topics
 
@@ -225,6 +226,11 @@ def main() -> None:
     ap.add_argument("--soak-rate", type=float, default=1000.0)
     ap.add_argument("--state-dir", type=Path, default=Path(".stack-bench"))
     ap.add_argument(
+        "--keep-stack",
+        action="store_true",
+        help="leave the Kafka and Redis this run starts running when it ends",
+    )
+    ap.add_argument(
         "--set",
         action="append",
         default=[],
@@ -239,7 +245,12 @@ def main() -> None:
             ap.error(f"--set {item!r}: expected NAME=VALUE with NAME a worker setting")
         overrides[f"HEALTHSCORE_{name.upper()}"] = value
 
-    opts = start_bench_stack(console, args.state_dir)
+    with bench_stack(console, args.state_dir, keep=args.keep_stack) as opts:
+        run(args, opts, overrides)
+
+
+def run(args: argparse.Namespace, opts: StackOptions, overrides: dict[str, str]) -> None:
+    """The benchmark proper, on a stack that is up."""
     bootstrap = f"127.0.0.1:{opts.kafka_port}"
     redis_url = f"redis://127.0.0.1:{opts.redis_port}/0"
     client = redis.Redis.from_url(redis_url)

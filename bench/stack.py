@@ -3,19 +3,41 @@ benchmark never touches the development stack (`make stack-up`) or its data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 
-from stream.stack import StackOptions, up
+from stream.stack import StackOptions, down, status, up
 
 BENCH_STACK = StackOptions(
     state_dir=Path(".stack-bench"), kafka_port=19092, controller_port=19093, redis_port=16379
 )
 
 
-def start_bench_stack(console: Console, state_dir: Path | None = None) -> StackOptions:
-    """Start (or reuse) the benchmark stack; return its options."""
+@contextmanager
+def bench_stack(
+    console: Console, state_dir: Path | None = None, keep: bool = False
+) -> Iterator[StackOptions]:
+    """The benchmark stack for the length of a run: started (or reused), and when the run ends,
+    however it ends, the services this run started are stopped again (`keep` leaves them up).
+    Services that were already running before are left as they were."""
+    opts = _options(state_dir)
+    before = {n for n, svc in status(opts).items() if svc.running}
+    start_bench_stack(console, state_dir)
+    try:
+        yield opts
+    finally:
+        if keep:
+            console.print(f"bench stack left running (state in {opts.state_dir})")
+        elif not before:
+            down(opts, report=console.print)
+        else:
+            console.print(f"bench stack was running before ({', '.join(sorted(before))}): left")
+
+
+def _options(state_dir: Path | None) -> StackOptions:
     opts = BENCH_STACK
     if state_dir is not None and state_dir != opts.state_dir:
         opts = StackOptions(
@@ -24,5 +46,11 @@ def start_bench_stack(console: Console, state_dir: Path | None = None) -> StackO
             controller_port=opts.controller_port,
             redis_port=opts.redis_port,
         )
+    return opts
+
+
+def start_bench_stack(console: Console, state_dir: Path | None = None) -> StackOptions:
+    """Start (or reuse) the benchmark stack; return its options (`bench_stack` also stops it)."""
+    opts = _options(state_dir)
     up(opts, report=console.print)
     return opts
