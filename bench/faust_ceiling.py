@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -100,8 +101,10 @@ def run_faust(mode: str, bootstrap: str, topic: str, meter: Meter) -> None:
     from stream.engine import DeadLetter, Incoming
 
     app_cls = BatchingApp if mode == "batch" else faust.App
+    name = f"ceiling-{uuid.uuid4().hex[:6]}"
     app = app_cls(
-        f"ceiling-{uuid.uuid4().hex[:6]}",
+        name,
+        datadir=str(Path(tempfile.gettempdir()) / f"{name}-data"),  # not in the checkout
         broker=f"kafka://{bootstrap}",
         store="memory://",
         autodiscover=False,

@@ -93,6 +93,7 @@ class Worker:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "stream.cli", "worker", "--loglevel", "warning"],
                 env=self.env,
+                cwd=self.log.parent,  # Faust's data directory lands there, not in the checkout
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

@@ -96,6 +96,7 @@ class Run:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "stream.cli", "worker"],
                 env=self.env(port),
+                cwd=self.log_dir,  # Faust's data directory lands there, not in the checkout
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
