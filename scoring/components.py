@@ -33,14 +33,25 @@ class Component:
     losses: tuple[Loss, ...] = ()
 
 
-def _weighted(name: str, parts: list[tuple[str, float, float, str]]) -> Component:
-    """Combine (signal, weight, sub-score 0-100, detail) parts with renormalised weights."""
+Part = tuple[str, float, float, str]  # (signal, weight, sub-score 0-100, words)
+
+
+def weighted_value(parts: list[Part]) -> float | None:
+    """The parts with weight, combined with renormalised weights (0-100); None without any."""
+    kept = [(w, sub) for _, w, sub, _ in parts if w > 0]
+    if not kept:
+        return None
+    total = sum(w for w, _ in kept)
+    return max(0.0, min(100.0, sum(w / total * sub for w, sub in kept)))
+
+
+def _weighted(name: str, parts: list[Part]) -> Component:
+    """A component from its parts (each with weight), and what each part lost."""
     total = sum(w for _, w, _, _ in parts)
     losses = tuple(
         Loss(f"{name}.{sig}", w / total * (100.0 - sub), detail) for sig, w, sub, detail in parts
     )
-    value = sum(w / total * sub for _, w, sub, _ in parts)
-    return Component(name, max(0.0, min(100.0, value)), losses)
+    return Component(name, weighted_value(parts), losses)
 
 
 def _days(seconds: float) -> str:
@@ -69,9 +80,7 @@ def usage(s: CustomerState, p: Policy, now: float) -> Component:
     return _weighted("usage", [x for x in parts if x[1] > 0])
 
 
-def usage_parts(
-    s: CustomerState, p: Policy, now: float, words: bool = True
-) -> list[tuple[str, float, float, str]]:
+def usage_parts(s: CustomerState, p: Policy, now: float, words: bool = True) -> list[Part]:
     """Usage signals as (signal, weight, sub-score 0-100, words; "" unless `words`): how
     recently, how much and how steadily the customer uses the product, against its own
     baseline over two horizons and against its segment; breadth and seats in use.
@@ -137,13 +146,12 @@ def usage_parts(
     return [(name, w, sub, said[name]) for name, w, sub in parts]
 
 
-def usage_value(parts: list[tuple[str, float, float, str]]) -> float | None:
-    """The usage component's value from its parts (what `usage` computes, without words)."""
-    kept = [(w, sub) for _, w, sub, _ in parts if w > 0]
-    if not kept:
-        return None
-    total = sum(w for w, _ in kept)
-    return max(0.0, min(100.0, sum(w / total * sub for w, sub in kept)))
+def contact_count(s: CustomerState, p: Policy, now: float) -> int:
+    """Tickets opened in the contact window up to `now`: how often the customer needed help."""
+    since = now - p.support.contact_window
+    return sum(
+        1 for k in s.tickets.values() if k.opened_at is not None and since <= k.opened_at <= now
+    )
 
 
 def _breached(k: Ticket, p: Policy, now: float) -> bool:
@@ -170,8 +178,7 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
     known = [k for k in s.tickets.values() if k.opened_at is not None and k.opened_at <= now]
     open_ = [k for k in known if k.is_open]
     recent = [k for k in known if k.is_open or k.opened_at >= now - sp.window]  # type: ignore[operator]
-    since = now - sp.contact_window
-    contacts = sum(1 for k in known if k.opened_at is not None and k.opened_at >= since)
+    contacts = contact_count(s, p, now)
     penalties: list[Loss] = []
     if contacts:
         penalties.append(
@@ -317,13 +324,8 @@ def plain_signals(s: CustomerState, p: Policy, now: float) -> dict[str, float]:
     in the contact window (negated)."""
     since = s.last_active_at if s.last_active_at is not None else s.first_seen
     idle = (now - since) / DAY if since is not None else 0.0
-    contacts = sum(
-        1
-        for k in s.tickets.values()
-        if k.opened_at is not None and now - p.support.contact_window <= k.opened_at <= now
-    )
     return {
         "days since last activity": -idle,
         "activity over the last year": s.activity_year.value_at(now, p.usage.year_half_life),
-        "tickets opened lately": -float(contacts),
+        "tickets opened lately": -float(contact_count(s, p, now)),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from scoring import components as comp
@@ -88,25 +89,36 @@ def churn_probability(value: float, policy: Policy, segment: str | None) -> floa
     return 1.0 / (1.0 + math.exp(-z))
 
 
+def _combine(
+    values: Mapping[str, float | None], weights: Mapping[str, float]
+) -> tuple[float, dict[str, float]] | None:
+    """The weighted sum of the components with a value and a weight (0-100), and each one's
+    share of the weight; None when none has both."""
+    present = {n: v for n, v in values.items() if v is not None and weights[n] > 0}
+    if not present:
+        return None
+    total_weight = sum(weights[n] for n in present)
+    shares = {n: weights[n] / total_weight for n in present}
+    total = 0.0
+    for name, v in present.items():
+        total += shares[name] * v
+    return max(0.0, min(100.0, total)), shares
+
+
 def value(state: CustomerState, policy: Policy, now: float) -> float | None:
     """The score `score` gives (rounded the same), without drivers or words: what the schedule
     asks many times when it looks ahead for a silent customer."""
     if state.first_seen is None:
         return None
-    weights = policy.weights_for(state.segment)
-    values = {
-        "usage": comp.usage_value(comp.usage_parts(state, policy, now, words=False)),
-        "support": comp.support(state, policy, now).value,
-        "sentiment": comp.sentiment(state, policy, now).value,
-    }
-    present = {n: v for n, v in values.items() if v is not None and weights[n] > 0}
-    if not present:
-        return None
-    total_weight = sum(weights[n] for n in present)
-    total = 0.0
-    for name, v in present.items():
-        total += weights[name] / total_weight * v
-    return round(max(0.0, min(100.0, total)), 2)
+    combined = _combine(
+        {
+            "usage": comp.weighted_value(comp.usage_parts(state, policy, now, words=False)),
+            "support": comp.support(state, policy, now).value,
+            "sentiment": comp.sentiment(state, policy, now).value,
+        },
+        policy.weights_for(state.segment),
+    )
+    return None if combined is None else round(combined[0], 2)
 
 
 def score(
@@ -121,17 +133,15 @@ def score(
     """
     parts = compute_components(state, policy, now)
     weights = policy.weights_for(state.segment)
-    present = {n: c for n, c in parts.items() if c.value is not None and weights[n] > 0}
-    if not present:
+    combined = _combine({n: c.value for n, c in parts.items()}, weights)
+    if combined is None:
         return None
-    total_weight = sum(weights[n] for n in present)
-    value = 0.0
-    drivers: list[Driver] = []
-    for name, c in present.items():
-        share = weights[name] / total_weight
-        value += share * (c.value or 0.0)  # the same sums as `value`
-        drivers.extend(Driver(x.signal, -share * x.points, x.detail) for x in c.losses)
-    value = max(0.0, min(100.0, value))
+    value, shares = combined
+    drivers = [
+        Driver(x.signal, -share * x.points, x.detail)
+        for name, share in shares.items()
+        for x in parts[name].losses
+    ]
     evidence = {
         "usage": state.has_usage,
         "support": True,  # no ticket is evidence too: the customer needed no help
@@ -146,7 +156,7 @@ def score(
             )
         ),
     }
-    coverage = sum(weights[n] for n in present if evidence[n]) / sum(weights.values())
+    coverage = sum(weights[n] for n in shares if evidence[n]) / sum(weights.values())
     age = now - state.first_seen if state.first_seen is not None else 0.0
     maturity = max(0.1, min(1.0, age / policy.maturity)) if policy.maturity > 0 else 1.0
     shown = sorted(

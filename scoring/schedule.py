@@ -8,8 +8,10 @@ ticket leaving the support or the contact window) the score never rises (a law t
 tests check), so whether it crosses a level before the next moment is known from its value at
 that moment, and when it does, a bisection finds the crossing. The levels that matter are those
 an alert or a band acts on: the threshold below the current band, and the score at which the
-sharp-drop rule fires. The cost of catching up after a backfill thus
-grows with what happens to customers, not with customers times days.
+sharp-drop rule fires. A silent score that still drifts is looked at again once it has moved
+`SETTLED` points, on a grid of `refresh` seconds; one that has settled is left alone until its
+next moment. The cost of catching up after a backfill thus grows with what happens to
+customers, not with customers times days.
 """
 
 from __future__ import annotations

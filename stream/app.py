@@ -108,7 +108,7 @@ def load_shadow(settings: Settings, live: Policy) -> Policy | None:
             str(settings.shadow_policy_file),
             ", ".join(differ),
             "the same as the live policy's (a shadow is scored from the live states)",
-            [getattr(shadow, "version", "?")],
+            f"other values in version {shadow.version}",
         )
     return shadow
 

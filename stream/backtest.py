@@ -572,7 +572,7 @@ def default_cutoffs(history: History, horizon: float, count: int = 1) -> list[fl
 
 
 def kafka_messages(
-    bootstrap: str,
+    config: dict[str, Any],
     topics: Sequence[str],
     *,
     since: float | None = None,
@@ -580,11 +580,14 @@ def kafka_messages(
     timeout: float = 30.0,
 ) -> Iterator[tuple[str, bytes | None, bytes]]:
     """Every message of the topics from `since` (or the beginning) up to `until` (or the end
-    as it was when reading started): (where, key, value), where = topic/partition@offset."""
+    as it was when reading started): (where, key, value), where = topic/partition@offset.
+    `config`: kafka-python connection options (`Settings.kafka_python_config`, TLS and SASL
+    included)."""
     from kafka import KafkaConsumer, TopicPartition
 
+    bootstrap = ",".join(config.get("bootstrap_servers", []))
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **config,
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=int(timeout * 1000),

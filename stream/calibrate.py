@@ -46,14 +46,14 @@ def split(
 
 
 def _typical(rows: Sequence[Row], policy: Policy, segment: str | None) -> float:
-    """The median daily activity of the segment's customers with any activity."""
-    old = policy.usage.typical_for(segment)
+    """The median daily activity of these customers with any activity (each read back from its
+    frequency signal against the typical activity of its own segment)."""
     daily = sorted(
-        old * f / (100.0 - f)
+        policy.usage.typical_for(r.segment) * f / (100.0 - f)
         for r in rows
         if 0.0 < (f := r.reading.signals.get("usage.frequency", 0.0)) < 100.0
     )
-    return daily[len(daily) // 2] if daily else old
+    return daily[len(daily) // 2] if daily else policy.usage.typical_for(segment)
 
 
 def _signals(row: Row, policy: Policy, typical: float) -> dict[str, float]:

@@ -310,7 +310,7 @@ def _history(
         with console.status(f"reading {', '.join(topics)} from Kafka"):
             history = bt.read_messages(
                 bt.kafka_messages(
-                    settings.kafka_bootstrap_servers,
+                    settings.kafka_python_config(),
                     topics,
                     since=bt.parse_time(since) if since else None,
                     until=bt.parse_time(until) if until else None,

@@ -302,14 +302,17 @@ class Engine:
     def _record_health(self, rec: Record, health: HealthScore, out: Outputs) -> None:
         previous = rec.published[0] if rec.published else None
         rec.evaluated = (health.as_of, health.score, health.band, previous)
-        moved = (
-            rec.published is None
-            or abs(health.score - rec.published[0]) >= (self.settings.publish_min_step)
-            or health.band != rec.published[1]
-        )
-        if moved:
+        if self._moved(rec.published, health):
             rec.published = (health.score, health.band)
             out.scores.append((rec.customer_id, encode(health_record(health, previous))))
+
+    def _moved(self, published: tuple[float, str] | None, health: HealthScore) -> bool:
+        """Is the score worth publishing against the last one published (score, band)?"""
+        return (
+            published is None
+            or abs(health.score - published[0]) >= self.settings.publish_min_step
+            or health.band != published[1]
+        )
 
     def _shadow(self, rec: Record, step: Step, out: Outputs) -> None:
         """Score the candidate policy at each of the live policy's evaluations in `step`, from
@@ -330,12 +333,7 @@ class Engine:
         rec.shadow_memory = memory
         for alert in raised:
             out.shadow_alerts.append((alert.customer_id, encode(alert_record(alert))))
-        published = rec.shadow_published
-        if (
-            published is None
-            or abs(health.score - published[0]) >= self.settings.publish_min_step
-            or health.band != published[1]
-        ):
+        if self._moved(rec.shadow_published, health):
             rec.shadow_published = (health.score, health.band)
             out.shadow_scores.append((rec.customer_id, encode(health_record(health, previous))))
 
