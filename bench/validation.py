@@ -160,6 +160,7 @@ def main() -> None:
         results[name] = measure(name, build(name, args.data, args.customers), args.draws)
         show(name, results[name])
     if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
 
 
