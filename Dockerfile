@@ -7,6 +7,7 @@ COPY stream ./stream
 COPY config ./config
 RUN pip install --no-cache-dir .
 ENV HEALTHSCORE_WEB_HOST=0.0.0.0
+ENV HEALTHSCORE_CONFIG_DIR=/app/config
 EXPOSE 6066
 ENTRYPOINT ["healthscore"]
 CMD ["worker"]

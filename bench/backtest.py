@@ -17,10 +17,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from config import load_policy
 from scoring.decay import DAY
 from stream import backtest as bt
 from stream.datasets import simulate_churn
+from stream.resources import load_policy
 
 console = Console()
 

@@ -1,8 +1,9 @@
 """The engine's event path in one process, with no Kafka and no Redis: the ceiling of one worker.
 
-Messages from the synthetic customer base are decoded, grouped by customer, their records read
-from and written to a dict in the stored form, and applied, scored and evaluated by the engine,
-in batches like the worker's. Prints microseconds per event for each step. `make bench-core`.
+Messages of each mix (`bench.mixes`) are decoded, grouped by customer, their records read from
+and written to a dict in the stored form, and folded (`stream.fold`), in batches like the
+worker's. Prints microseconds per event for each step, events/s, and the size of the stored
+records. `make bench-core`.
 """
 
 from __future__ import annotations
@@ -16,20 +17,20 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from config import load_policy
-from scoring.events import Event
+from bench.mixes import MIXES, mix
 from stream.app import tune_garbage_collector
 from stream.contract import INPUT_TOPICS
-from stream.engine import BatchResult, DeadLetter, Engine, Incoming, Outputs
+from stream.engine import Engine, fold_options
+from stream.fold import by_customer, fold
+from stream.messages import Incoming
+from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import Record
-from stream.synthetic import CustomerBase
 
-STEPS = ("decode", "read record", "apply, score, alerts", "write record")
+STEPS = ("decode", "read record", "fold (apply, score, alerts)", "write record")
 
 
-def messages(events: int, customers: int) -> list[Incoming]:
-    base = CustomerBase(customers, seed=7, span_days=1.0, prefix="b")
+def messages(name: str, events: int, customers: int) -> list[Incoming]:
     topics: dict[str, str] = {str(k): v for k, v in INPUT_TOPICS.items()}
     now = time.time()
     return [
@@ -41,62 +42,85 @@ def messages(events: int, customers: int) -> list[Incoming]:
             orjson.dumps(e.doc),
             now,
         )
-        for i, e in enumerate(base.events(events))
+        for i, e in enumerate(mix(name, events, customers))
     ]
 
 
-def run_once(msgs: list[Incoming], batch: int) -> dict[str, float]:
-    """Seconds spent in each step over all messages."""
-    engine = Engine(Settings(), load_policy(), None, None)  # type: ignore[arg-type]
+def run_once(
+    msgs: list[Incoming], batch: int, settings: Settings, warm: int = 0
+) -> tuple[dict[str, float], dict[str, bytes]]:
+    """Seconds spent in each step over all messages but the first `warm` (folded untimed: the
+    onboarding of every customer), and the records stored at the end."""
+    policy = load_policy()
+    engine = Engine(settings, policy, None, None)  # type: ignore[arg-type]
+    options = fold_options(settings)
     stored: dict[str, bytes] = {}
     spent = dict.fromkeys(STEPS, 0.0)
     clock = time.perf_counter
     for start in range(0, len(msgs), batch):
         t0 = clock()
-        decoded = engine.decode(msgs[start : start + batch])
-        by_customer: dict[str, list[tuple[Incoming, Event]]] = {}
-        for msg, event in decoded:
-            if not isinstance(event, DeadLetter):
-                by_customer.setdefault(event.customer_id, []).append((msg, event))
+        groups, _dead = by_customer(engine.decode(msgs[start : start + batch]))
         t1 = clock()
-        records = {cid: Record.parse(cid, stored.get(cid)) for cid in by_customer}
+        records = {cid: Record.parse(cid, stored.get(cid)) for cid in groups}
         t2 = clock()
-        out, result = Outputs(), BatchResult()
-        for cid, items in by_customer.items():
-            engine._apply_events(records[cid], items, out, result)
+        out = fold(records, groups, policy, options)
         t3 = clock()
-        for cid, rec in records.items():
-            stored[cid] = b"%d|" % (rec.version + 1) + rec.dump()
+        for rec in out.changed:
+            stored[rec.customer_id] = b"%d|" % (rec.version + 1) + rec.dump()
         t4 = clock()
-        for step, seconds in zip(STEPS, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
-            spent[step] += seconds
-    return spent
+        if start >= warm:
+            for step, seconds in zip(STEPS, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                spent[step] += seconds
+    return spent, stored
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--events", type=int, default=100_000)
-    ap.add_argument("--customers", type=int, default=20_000)
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument(
+        "--heavy-events",
+        type=int,
+        default=4_000_000,
+        help="events of the one-customer mixes (4,000,000: 40 days at 100,000 a day)",
+    )
     ap.add_argument("--batch", type=int, default=1_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--mix", action="append", choices=MIXES, help="repeatable; default: all")
+    ap.add_argument("--every-event", action="store_true", help="evaluate after every event")
     args = ap.parse_args()
     console = Console()
-    console.print(f"generating {args.events:,} events over {args.customers:,} customers")
-    msgs = messages(args.events, args.customers)
+    settings = Settings(evaluate_every_event=args.every_event)
+    table = Table(title="event path in one process (no Kafka, no Redis), median of runs")
+    for column in ("mix", "timed events", *STEPS, "us/event", "events/s", "record bytes"):
+        table.add_column(column, justify="right")
     tune_garbage_collector()  # as the worker does
-    runs = []
-    for i in range(args.runs):
-        runs.append(run_once(msgs, args.batch))
-        gc.collect()
-        total = sum(runs[-1].values())
-        console.print(f"run {i + 1}: {len(msgs) / total:,.0f} events/s")
-    table = Table(title=f"event path in one process, {len(msgs):,} messages, median of runs")
-    table.add_column("step")
-    table.add_column("us per event", justify="right")
-    for step in STEPS:
-        table.add_row(step, f"{statistics.median(r[step] for r in runs) / len(msgs) * 1e6:.1f}")
-    rate = statistics.median(len(msgs) / sum(r.values()) for r in runs)
-    table.add_row("all (events/s)", f"{rate:,.0f}")
+    for name in args.mix or MIXES:
+        one = name in ("heavy", "open_tickets")
+        n = args.heavy_events if one else args.events
+        console.print(f"{name}: generating {n:,} events")
+        msgs = messages(name, n, args.customers)
+        warm = 0 if one else args.customers  # one account_updated per customer comes first
+        timed = len(msgs) - warm
+        runs = []
+        stored: dict[str, bytes] = {}
+        for i in range(1 if one else args.runs):
+            spent, stored = run_once(msgs, args.batch, settings, warm)
+            runs.append(spent)
+            gc.collect()
+            console.print(f"  run {i + 1}: {timed / sum(spent.values()):,.0f} events/s")
+        sizes = sorted(len(v) for v in stored.values())
+        size = f"{sizes[-1]:,} (one)" if one else f"{statistics.median(sizes):,.0f} median"
+        per = [statistics.median(r[s] for r in runs) / timed * 1e6 for s in STEPS]
+        rate = statistics.median(timed / sum(r.values()) for r in runs)
+        table.add_row(
+            name,
+            f"{timed:,}",
+            *(f"{x:.1f}" for x in per),
+            f"{1e6 / rate:.1f}",
+            f"{rate:,.0f}",
+            size,
+        )
     console.print(table)
 
 

@@ -98,7 +98,7 @@ def run_faust(mode: str, bootstrap: str, topic: str, meter: Meter) -> None:
 
     from stream.alignment import MergeLimits
     from stream.batching import BatchingApp
-    from stream.engine import DeadLetter, Incoming
+    from stream.messages import DeadLetter, Incoming
 
     app_cls = BatchingApp if mode == "batch" else faust.App
     name = f"ceiling-{uuid.uuid4().hex[:6]}"

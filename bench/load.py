@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from stream.synthetic import CustomerBase
+from stream.dev.synthetic import CustomerBase
 
 
 def produce_mix(

@@ -27,10 +27,11 @@ from rich.table import Table
 from bench.baseline import baseline_rate
 from bench.load import produce_mix
 from bench.stack import bench_stack
+from stream.dev.simulate import ProduceStats, produce
+from stream.dev.stack import StackOptions
+from stream.dev.synthetic import CustomerBase
 from stream.settings import Settings
-from stream.simulate import ProduceStats, produce
-from stream.stack import StackOptions
-from stream.synthetic import CustomerBase
+from stream.store import Keys
 from stream.topics import ensure_topics
 
 console = Console(stderr=True)
@@ -283,7 +284,7 @@ def run(args: argparse.Namespace, opts: StackOptions, overrides: dict[str, str])
     worker.stop()
     rows.append(("engine end to end (one worker)", f"{eng:,.0f} events/s"))
     rows.append(("engine / baseline", f"{eng / base:.1%}"))
-    customers_stored = sum(1 for _ in client.scan_iter(match=f"{tag}:{{*}}:rec", count=10_000))
+    customers_stored = sum(1 for _ in client.scan_iter(match=Keys(tag).record("*"), count=10_000))
     used = int(client.info("memory")["used_memory"]) - before_mem
     rows.append(
         (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from stream.stack import StackOptions, down, status, up
+from stream.dev.stack import StackOptions, down, status, up
 
 BENCH_STACK = StackOptions(
     state_dir=Path(".stack-bench"), kafka_port=19092, controller_port=19093, redis_port=16379

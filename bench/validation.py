@@ -19,11 +19,11 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from config import load_policy, resource
 from scoring.decay import DAY
 from stream import backtest as bt
 from stream.calibrate import calibrate
 from stream.datasets import cdnow, saas, simulate_churn
+from stream.resources import load_policy, resource
 
 console = Console()
 

@@ -78,7 +78,7 @@ def churn_probability(value: float, policy: Policy, segment: str | None) -> floa
     """The calibrated probability of churn within the calibration's horizon for a score, or
     None when the policy carries no calibration for the segment.
 
-    >>> from config import load_policy
+    >>> from stream.resources import load_policy
     >>> churn_probability(50.0, load_policy(), None) is None
     True
     """

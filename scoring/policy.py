@@ -2,7 +2,7 @@
 
 `parse_policy` takes the parsed YAML document (a mapping) and returns plain frozen dataclasses, or
 raises PolicyError naming the key, the value and what is allowed. Reading the file is the caller's
-job (`config.load_policy`), so this module stays free of I/O.
+job (`stream.resources.load_policy`), so this module stays free of I/O.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class SupportPolicy:
     escalation_max: float
     slow_resolution_max: float
     forget_resolved_after: float
+    max_tickets: int = 64  # tickets kept in detail per customer, the newest by opening time
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         escalation_max=pen.number("escalation_max", strict_low=False, high=100),
         slow_resolution_max=pen.number("slow_resolution_max", strict_low=False, high=100),
         forget_resolved_after=s.number("forget_resolved_after_days") * DAY,
+        max_tickets=s.integer("max_tickets", low=1, high=10_000) if "max_tickets" in s.doc else 64,
     )
 
     if support.contact_window > support.forget_resolved_after:
@@ -357,6 +359,7 @@ def state_differences(live: Policy, candidate: Policy) -> list[str]:
             live.support.forget_resolved_after,
             candidate.support.forget_resolved_after,
         ),
+        "support.max_tickets": (live.support.max_tickets, candidate.support.max_tickets),
         "dedupe_window_days": (live.dedupe_window, candidate.dedupe_window),
         "dedupe_max_ids": (live.dedupe_max_ids, candidate.dedupe_max_ids),
         "alerts.detractor_max_score": (

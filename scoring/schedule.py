@@ -37,7 +37,7 @@ def moments(state: CustomerState, policy: Policy, now: float) -> list[float]:
     can raise it or raise an alert by itself.
 
     >>> from scoring.state import new_state
-    >>> from config import load_policy
+    >>> from stream.resources import load_policy
     >>> moments(new_state("a"), load_policy(), now=100.0)
     []
     """
@@ -83,7 +83,7 @@ def next_due(
     evaluates customers at the very same moments as the live worker.
 
     >>> from scoring.state import new_state
-    >>> from config import load_policy
+    >>> from stream.resources import load_policy
     >>> next_due(new_state("a"), AlertState(), load_policy(), now=100.0, refresh=3600.0) is None
     True
     """

@@ -227,10 +227,15 @@ MAX_CLOSED = 128  # forgotten tickets remembered, so a late event can't bring on
 
 
 def is_closed(state: CustomerState, ticket_id: str) -> bool:
-    """Was this ticket resolved and forgotten (`forget_resolved_after`) while remembered?"""
-    digest = event_digest(ticket_id)
-    closed = state.closed
-    return any(closed[i + 4 : i + ENTRY] == digest for i in range(0, len(closed), ENTRY))
+    """Was this ticket forgotten (resolved `forget_resolved_after` ago, or pushed out by newer
+    ones beyond `max_tickets`) while remembered?"""
+    digest, closed = event_digest(ticket_id), state.closed
+    at = closed.find(digest)
+    while at != -1:
+        if at % ENTRY == 4:  # a digest, not bytes straddling two entries
+            return True
+        at = closed.find(digest, at + 1)
+    return False
 
 
 def _kept_ids(seen: bytes, oldest: float) -> bytes:
@@ -287,6 +292,10 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     # Otherwise only the clock and the ids moved, which `_changes` does not read: one new
     # state holds both steps
     changes = _changes(state, event, policy)
+    if "tickets" in changes and len(changes["tickets"]) > policy.support.max_tickets:
+        changes["tickets"], changes["closed"] = _evict_oldest(
+            changes["tickets"], state.closed, policy.support.max_tickets
+        )
     kept: bytes = moved["seen"] if moved else state.seen
     clock = moved["clock"] if moved else state.clock
     oldest = (clock if clock is not None else t) - policy.dedupe_window
@@ -295,6 +304,21 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     if moved:
         changes["clock"] = moved["clock"]
     return _evolve(state, changes)
+
+
+def _evict_oldest(
+    tickets: dict[str, Ticket], closed: bytes, most: int
+) -> tuple[dict[str, Ticket], bytes]:
+    """The newest `most` tickets by opening time (unknown opening first out, then by id), the
+    others forgotten as if closed, so a late event never brings one back."""
+    order = sorted(
+        tickets, key=lambda k: (tickets[k].opened_at is not None, tickets[k].opened_at or 0.0, k)
+    )
+    for k in order[: len(tickets) - most]:
+        t = tickets[k]
+        closed = remember(closed, id_entry(t.opened_at or 0.0, k), 0.0, MAX_CLOSED)
+    keep = set(order[len(tickets) - most :])
+    return {k: t for k, t in tickets.items() if k in keep}, closed
 
 
 def _changes(s: CustomerState, e: ev.Event, p: Policy) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from scoring.events import KIND_RANK
 from stream.contract import INPUT_TOPICS
-from stream.engine import DeadLetter, Decoded
+from stream.messages import DeadLetter, Decoded
 
 # Contract topic name -> rank of its kind at equal event times.
 TOPIC_RANK = {topic: KIND_RANK[kind] for kind, topic in INPUT_TOPICS.items()}

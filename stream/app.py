@@ -13,12 +13,12 @@ import redis.asyncio as aioredis
 from kafka.errors import KafkaError as SyncKafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from config import load_policy
 from scoring.policy import Policy, PolicyError, state_differences
 from stream.alignment import TOPIC_RANK, MergeLimits
 from stream.batching import BatchingApp
 from stream.engine import DeadLetter, Decoded, Engine, Outputs
 from stream.metrics import BusinessCollector, EngineMetrics
+from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import OPERATION_TIMEOUT, RETRYABLE, RecordStore
 from stream.topics import TopicError, ensure_topics

@@ -44,7 +44,7 @@ from mode.utils.futures import notify
 
 from scoring.events import Event
 from stream.alignment import Merge, MergeLimits
-from stream.engine import DeadLetter, Decoded, Incoming
+from stream.messages import DeadLetter, Decoded, Incoming
 
 log = logging.getLogger(__name__)
 # What a fetch raises when its records cannot be decoded.
@@ -320,7 +320,7 @@ class PartitionMerges:
             return
         decode = self.decode
         self.merge(tp.partition).add(
-            tp.topic, [(m, decode(m)) for m in fetched], asyncio.get_running_loop().time()
+            tp.topic, [Decoded(m, decode(m)) for m in fetched], asyncio.get_running_loop().time()
         )
         self.changed[tp.partition].set()
 

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from stream.dev.stack import StackError, StackOptions, down, status, up
 from stream.settings import Settings
-from stream.stack import StackError, StackOptions, down, status, up
 
 app = typer.Typer(help="Customer health score engine.", no_args_is_help=True, add_completion=False)
 stack_app = typer.Typer(
@@ -102,7 +102,7 @@ def stack_up(
 @stack_app.command("fetch")
 def stack_fetch(cache_dir: CacheDir = None) -> None:
     """Fetch the Kafka broker jars from Maven Central into the cache (once)."""
-    from stream.stack.launcher import ensure_kafka_jars
+    from stream.dev.stack.launcher import ensure_kafka_jars
 
     try:
         libs = ensure_kafka_jars(_options(None, cache_dir), report=console.print)
@@ -175,8 +175,8 @@ def simulate(
     """Produce a realistic synthetic customer base to the input topics."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from stream.simulate import produce
-    from stream.synthetic import CustomerBase
+    from stream.dev.simulate import produce
+    from stream.dev.synthetic import CustomerBase
 
     settings = load_settings()
     _ensure_topics(settings)
@@ -213,7 +213,7 @@ def score_command(
     import orjson
     import redis
 
-    from config import load_policy
+    from stream.resources import load_policy
     from stream.store import Record, customer_record_key
 
     settings = load_settings()
@@ -255,7 +255,7 @@ def demo(
     rate: Annotated[float, typer.Option(min=1)] = 500.0,
 ) -> None:
     """Bring the stack up, run the worker and the simulator, and show events flowing."""
-    from stream.demo import run_demo
+    from stream.dev.demo import run_demo
 
     try:
         up(StackOptions(), report=console.print)
@@ -363,10 +363,10 @@ def backtest(
     """Replay a history through the scoring core and measure how well the score predicted churn."""
     import orjson
 
-    from config import load_policy
     from scoring.policy import PolicyError
     from stream import backtest as bt
     from stream.report import print_report, write_html
+    from stream.resources import load_policy
 
     try:
         loaded = load_policy(str(policy) if policy else None)
@@ -414,11 +414,11 @@ def calibrate(
     """Fit weights per segment to churn outcomes, validate them, write a candidate policy."""
     import yaml
 
-    from config import load_policy, resource
     from scoring.policy import PolicyError
     from stream import backtest as bt
     from stream.calibrate import calibrate as fit
     from stream.calibrate import check_target, write_policy
+    from stream.resources import load_policy, resource
 
     try:
         loaded = load_policy(str(policy) if policy else None)

@@ -1,10 +1,12 @@
-"""The engine: apply a batch of input messages to customer records, score, alert, publish.
+"""The runner: load customer records, fold a batch into them, publish, save. Thin by design.
 
-Independent of Faust: the worker hands it batches and a publisher. Per batch: decode, one
-pipelined read of the customers' records, pure scoring, publish the outputs (awaiting the
-broker's acks), one pipelined compare-and-set write. Only then may the caller ack the offsets,
-so a crash at any point redelivers the batch, and redelivered messages are recognised by their
-offsets (kept per customer and topic-partition) and skipped.
+Independent of Faust: the worker hands it decoded batches and a publisher. Per batch: one
+pipelined read of the customers' records, the pure fold (`stream.fold`), publish the outputs
+(awaiting the broker's acks), one pipelined compare-and-set write. Only then may the caller ack
+the offsets, so a crash at any point redelivers the batch, and redelivered messages are
+recognised by their offsets (kept per customer and topic-partition) and skipped. Customers whose
+write lost its compare-and-set (another worker wrote first, during a rebalance) are loaded and
+folded again.
 """
 
 from __future__ import annotations
@@ -15,76 +17,23 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from scoring.alerts import Alert, evaluate
-from scoring.events import Event, TopicKind
-from scoring.health import HealthScore, score
+from scoring.alerts import Alert
+from scoring.events import Event
 from scoring.policy import Policy
-from scoring.segments import facts
-from scoring.serialize import alert_record, health_record
-from scoring.state import CustomerState
-from scoring.timeline import Step, catch_up, on_event
-from stream.codec import DecodeError, decode_event, encode
-from stream.contract import INPUT_TOPICS
+from stream.codec import DecodeError, decode_event
+from stream.fold import FoldOptions, Outputs, by_customer, fold, fold_due
+from stream.messages import DeadLetter, Decoded, Incoming
 from stream.metrics import EngineMetrics
 from stream.settings import Settings
-from stream.store import Record, RecordStore, retry_forever
+from stream.store import Record, retry_forever
+from stream.store.port import Store
 
 log = logging.getLogger(__name__)
-# Applied offsets are stored per customer under "<code><partition>", by the topic's contract.
-_CODES: dict[TopicKind, str] = {"usage": "u", "support": "s", "survey": "v", "account": "a"}
-TOPIC_CODES = {INPUT_TOPICS[kind]: code for kind, code in _CODES.items()}
 T = TypeVar("T")
 
-
-class Incoming(NamedTuple):
-    """One consumed message and where it came from (a tuple: one is made per message)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: float | None = None  # the Kafka record's timestamp (produce time), seconds
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """Why a message could not be applied, and where it came from."""
-
-    source: Incoming
-    error: str
-    field: str
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        """Kafka headers that carry the source position and the error beside the original bytes."""
-        return [
-            ("dlq.topic", self.source.topic.encode()),
-            ("dlq.partition", str(self.source.partition).encode()),
-            ("dlq.offset", str(self.source.offset).encode()),
-            ("dlq.field", self.field.encode()),
-            ("dlq.error", self.error.encode()),
-        ]
-
-
-@dataclass
-class Outputs:
-    """What one batch sends: score updates, alerts and dead letters."""
-
-    scores: list[tuple[str, bytes]] = field(default_factory=list)
-    alerts: list[tuple[str, bytes]] = field(default_factory=list)
-    dead: list[DeadLetter] = field(default_factory=list)
-    shadow_scores: list[tuple[str, bytes]] = field(default_factory=list)
-    shadow_alerts: list[tuple[str, bytes]] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.scores or self.alerts or self.dead or self.shadow_scores or self.shadow_alerts
-        )
-
-
-Decoded = tuple[Incoming, "Event | DeadLetter"]
+__all__ = ["BatchResult", "DeadLetter", "Decoded", "Engine", "Incoming", "Outputs", "Publisher"]
 
 
 class Publisher(Protocol):
@@ -105,6 +54,17 @@ class BatchResult:
     conflicts: int = 0
 
 
+def fold_options(settings: Settings, shadow: Policy | None = None) -> FoldOptions:
+    """The fold's options from the worker's settings."""
+    return FoldOptions(
+        refresh=settings.reevaluate_every_seconds,
+        publish_min_step=settings.publish_min_step,
+        topics=settings.input_topics,
+        every_event=settings.evaluate_every_event,
+        shadow=shadow,
+    )
+
+
 class Engine:
     """Apply batches and timer ticks to customer records."""
 
@@ -112,7 +72,7 @@ class Engine:
         self,
         settings: Settings,
         policy: Policy,
-        store: RecordStore,
+        store: Store,
         publisher: Publisher,
         metrics: EngineMetrics | None = None,
         shadow: Policy | None = None,
@@ -120,6 +80,7 @@ class Engine:
         self.settings = settings
         self.policy = policy
         self.shadow = shadow  # a candidate policy scored beside the live one, published apart
+        self.options = fold_options(settings, shadow)
         self.store = store
         self.publisher = publisher
         self.metrics = metrics
@@ -154,7 +115,7 @@ class Engine:
 
     def decode(self, batch: Iterable[Incoming]) -> list[Decoded]:
         """Decode a batch: each message with its event or its dead letter."""
-        return [(msg, self.decode_one(msg)) for msg in batch]
+        return [Decoded(msg, self.decode_one(msg)) for msg in batch]
 
     async def _redis(self, what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run a store operation, retrying through Redis outages and counting the errors."""
@@ -182,34 +143,30 @@ class Engine:
         and stored."""
         started = time.perf_counter()
         result = BatchResult()
-        dead: list[DeadLetter] = []
-        by_customer: dict[str, list[tuple[Incoming, Event]]] = {}
+        groups, dead = by_customer(batch)
+        marks = self.watermarks
         for msg, event in batch:
-            if isinstance(event, DeadLetter):
-                dead.append(event)
-                continue
-            by_customer.setdefault(event.customer_id, []).append((msg, event))
-            mark = self.watermarks.get(msg.partition)
-            if mark is None or event.occurred_at > mark:
-                self.watermarks[msg.partition] = event.occurred_at
-        pending = set(by_customer)
+            if not isinstance(event, DeadLetter):
+                mark = marks.get(msg.partition)
+                if mark is None or event.occurred_at > mark:
+                    marks[msg.partition] = event.occurred_at
+        pending = groups
         first = True
         finished: list[Record] = []
         while pending or first:
             records = await self._redis("load", self.store.load_many, pending)
-            outputs = Outputs(dead=dead if first else [])
-            attempt = [records[cid] for cid in pending]
-            changed = [
-                r
-                for r in attempt
-                if self._apply_events(r, by_customer[r.customer_id], outputs, result)
-            ]
-            await self._publish(outputs)
-            conflicts = await self._redis("save", self.store.save_many, changed)
+            out = fold(records, pending, self.policy, self.options)
+            if first:
+                out.dead = dead
+            await self._publish(out)
+            conflicts = await self._redis("save", self.store.save_many, out.changed)
+            result.applied += out.applied
+            result.duplicates += out.duplicates
+            result.alerts_raised.extend(out.raised)
             result.conflicts += len(conflicts)
-            result.scores_published += len(outputs.scores)
-            finished.extend(r for r in attempt if r.customer_id not in conflicts)
-            pending, first = conflicts, False
+            result.scores_published += len(out.scores)
+            finished.extend(r for r in records.values() if r.customer_id not in conflicts)
+            pending, first = {cid: groups[cid] for cid in conflicts}, False
         result.dead_lettered += len(dead)
         await self._redis(
             "segments",
@@ -230,12 +187,12 @@ class Engine:
             return
         now = time.time()
         for rec in finished:
-            for topic, type_, outcome, produced, occurred in rec.outcomes:
-                m.events.labels(topic, type_, outcome).inc()
-                if outcome == "applied":
-                    if produced is not None:
-                        m.latency.observe(max(0.0, now - produced))
-                    m.event_age.observe(max(0.0, now - occurred))
+            for o in rec.outcomes:
+                m.events.labels(o.topic, o.type, o.outcome).inc()
+                if o.outcome == "applied":
+                    if o.produced is not None:
+                        m.latency.observe(max(0.0, now - o.produced))
+                    m.event_age.observe(max(0.0, now - o.occurred))
         for letter in dead:
             topic = self._contract_topic.get(letter.source.topic, letter.source.topic)
             m.events.labels(topic, "unknown", "dead_lettered").inc()
@@ -247,95 +204,6 @@ class Engine:
         m.batch_seconds.observe(seconds)
         for partition, mark in self.watermarks.items():
             m.watermark.labels(str(partition)).set(mark)
-
-    def _apply_events(
-        self, rec: Record, items: list[tuple[Incoming, Event]], out: Outputs, result: BatchResult
-    ) -> bool:
-        """Fold a customer's events of this batch, in order, into its record."""
-        policy, refresh = self.policy, self.settings.reevaluate_every_seconds
-        standing = rec.standing()
-        changed = False
-        last_health = None
-        for msg, event in items:
-            topic = self._contract_topic.get(msg.topic, msg.topic)
-            tp = f"{TOPIC_CODES.get(topic, msg.topic + ':')}{msg.partition}"
-
-            def outcome(
-                name: str, msg: Incoming = msg, event: Event = event, topic: str = topic
-            ) -> None:
-                rec.outcomes.append((topic, event.TYPE, name, msg.timestamp, event.occurred_at))
-
-            if msg.offset <= rec.offsets.get(tp, -1):
-                result.duplicates += 1  # redelivered after a crash: already in this record
-                outcome("redelivered")
-                continue
-            rec.offsets[tp] = msg.offset
-            rec.partition = msg.partition
-            changed = True
-            # Stream time passed due moments before this event: evaluate them first, as the
-            # timer would have when living through the stream, so a replay raises the same alerts
-            caught = catch_up(standing, event.occurred_at, policy, refresh)
-            self._raised(caught, out, result)
-            self._shadow(rec, caught, out)
-            standing, last_health = caught.standing, caught.health or last_health
-            step = on_event(standing, event, policy, refresh)
-            if step is None:
-                result.duplicates += 1  # the same event again, or one for a forgotten ticket
-                outcome("duplicate")
-                continue
-            result.applied += 1
-            outcome("applied")
-            rec.facts.extend(facts(standing.state, step.standing.state, event))
-            self._raised(step, out, result)
-            self._shadow(rec, step, out)
-            standing, last_health = step.standing, step.health or last_health
-        rec.settle(standing)
-        if last_health is not None:
-            self._record_health(rec, last_health, out)
-        return changed
-
-    def _raised(self, step: Step, out: Outputs, result: BatchResult) -> None:
-        for alert in step.raised:
-            out.alerts.append((alert.customer_id, encode(alert_record(alert))))
-            result.alerts_raised.append(alert)
-
-    def _record_health(self, rec: Record, health: HealthScore, out: Outputs) -> None:
-        previous = rec.published[0] if rec.published else None
-        rec.evaluated = (health.as_of, health.score, health.band, previous)
-        if self._moved(rec.published, health):
-            rec.published = (health.score, health.band)
-            out.scores.append((rec.customer_id, encode(health_record(health, previous))))
-
-    def _moved(self, published: tuple[float, str] | None, health: HealthScore) -> bool:
-        """Is the score worth publishing against the last one published (score, band)?"""
-        return (
-            published is None
-            or abs(health.score - published[0]) >= self.settings.publish_min_step
-            or health.band != published[1]
-        )
-
-    def _shadow(self, rec: Record, step: Step, out: Outputs) -> None:
-        """Score the candidate policy at each of the live policy's evaluations in `step`, from
-        the same state, with its own alert memory; publish to the shadow topics only."""
-        if self.shadow is not None:
-            for at in step.evaluated:
-                self._shadow_at(rec, step.standing.state, self.shadow, at, out)
-
-    def _shadow_at(
-        self, rec: Record, state: CustomerState, shadow: Policy, at: float, out: Outputs
-    ) -> None:
-        memory = rec.shadow_memory
-        health = score(state, shadow, at, memory.band)
-        if health is None:
-            return
-        previous = memory.score
-        memory, raised = evaluate(memory, state, health, shadow, at)
-        rec.shadow_memory = memory
-        for alert in raised:
-            out.shadow_alerts.append((alert.customer_id, encode(alert_record(alert))))
-        if self._moved(rec.shadow_published, health):
-            rec.shadow_published = (health.score, health.band)
-            out.shadow_scores.append((rec.customer_id, encode(health_record(health, previous))))
 
     async def _publish(self, outputs: Outputs) -> None:
         if outputs:
@@ -366,31 +234,13 @@ class Engine:
         if not due:
             return False
         records = await self._redis("load", self.store.load_many, [c for c, _ in due])
-        outputs = Outputs()
-        changed = []
-        fixes: dict[str, float | None] = {}
-        for cid, _entry in due:
-            rec = records[cid]
-            if rec.state is None or rec.due is None:
-                fixes[cid] = None
-            elif rec.due > until:
-                fixes[cid] = rec.due  # the index ran early; the record holds the truth
-            else:
-                step = catch_up(
-                    rec.standing(), until, self.policy, self.settings.reevaluate_every_seconds
-                )
-                rec.settle(step.standing)
-                self._raised(step, outputs, result)
-                self._shadow(rec, step, outputs)
-                if step.health is not None:
-                    self._record_health(rec, step.health, outputs)
-                changed.append(rec)
+        out, fixes = fold_due(records, until, self.policy, self.options)
         await self._redis("due", self.store.set_due, partition, fixes)
-        await self._publish(outputs)
-        conflicts = await self._redis("save", self.store.save_many, changed)
+        await self._publish(out)
+        conflicts = await self._redis("save", self.store.save_many, out.changed)
         result.conflicts += len(conflicts)  # the event path won; the next round looks again
-        result.scores_published += len(outputs.scores)
-        saved = [r for r in changed if r.customer_id not in conflicts]
+        result.scores_published += len(out.scores)
+        saved = [r for r in out.changed if r.customer_id not in conflicts]
         # their entries were at or before `until`: set them to the new due times exactly (after
         # the compare-and-set, so an entry never runs later than the record stored)
         await self._redis(
@@ -399,8 +249,7 @@ class Engine:
         await self._redis("segments", self.store.record_aggregates, saved)
         if self.metrics is not None:
             self.metrics.reevaluations.inc(len(saved))
-            self.metrics.scores_published.inc(len(outputs.scores))
-            for alert in result.alerts_raised:
+            self.metrics.scores_published.inc(len(out.scores))
+            for alert in out.raised:
                 self.metrics.alerts.labels(alert.rule, alert.severity).inc()
-        result.alerts_raised.clear()
         return bool(saved or fixes)

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         "drifts is re-evaluated, at the first step at which it moved 2 points (band "
         "crossings, drop alerts, inactivity and SLAs are evaluated at the moment they happen)",
     )
+    evaluate_every_event: bool = Field(
+        False,
+        description="evaluate a customer (score, alerts, next due time) after every event, as a "
+        "replay does, instead of once per customer per batch at its latest event time: "
+        "identical alerts however the stream was batched, at several times the CPU per event",
+    )
     input_idle_seconds: float = Field(
         10.0,
         ge=0,

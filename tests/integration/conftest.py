@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pytest
 import redis
 
-from stream.stack import StackOptions, down, up
-from stream.stack.launcher import default_cache_dir
+from stream.dev.stack import StackOptions, down, up
+from stream.dev.stack.launcher import default_cache_dir
 
 REQUIRED_TOOLS = {
     "java": "openjdk-17-jre-headless",

@@ -19,7 +19,7 @@ import orjson
 import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from stream.store import Record, as_text
+from stream.store import Keys, Record, as_text
 
 from .conftest import Stack, free_port, wait_for
 
@@ -163,13 +163,17 @@ class Run:
 
     # --- reading the results -------------------------------------------------------------
 
-    def records(self) -> dict[str, Record]:
+    def stored(self) -> dict[str, bytes]:
+        """Every customer's record as stored, by customer id."""
         out = {}
-        for key in self.redis.scan_iter(match=f"{self.prefix}:{{*}}:rec", count=1000):
+        for key in self.redis.scan_iter(match=Keys(self.prefix).record("*"), count=1000):
             k = as_text(key)
             cid = k.split("{", 1)[1].rsplit("}", 1)[0]
-            out[cid] = Record.parse(cid, self.redis.get(k))  # type: ignore[arg-type]
-        return out
+            out[cid] = self.redis.get(k)
+        return out  # type: ignore[return-value]
+
+    def records(self) -> dict[str, Record]:
+        return {cid: Record.parse(cid, raw) for cid, raw in self.stored().items()}
 
     def progress(self) -> tuple[int, int]:
         """(messages the group has committed, messages on its input topics)."""

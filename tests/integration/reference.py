@@ -9,14 +9,14 @@ from typing import Any
 
 import orjson
 
-from config import load_policy
 from scoring.alerts import Alert
 from scoring.events import Event
 from scoring.timeline import Standing, replay
 from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
+from stream.resources import load_policy
 from stream.settings import Settings
-from stream.store import Record
+from stream.store import Keys, Record
 
 from ..unit.scoring.test_properties import close
 from .conftest import Stack
@@ -38,7 +38,7 @@ def events_by_customer(docs: list[Doc]) -> dict[str, list[Event]]:
 def watermarks(run: Run) -> dict[int, float]:
     out = {}
     for p in range(SETTINGS.partitions):
-        raw = run.redis.get(f"{run.prefix}:wm:{{p{p}}}")
+        raw = run.redis.get(Keys(run.prefix).watermark(p))
         if raw is not None:
             out[p] = float(raw)  # type: ignore[arg-type]
     return out

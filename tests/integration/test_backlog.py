@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from stream.store import Record
-from stream.synthetic import CustomerBase
+from stream.dev.synthetic import CustomerBase
+from stream.store import Keys, Record
 
 from .conftest import Stack, wait_for
 from .harness import Run, Topics, killed_and_resumed, produce, read_topic
@@ -57,6 +57,12 @@ def docs() -> list[Doc]:
     return history()
 
 
+# Evaluating after every event gives the alerts of living through the history whatever the
+# batching (`HEALTHSCORE_EVALUATE_EVERY_EVENT`); the default evaluates once per customer per
+# batch, which keeps the state and offsets exact (test_batch_mode_...) but not every alert.
+EXACT = {"evaluate_every_event": "true"}
+
+
 def load_and_drain(stack: Stack, docs: list[Doc], log_dir: Path, **settings: str) -> Result:
     """Produce `docs` in the order given, then start a worker on the backlog and let it drain."""
     topics = Topics()
@@ -75,14 +81,16 @@ def load_and_drain(stack: Stack, docs: list[Doc], log_dir: Path, **settings: str
 
 @pytest.fixture(scope="module")
 def interleaved(stack: Stack, docs: list[Doc], tmp_path_factory: pytest.TempPathFactory) -> Result:
-    return load_and_drain(stack, docs, tmp_path_factory.mktemp("interleaved"))
+    return load_and_drain(stack, docs, tmp_path_factory.mktemp("interleaved"), **EXACT)
 
 
 @pytest.fixture(scope="module")
 def one_topic_after_another(
     stack: Stack, docs: list[Doc], tmp_path_factory: pytest.TempPathFactory
 ) -> Result:
-    return load_and_drain(stack, topic_after_topic(docs), tmp_path_factory.mktemp("topic-by-topic"))
+    return load_and_drain(
+        stack, topic_after_topic(docs), tmp_path_factory.mktemp("topic-by-topic"), **EXACT
+    )
 
 
 def test_a_backfill_loaded_topic_after_topic_dead_letters_nothing(
@@ -137,10 +145,27 @@ def test_a_worker_killed_in_the_middle_of_a_backlog_ends_like_an_uninterrupted_r
 ) -> None:
     topics = Topics()
     produce(stack, topics, topic_after_topic(docs))
-    run = Run(stack, topics, tmp_path, commit_interval_seconds="0.2")
+    run = Run(stack, topics, tmp_path, commit_interval_seconds="0.2", **EXACT)
     records = killed_and_resumed(run, 0.25)
     assert {} == differences(one_topic_after_another.records, records)
     assert one_topic_after_another.alerts == alert_ids(stack, run)
+
+
+def test_batch_mode_a_backfill_ends_with_the_state_and_offsets_of_living_through(
+    stack: Stack, docs: list[Doc], one_topic_after_another: Result, tmp_path: Path
+) -> None:
+    result = load_and_drain(stack, topic_after_topic(docs), tmp_path)
+    print(f"batch mode drained and settled in {result.seconds:.1f}s")
+    assert [] == result.dead
+    lived = living_through(docs, result.records, watermarks(result.run))
+    diffs = differences_from_living_through(lived, result.records, result.alerts)
+    assert "state" not in diffs
+    exact = one_topic_after_another.records
+    assert {cid: r.offsets for cid, r in exact.items()} == {
+        cid: r.offsets for cid, r in result.records.items()
+    }
+    assert {} == {cid: ids for cid, ids in result.alerts.items() if cid.startswith("daily-")}
+    assert any(cid.startswith("mixed-") for cid in result.alerts), "drifting customers alert"
 
 
 CATCH_UP_CUSTOMERS = 25_000
@@ -176,7 +201,7 @@ def settled(run: Run) -> bool:
         return False
     lateness = SETTINGS.allowed_lateness_seconds
     for partition, mark in watermarks(run).items():
-        if run.redis.zcount(f"{run.prefix}:due:{{p{partition}}}", "-inf", mark - lateness):
+        if run.redis.zcount(Keys(run.prefix).due(partition), "-inf", mark - lateness):
             return False
     return True
 
@@ -187,7 +212,7 @@ def test_an_eighteen_month_backfill_of_many_customers_is_final_within_two_minute
     docs = sparse_history(CATCH_UP_CUSTOMERS, CATCH_UP_DAYS)
     topics = Topics()
     produce(stack, topics, topic_after_topic(docs))
-    run = Run(stack, topics, tmp_path)
+    run = Run(stack, topics, tmp_path, **EXACT)
     started = time.monotonic()
     run.start()
     try:

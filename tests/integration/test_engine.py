@@ -13,12 +13,12 @@ from typing import Any
 import orjson
 import pytest
 
-from config import load_policy
 from scoring.health import score
 from scoring.state import CustomerState, apply, new_state
 from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
-from stream.store import board_score, board_value
+from stream.resources import load_policy
+from stream.store import Keys, board_score, board_value
 
 from ..unit.scoring.test_properties import close
 from .conftest import Stack, wait_for
@@ -277,7 +277,7 @@ def test_the_score_board_behind_the_metrics_matches_the_records(
 ) -> None:
     run, _ = scripted
     records = run.records()
-    board: Any = run.redis.zrange(f"{run.prefix}:board", 0, -1, withscores=True)
+    board: Any = run.redis.zrange(Keys(run.prefix).board(), 0, -1, withscores=True)
     placed = {m.decode(): value for m, value in board}
     expected = {
         cid: board_value(band, score)
@@ -286,5 +286,5 @@ def test_the_score_board_behind_the_metrics_matches_the_records(
     }
     assert expected == placed
     assert {board_score(v) for v in placed.values()} == {r.score() for r in records.values()}
-    smb = {m.decode() for m in run.redis.smembers(f"{run.prefix}:segcust:smb")}  # type: ignore[union-attr]
+    smb = {m.decode() for m in run.redis.smembers(Keys(run.prefix).segment_customers("smb"))}  # type: ignore[union-attr]
     assert {"healthy-1", "declining-1"} == smb

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from scoring.serialize import rfc3339
+from stream.store import Keys
 
 from .conftest import Stack, wait_for
 from .harness import Run, Topics, produce, read_topic
@@ -85,7 +86,9 @@ def test_a_topic_held_back_raises_no_alert_for_what_it_holds_and_catches_up_when
     others = [d for d in docs if at(d) > cut and d[0] != held]
     later = [d for d in docs if at(d) > cut and d[0] == held]
     topics = Topics()
-    run = Run(stack, topics, tmp_path, input_idle_seconds=str(IDLE_SECONDS))
+    run = Run(
+        stack, topics, tmp_path, input_idle_seconds=str(IDLE_SECONDS), evaluate_every_event="true"
+    )
     run.start()
     try:
         produce(stack, topics, before)
@@ -210,7 +213,7 @@ def test_a_heavy_customer_keeps_a_small_record(stack: Stack, tmp_path: Path) -> 
     try:
         run.wait_drained(timeout=600)
         run.wait_quiet()
-        stored = run.redis.get(f"{run.prefix}:{{heavy-1}}:rec")
+        stored = run.redis.get(Keys(run.prefix).record("heavy-1"))
         dead = read_topic(stack, topics.dlq)
     finally:
         run.stop_all()

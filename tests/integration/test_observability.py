@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from stream.stack.processes import stop_pid
-from stream.stack.prometheus import start_prometheus
-from stream.synthetic import CustomerBase
+from stream.dev.stack.processes import stop_pid
+from stream.dev.stack.prometheus import start_prometheus
+from stream.dev.synthetic import CustomerBase
 
 from .conftest import Stack, free_port, wait_for
 from .harness import Run, Topics, produce

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from stream.dev.synthetic import CustomerBase
 from stream.store import Record
-from stream.synthetic import CustomerBase
+from stream.store.codec import FORMAT
 
 from .conftest import Stack, wait_for
 from .harness import Run, Topics, killed_and_resumed, produce
@@ -50,10 +51,17 @@ def committed(run: Run) -> int:
     return run.progress()[0]
 
 
-def assert_same_final_state(expected: dict[str, Record], actual: dict[str, Record]) -> None:
-    """Each customer's state, offsets applied, next due moment and current health record (all
-    but `previous_score`) are those of the uninterrupted run (docs/guarantees.md)."""
-    assert {} == differences(expected, actual)
+def assert_same_final_state(
+    run: Run, expected: dict[str, Record], actual: dict[str, Record]
+) -> None:
+    """Each customer's state and offsets applied are those of the uninterrupted run, and every
+    record is stored in the current format (docs/guarantees.md). The default evaluates once per
+    customer per batch, and a crash or a rebalance changes the batches, so the latest
+    evaluation may differ; with every event evaluated it does not (test_backlog)."""
+    diffs = differences(expected, actual)
+    assert {} == {k: n for k, n in diffs.items() if k in ("state", "offsets")}
+    formats = {raw.partition(b"|")[2][:1] for raw in run.stored().values()}
+    assert {bytes([FORMAT])} == formats
 
 
 def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_uninterrupted_state(
@@ -63,7 +71,7 @@ def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_uninterrupted_st
     # so with the default a single commit can already cover most of it and the kill comes late.
     run = Run(stack, stream, tmp_path, commit_interval_seconds="0.2")
     final = killed_and_resumed(run, 0.2)
-    assert_same_final_state(reference, final)
+    assert_same_final_state(run, reference, final)
 
 
 def test_two_workers_share_the_partitions_and_one_finishes_when_the_other_stops(
@@ -90,4 +98,4 @@ def test_two_workers_share_the_partitions_and_one_finishes_when_the_other_stops(
         final = run.wait_quiet()
     finally:
         run.stop_all()
-    assert_same_final_state(reference, final)
+    assert_same_final_state(run, reference, final)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stream.stack.processes import pid_alive, port_answers
+from stream.dev.stack.processes import pid_alive, port_answers
 
 from .conftest import free_port, wait_for
 

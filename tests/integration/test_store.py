@@ -12,11 +12,11 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 from redis.exceptions import ResponseError
 
-from config import load_policy
 from scoring.serialize import rfc3339
 from scoring.state import new_state
 from stream.contract import INPUT_TOPICS
 from stream.engine import Engine, Incoming, Outputs
+from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import Commands, Record, RecordStore, board_value
 

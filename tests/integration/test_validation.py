@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from config import load_policy, resource
 from scoring.health import score
 from stream import backtest as bt
+from stream.resources import load_policy, resource
 
 from .conftest import Stack
 from .harness import Run, Topics, produce, read_topic

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from scoring import events as ev
 from stream.alignment import TOPIC_RANK, Merge, MergeLimits
-from stream.engine import DeadLetter, Decoded, Incoming
+from stream.messages import DeadLetter, Decoded, Incoming
 
 USAGE, SUPPORT, ACCOUNT = "usage-events", "support-events", "account-events"
 
@@ -38,7 +38,7 @@ def merge(broker: Broker, *, idle: float = 10.0, tolerance: float = 60.0, most: 
 
 def item(topic: str, offset: int, at: float) -> Decoded:
     msg = Incoming(topic, 0, offset, b"c", b"{}")
-    return msg, ev.Session(f"{topic}-{offset}", "c", at, "u")
+    return Decoded(msg, ev.Session(f"{topic}-{offset}", "c", at, "u"))
 
 
 def order(taken: list[Decoded]) -> list[tuple[str, int]]:

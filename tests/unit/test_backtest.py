@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from config import load_policy
 from scoring import events as ev
 from scoring.decay import DAY
 from scoring.health import score
 from scoring.state import CustomerState, apply
 from scoring.timeline import replay
 from stream import backtest as bt
+from stream.resources import load_policy
 
 POLICY = load_policy()
 T0 = 1_767_225_600.0  # 2026-01-01

@@ -10,7 +10,7 @@ from faust.types import TP
 from scoring import events as ev
 from stream.alignment import MergeLimits
 from stream.batching import Batch, BatchingConsumer, PartitionMerges
-from stream.engine import DeadLetter, Incoming
+from stream.messages import DeadLetter, Decoded, Incoming
 
 USAGE, SUPPORT = "usage-events", "support-events"
 
@@ -56,7 +56,9 @@ def merges(consumer: FakeConsumer) -> PartitionMerges:
 
 
 def test_a_batch_lists_each_topic_partitions_offsets_in_order() -> None:
-    batch = Batch([(m, decode(m)) for m in messages(USAGE, 0, [1, 2]) + messages(SUPPORT, 0, [3])])
+    batch = Batch(
+        [Decoded(m, decode(m)) for m in messages(USAGE, 0, [1, 2]) + messages(SUPPORT, 0, [3])]
+    )
     assert {(USAGE, 0): [0, 1], (SUPPORT, 0): [0]} == batch.offsets()
 
 
@@ -171,7 +173,7 @@ def ledger_consumer(committed: dict[TP, int | None]) -> Any:
 def test_a_tracked_batch_holds_one_unacked_message_per_topic_partition_until_acked() -> None:
     consumer = ledger_consumer({})
     batch = Batch(
-        [(m, decode(m)) for m in messages(USAGE, 0, [1, 2, 3]) + messages(SUPPORT, 0, [4])]
+        [Decoded(m, decode(m)) for m in messages(USAGE, 0, [1, 2, 3]) + messages(SUPPORT, 0, [4])]
     )
     consumer.track_batch(batch)
     assert {TP(USAGE, 0), TP(SUPPORT, 0)} == {m.tp for m in consumer._unacked_messages}
@@ -182,7 +184,7 @@ def test_a_tracked_batch_holds_one_unacked_message_per_topic_partition_until_ack
 
 def test_acking_a_batch_records_every_offset_in_faust_s_ledger_once() -> None:
     consumer = ledger_consumer({TP(USAGE, 0): 1})
-    batch = Batch([(m, decode(m)) for m in messages(USAGE, 0, [1, 2, 3])])
+    batch = Batch([Decoded(m, decode(m)) for m in messages(USAGE, 0, [1, 2, 3])])
     consumer.track_batch(batch)
     consumer.ack_batch(batch)
     consumer.ack_batch(batch)  # acked again (a retried batch): nothing is counted twice

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
-from config import resource
 from stream.codec import DecodeError, decode_event
 from stream.contract import MESSAGE_TYPES, render, schema_files
+from stream.resources import resource
 
 from .test_codec import BASE, VALID
 

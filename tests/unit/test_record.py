@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import zlib
 
+import orjson
+
 from scoring.alerts import evaluate
 from scoring.health import score
 from scoring.serialize import health_record
-from stream.store import Record, board_score, board_value
+from stream.store import Evaluation, Published, Record, board_score, board_value
 
 from .scoring.builders import (
     CID,
@@ -56,8 +58,8 @@ def a_full_record() -> Record:
         alerts=alerts,
         offsets={"u0": 12, "s0": 4},
         partition=0,
-        published=(health.score, health.band),
-        evaluated=(now, health.score, health.band, 61.5),
+        published=Published(health.score, health.band),
+        evaluated=Evaluation(now, health.score, health.band, 61.5),
         due=now + 3600.0,
     )
 
@@ -73,12 +75,28 @@ def test_a_record_survives_being_stored_and_read_back() -> None:
     assert back.loaded == (rec.segment(), rec.band(), rec.score())
 
 
-def test_the_stored_form_is_compressed_json_with_short_keys() -> None:
+def test_the_stored_form_is_positional_binary_without_names() -> None:
     stored = a_full_record().dump()
-    doc = zlib.decompress(stored)
-    assert len(stored) < 0.7 * len(doc)
-    assert b"activity_short" not in doc
-    assert b"customer_id" not in doc  # the id is the key
+    assert stored[:1] == bytes([2])  # the format
+    assert b"activity_short" not in stored
+    assert b"customer_id" not in stored
+    assert CID.encode() not in stored  # the id is the key
+
+
+def test_a_record_takes_its_remembered_ids_and_a_few_hundred_bytes() -> None:
+    rec = a_full_record()
+    assert rec.state is not None
+    assert len(rec.dump()) < len(rec.state.seen) + 600
+
+
+def test_records_written_by_0_1_as_compressed_json_are_read_too() -> None:
+    doc = {"s": {"c": 5.0, "al": [2.0, 5.0]}, "a": None, "o": {"u1": 3}, "p": [80.0, "healthy"]}
+    back = Record.parse(CID, b"4|" + zlib.compress(orjson.dumps(doc)))
+    assert back.state is not None
+    assert (back.version, back.state.clock, back.state.activity_long.value) == (4, 5.0, 2.0)
+    assert back.published == Published(80.0, "healthy")
+    again = Record.parse(CID, b"5|" + back.dump())
+    assert again.state == back.state
 
 
 def test_plain_json_records_are_read_too() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from stream.stack import StackError, StackOptions, status
-from stream.stack.launcher import _kafka_properties, cluster_id, ensure_kafka_jars
+from stream.dev.stack import StackError, StackOptions, status
+from stream.dev.stack.launcher import _kafka_properties, cluster_id, ensure_kafka_jars
 
 
 def test_kafka_properties_name_the_configured_ports(tmp_path: Path) -> None:

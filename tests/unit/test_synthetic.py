@@ -8,7 +8,7 @@ import orjson
 
 from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
-from stream.synthetic import CustomerBase
+from stream.dev.synthetic import CustomerBase
 
 
 def test_every_generated_message_obeys_the_contract_of_its_topic() -> None:

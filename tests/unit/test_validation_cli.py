@@ -12,10 +12,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from config import load_policy, resource
 from stream.cli import app
 from stream.codec import decode_event
 from stream.datasets import cdnow, saas, simulate_churn
+from stream.resources import load_policy, resource
 
 runner = CliRunner()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 
-from config import load_policy
 from scoring import events as ev
 from scoring.decay import DAY, HOUR
 from scoring.policy import Policy
 from scoring.state import CustomerState, apply, new_state
+from stream.resources import load_policy
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 CID = "acme"

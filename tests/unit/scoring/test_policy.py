@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from config import load_policy, resource
 from scoring.decay import DAY, HOUR
 from scoring.policy import PolicyError, parse_policy
+from stream.resources import load_policy, resource
 
 DOC: dict[str, Any] = yaml.safe_load(resource("scoring.yaml").read_text())
 

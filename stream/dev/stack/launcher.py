@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from stream.stack.processes import (
+from stream.dev.stack.processes import (
     StackError,
     pid_alive,
     port_answers,
@@ -22,8 +22,8 @@ from stream.stack.processes import (
     stop_pid,
     wait_until,
 )
-from stream.stack.prometheus import MARKER as PROMETHEUS_MARKER
-from stream.stack.prometheus import prometheus_ready, start_prometheus
+from stream.dev.stack.prometheus import MARKER as PROMETHEUS_MARKER
+from stream.dev.stack.prometheus import prometheus_ready, start_prometheus
 
 KAFKA_VERSION = "4.1.1"
 KAFKA_MARKER = "kafka.Kafka"
@@ -147,7 +147,7 @@ def ensure_kafka_jars(opts: StackOptions, report: Report) -> Path:
     work = libs.parent
     work.mkdir(parents=True, exist_ok=True)
     pom = work / "pom.xml"
-    pom.write_bytes(resources.files("stream.stack").joinpath("kafka-pom.xml").read_bytes())
+    pom.write_bytes(resources.files("stream.dev.stack").joinpath("kafka-pom.xml").read_bytes())
     report(
         f"kafka: fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central into {libs} (once)"
     )

@@ -6,6 +6,7 @@ benchmarks can replay exactly the same history.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -67,13 +68,22 @@ class CustomerBase:
         start: float | None = None,
         span_days: float = 30.0,
         prefix: str = "cust",
+        skew: float = 0.0,
     ) -> None:
+        """`skew` > 0: customers are picked with Zipf weights 1 / rank ** skew (ranks shuffled
+        with the seed), so a few produce most of the events, as real activity does; 0: all alike.
+        """
         self.rng = random.Random(seed)
         self.start = start if start is not None else datetime(2026, 1, 1, tzinfo=UTC).timestamp()
         self.span = span_days * 86_400.0
         self.seed = seed
         self.customers = [self._make(i, prefix, declining_share) for i in range(customers)]
         self._seq = 0
+        self._cumulative: list[float] | None = None
+        if skew > 0:
+            ranks = list(range(1, customers + 1))
+            self.rng.shuffle(ranks)
+            self._cumulative = list(itertools.accumulate(1.0 / r**skew for r in ranks))
 
     def _make(self, i: int, prefix: str, declining_share: float) -> Customer:
         rng = self.rng
@@ -124,10 +134,15 @@ class CustomerBase:
             if i == outcomes_at:
                 yield from self.outcomes(ts)
             while True:
-                c = rng.choice(self.customers)
+                c = self._pick()
                 if rng.random() < c.activity(progress):
                     break
             yield self._next_for(c, progress, ts)
+
+    def _pick(self) -> Customer:
+        if self._cumulative is None:
+            return self.rng.choice(self.customers)
+        return self.rng.choices(self.customers, cum_weights=self._cumulative)[0]
 
     def outcomes(self, ts: float) -> Iterator[SyntheticEvent]:
         """Late in the span, about half the declining customers churn and some others renew."""

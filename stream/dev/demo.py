@@ -20,12 +20,12 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from config import load_policy
 from scoring.policy import Policy
+from stream.dev.simulate import ProduceStats, produce
+from stream.dev.synthetic import CustomerBase
+from stream.resources import load_policy
 from stream.settings import Settings
-from stream.simulate import ProduceStats, produce
-from stream.store import Record, as_text, customer_record_key
-from stream.synthetic import CustomerBase
+from stream.store import Keys, Record, as_text, customer_record_key
 
 BAND_COLOUR = {"healthy": "green", "at_risk": "yellow", "critical": "red"}
 
@@ -91,7 +91,7 @@ def _view(
     stats: ProduceStats,
     feed: AlertFeed,
 ) -> Group:
-    board: Any = client.zrange(f"{settings.redis_key_prefix}:board", 0, 9, withscores=True)
+    board: Any = client.zrange(Keys(settings.redis_key_prefix).board(), 0, 9, withscores=True)
     at_risk = Table(
         "customer",
         "score",
@@ -120,7 +120,7 @@ def _view(
         alerts.add_row(
             a["rule"], a["severity"], a["customer_id"], a.get("owner") or "-", a["reasons"][0]
         )
-    customers = client.zcard(f"{settings.redis_key_prefix}:board")
+    customers = client.zcard(Keys(settings.redis_key_prefix).board())
     summary = (
         f"produced {stats.sent} events ({stats.rate:,.0f}/s) | customers scored "
         f"{customers} | dead letters {feed.dead_letters}"

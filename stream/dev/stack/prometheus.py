@@ -7,8 +7,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from config import resource
-from stream.stack.processes import StackError, spawn, wait_until
+from stream.dev.stack.processes import StackError, spawn, wait_until
+from stream.resources import resource
 
 MARKER = "--config.file"
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import orjson
 from kafka import KafkaProducer
 
+from stream.dev.synthetic import SyntheticEvent
 from stream.settings import Settings
-from stream.synthetic import SyntheticEvent
 
 # Malformed messages the simulator can mix in, so the dead-letter path shows in a demo.
 MALFORMED: tuple[bytes, ...] = (

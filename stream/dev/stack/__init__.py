@@ -1,6 +1,6 @@
 """The local stack launcher: a real Kafka broker (KRaft) and redis-server without containers."""
 
-from stream.stack.launcher import ServiceStatus, StackOptions, down, status, up
-from stream.stack.processes import StackError
+from stream.dev.stack.launcher import ServiceStatus, StackOptions, down, status, up
+from stream.dev.stack.processes import StackError
 
 __all__ = ["ServiceStatus", "StackError", "StackOptions", "down", "status", "up"]

@@ -1,0 +1,235 @@
+"""The engine's fold: customer records and a batch of decoded messages in, outputs out. Pure.
+
+No I/O, no clock: `stream.engine` (the runner) loads the records, calls `fold` or `fold_due`,
+publishes the outputs, then saves the records. The fold mutates the records it is given (they
+were just loaded for this attempt) and returns what to publish; a lost compare-and-set makes the
+runner load and fold those customers again.
+
+Per customer and batch, in the batch's order: a message at or below the offset the record has
+applied from its topic-partition is a redelivery and is skipped; due moments that an event's
+time passes are evaluated first, as the timer would have; the event is applied. Then the
+customer is evaluated once, at its latest event time (`scoring.timeline.evaluate_at`): the
+score, the alert rules, the next due time. With `every_event` it is evaluated after each event
+instead, which is what a replay of the history (`scoring.timeline.replay`) does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from scoring.alerts import Alert, evaluate
+from scoring.events import TopicKind
+from scoring.health import HealthScore, score
+from scoring.policy import Policy
+from scoring.segments import facts
+from scoring.serialize import alert_record, health_record
+from scoring.state import CustomerState, apply
+from scoring.timeline import Standing, Step, catch_up, evaluate_at
+from stream.codec import encode
+from stream.contract import INPUT_TOPICS
+from stream.messages import DeadLetter, Decoded
+from stream.store.record import Evaluation, Outcome, Published, Record
+
+# Applied offsets are stored per customer under "<code><partition>", by the topic's contract.
+_CODES: dict[TopicKind, str] = {"usage": "u", "support": "s", "survey": "v", "account": "a"}
+TOPIC_CODES = {INPUT_TOPICS[kind]: code for kind, code in _CODES.items()}
+
+
+class Keyed(NamedTuple):
+    """One output message: its key (the customer id) and its encoded value."""
+
+    key: str
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FoldOptions:
+    """The settings the fold reads (`stream.settings.Settings` gives them)."""
+
+    refresh: float  # HEALTHSCORE_REEVALUATE_EVERY_SECONDS
+    publish_min_step: float = 1.0  # HEALTHSCORE_PUBLISH_MIN_STEP
+    # consumed topic name -> the contract's topic name
+    topics: Mapping[str, str] = field(default_factory=dict)
+    every_event: bool = False  # HEALTHSCORE_EVALUATE_EVERY_EVENT
+    shadow: Policy | None = None  # a candidate policy scored beside the live one
+
+
+@dataclass
+class Outputs:
+    """What one fold sends: score updates, alerts and dead letters, and what it counted."""
+
+    scores: list[Keyed] = field(default_factory=list)
+    alerts: list[Keyed] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    shadow_scores: list[Keyed] = field(default_factory=list)
+    shadow_alerts: list[Keyed] = field(default_factory=list)
+    raised: list[Alert] = field(default_factory=list)
+    changed: list[Record] = field(default_factory=list)  # the records to save
+    applied: int = 0
+    duplicates: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.scores or self.alerts or self.dead or self.shadow_scores or self.shadow_alerts
+        )
+
+
+def by_customer(batch: Sequence[Decoded]) -> tuple[dict[str, list[Decoded]], list[DeadLetter]]:
+    """A batch's events grouped by customer, in order, and its dead letters."""
+    groups: dict[str, list[Decoded]] = {}
+    dead: list[DeadLetter] = []
+    for item in batch:
+        event = item.event
+        if isinstance(event, DeadLetter):
+            dead.append(event)
+        else:
+            groups.setdefault(event.customer_id, []).append(item)
+    return groups, dead
+
+
+def fold(
+    records: Mapping[str, Record],
+    messages: Mapping[str, Sequence[Decoded]],
+    policy: Policy,
+    options: FoldOptions,
+) -> Outputs:
+    """Apply each customer's messages to its record; return what to publish and save."""
+    out = Outputs()
+    for cid, items in messages.items():
+        rec = records[cid]
+        if _fold_customer(rec, items, policy, options, out):
+            out.changed.append(rec)
+    return out
+
+
+def fold_due(
+    records: Mapping[str, Record], until: float, policy: Policy, options: FoldOptions
+) -> tuple[Outputs, dict[str, float | None]]:
+    """Evaluate each record's due moments up to event time `until` (the timer); return the
+    outputs and the due-index entries to correct (None: remove) for records with nothing due."""
+    out = Outputs()
+    fixes: dict[str, float | None] = {}
+    for cid, rec in records.items():
+        if rec.state is None or rec.due is None:
+            fixes[cid] = None
+        elif rec.due > until:
+            fixes[cid] = rec.due  # the index ran early; the record holds the truth
+        else:
+            step = catch_up(rec.standing(), until, policy, options.refresh)
+            rec.settle(step.standing)
+            _take(rec, step, policy, options, out)
+            if step.health is not None:
+                _publish_health(rec, step.health, options, out)
+            out.changed.append(rec)
+    return out, fixes
+
+
+def _fold_customer(
+    rec: Record, items: Sequence[Decoded], policy: Policy, opts: FoldOptions, out: Outputs
+) -> bool:
+    """Fold one customer's events of this batch, in order, into its record."""
+    refresh = opts.refresh
+    standing = rec.standing()
+    changed = False
+    health: HealthScore | None = None
+    unevaluated = False  # an event applied since the last evaluation
+    for msg, event in items:
+        assert not isinstance(event, DeadLetter)
+        topic = opts.topics.get(msg.topic, msg.topic)
+        tp = f"{TOPIC_CODES.get(topic, msg.topic + ':')}{msg.partition}"
+        if msg.offset <= rec.offsets.get(tp, -1):
+            out.duplicates += 1  # redelivered after a crash: already in this record
+            rec.outcomes.append(
+                Outcome(topic, event.TYPE, "redelivered", msg.timestamp, event.occurred_at)
+            )
+            continue
+        rec.offsets[tp] = msg.offset
+        rec.partition = msg.partition
+        changed = True
+        t = event.occurred_at
+        # Stream time passed due moments before this event: evaluate them first, as the timer
+        # would have when living through the stream
+        if standing.due is not None and standing.due <= t:
+            caught = catch_up(standing, t, policy, refresh)
+            if caught.evaluated:
+                _take(rec, caught, policy, opts, out)
+                standing, health = caught.standing, caught.health or health
+        state = standing.state
+        after = apply(state, event, policy)
+        if after is state:
+            out.duplicates += 1  # the same event again, or one for a forgotten ticket
+            rec.outcomes.append(Outcome(topic, event.TYPE, "duplicate", msg.timestamp, t))
+            continue
+        out.applied += 1
+        rec.outcomes.append(Outcome(topic, event.TYPE, "applied", msg.timestamp, t))
+        rec.facts.extend(facts(state, after, event))
+        standing = Standing(
+            after, standing.memory, standing.due, standing.exact, standing.evaluated_at
+        )
+        if opts.every_event:
+            step = evaluate_at(standing, t, policy, refresh)
+            _take(rec, step, policy, opts, out)
+            standing, health = step.standing, step.health or health
+        else:
+            unevaluated = True
+    if unevaluated and standing.state.clock is not None:
+        step = evaluate_at(standing, standing.state.clock, policy, refresh)
+        _take(rec, step, policy, opts, out)
+        standing, health = step.standing, step.health or health
+    rec.settle(standing)
+    if health is not None:
+        _publish_health(rec, health, opts, out)
+    return changed
+
+
+def _take(rec: Record, step: Step, policy: Policy, opts: FoldOptions, out: Outputs) -> None:
+    """Publish a step's alerts, and score the shadow policy at each of its evaluations."""
+    for alert in step.raised:
+        out.alerts.append(Keyed(alert.customer_id, encode(alert_record(alert))))
+        out.raised.append(alert)
+    if opts.shadow is not None:
+        for at in step.evaluated:
+            _shadow_at(rec, step.standing.state, opts.shadow, at, opts, out)
+
+
+def _moved(published: Published | None, health: HealthScore, step: float) -> bool:
+    """Is the score worth publishing against the last one published?"""
+    return (
+        published is None
+        or abs(health.score - published.score) >= step
+        or health.band != published.band
+    )
+
+
+def _publish_health(rec: Record, health: HealthScore, opts: FoldOptions, out: Outputs) -> None:
+    previous = rec.published.score if rec.published else None
+    rec.evaluated = Evaluation(health.as_of, health.score, health.band, previous)
+    if _moved(rec.published, health, opts.publish_min_step):
+        rec.published = Published(health.score, health.band)
+        out.scores.append(Keyed(rec.customer_id, encode(health_record(health, previous))))
+
+
+def _shadow_at(
+    rec: Record,
+    state: CustomerState,
+    shadow: Policy,
+    at: float,
+    opts: FoldOptions,
+    out: Outputs,
+) -> None:
+    """Score the candidate policy at one of the live policy's evaluations, from the same state,
+    with its own alert memory; publish to the shadow topics only."""
+    memory = rec.shadow_memory
+    health = score(state, shadow, at, memory.band)
+    if health is None:
+        return
+    previous = memory.score
+    memory, raised = evaluate(memory, state, health, shadow, at)
+    rec.shadow_memory = memory
+    for alert in raised:
+        out.shadow_alerts.append(Keyed(alert.customer_id, encode(alert_record(alert))))
+    if _moved(rec.shadow_published, health, opts.publish_min_step):
+        rec.shadow_published = Published(health.score, health.band)
+        out.shadow_scores.append(Keyed(rec.customer_id, encode(health_record(health, previous))))

@@ -1,0 +1,38 @@
+"""Customer records and what is kept beside them, one module per concern.
+
+- `keys`: every Redis key name, in one place;
+- `record`: the record of one customer and its named parts;
+- `codec`: the record's stored form;
+- `commands`: the Redis adapter (compare-and-set writes, due index, watermarks, retries);
+- `views`: the cross-customer views (score board, segment counters) and their snapshot;
+- `memory`: an in-memory twin of the adapter, for unit tests of the engine.
+"""
+
+from stream.store.commands import (
+    OPERATION_TIMEOUT,
+    RETRYABLE,
+    Commands,
+    RecordStore,
+    retry_forever,
+)
+from stream.store.keys import Keys, customer_record_key
+from stream.store.record import Evaluation, Outcome, Published, Record, ViewsSeen
+from stream.store.views import as_text, board_score, board_value
+
+__all__ = [
+    "OPERATION_TIMEOUT",
+    "RETRYABLE",
+    "Commands",
+    "Evaluation",
+    "Keys",
+    "Outcome",
+    "Published",
+    "Record",
+    "RecordStore",
+    "ViewsSeen",
+    "as_text",
+    "board_score",
+    "board_value",
+    "customer_record_key",
+    "retry_forever",
+]

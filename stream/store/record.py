@@ -1,0 +1,136 @@
+"""What the engine keeps of one customer between batches, and the named shapes inside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from scoring.alerts import AlertState
+from scoring.health import score
+from scoring.policy import Policy
+from scoring.segments import Fact
+from scoring.serialize import health_record
+from scoring.state import CustomerState, new_state
+from scoring.timeline import Standing
+
+UNKNOWN_SEGMENT = "unknown"
+
+
+class Published(NamedTuple):
+    """The last score and band sent to the score topic."""
+
+    score: float
+    band: str
+
+
+class Evaluation(NamedTuple):
+    """The latest evaluation: its event time, score and band, and the score published before."""
+
+    at: float
+    score: float
+    band: str
+    previous: float | None
+
+
+class Outcome(NamedTuple):
+    """What became of one consumed message, for the metrics (not stored)."""
+
+    topic: str  # the contract's name of the input topic
+    type: str  # the event type
+    outcome: str  # applied | duplicate | redelivered
+    produced: float | None  # the Kafka record's timestamp
+    occurred: float  # the event time
+
+
+class ViewsSeen(NamedTuple):
+    """What the cross-customer views last saw of a customer, so only changes are sent."""
+
+    segment: str | None = None
+    band: str | None = None
+    score: float | None = None
+
+
+@dataclass(slots=True)
+class Record:
+    """Everything stored for one customer.
+
+    Stored compactly (`stream.store.codec`): the state, the alert memory, applied offsets, the
+    last published score and the latest evaluation. The health record with its drivers is not
+    stored: it is a pure function of the state and the time and band of the latest evaluation,
+    so `health_record` computes it again when it is read.
+    """
+
+    customer_id: str
+    version: int = 0
+    state: CustomerState | None = None
+    alerts: AlertState = field(default_factory=AlertState)
+    offsets: dict[str, int] = field(default_factory=dict)  # "<topic code><partition>" -> offset
+    partition: int | None = None
+    published: Published | None = None
+    evaluated: Evaluation | None = None
+    due: float | None = None
+    # False: `due` is a bound before which nothing can be due, the exact time to be worked out
+    # from the evaluation at `due_from` (scoring.timeline.Standing)
+    due_exact: bool = True
+    due_from: float | None = None
+    # the shadow policy's alert memory and last published score (HEALTHSCORE_SHADOW_...)
+    shadow_memory: AlertState = field(default_factory=AlertState)
+    shadow_published: Published | None = None
+    facts: list[Fact] = field(default_factory=list)  # for segment aggregates; not stored
+    outcomes: list[Outcome] = field(default_factory=list)  # of this attempt; not stored
+    loaded: ViewsSeen = field(default_factory=ViewsSeen)
+    loaded_due: float | None = None  # the due time stored with the record as loaded
+
+    def segment(self) -> str:
+        return (self.state.segment if self.state else None) or UNKNOWN_SEGMENT
+
+    def band(self) -> str | None:
+        return None if self.evaluated is None else self.evaluated.band
+
+    def score(self) -> float | None:
+        return None if self.evaluated is None else self.evaluated.score
+
+    def current_state(self) -> CustomerState:
+        return self.state if self.state is not None else new_state(self.customer_id)
+
+    def standing(self) -> Standing:
+        """What the scoring fold keeps of this customer."""
+        return Standing(self.current_state(), self.alerts, self.due, self.due_exact, self.due_from)
+
+    def settle(self, standing: Standing) -> None:
+        """Take the fold's new standing."""
+        self.state, self.alerts = standing.state, standing.memory
+        self.due, self.due_exact, self.due_from = (
+            standing.due,
+            standing.exact,
+            standing.evaluated_at,
+        )
+
+    def mark_loaded(self) -> None:
+        """Remember what is stored now, so the next write sends only what changed."""
+        self.loaded = ViewsSeen(self.segment(), self.band(), self.score())
+        self.loaded_due = self.due
+
+    def health_record(self, policy: Policy) -> dict[str, Any] | None:
+        """The health record of the latest evaluation (the HTTP body), or None before one.
+
+        Scoring is pure, so scoring the stored state at the evaluation's time, with its band as
+        the previous band (hysteresis keeps a band for the value it was given), gives the
+        record again; under a changed scoring policy it gives the new model's view."""
+        if self.evaluated is None or self.state is None:
+            return None
+        health = score(self.state, policy, self.evaluated.at, self.evaluated.band)
+        return None if health is None else health_record(health, self.evaluated.previous)
+
+    def dump(self) -> bytes:
+        """The stored form (without the version)."""
+        from stream.store.codec import encode_record
+
+        return encode_record(self)
+
+    @classmethod
+    def parse(cls, customer_id: str, stored: bytes | str | None) -> Record:
+        """A record from its stored `<version>|<record>` form (None: a customer not seen yet)."""
+        from stream.store.codec import decode_record
+
+        return decode_record(customer_id, stored)

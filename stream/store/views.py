@@ -1,0 +1,152 @@
+"""The cross-customer views: the score board, segment membership and per-segment daily counters.
+
+They are indexes beside the records, updated after the records are stored and only with what
+changed since a record was loaded; the business gauges read them at scrape time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from scoring.policy import BANDS
+from scoring.segments import Fact
+from stream.metrics import BusinessSnapshot, SegmentSnapshot
+from stream.store.keys import Keys
+from stream.store.record import Record, ViewsSeen
+
+SCORE_EDGES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
+
+# The score board orders customers by band, most at risk first, then by score:
+# value = rank of the band * BOARD_STRIDE + score, so one sorted set answers both.
+BOARD_RANK = {"critical": 0, "at_risk": 1, "healthy": 2}
+BOARD_STRIDE = 1000.0
+
+
+def board_value(band: str, score: float) -> float:
+    """A customer's place on the score board."""
+    return BOARD_RANK[band] * BOARD_STRIDE + score
+
+
+def board_score(value: float) -> float:
+    """The score back from a place on the board (scores carry two decimals)."""
+    return round(value % BOARD_STRIDE, 2)
+
+
+def as_text(value: bytes | str) -> str:
+    """Redis replies are bytes unless the client decodes them; give text either way."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def fact_fields(fact: Fact) -> list[tuple[str, float]]:
+    """Counter increments of one segment fact (see scoring.segments for the definitions)."""
+    v = fact.value
+    if fact.kind == "nps":
+        return [("nps_p" if v >= 9 else "nps_pa" if v >= 7 else "nps_d", 1.0)]
+    if fact.kind == "csat":
+        return [("csat_n", 1.0), ("csat_sat", 1.0 if v >= 4 else 0.0)]
+    if fact.kind == "ces":
+        return [("ces_n", 1.0), ("ces_easy", 1.0 if v >= 5 else 0.0)]
+    if fact.kind == "first_response":
+        return [("frt_sum", v), ("frt_n", 1.0)]
+    if fact.kind == "resolution":
+        return [("res_sum", v), ("res_n", 1.0)]
+    return [(fact.kind, 1.0)]  # ticket_opened, reopen, churned
+
+
+def segment_measures(t: dict[str, float], customers: int) -> SegmentSnapshot:
+    """A segment's measures from its summed counters."""
+
+    def ratio(a: str, b: str, scale: float = 1.0) -> float | None:
+        return scale * t.get(a, 0.0) / t[b] if t.get(b) else None
+
+    answers = t.get("nps_p", 0.0) + t.get("nps_pa", 0.0) + t.get("nps_d", 0.0)
+    return SegmentSnapshot(
+        nps=100.0 * (t.get("nps_p", 0.0) - t.get("nps_d", 0.0)) / answers if answers else None,
+        csat=ratio("csat_sat", "csat_n", 100.0),
+        ces=ratio("ces_easy", "ces_n", 100.0),
+        first_response_seconds=ratio("frt_sum", "frt_n"),
+        resolution_seconds=ratio("res_sum", "res_n"),
+        reopen_rate=ratio("reopen", "ticket_opened"),
+        churn_rate=t.get("churned", 0.0) / customers if customers else None,
+        customers=customers,
+    )
+
+
+Command = tuple[Any, ...]
+
+
+def board_commands(keys: Keys, r: Record) -> list[Command]:
+    """Move a customer on the score board when its score or band changed since loaded."""
+    score, band = r.score(), r.band()
+    if score is None or band is None or (score, band) == (r.loaded.score, r.loaded.band):
+        return []
+    return [("ZADD", keys.board(), board_value(band, score), r.customer_id)]
+
+
+def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
+    """Segment membership changes and the day counters of the records' new facts; marks the
+    records as seen by the views."""
+    out: list[Command] = []
+    for r in records:
+        segment = r.segment()
+        old = r.loaded.segment
+        if segment != old:
+            if old is not None:
+                out.append(("SREM", keys.segment_customers(old), r.customer_id))
+            out.append(("SADD", keys.segments(), segment))
+            out.append(("SADD", keys.segment_customers(segment), r.customer_id))
+        for fact in r.facts:
+            key = keys.segment_day(segment, math.floor(fact.at / 86_400))
+            for name, amount in fact_fields(fact):
+                out.append(("HINCRBYFLOAT", key, name, amount))
+        r.facts = []
+        r.loaded = ViewsSeen(segment, r.loaded.band, r.loaded.score)
+    return out
+
+
+async def business_snapshot(
+    client: aioredis.Redis, keys: Keys, window_days: int = 30
+) -> BusinessSnapshot:
+    """Read customers per band, the score distribution and segment measures."""
+    snap = BusinessSnapshot()
+    board = keys.board()
+    async with client.pipeline(transaction=False) as pipe:
+        for band in BANDS:
+            low = board_value(band, 0.0)
+            pipe.zcount(board, low, low + 100.0)
+            for le in SCORE_EDGES:
+                pipe.zcount(board, low, low + le)
+        pipe.smembers(keys.segments())
+        pipe.get(keys.clock())
+        replies = await pipe.execute()
+    per = 1 + len(SCORE_EDGES)
+    blocks = [replies[i * per : (i + 1) * per] for i in range(len(BANDS))]
+    snap.bands = {band: int(block[0]) for band, block in zip(BANDS, blocks, strict=True)}
+    snap.score_buckets = [
+        (le, sum(int(block[1 + j]) for block in blocks)) for j, le in enumerate(SCORE_EDGES)
+    ]
+    segments = sorted(as_text(x) for x in replies[-2])
+    clock = replies[-1]
+    if clock is None or not segments:
+        return snap
+    today = math.floor(float(clock) / 86_400)
+    days = range(today - window_days + 1, today + 1)
+    async with client.pipeline(transaction=False) as pipe:
+        for seg in segments:
+            pipe.scard(keys.segment_customers(seg))
+            for day in days:
+                pipe.hgetall(keys.segment_day(seg, day))
+        replies = await pipe.execute()
+    per = 1 + len(days)
+    for i, seg in enumerate(segments):
+        block = replies[i * per : (i + 1) * per]
+        totals: dict[str, float] = {}
+        for h in block[1:]:
+            for k, v in h.items():
+                totals[as_text(k)] = totals.get(as_text(k), 0.0) + float(v)
+        snap.segments[seg] = segment_measures(totals, int(block[0]))
+    return snap

@@ -1,0 +1,168 @@
+"""The engine's fold and its runner, against the in-memory store: no services (the same paths
+run against real Kafka and Redis in tests/integration)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from scoring.serialize import rfc3339
+from stream.engine import Engine, Outputs
+from stream.fold import FoldOptions, by_customer, fold
+from stream.messages import Incoming
+from stream.resources import load_policy
+from stream.settings import Settings
+from stream.store import Record
+from stream.store.memory import MemoryStore
+
+POLICY = load_policy()
+DAY = 86_400.0
+T0 = 1_767_225_600.0  # 2026-01-01
+CID = "acme"
+
+
+def usage(offset: int, at: float, cid: str = CID, event_id: str | None = None) -> Incoming:
+    doc = {
+        "event_id": event_id or f"{cid}-{offset}",
+        "customer_id": cid,
+        "type": "session",
+        "occurred_at": rfc3339(at),
+        "user_id": "u1",
+    }
+    return Incoming("usage-events", 0, offset, cid.encode(), orjson.dumps(doc), None)
+
+
+class Sent:
+    """A publisher that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.outputs: list[Outputs] = []
+
+    async def publish(self, outputs: Outputs) -> None:
+        self.outputs.append(outputs)
+
+    def scores(self) -> list[dict[str, Any]]:
+        return [orjson.loads(k.value) for o in self.outputs for k in o.scores]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return [orjson.loads(k.value) for o in self.outputs for k in o.alerts]
+
+
+def engine(**settings: Any) -> tuple[Engine, MemoryStore, Sent]:
+    store, sent = MemoryStore(), Sent()
+    return Engine(Settings(**settings), POLICY, store, sent), store, sent
+
+
+def run(e: Engine, *batches: list[Incoming]) -> None:
+    async def go() -> None:
+        for batch in batches:
+            await e.process(batch)
+
+    asyncio.run(go())
+
+
+def stored(store: MemoryStore, cid: str = CID) -> Record:
+    return Record.parse(cid, store.stored[cid])
+
+
+def test_a_customer_is_scored_once_per_batch_at_its_latest_event() -> None:
+    e, store, sent = engine()
+    run(e, [usage(i, T0 + i * 3600) for i in range(5)])
+    assert [rfc3339(T0 + 4 * 3600)] == [s["as_of"] for s in sent.scores()]
+    rec = stored(store)
+    assert rec.evaluated is not None
+    assert rec.evaluated.at == T0 + 4 * 3600
+
+
+def test_the_fold_is_pure_and_every_event_mode_ends_in_the_same_state() -> None:
+    msgs = [usage(i, T0 + i * DAY) for i in range(6)]
+    states = []
+    for every in (False, True):
+        e, _, _ = engine(evaluate_every_event=every)
+        groups, _ = by_customer(e.decode(msgs))
+        records = {CID: Record(CID)}
+        out = fold(records, groups, POLICY, FoldOptions(refresh=7 * DAY, every_event=every))
+        assert (6, 0, [records[CID]]) == (out.applied, out.duplicates, out.changed)
+        states.append(records[CID].state)
+    assert states[0] == states[1]
+
+
+def test_a_redelivered_batch_is_recognised_by_its_offsets_and_changes_nothing() -> None:
+    e, store, _ = engine()
+    batch = [usage(i, T0 + i * 3600) for i in range(3)]
+    run(e, batch)
+    before = store.stored[CID]
+
+    async def again() -> tuple[int, int]:
+        result = await e.process(batch)
+        return result.applied, result.duplicates
+
+    assert (0, 3) == asyncio.run(again())
+    assert stored(store).state == Record.parse(CID, before).state
+
+
+def test_the_same_event_under_a_new_offset_is_a_duplicate() -> None:
+    e, store, _ = engine()
+    run(e, [usage(1, T0, event_id="x")], [usage(2, T0, event_id="x")])
+    rec = stored(store)
+    assert rec.state is not None
+    assert rec.offsets == {"u0": 2}
+    assert rec.state.activity_long.value == 1.0
+
+
+def test_due_moments_an_event_passes_are_evaluated_before_it() -> None:
+    e, _, sent = engine()
+    quiet = POLICY.alerts.inactivity_after
+    run(e, [usage(0, T0)], [usage(1, T0 + quiet + 10 * DAY)])
+    raised = {a["rule"]: a["raised_at"] for a in sent.alerts()}
+    assert "inactivity" in raised
+    assert rfc3339(T0 + quiet + 10 * DAY) > raised["inactivity"] >= rfc3339(T0 + quiet)
+
+
+def test_an_event_older_than_the_customer_clock_still_counts() -> None:
+    e, store, _ = engine()
+    run(e, [usage(0, T0 + 10 * DAY, event_id="a")], [usage(1, T0, event_id="b")])
+    late = stored(store).state
+    e2, store2, _ = engine()
+    run(e2, [usage(0, T0, event_id="b")], [usage(1, T0 + 10 * DAY, event_id="a")])
+    in_order = stored(store2).state
+    assert late is not None
+    assert in_order is not None
+    assert abs(late.activity_long.value - in_order.activity_long.value) < 1e-9
+    assert (late.clock, late.first_seen) == (in_order.clock, in_order.first_seen)
+
+
+def test_a_score_moving_less_than_the_publish_step_is_not_published() -> None:
+    e, _, sent = engine(publish_min_step=50.0)
+    run(e, [usage(0, T0)], [usage(1, T0 + 3600)])
+    assert 1 == len(sent.scores())
+    e, _, sent = engine(publish_min_step=0.0)
+    run(e, [usage(0, T0)], [usage(1, T0 + 3600)])
+    assert 2 == len(sent.scores())
+
+
+def test_a_lost_compare_and_set_folds_the_customer_again_from_the_winner() -> None:
+    e, store, _ = engine()
+    run(e, [usage(0, T0)])
+    store.conflict_once = {CID}
+
+    async def conflicting() -> int:
+        result = await e.process([usage(1, T0 + 3600), usage(2, T0 + 7200)])
+        return result.conflicts
+
+    assert 1 == asyncio.run(conflicting())
+    rec = stored(store)
+    assert rec.state is not None
+    assert rec.offsets == {"u0": 2}
+    assert rec.state.activity_long.ref == T0 + 7200
+    assert rec.version == 3  # first write, the rival's, and the retry
+
+
+def test_dead_letters_are_published_once_and_the_rest_is_applied() -> None:
+    e, store, sent = engine()
+    bad = Incoming("usage-events", 0, 5, b"acme", b"{not json", None)
+    run(e, [usage(0, T0), bad])
+    assert [1] == [len(o.dead) for o in sent.outputs if o.dead]
+    assert stored(store).offsets == {"u0": 0}
