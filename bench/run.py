@@ -54,8 +54,10 @@ class Worker:
         tag: str,
         log_dir: Path,
         overrides: dict[str, str] | None = None,
+        processes: int = 1,
     ) -> None:
         self.tag = tag
+        self.processes = processes
         self.topics = {k: f"{tag}-{k}-events" for k in KINDS}
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHSCORE_")}
@@ -92,7 +94,16 @@ class Worker:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "stream.cli", "worker", "--loglevel", "warning"],
+                [
+                    sys.executable,
+                    "-m",
+                    "stream.cli",
+                    "worker",
+                    "--loglevel",
+                    "warning",
+                    "--processes",
+                    str(self.processes),
+                ],
                 env=self.env,
                 cwd=self.log.parent,  # Faust's data directory lands there, not in the checkout
                 stdout=out,

@@ -20,8 +20,9 @@ merge are not acknowledged: a rebalance drops them (``stop_flow``), and they are
 from the committed offsets. Faust's sensors see one message per batch and topic-partition;
 the engine's Prometheus metrics count every event.
 
-Overrides of Faust's internals, written against faust-streaming 0.15.3 and aiokafka 0.14
-(``tests/unit/test_batching.py`` checks them): ``Consumer._drain_messages`` (the fetch loop),
+Overrides of Faust's internals, written against faust-streaming 0.15.3 (pinned in
+``pyproject.toml``: ``FAUST_VERSION``) and aiokafka 0.14 (``tests/unit/test_batching.py`` checks
+them, and that the installed Faust is the pinned one): ``Consumer._drain_messages`` (the fetch loop),
 ``Consumer.stop_flow`` (also drops merged buffers), and the fetch position and highwater read
 from aiokafka's subscription state (``fetch_lag``).
 """
@@ -47,6 +48,8 @@ from stream.alignment import Merge, MergeLimits
 from stream.messages import DeadLetter, Decoded, Incoming
 
 log = logging.getLogger(__name__)
+# The faust-streaming release whose `Consumer._drain_messages` and `stop_flow` are replaced here
+FAUST_VERSION = "0.15.3"
 # What a fetch raises when its records cannot be decoded.
 UNDECODABLE = (UnsupportedCodecError, CorruptRecordException)
 

@@ -146,11 +146,25 @@ def stack_status(state_dir: StateDir = None) -> None:
 @app.command()
 def worker(
     loglevel: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Workers of the same group to run on this machine, each with its own HTTP "
+            "port (HEALTHSCORE_WEB_PORT + i); default: one per core",
+        ),
+    ] = None,
 ) -> None:
-    """Run the stream worker (Faust) in the foreground."""
-    from stream.app import run_worker
+    """Run the stream worker (Faust) in the foreground: one process per core by default."""
+    from stream.workers import default_processes, run_processes
 
     settings = load_settings()
+    count = processes if processes is not None else default_processes()
+    if count > 1:
+        raise typer.Exit(run_processes(count, settings.web_port, loglevel))
+    from stream.app import run_worker
+
     sys.argv = [sys.argv[0]]  # Faust's Worker reads argv; give it none of ours.
     run_worker(settings, loglevel=loglevel)
 

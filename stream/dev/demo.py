@@ -137,7 +137,9 @@ def run_demo(
     console.print(f"worker: starting (log in {log_path})")
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "stream.cli", "worker"], stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "stream.cli", "worker", "--processes", "1"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     feed = AlertFeed(settings)
     try:

@@ -94,7 +94,7 @@ class Run:
         log = self.log_dir / f"worker-{self.group}-{len(self.procs)}.log"
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "stream.cli", "worker"],
+                [sys.executable, "-m", "stream.cli", "worker", "--processes", "1"],
                 env=self.env(port),
                 cwd=self.log_dir,  # Faust's data directory lands there, not in the checkout
                 stdout=out,

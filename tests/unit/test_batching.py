@@ -190,3 +190,26 @@ def test_acking_a_batch_records_every_offset_in_faust_s_ledger_once() -> None:
     consumer.ack_batch(batch)  # acked again (a retried batch): nothing is counted twice
     assert [1, 2] == sorted(consumer._acked[TP(USAGE, 0)])  # offset 0 was committed already
     assert 2 == consumer._n_acked
+
+
+def test_the_installed_faust_is_the_release_whose_drain_loop_is_replaced() -> None:
+    import faust
+
+    from stream.batching import FAUST_VERSION
+
+    assert FAUST_VERSION == faust.__version__
+
+
+def test_the_replaced_faust_methods_still_exist_with_the_signatures_overridden() -> None:
+    import inspect
+
+    from faust.transport.consumer import Consumer
+
+    from stream.batching import BatchingConsumer
+
+    for name in ("_drain_messages", "stop_flow"):
+        ours, theirs = getattr(BatchingConsumer, name), getattr(Consumer, name)
+        assert ours is not theirs
+        assert list(inspect.signature(ours).parameters) == list(
+            inspect.signature(theirs).parameters
+        )
