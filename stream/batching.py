@@ -21,8 +21,9 @@ from the committed offsets. Faust's sensors see one message per batch and topic-
 the engine's Prometheus metrics count every event.
 
 Overrides of Faust's internals, written against faust-streaming 0.15.3 (pinned in
-``pyproject.toml``: ``FAUST_VERSION``) and aiokafka 0.14 (``tests/unit/test_batching.py`` checks
-them, and that the installed Faust is the pinned one): ``Consumer._drain_messages`` (the fetch loop),
+``pyproject.toml``: ``FAUST_VERSION``) and aiokafka 0.14 (``tests/unit/test_batching.py``
+checks them, and that the installed Faust is the pinned one): ``Consumer._drain_messages``
+(the fetch loop),
 ``Consumer.stop_flow`` (also drops merged buffers), and the fetch position and highwater read
 from aiokafka's subscription state (``fetch_lag``).
 """
