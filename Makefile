@@ -101,7 +101,7 @@ schemas: venv ## Regenerate the input JSON Schemas in config/schemas/
 
 BENCH_ARGS ?=
 
-bench: bootstrap ## Benchmark: engine vs raw aiokafka on 1M events, latency, memory, 10-min soak
+bench: bootstrap ## Benchmark: engine vs raw aiokafka, skewed/uniform/heavy mixes, 2 processes, latency, memory, soak
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-core: venv ## The event path in one process without Kafka or Redis: one worker's ceiling
@@ -109,7 +109,7 @@ bench-core: venv ## The event path in one process without Kafka or Redis: one wo
 
 bench-quick: bootstrap ## A smaller benchmark (200k events, 20k customers, 1-minute soak)
 	$(BIN)/python -m bench.run --events 200000 --customers 20000 --soak-minutes 1 \
-		--latency-seconds 10 $(BENCH_ARGS)
+		--latency-seconds 10 --heavy-events 400000 $(BENCH_ARGS)
 
 bench-faust: bootstrap ## Faust's own ceiling: no-op agent vs the batching consumer vs raw aiokafka
 	$(BIN)/python -m bench.faust_ceiling $(BENCH_ARGS)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from stream.dev.synthetic import CustomerBase
+from bench.mixes import mix as mix_events
 
 
 def produce_mix(
@@ -24,15 +24,15 @@ def produce_mix(
     customers: int,
     events: int,
     seed: int = 7,
-    span_days: float = 1.0,
+    mix: str = "skewed",
 ) -> Counter[str]:
-    """Produce onboarding plus `events` events; return how many went to each topic kind."""
-    base = CustomerBase(customers, seed=seed, span_days=span_days, prefix="b")
+    """Produce a mix (`bench.mixes`): onboarding plus `events` events; return how many went to
+    each topic kind."""
     counts: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as tmp:
         files = {kind: (Path(tmp) / f"{kind}.tsv").open("wb") for kind in topics}
         try:
-            for e in base.events(events):
+            for e in mix_events(mix, events, customers, seed=seed):
                 files[e.kind].write(e.customer_id.encode() + b"\t" + orjson.dumps(e.doc) + b"\n")
                 counts[e.kind] += 1
         finally:

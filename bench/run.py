@@ -26,9 +26,10 @@ from rich.table import Table
 
 from bench.baseline import baseline_rate
 from bench.load import produce_mix
+from bench.mixes import MIXES
 from bench.stack import bench_stack
 from stream.dev.simulate import ProduceStats, produce
-from stream.dev.stack import StackOptions
+from stream.dev.stack import StackOptions, status
 from stream.dev.synthetic import CustomerBase
 from stream.settings import Settings
 from stream.store import Keys
@@ -204,12 +205,30 @@ def quantiles(
 
 
 def live_base(customers: int, seconds: float, *, seed: int, prefix: str) -> CustomerBase:
-    """Customers whose events happen now: event time runs with the clock over `seconds`, as in
-    live operation (the input topics then stay within the allowed lateness of each other).
-    A day of event time squeezed into seconds would be a replay, not live traffic."""
+    """Customers whose events happen now, on the skewed mix: event time runs with the clock over
+    `seconds`, as in live operation (the input topics then stay within the allowed lateness of
+    each other). A day of event time squeezed into seconds would be a replay, not live traffic."""
     return CustomerBase(
-        customers, seed=seed, start=time.time(), span_days=seconds / 86_400, prefix=prefix
+        customers, seed=seed, start=time.time(), span_days=seconds / 86_400, prefix=prefix, skew=1.0
     )
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) used so far by processes `pids` and their waited children."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
+    return total
+
+
+def service_pids(opts: StackOptions) -> list[int]:
+    """The Kafka and Redis processes of the benchmark stack."""
+    return [svc.pid for svc in status(opts).values() if svc.pid]
 
 
 def latency_at(worker: Worker, rate: float, seconds: float) -> tuple[list[float], float]:
@@ -232,6 +251,24 @@ def latency_at(worker: Worker, rate: float, seconds: float) -> tuple[list[float]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument(
+        "--mix",
+        action="append",
+        choices=MIXES,
+        help="mixes to measure end to end (repeatable; default: skewed, uniform, heavy)",
+    )
+    ap.add_argument(
+        "--heavy-events",
+        type=int,
+        default=4_000_000,
+        help="events of the heavy customer (4,000,000: 40 days at 100,000 a day)",
+    )
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="also measure the skewed mix with this many worker processes (1: skip)",
+    )
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--rates", default="2000,10000,30000", help="offered rates for latency")
     ap.add_argument("--latency-seconds", type=float, default=20.0)
@@ -271,38 +308,29 @@ def run(args: argparse.Namespace, opts: StackOptions, overrides: dict[str, str])
     logs.mkdir(parents=True, exist_ok=True)
     rows: list[tuple[str, str]] = []
 
-    tag = f"bench{uuid.uuid4().hex[:6]}"
-    worker = Worker(bootstrap, redis_url, tag, logs, overrides)
-    worker.create_topics()
-    console.print(f"producing {args.events:,} events over {args.customers:,} customers")
-    counts = produce_mix(
-        bootstrap,
-        {k: worker.topics[k] for k in KINDS},
-        customers=args.customers,
-        events=args.events,
-    )
-    total = sum(counts.values())
-
-    console.print("baseline: raw aiokafka consumer, JSON decode only")
-    base = baseline_rate(bootstrap, list(worker.topics.values()), total)
-    rows.append(("baseline: raw aiokafka consumer + JSON decode", f"{base:,.0f} events/s"))
-
-    client.flushdb()
-    before_mem = int(client.info("memory")["used_memory"])
-    console.print("engine: consume -> Redis -> score published")
-    worker.start()
-    eng = engine_rate(worker, total)
-    worker.stop()
-    rows.append(("engine end to end (one worker)", f"{eng:,.0f} events/s"))
-    rows.append(("engine / baseline", f"{eng / base:.1%}"))
-    customers_stored = sum(1 for _ in client.scan_iter(match=Keys(tag).record("*"), count=10_000))
-    used = int(client.info("memory")["used_memory"]) - before_mem
-    rows.append(
-        (
-            f"Redis memory per customer ({customers_stored:,} customers)",
-            f"{used / max(1, customers_stored):,.0f} bytes",
+    base = 0.0
+    single = 0.0
+    for mix in args.mix or ["skewed", "uniform", "heavy"]:
+        one = mix in ("heavy", "open_tickets")
+        events = args.heavy_events if one else args.events
+        rate, total, worker = throughput(args, opts, overrides, logs, client, mix, events, 1, rows)
+        if not base:
+            console.print("baseline: raw aiokafka consumer, JSON decode only")
+            base = baseline_rate(bootstrap, list(worker.topics.values()), total)
+            rows.insert(
+                0, ("baseline: raw aiokafka consumer + JSON decode", f"{base:,.0f} events/s")
+            )
+        rows.append((f"{mix}: engine / baseline", f"{rate / base:.1%}"))
+        if mix == "skewed":
+            single = rate
+        if one:
+            key = Keys(worker.tag).record("heavy-1" if mix == "heavy" else "tickets-1")
+            rows.append((f"{mix}: the customer's stored record", f"{client.strlen(key):,} bytes"))
+    if args.processes > 1 and single:
+        rate, _, _ = throughput(
+            args, opts, overrides, logs, client, "skewed", args.events, args.processes, rows
         )
-    )
+        rows.append((f"skewed: {args.processes} processes / one", f"{rate / single:.2f}x"))
 
     for rate in [float(r) for r in args.rates.split(",") if r]:
         lat_worker = Worker(bootstrap, redis_url, f"lat{uuid.uuid4().hex[:6]}", logs, overrides)
@@ -338,11 +366,61 @@ def run(args: argparse.Namespace, opts: StackOptions, overrides: dict[str, str])
     table = Table(
         "measure",
         "result",
-        title=f"healthscore bench on {platform.node()} ({os.cpu_count()} cores), {total:,} events",
+        title=f"healthscore bench on {platform.node()} ({os.cpu_count()} cores)",
     )
     for k, v in rows:
         table.add_row(k, v)
     Console().print(table)
+
+
+def throughput(
+    args: argparse.Namespace,
+    opts: StackOptions,
+    overrides: dict[str, str],
+    logs: Path,
+    client: redis.Redis,
+    mix: str,
+    events: int,
+    processes: int,
+    rows: list[tuple[str, str]],
+) -> tuple[float, int, Worker]:
+    """Produce a mix, drain it with a worker of `processes` processes; add its rows."""
+    bootstrap = f"127.0.0.1:{opts.kafka_port}"
+    redis_url = f"redis://127.0.0.1:{opts.redis_port}/0"
+    tag = f"bench{uuid.uuid4().hex[:6]}"
+    worker = Worker(bootstrap, redis_url, tag, logs, overrides, processes=processes)
+    worker.create_topics()
+    console.print(f"{mix}: producing {events:,} events over {args.customers:,} customers")
+    counts = produce_mix(
+        bootstrap,
+        {k: worker.topics[k] for k in KINDS},
+        customers=args.customers,
+        events=events,
+        mix=mix,
+    )
+    total = sum(counts.values())
+    client.flushdb()
+    before_mem = int(client.info("memory")["used_memory"])
+    services = service_pids(opts)
+    cpu_before, wall_before = cpu_seconds(services), time.monotonic()
+    console.print(f"{mix}: engine ({processes} process(es)): consume -> Redis -> score published")
+    worker.start()
+    rate = engine_rate(worker, total)
+    worker.stop()
+    busy = (cpu_seconds(services) - cpu_before) / (time.monotonic() - wall_before)
+    label = f"{mix}, {processes} worker processes" if processes > 1 else mix
+    rows.append((f"{label}: engine end to end", f"{rate:,.0f} events/s ({total:,} events)"))
+    rows.append((f"{label}: Kafka + Redis CPU while it ran", f"{busy:.0%} of one core"))
+    if mix in ("skewed", "uniform") and processes == 1:
+        stored = sum(1 for _ in client.scan_iter(match=Keys(tag).record("*"), count=10_000))
+        used = int(client.info("memory")["used_memory"]) - before_mem
+        rows.append(
+            (
+                f"{mix}: Redis memory per customer ({stored:,} customers)",
+                f"{used / max(1, stored):,.0f} bytes",
+            )
+        )
+    return rate, total, worker
 
 
 def soak_rss(worker: Worker, rate: float, seconds: float) -> list[int]:

@@ -9,8 +9,11 @@ Per customer and batch, in the batch's order: a message at or below the offset t
 applied from its topic-partition is a redelivery and is skipped; due moments that an event's
 time passes are evaluated first, as the timer would have; the event is applied. Then the
 customer is evaluated once, at its latest event time (`scoring.timeline.evaluate_at`): the
-score, the alert rules, the next due time. With `every_event` it is evaluated after each event
-instead, which is what a replay of the history (`scoring.timeline.replay`) does.
+score, the alert rules, the next due time; and also before an event more than a day
+(`scoring.schedule.LOOKAHEAD`) of event time after the customer's last one, so a backfill's
+gaps get their due moments (inactivity, SLAs) at their time. With `every_event` it is
+evaluated after each event instead, which is what a replay of the history
+(`scoring.timeline.replay`) does.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from scoring.alerts import Alert, evaluate
 from scoring.events import TopicKind
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
+from scoring.schedule import LOOKAHEAD
 from scoring.segments import facts
 from scoring.serialize import alert_record, health_record
 from scoring.state import CustomerState, apply
@@ -131,6 +135,7 @@ def _fold_customer(
 ) -> bool:
     """Fold one customer's events of this batch, in order, into its record."""
     refresh = opts.refresh
+    gap = min(LOOKAHEAD, refresh)
     standing = rec.standing()
     changed = False
     health: HealthScore | None = None
@@ -149,6 +154,14 @@ def _fold_customer(
         rec.partition = msg.partition
         changed = True
         t = event.occurred_at
+        clock = standing.state.clock
+        if unevaluated and clock is not None and t > clock + gap:
+            # a jump in event time inside one batch (a backfill): evaluate where the customer
+            # stood first, so what became due in the gap (inactivity, SLAs, a decaying score)
+            # is evaluated at its moment, as living through it would
+            step = evaluate_at(standing, clock, policy, refresh)
+            _take(rec, step, policy, opts, out)
+            standing, health, unevaluated = step.standing, step.health or health, False
         # Stream time passed due moments before this event: evaluate them first, as the timer
         # would have when living through the stream
         if standing.due is not None and standing.due <= t:

@@ -49,6 +49,7 @@ _TICKET_FIELDS = (
     "reopens",
     "escalations",
 )
+_TICKET_TIMES = _TICKET_FIELDS[1:6]
 _ATTRIBUTES = {"segment": "s", "owner": "o", "mrr": "m", "renewal_date": "r"}
 _ATTRIBUTE_NAMES = {v: k for k, v in _ATTRIBUTES.items()}
 _pack = msgpack.Packer(use_bin_type=True, autoreset=True).pack
@@ -58,28 +59,71 @@ def _stamped(s: Stamped | None) -> list[Any] | None:
     if s is None:
         return None
     value = list(s.value) if isinstance(s.value, tuple) else s.value
-    return [value, s.at]
+    return [value, _n(s.at)]
 
 
 def _unstamped(raw: list[Any] | None, as_tuple: bool = False) -> Stamped | None:
     if raw is None:
         return None
-    return Stamped(tuple(raw[0]) if as_tuple else raw[0], raw[1])
+    return Stamped(tuple(raw[0]) if as_tuple else raw[0], float(raw[1]))
+
+
+def _n(x: float | None) -> float | int | None:
+    """A number in its shortest exact form: whole values (most event times) as integers, which
+    MessagePack stores in 5 bytes instead of 9; read back as floats (`_f`)."""
+    if x is not None and x.is_integer() and -(2**63) <= x < 2**63:
+        return int(x)
+    return x
+
+
+def _f(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
+def _sums(s: CustomerState) -> list[Any]:
+    """The decayed sums: the four activity sums, always added together, share one reference
+    time (stored once when they do); the others as [value, ref] or None."""
+    acts: list[DecayedSum] = [getattr(s, name) for name in _SUMS[:4]]
+    ref = acts[0].ref
+    out: list[Any] = []
+    if ref is not None and all(d.ref == ref for d in acts):
+        out.append([_n(ref), *(d.value for d in acts)])
+        rest: tuple[str, ...] = _SUMS[4:]
+    else:
+        out.append(None)
+        rest = _SUMS
+    for name in rest:
+        d: DecayedSum = getattr(s, name)
+        out.append(None if d.ref is None else [d.value, _n(d.ref)])
+    return out
+
+
+def _sums_back(raw: list[Any], kwargs: dict[str, Any]) -> None:
+    shared, *rest = raw
+    names: tuple[str, ...] = _SUMS
+    if shared is not None:
+        ref = float(shared[0])
+        for name, value in zip(_SUMS[:4], shared[1:], strict=True):
+            kwargs[name] = DecayedSum(float(value), ref)
+        names = _SUMS[4:]
+    for name, pair in zip(names, rest, strict=True):
+        if pair is not None:
+            kwargs[name] = DecayedSum(float(pair[0]), float(pair[1]))
 
 
 def _state(s: CustomerState) -> list[Any]:
-    sums: list[Any] = []
-    for name in _SUMS:
-        d: DecayedSum = getattr(s, name)
-        sums.append(None if d.ref is None else [d.value, d.ref])
     return [
-        [getattr(s, name) for name in _TIMES],
-        sums,
+        [_n(getattr(s, name)) for name in _TIMES],
+        _sums(s),
         {_ATTRIBUTES.get(k, k): _stamped(v) for k, v in s.attributes.items()} or None,
-        s.features or None,
+        {k: _n(t) for k, t in s.features.items()} or None,
         _stamped(s.seats),
         _stamped(s.last_nps),
-        {k: [getattr(t, f) for f in _TICKET_FIELDS] for k, t in s.tickets.items()} or None,
+        {
+            k: [t.priority, *(_n(getattr(t, f)) for f in _TICKET_TIMES), t.reopens, t.escalations]
+            for k, t in s.tickets.items()
+        }
+        or None,
         s.seen,
         s.closed,
     ]
@@ -87,18 +131,19 @@ def _state(s: CustomerState) -> list[Any]:
 
 def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
     times, sums, attributes, features, seats, last_nps, tickets, seen, closed = raw
-    kwargs: dict[str, Any] = dict(zip(_TIMES, times, strict=True))
-    for name, pair in zip(_SUMS, sums, strict=True):
-        if pair is not None:
-            kwargs[name] = DecayedSum(pair[0], pair[1])
+    kwargs: dict[str, Any] = {n: _f(t) for n, t in zip(_TIMES, times, strict=True)}
+    _sums_back(sums, kwargs)
     if attributes:
         kwargs["attributes"] = {
             _ATTRIBUTE_NAMES.get(k, k): _unstamped(v) for k, v in attributes.items()
         }
     if features:
-        kwargs["features"] = features
+        kwargs["features"] = {k: float(t) for k, t in features.items()}
     if tickets:
-        kwargs["tickets"] = {k: Ticket(*v) for k, v in tickets.items()}
+        kwargs["tickets"] = {
+            k: Ticket(v[0], _f(v[1]), _f(v[2]), _f(v[3]), _f(v[4]), _f(v[5]), v[6], v[7])
+            for k, v in tickets.items()
+        }
     return CustomerState(
         customer_id,
         seats=_unstamped(seats, as_tuple=True),
@@ -112,8 +157,8 @@ def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
 def _alerts(a: AlertState) -> list[Any] | None:
     if a.band is None and not a.rules:
         return None
-    history = [x for pair in a.history for x in pair]
-    rules = {k: [r.active, r.since, r.last_raised_at] for k, r in a.rules.items()}
+    history = [_n(x) for pair in a.history for x in pair]
+    rules = {k: [r.active, _n(r.since), _n(r.last_raised_at)] for k, r in a.rules.items()}
     return [a.band, a.score, history, rules]
 
 
@@ -124,8 +169,8 @@ def _alerts_back(raw: list[Any] | None) -> AlertState:
     return AlertState(
         band=band,
         score=score,
-        history=tuple(zip(flat[::2], flat[1::2], strict=True)),
-        rules={k: RuleState(*v) for k, v in rules.items()},
+        history=tuple((float(t), float(v)) for t, v in zip(flat[::2], flat[1::2], strict=True)),
+        rules={k: RuleState(v[0], _f(v[1]), _f(v[2])) for k, v in rules.items()},
     )
 
 
@@ -141,10 +186,10 @@ def encode_record(r: Record) -> bytes:
             r.offsets,
             r.partition,
             r.published,
-            r.evaluated,
-            r.due,
+            None if r.evaluated is None else [_n(r.evaluated.at), *r.evaluated[1:]],
+            _n(r.due),
             r.due_exact,
-            r.due_from,
+            _n(r.due_from),
             shadow,
         ]
     )
@@ -170,10 +215,10 @@ def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
             offsets=offsets,
             partition=partition,
             published=Published(*published) if published else None,
-            evaluated=Evaluation(*evaluated) if evaluated else None,
-            due=due,
+            evaluated=Evaluation(float(evaluated[0]), *evaluated[1:]) if evaluated else None,
+            due=_f(due),
             due_exact=exact,
-            due_from=due_from,
+            due_from=_f(due_from),
         )
         if shadow:
             record.shadow_memory = _alerts_back(shadow[0])

@@ -18,7 +18,7 @@ from stream.contract import INPUT_TOPICS
 from stream.engine import Engine, Incoming, Outputs
 from stream.resources import load_policy
 from stream.settings import Settings
-from stream.store import Commands, Record, RecordStore, board_value
+from stream.store import Commands, Evaluation, Record, RecordStore, board_value
 
 from .conftest import Stack
 
@@ -32,7 +32,7 @@ def record(cid: str, version: int = 0, due: float | None = 100.0) -> Record:
         version=version,
         state=state,
         partition=2,
-        evaluated=(50.0, 42.5, "at_risk", None),
+        evaluated=Evaluation(50.0, 42.5, "at_risk", None),
         due=due,
     )
 
@@ -61,8 +61,8 @@ def test_a_write_with_a_stale_version_is_refused_and_the_indexes_are_written(
         assert await store.save_many([record("c1", version=0)]) == {"c1"}  # stale
         assert await store.save_many([again["c1"]]) == set()
         assert (await store.load_many(["c1"]))["c1"].version == 2
-        assert await client.zscore(store.due_key(2), "c1") == 100.0
-        assert await client.zscore(store.board_key(), "c1") == board_value("at_risk", 42.5)
+        assert await client.zscore(store.keys.due(2), "c1") == 100.0
+        assert await client.zscore(store.keys.board(), "c1") == board_value("at_risk", 42.5)
 
     run_store(stack, body)
 
@@ -82,7 +82,7 @@ def test_the_store_loads_its_scripts_again_when_redis_lost_them(stack: Stack) ->
 
 def test_an_error_reply_is_raised_and_the_connection_stays_usable(stack: Stack) -> None:
     async def body(store: RecordStore, client: aioredis.Redis) -> None:
-        await client.hset(store.record_key("bad"), "v", "1")  # wrong type for a record
+        await client.hset(store.keys.record("bad"), "v", "1")  # wrong type for a record
         with pytest.raises(ResponseError):
             await store.load_many(["ok", "bad"])
         cmds = Commands()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import replace
 
 import orjson
 
@@ -127,3 +128,16 @@ def test_the_board_orders_by_band_then_score_and_gives_the_score_back() -> None:
     assert places[1] < places[2] < places[0]
     assert [board_score(p) for p in places] == [10.0, 99.5, 0.0]
     assert board_score(board_value("at_risk", 44.62)) == 44.62
+
+
+def test_whole_and_fractional_times_both_come_back_exactly_as_floats() -> None:
+    rec = a_full_record()
+    assert rec.state is not None
+    odd = replace(rec.state, clock=1_767_225_600.123456, first_seen=1_767_225_600.0)
+    rec.state, rec.due = odd, 1_767_230_000.5
+    back = Record.parse(CID, b"1|" + rec.dump())
+    assert back.state == odd
+    assert back.due == 1_767_230_000.5
+    assert back.state is not None
+    assert isinstance(back.state.first_seen, float)
+    assert isinstance(back.state.activity_long.ref, float)
