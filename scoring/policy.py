@@ -56,6 +56,11 @@ class UsagePolicy:
         return self.typical_daily.get(segment or "default", self.typical_daily["default"])
 
 
+# Tickets kept in detail per customer, the newest by opening time (optional in a policy file,
+# so policies written before it stay valid)
+DEFAULT_MAX_TICKETS = 64
+
+
 @dataclass(frozen=True)
 class SupportPolicy:
     window: float
@@ -73,7 +78,7 @@ class SupportPolicy:
     escalation_max: float
     slow_resolution_max: float
     forget_resolved_after: float
-    max_tickets: int = 64  # tickets kept in detail per customer, the newest by opening time
+    max_tickets: int = DEFAULT_MAX_TICKETS
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,10 @@ class _Reader:
             raise PolicyError(self.source, self._key(name), f"a number {lower}{upper}", value)
         return float(value)
 
-    def integer(self, name: str, *, low: int, high: int) -> int:
+    def integer(self, name: str, *, low: int, high: int, default: int | None = None) -> int:
+        """An integer within bounds; `default` when the key is absent (None: required)."""
+        if default is not None and name not in self.doc:
+            return default
         value = self.doc.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise PolicyError(
@@ -271,7 +279,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         escalation_max=pen.number("escalation_max", strict_low=False, high=100),
         slow_resolution_max=pen.number("slow_resolution_max", strict_low=False, high=100),
         forget_resolved_after=s.number("forget_resolved_after_days") * DAY,
-        max_tickets=s.integer("max_tickets", low=1, high=10_000) if "max_tickets" in s.doc else 64,
+        max_tickets=s.integer("max_tickets", low=1, high=10_000, default=DEFAULT_MAX_TICKETS),
     )
 
     if support.contact_window > support.forget_resolved_after:

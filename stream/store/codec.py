@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import zlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgpack
@@ -162,16 +163,27 @@ def _alerts(a: AlertState) -> list[Any] | None:
     return [a.band, a.score, history, rules]
 
 
+def _alert_state(
+    band: str | None, score: float | None, history: Iterable[Sequence[Any]], rules: dict[str, Any]
+) -> AlertState:
+    return AlertState(
+        band=band,
+        score=score,
+        history=tuple((float(t), float(v)) for t, v in history),
+        rules={k: RuleState(v[0], _f(v[1]), _f(v[2])) for k, v in rules.items()},
+    )
+
+
 def _alerts_back(raw: list[Any] | None) -> AlertState:
     if not raw:
         return AlertState()
     band, score, flat, rules = raw
-    return AlertState(
-        band=band,
-        score=score,
-        history=tuple((float(t), float(v)) for t, v in zip(flat[::2], flat[1::2], strict=True)),
-        rules={k: RuleState(v[0], _f(v[1]), _f(v[2])) for k, v in rules.items()},
-    )
+    return _alert_state(band, score, zip(flat[::2], flat[1::2], strict=True), rules)
+
+
+def _shadow_into(record: Record, memory: AlertState, published: list[Any] | None) -> None:
+    record.shadow_memory = memory
+    record.shadow_published = Published(*published) if published else None
 
 
 def encode_record(r: Record) -> bytes:
@@ -221,8 +233,7 @@ def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
             due_from=_f(due_from),
         )
         if shadow:
-            record.shadow_memory = _alerts_back(shadow[0])
-            record.shadow_published = Published(*shadow[1]) if shadow[1] else None
+            _shadow_into(record, _alerts_back(shadow[0]), shadow[1])
     record.version = int(head)
     record.mark_loaded()
     return record
@@ -264,12 +275,7 @@ def _legacy_alerts(d: list[Any] | None) -> AlertState:
     if not d:
         return AlertState()
     band, score, history, rules = d
-    return AlertState(
-        band=band,
-        score=score,
-        history=tuple((t, s) for t, s in history),
-        rules={k: RuleState(*v) for k, v in rules.items()},
-    )
+    return _alert_state(band, score, history, rules)
 
 
 def _legacy(customer_id: str, raw: bytes) -> Record:
@@ -289,6 +295,5 @@ def _legacy(customer_id: str, raw: bytes) -> Record:
     )
     shadow = d.get("sh")
     if shadow:
-        record.shadow_memory = _legacy_alerts(shadow[0])
-        record.shadow_published = Published(*shadow[1]) if shadow[1] else None
+        _shadow_into(record, _legacy_alerts(shadow[0]), shadow[1])
     return record
