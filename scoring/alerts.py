@@ -195,6 +195,11 @@ def _remember(
     """Keep the highest score per slot of `window / MAX_HISTORY` seconds, within the window."""
     slot = window / MAX_HISTORY
     start = (now // slot) * slot
+    if history and history[-1][0] == start and history[0][0] >= now - window:
+        # the latest slot again, and nothing left the window: the common case, made cheap
+        if score <= history[-1][1]:
+            return history
+        return (*history[:-1], (start, score))
     kept = [(t, sc) for t, sc in history if t >= now - window and t != start]
     best = max([score, *(sc for t, sc in history if t == start)])
     return tuple(sorted([*kept, (start, best)]))[-MAX_HISTORY - 1 :]

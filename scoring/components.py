@@ -72,9 +72,10 @@ def _ratio(recent: float, baseline: float) -> float:
     return 100.0 * min(1.0, recent / baseline) if baseline > 0 else 0.0
 
 
-def usage(s: CustomerState, p: Policy, now: float) -> Component:
-    """Usage: see `usage_parts`; None for a customer never heard of."""
-    parts = usage_parts(s, p, now)
+def usage(s: CustomerState, p: Policy, now: float, words: bool = True) -> Component:
+    """Usage: see `usage_parts`; None for a customer never heard of. Without `words` the
+    losses carry no detail (the value is the same)."""
+    parts = usage_parts(s, p, now, words)
     if not parts:
         return Component("usage", None)
     return _weighted("usage", [x for x in parts if x[1] > 0])
@@ -165,10 +166,11 @@ def _breached(k: Ticket, p: Policy, now: float) -> bool:
     return k.is_open and now - k.opened_at > sla
 
 
-def support(s: CustomerState, p: Policy, now: float) -> Component:
+def support(s: CustomerState, p: Policy, now: float, words: bool = True) -> Component:
     """Support burden: how often the customer needs support (tickets opened over the contact
     window), open tickets by priority and age, SLA misses, reopens, escalations, slow
-    resolutions over the support window. 100 for a customer who needed no support.
+    resolutions over the support window. 100 for a customer who needed no support. Without
+    `words` the losses carry no detail (the value is the same).
 
     Every penalty grows with the count of what it penalises (never a share), so one more
     ticket, open or not, never raises the component."""
@@ -176,6 +178,8 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
     if s.first_seen is None:
         return Component("support", None)
     known = [k for k in s.tickets.values() if k.opened_at is not None and k.opened_at <= now]
+    if not known:
+        return Component("support", 100.0)
     open_ = [k for k in known if k.is_open]
     recent = [k for k in known if k.is_open or k.opened_at >= now - sp.window]  # type: ignore[operator]
     contacts = contact_count(s, p, now)
@@ -186,7 +190,9 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
                 "support.contacts",
                 sp.contact_max * contacts / (contacts + sp.contact_half),
                 f"{contacts} ticket{'s' if contacts != 1 else ''} opened in the last "
-                f"{_days(sp.contact_window)}",
+                f"{_days(sp.contact_window)}"
+                if words
+                else "",
             )
         )
 
@@ -196,40 +202,21 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
             * (1.0 + min(2.0, (now - (k.opened_at or now)) / (7 * DAY)))
             for k in open_
         )
-        by = {pr: sum(1 for k in open_ if k.priority == pr) for pr in ("urgent", "high")}
-        mix = ", ".join(f"{n} {pr}" for pr, n in by.items() if n)
-        oldest = max(now - (k.opened_at or now) for k in open_)
         penalties.append(
             Loss(
                 "support.open_tickets",
                 min(sp.open_max, sp.open_points_per_unit * load),
-                f"{len(open_)} open ticket{'s' if len(open_) != 1 else ''}"
-                f"{' (' + mix + ')' if mix else ''}, oldest open {_days(oldest)}",
+                _open_words(open_, now) if words else "",
             )
         )
 
     breached = [k for k in recent if _breached(k, p, now)]
     if breached:
-        waiting = [k for k in breached if k.is_open and k.first_agent_reply_at is None]
-        phrases = []
-        for prio in reversed(ev.PRIORITIES):
-            n = sum(1 for k in waiting if k.priority == prio)
-            if n:
-                phrases.append(
-                    f"{n} {prio} ticket{'s' if n != 1 else ''} open longer than the "
-                    f"{_hours(sp.first_response_sla[prio])} first-response SLA"
-                )
-        late = len(breached) - len(waiting)
-        if late:
-            phrases.append(
-                f"{late} of {len(recent)} tickets answered later than the "
-                f"first-response SLA in the last {_days(sp.window)}"
-            )
         penalties.append(
             Loss(
                 "support.first_response",
                 sp.sla_breach_max * len(breached) / (len(breached) + 1),
-                "; ".join(phrases),
+                _breach_words(breached, recent, p) if words else "",
             )
         )
 
@@ -240,7 +227,9 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
                 "support.reopens",
                 sp.reopen_max * reopens / (reopens + 1),
                 f"{reopens} reopen{'s' if reopens != 1 else ''} across "
-                f"{len(recent)} tickets in the last {_days(sp.window)}",
+                f"{len(recent)} tickets in the last {_days(sp.window)}"
+                if words
+                else "",
             )
         )
 
@@ -251,7 +240,9 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
                 "support.escalations",
                 min(sp.escalation_max, sp.escalation_points_each * escalations),
                 f"{escalations} escalation{'s' if escalations != 1 else ''} in the "
-                f"last {_days(sp.window)}",
+                f"last {_days(sp.window)}"
+                if words
+                else "",
             )
         )
 
@@ -263,7 +254,9 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
                 "support.resolution_time",
                 sp.slow_resolution_max * len(slow) / (len(slow) + 1),
                 f"{len(slow)} of {len(resolved)} resolved tickets took longer than "
-                "the resolution target",
+                "the resolution target"
+                if words
+                else "",
             )
         )
 
@@ -275,8 +268,39 @@ def support(s: CustomerState, p: Policy, now: float) -> Component:
     )
 
 
-def sentiment(s: CustomerState, p: Policy, now: float) -> Component:
-    """Sentiment: the customer's own NPS, CSAT and CES from decayed survey answers."""
+def _open_words(open_: list[Ticket], now: float) -> str:
+    by = {pr: sum(1 for k in open_ if k.priority == pr) for pr in ("urgent", "high")}
+    mix = ", ".join(f"{n} {pr}" for pr, n in by.items() if n)
+    oldest = max(now - (k.opened_at or now) for k in open_)
+    return (
+        f"{len(open_)} open ticket{'s' if len(open_) != 1 else ''}"
+        f"{' (' + mix + ')' if mix else ''}, oldest open {_days(oldest)}"
+    )
+
+
+def _breach_words(breached: list[Ticket], recent: list[Ticket], p: Policy) -> str:
+    sp = p.support
+    waiting = [k for k in breached if k.is_open and k.first_agent_reply_at is None]
+    phrases = []
+    for prio in reversed(ev.PRIORITIES):
+        n = sum(1 for k in waiting if k.priority == prio)
+        if n:
+            phrases.append(
+                f"{n} {prio} ticket{'s' if n != 1 else ''} open longer than the "
+                f"{_hours(sp.first_response_sla[prio])} first-response SLA"
+            )
+    late = len(breached) - len(waiting)
+    if late:
+        phrases.append(
+            f"{late} of {len(recent)} tickets answered later than the "
+            f"first-response SLA in the last {_days(sp.window)}"
+        )
+    return "; ".join(phrases)
+
+
+def sentiment(s: CustomerState, p: Policy, now: float, words: bool = True) -> Component:
+    """Sentiment: the customer's own NPS, CSAT and CES from decayed survey answers. Without
+    `words` the losses carry no detail (the value is the same)."""
     h = p.sentiment.half_life
     w = p.sentiment.weights
     parts: list[tuple[str, float, float, str]] = []
@@ -285,15 +309,16 @@ def sentiment(s: CustomerState, p: Policy, now: float) -> Component:
     )
     if nps is not None and w["nps"] > 0:
         latest = f" (latest answer {s.last_nps.value}/10)" if s.last_nps is not None else ""
-        parts.append(("nps", w["nps"], (nps + 100.0) / 2.0, f"NPS {nps:+.0f}{latest}"))
+        said = f"NPS {nps:+.0f}{latest}" if words else ""
+        parts.append(("nps", w["nps"], (nps + 100.0) / 2.0, said))
     csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
     if csat is not None and w["csat"] > 0:
-        parts.append(("csat", w["csat"], csat, f"CSAT {csat:.0f}% satisfied (4-5 of 5)"))
+        said = f"CSAT {csat:.0f}% satisfied (4-5 of 5)" if words else ""
+        parts.append(("csat", w["csat"], csat, said))
     ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
     if ces is not None and w["ces"] > 0:
-        parts.append(
-            ("ces", w["ces"], ces, f"CES: {ces:.0f}% of answers say low effort (5-7 of 7)")
-        )
+        said = f"CES: {ces:.0f}% of answers say low effort (5-7 of 7)" if words else ""
+        parts.append(("ces", w["ces"], ces, said))
     if not parts:
         if s.first_seen is None:
             return Component("sentiment", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scoring import components as comp
 from scoring.policy import BANDS, BandPolicy, Policy
@@ -24,17 +24,34 @@ class Driver:
 
 @dataclass(frozen=True, slots=True)
 class HealthScore:
-    """A customer's health at one moment of event time, and why."""
+    """A customer's health at one moment of event time, and why.
+
+    `drivers` are worked out when first read (`score(..., explain=False)`): the engine
+    evaluates a customer more often than it publishes or alerts, and the drivers in words are
+    half the cost of a score. They are the same whenever they are read: the state they are
+    worked out from is immutable."""
 
     customer_id: str
     score: float
     band: str
     components: dict[str, float | None]
-    drivers: tuple[Driver, ...]
     confidence: float
     as_of: float
     model: str
     churn_probability: float | None = None  # within the calibration's horizon, when calibrated
+    _drivers: tuple[Driver, ...] | None = field(default=None, repr=False, compare=False)
+    _source: tuple[CustomerState, Policy] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def drivers(self) -> tuple[Driver, ...]:
+        """The signals that pulled the score down, most first, in words."""
+        if self._drivers is None:
+            assert self._source is not None
+            state, policy = self._source
+            object.__setattr__(self, "_drivers", explain(state, policy, self.as_of))
+            object.__setattr__(self, "_source", None)
+        assert self._drivers is not None
+        return self._drivers
 
 
 def band_for(score: float, bands: BandPolicy, previous: str | None = None) -> str:
@@ -66,7 +83,7 @@ def band_for(score: float, bands: BandPolicy, previous: str | None = None) -> st
 def compute_components(
     state: CustomerState, policy: Policy, now: float
 ) -> dict[str, comp.Component]:
-    """Compute usage, support and sentiment at time `now`."""
+    """Compute usage, support and sentiment at time `now`, with their losses in words."""
     return {
         "usage": comp.usage(state, policy, now),
         "support": comp.support(state, policy, now),
@@ -110,19 +127,45 @@ def value(state: CustomerState, policy: Policy, now: float) -> float | None:
     asks many times when it looks ahead for a silent customer."""
     if state.first_seen is None:
         return None
-    combined = _combine(
-        {
-            "usage": comp.weighted_value(comp.usage_parts(state, policy, now, words=False)),
-            "support": comp.support(state, policy, now).value,
-            "sentiment": comp.sentiment(state, policy, now).value,
-        },
-        policy.weights_for(state.segment),
-    )
+    combined = _combine(_values(state, policy, now), policy.weights_for(state.segment))
     return None if combined is None else round(combined[0], 2)
 
 
+def _values(state: CustomerState, policy: Policy, now: float) -> dict[str, float | None]:
+    """The components' values at `now`, without their losses in words."""
+    return {
+        "usage": comp.weighted_value(comp.usage_parts(state, policy, now, words=False)),
+        "support": comp.support(state, policy, now, words=False).value,
+        "sentiment": comp.sentiment(state, policy, now, words=False).value,
+    }
+
+
+def explain(state: CustomerState, policy: Policy, now: float) -> tuple[Driver, ...]:
+    """What pulls the score at `now` down, in points and words, most first (those of at least
+    `MIN_DRIVER_POINTS`); empty for a customer never heard of."""
+    parts = compute_components(state, policy, now)
+    combined = _combine({n: c.value for n, c in parts.items()}, policy.weights_for(state.segment))
+    return () if combined is None else _drivers(parts, combined[1])
+
+
+def _drivers(
+    parts: Mapping[str, comp.Component], shares: Mapping[str, float]
+) -> tuple[Driver, ...]:
+    lost = [
+        (-share * x.points, x.signal, x.detail)
+        for name, share in shares.items()
+        for x in parts[name].losses
+    ]
+    shown = sorted(x for x in lost if x[0] <= -MIN_DRIVER_POINTS)
+    return tuple(Driver(signal, round(impact, 2), detail) for impact, signal, detail in shown)
+
+
 def score(
-    state: CustomerState, policy: Policy, now: float, previous_band: str | None = None
+    state: CustomerState,
+    policy: Policy,
+    now: float,
+    previous_band: str | None = None,
+    explain: bool = True,
 ) -> HealthScore | None:
     """Score the customer at event time `now`; None for a customer never heard of.
 
@@ -130,18 +173,17 @@ def score(
     neutral (`components.NEUTRAL`) and lowers the confidence instead, so a missing feed never
     moves a customer up or down the ranking. Confidence is the weight share of the components
     with evidence, times how long the customer has been known against `maturity_days`.
+    Without `explain`, the drivers are worked out when first read (`HealthScore.drivers`).
     """
-    parts = compute_components(state, policy, now)
+    if state.first_seen is None:
+        return None
     weights = policy.weights_for(state.segment)
-    combined = _combine({n: c.value for n, c in parts.items()}, weights)
+    parts = compute_components(state, policy, now) if explain else None
+    values = {n: c.value for n, c in parts.items()} if parts else _values(state, policy, now)
+    combined = _combine(values, weights)
     if combined is None:
         return None
     value, shares = combined
-    drivers = [
-        Driver(x.signal, -share * x.points, x.detail)
-        for name, share in shares.items()
-        for x in parts[name].losses
-    ]
     evidence = {
         "usage": state.has_usage,
         "support": True,  # no ticket is evidence too: the customer needed no help
@@ -159,20 +201,18 @@ def score(
     coverage = sum(weights[n] for n in shares if evidence[n]) / sum(weights.values())
     age = now - state.first_seen if state.first_seen is not None else 0.0
     maturity = max(0.1, min(1.0, age / policy.maturity)) if policy.maturity > 0 else 1.0
-    shown = sorted(
-        (d for d in drivers if d.impact <= -MIN_DRIVER_POINTS), key=lambda d: (d.impact, d.signal)
-    )
     rounded = round(value, 2)
     return HealthScore(
         customer_id=state.customer_id,
         score=rounded,
         band=band_for(value, policy.bands, previous_band),
-        components={n: None if c.value is None else round(c.value, 2) for n, c in parts.items()},
-        drivers=tuple(Driver(d.signal, round(d.impact, 2), d.detail) for d in shown),
+        components={n: None if v is None else round(v, 2) for n, v in values.items()},
         confidence=round(coverage * maturity, 3),
         as_of=now,
         model=policy.model,
         churn_probability=_rounded(churn_probability(rounded, policy, state.segment)),
+        _drivers=None if parts is None else _drivers(parts, shares),
+        _source=(state, policy) if parts is None else None,
     )
 
 

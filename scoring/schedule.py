@@ -92,7 +92,7 @@ def next_due(
     ahead = moments(state, policy, now)
     limit = min(ahead) if ahead else now + FAR
     if current is None or current.as_of != now:
-        current = score(state, policy, now, memory.band)
+        current = score(state, policy, now, memory.band, explain=False)
     if current is None:
         return limit if ahead else None
     floor, drop = _levels(current, memory, policy, now)
@@ -174,7 +174,7 @@ def next_check(
     if any(m <= ahead for m in moments(state, policy, now)):
         return Check(next_due(state, memory, policy, now, refresh, current), True)
     if current is None or current.as_of != now:
-        current = score(state, policy, now, memory.band)
+        current = score(state, policy, now, memory.band, explain=False)
     if current is None:
         return Check(next_due(state, memory, policy, now, refresh, current), True)
     floor, drop = _levels(current, memory, policy, now)

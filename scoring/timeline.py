@@ -61,7 +61,7 @@ def evaluate_at(
     a second visit), else lazily. Either way the later evaluations are the same."""
     state = standing.state
     now = max(at, state.clock if state.clock is not None else at)
-    health = score(state, policy, now, standing.memory.band)
+    health = score(state, policy, now, standing.memory.band, explain=False)
     memory, raised = standing.memory, list[Alert]()
     if health is not None:
         memory, raised = evaluate(memory, state, health, policy, now)

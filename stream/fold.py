@@ -235,7 +235,7 @@ def _shadow_at(
     """Score the candidate policy at one of the live policy's evaluations, from the same state,
     with its own alert memory; publish to the shadow topics only."""
     memory = rec.shadow_memory
-    health = score(state, shadow, at, memory.band)
+    health = score(state, shadow, at, memory.band, explain=False)
     if health is None:
         return
     previous = memory.score
