@@ -150,6 +150,7 @@ class RecordStore:
         self._cas = Script(_CAS)
         self._max = Script(_MAX)
         self._scripts = (self._cas, self._max)
+        self._views_migrated = False  # earlier segment sets counted (once per process)
 
     async def _execute(self, cmds: Commands) -> list[Any]:
         """One round trip; commands refused because Redis lost the scripts (NOSCRIPT, after a
@@ -242,6 +243,9 @@ class RecordStore:
         what changed since the record was loaded is sent; a crash between the record write and
         this leaves the views behind until the customer's segment changes again (counters: at
         most once, never twice)."""
+        if not self._views_migrated:
+            await views.migrate_segment_sets(self.client, self.keys)
+            self._views_migrated = True
         cmds = Commands()
         for command in views.segment_commands(self.keys, records):
             cmds.add(*command)

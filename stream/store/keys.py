@@ -41,12 +41,16 @@ class Keys:
         """The score board: every customer by band, then score (`views.board_value`)."""
         return f"{self.prefix}:board"
 
+    def segment_counts(self) -> str:
+        """The hash of customers per segment (every segment seen is a field)."""
+        return f"{self.prefix}:segcount"
+
     def segments(self) -> str:
-        """The set of segment names seen."""
+        """Earlier layout: the set of segment names seen (read once to migrate, then deleted)."""
         return f"{self.prefix}:segments"
 
     def segment_customers(self, segment: str) -> str:
-        """The set of a segment's customers."""
+        """Earlier layout: the set of a segment's customers (read once to migrate, then deleted)."""
         return f"{self.prefix}:segcust:{segment}"
 
     def segment_day(self, segment: str, day: int) -> str:

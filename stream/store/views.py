@@ -88,17 +88,18 @@ def board_commands(keys: Keys, r: Record) -> list[Command]:
 
 
 def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
-    """Segment membership changes and the day counters of the records' new facts; marks the
-    records as seen by the views."""
+    """Segment membership changes (customers per segment: a count, not a set of ids, which
+    would cost every customer ~60 bytes more of Redis) and the day counters of the records'
+    new facts; marks the records as seen by the views."""
     out: list[Command] = []
+    counts = keys.segment_counts()
     for r in records:
         segment = r.segment()
         old = r.loaded.segment
         if segment != old:
             if old is not None:
-                out.append(("SREM", keys.segment_customers(old), r.customer_id))
-            out.append(("SADD", keys.segments(), segment))
-            out.append(("SADD", keys.segment_customers(segment), r.customer_id))
+                out.append(("HINCRBY", counts, old, -1))
+            out.append(("HINCRBY", counts, segment, 1))
         for fact in r.facts:
             key = keys.segment_day(segment, math.floor(fact.at / 86_400))
             for name, amount in fact_fields(fact):
@@ -120,7 +121,7 @@ async def business_snapshot(
             pipe.zcount(board, low, low + 100.0)
             for le in SCORE_EDGES:
                 pipe.zcount(board, low, low + le)
-        pipe.smembers(keys.segments())
+        pipe.hgetall(keys.segment_counts())
         pipe.get(keys.clock())
         replies = await pipe.execute()
     per = 1 + len(SCORE_EDGES)
@@ -129,7 +130,8 @@ async def business_snapshot(
     snap.score_buckets = [
         (le, sum(int(block[1 + j]) for block in blocks)) for j, le in enumerate(SCORE_EDGES)
     ]
-    segments = sorted(as_text(x) for x in replies[-2])
+    customers = {as_text(k): int(v) for k, v in replies[-2].items()}
+    segments = sorted(customers)
     clock = replies[-1]
     if clock is None or not segments:
         return snap
@@ -137,16 +139,30 @@ async def business_snapshot(
     days = range(today - window_days + 1, today + 1)
     async with client.pipeline(transaction=False) as pipe:
         for seg in segments:
-            pipe.scard(keys.segment_customers(seg))
             for day in days:
                 pipe.hgetall(keys.segment_day(seg, day))
         replies = await pipe.execute()
-    per = 1 + len(days)
+    per = len(days)
     for i, seg in enumerate(segments):
-        block = replies[i * per : (i + 1) * per]
         totals: dict[str, float] = {}
-        for h in block[1:]:
+        for h in replies[i * per : (i + 1) * per]:
             for k, v in h.items():
                 totals[as_text(k)] = totals.get(as_text(k), 0.0) + float(v)
-        snap.segments[seg] = segment_measures(totals, int(block[0]))
+        snap.segments[seg] = segment_measures(totals, customers[seg])
     return snap
+
+
+async def migrate_segment_sets(client: aioredis.Redis, keys: Keys) -> int:
+    """Count the customers of each segment set of the earlier layout (a set of ids per segment) into the segment counts,
+    then delete the sets; the number of segments migrated. Safe to run by several workers at
+    once: a count is only set where none exists (`HSETNX`), and the sets are no longer
+    written, so every worker counts the same."""
+    names = sorted(as_text(x) for x in await client.smembers(keys.segments()))
+    for name in names:
+        members = await client.scard(keys.segment_customers(name))
+        await client.hsetnx(keys.segment_counts(), name, members)
+    for name in names:
+        await client.delete(keys.segment_customers(name))
+    if names:
+        await client.delete(keys.segments())
+    return len(names)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -286,5 +287,8 @@ def test_the_score_board_behind_the_metrics_matches_the_records(
     }
     assert expected == placed
     assert {board_score(v) for v in placed.values()} == {r.score() for r in records.values()}
-    smb = {m.decode() for m in run.redis.smembers(Keys(run.prefix).segment_customers("smb"))}  # type: ignore[union-attr]
-    assert {"healthy-1", "declining-1"} == smb
+    smb = [r for r in records.values() if r.segment() == "smb"]
+    assert {"healthy-1", "declining-1"} == {r.customer_id for r in smb}
+    counts: Any = run.redis.hgetall(Keys(run.prefix).segment_counts())
+    per_segment = Counter(r.segment() for r in records.values() if r.state is not None)
+    assert {k.decode(): int(v) for k, v in counts.items()} == per_segment

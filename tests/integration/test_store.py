@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaProducer
 from redis.exceptions import ResponseError
 
 from scoring.serialize import rfc3339
-from scoring.state import new_state
+from scoring.events import AccountUpdated
+from scoring.state import apply, new_state
 from stream.contract import INPUT_TOPICS
 from stream.engine import Engine, Incoming, Outputs
 from stream.resources import load_policy
@@ -146,3 +147,29 @@ def test_a_batch_that_fails_half_way_is_applied_in_full_when_retried(stack: Stac
             await producer.stop()
 
     run_store(stack, body)
+
+
+def test_segment_sets_of_the_earlier_layout_become_counts_and_a_move_between_segments_counts(
+    stack: Stack,
+) -> None:
+    async def body(store: RecordStore, client: aioredis.Redis) -> None:
+        keys = store.keys
+        await client.sadd(keys.segments(), "smb", "enterprise")
+        await client.sadd(keys.segment_customers("smb"), "a", "b", "c")
+        await client.sadd(keys.segment_customers("enterprise"), "d")
+        moved = record("a")  # an smb customer of the earlier layout moving to enterprise
+        moved.state = apply(
+            new_state("a"), AccountUpdated("acc-1", "a", 10.0, segment="enterprise"), POLICY
+        )
+        moved.loaded = moved.loaded._replace(segment="smb")
+        await store.record_aggregates([moved], {2: 10.0})
+        counts = await client.hgetall(keys.segment_counts())
+        assert {k.decode(): int(v) for k, v in counts.items()} == {"smb": 2, "enterprise": 2}
+        assert not await client.exists(
+            keys.segments(), keys.segment_customers("smb"), keys.segment_customers("enterprise")
+        )
+        snapshot = await store.business_snapshot()
+        assert set(snapshot.segments) == {"smb", "enterprise"}
+
+    run_store(stack, body)
+
