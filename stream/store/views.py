@@ -153,10 +153,10 @@ async def business_snapshot(
 
 
 async def migrate_segment_sets(client: aioredis.Redis, keys: Keys) -> int:
-    """Count the customers of each segment set of the earlier layout (a set of ids per segment) into the segment counts,
-    then delete the sets; the number of segments migrated. Safe to run by several workers at
-    once: a count is only set where none exists (`HSETNX`), and the sets are no longer
-    written, so every worker counts the same."""
+    """Count the customers of each segment set of the earlier layout (a set of ids per
+    segment) into the segment counts, then delete the sets; the number of segments migrated.
+    Safe to run by several workers at once: a count is only set where none exists (`HSETNX`),
+    and the sets are no longer written, so every worker counts the same."""
     names = sorted(as_text(x) for x in await client.smembers(keys.segments()))
     for name in names:
         members = await client.scard(keys.segment_customers(name))

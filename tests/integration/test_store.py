@@ -12,8 +12,8 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 from redis.exceptions import ResponseError
 
-from scoring.serialize import rfc3339
 from scoring.events import AccountUpdated
+from scoring.serialize import rfc3339
 from scoring.state import apply, new_state
 from stream.contract import INPUT_TOPICS
 from stream.engine import Engine, Incoming, Outputs
@@ -172,4 +172,3 @@ def test_segment_sets_of_the_earlier_layout_become_counts_and_a_move_between_seg
         assert set(snapshot.segments) == {"smb", "enterprise"}
 
     run_store(stack, body)
-
