@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
+import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
 import redis.asyncio as aioredis
 from kafka.errors import KafkaError as SyncKafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import SecretStr
 
 from scoring.policy import Policy, PolicyError, state_differences
 from stream.alignment import TOPIC_RANK, MergeLimits
@@ -24,6 +27,47 @@ from stream.store import OPERATION_TIMEOUT, RETRYABLE, RecordStore
 from stream.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
+
+MAX_CUSTOMER_ID = 128  # characters, as the input contract has it
+
+Page = Callable[..., Awaitable[Any]]
+
+
+def authorized(headers: Any, token: SecretStr | None) -> bool:
+    """Does a request carry the bearer token (always, when none is configured)?"""
+    if token is None:
+        return True
+    scheme, _, given = str(headers.get("Authorization", "")).partition(" ")
+    expected = token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+
+
+def guarded(token: SecretStr | None) -> Callable[[Page], Page]:
+    """A page that needs the bearer token (when one is configured) and never answers with a
+    stack trace: an unexpected error is logged and answered with a plain 500."""
+
+    def wrap(page: Page) -> Page:
+        @functools.wraps(page)
+        async def view(web: Any, request: Any, **kwargs: Any) -> Any:
+            if not authorized(request.headers, token):
+                return web.json(
+                    {"error": "this page needs the worker's bearer token (Authorization: Bearer)"},
+                    status=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="healthscore"'},
+                )
+            try:
+                return await page(web, request, **kwargs)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("HTTP %s failed", request.path)
+                return web.json(
+                    {"error": "internal error; the worker's log has the details"}, status=500
+                )
+
+        return view
+
+    return wrap
 
 
 def faust_credentials(settings: Settings) -> Any:
@@ -218,7 +262,12 @@ def create_app(settings: Settings) -> BatchingApp:
             log.exception("re-evaluation tick failed")
 
     @app.page("/customers/{customer_id}/health")
+    @guarded(settings.web_token)
     async def customer_health(web: Any, request: Any, customer_id: str) -> Any:
+        if not 1 <= len(customer_id) <= MAX_CUSTOMER_ID:
+            return web.json(
+                {"error": f"a customer id is 1-{MAX_CUSTOMER_ID} characters"}, status=400
+            )
         try:
             async with asyncio.timeout(OPERATION_TIMEOUT):
                 record = await store.health(customer_id)
@@ -252,6 +301,7 @@ def create_app(settings: Settings) -> BatchingApp:
                 metrics.lag.labels(contract, str(tp.partition)).set(max(0, end - start))
 
     @app.page("/metrics")
+    @guarded(settings.web_token)
     async def prometheus_metrics(web: Any, request: Any) -> Any:
         try:
             async with asyncio.timeout(OPERATION_TIMEOUT):
@@ -265,10 +315,12 @@ def create_app(settings: Settings) -> BatchingApp:
         return web.bytes(generate_latest(registry), content_type=content_type)
 
     @app.page("/healthz")
+    @guarded(None)  # probes send no token; it says nothing about customers
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok"})
 
     @app.page("/readyz")
+    @guarded(None)
     async def readyz(web: Any, request: Any) -> Any:
         problems = []
         try:

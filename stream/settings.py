@@ -6,6 +6,7 @@ Precedence: keyword arguments, then environment variables, then the YAML file na
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl
 from pathlib import Path
@@ -29,7 +30,10 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 class Settings(BaseSettings):
     """Worker and tool settings; every field reads `HEALTHSCORE_<FIELD>` from the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="HEALTHSCORE_", frozen=True, extra="forbid")
+    # errors name the field and the rule but never echo the value: it may be a secret
+    model_config = SettingsConfigDict(
+        env_prefix="HEALTHSCORE_", frozen=True, extra="forbid", hide_input_in_errors=True
+    )
 
     # Kafka
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="host:port[,host:port]")
@@ -49,8 +53,13 @@ class Settings(BaseSettings):
     redis_retry_max_seconds: float = Field(5.0, gt=0, description="backoff ceiling on Redis errors")
 
     # HTTP
-    web_host: str = "127.0.0.1"
+    web_host: str = Field("127.0.0.1", description="address the HTTP API binds")
     web_port: int = Field(6066, ge=1, le=65535)
+    web_token: SecretStr | None = Field(
+        None,
+        description="bearer token the customer and metrics pages require (`Authorization: "
+        "Bearer <token>`); required when web_host is not a loopback address",
+    )
 
     # Engine
     policy_file: Path | None = Field(None, description="scoring policy YAML; None = packaged")
@@ -134,6 +143,14 @@ class Settings(BaseSettings):
                 "kafka_sasl_username and kafka_sasl_password are required when "
                 f"kafka_security_protocol is {self.kafka_security_protocol}"
             )
+        if self.web_token is None and not is_loopback(self.web_host):
+            raise ValueError(
+                f"web_token (HEALTHSCORE_WEB_TOKEN) is required when web_host is "
+                f"{self.web_host!r}: the HTTP API serves customer data, so off this machine it "
+                "takes a bearer token (or bind 127.0.0.1)"
+            )
+        if self.web_token is not None and len(self.web_token.get_secret_value()) < 16:
+            raise ValueError("web_token must be at least 16 characters")
         return self
 
     @property
@@ -180,3 +197,18 @@ class Settings(BaseSettings):
         if context is not None:
             cfg["ssl_context"] = context
         return cfg
+
+
+def is_loopback(host: str) -> bool:
+    """Is `host` a loopback address (or `localhost`)? Names other than localhost are not
+    resolved: they count as reachable from elsewhere.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("0.0.0.0"), is_loopback("w1")
+    (True, True, False, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

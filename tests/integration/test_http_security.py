@@ -1,0 +1,101 @@
+"""The worker's HTTP API and its secrets, against a real worker, broker and redis-server: the
+bearer token, customer ids checked, no stack trace in any answer, and no secret in the log or in
+an answer while the worker reaches Redis as an ACL user with a password."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from stream.store import Keys
+
+from .conftest import Stack, wait_for
+from .harness import Run, Topics, produce
+from .histories import healthy
+
+
+def get(port: int, path: str, token: str | None = None) -> tuple[int, dict[str, str], str]:
+    """Status, headers and body text of a GET to the worker."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as r:  # noqa: S310 - http://127.0.0.1
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read().decode()
+
+
+def test_the_api_takes_a_token_checks_ids_hides_errors_and_secrets(
+    stack: Stack, tmp_path: Path
+) -> None:
+    admin = redis.Redis.from_url(stack.redis_url)
+    user, password = f"hs-{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
+    admin.acl_setuser(
+        user,
+        enabled=True,
+        passwords=[f"+{password}"],
+        keys=["*"],
+        channels=["*"],
+        commands=["+@all"],
+    )
+    token = f"tk-{uuid.uuid4().hex}"
+    url = stack.redis_url.replace("redis://", f"redis://{user}:{password}@")
+    topics = Topics()
+    run = Run(
+        stack,
+        topics,
+        tmp_path,
+        extra_env={"HEALTHSCORE_REDIS_URL": url, "HEALTHSCORE_WEB_TOKEN": token},
+    )
+    bodies: list[str] = []
+    try:
+        run.start()
+        port = run.procs[0][1]
+
+        def answer(path: str, with_token: str | None = None) -> tuple[int, dict[str, str], str]:
+            status, headers, body = get(port, path, with_token)
+            bodies.append(body)
+            assert "Traceback" not in body
+            return status, headers, body
+
+        for path in ("/metrics", "/customers/acme/health"):
+            status, headers, _ = answer(path)
+            assert status == 401, path
+            assert headers.get("WWW-Authenticate", "").startswith("Bearer")
+            assert answer(path, "wrong-token-of-some-length")[0] == 401, path
+        assert answer("/metrics", token)[0] == 200
+        assert answer("/healthz")[0] == 200  # probes need no token
+        status, _, body = answer("/customers/nobody/health", token)
+        assert (404, "unknown customer 'nobody'") == (status, json.loads(body)["error"])
+        status, _, body = answer("/customers/" + "x" * 129 + "/health", token)
+        assert (400, "a customer id is 1-128 characters") == (status, json.loads(body)["error"])
+
+        # a record nobody can read: a plain 500, and the worker goes on
+        admin.set(Keys(run.prefix).record("broken-1"), b"3|\x02not msgpack at all")
+        status, _, body = answer("/customers/broken-1/health", token)
+        assert (500, "internal error; the worker's log has the details") == (
+            status,
+            json.loads(body)["error"],
+        )
+
+        # the worker stores through the ACL user
+        produce(stack, topics, healthy("acl-1", days=3))
+        wait_for(lambda: answer("/customers/acl-1/health", token)[0] == 200, 60, "acl-1 scored")
+        record: Any = json.loads(answer("/customers/acl-1/health", token)[2])
+        assert record["customer_id"] == "acl-1"
+        assert answer("/healthz")[0] == 200
+    finally:
+        run.stop_all()
+        admin.acl_deluser(user)
+    log = run.procs[0][2].read_text(errors="replace")
+    assert "HTTP /customers/broken-1/health failed" in log  # the details went to the log
+    for secret in (password, token):
+        assert secret not in log
+        assert not any(secret in body for body in bodies)

@@ -1,0 +1,100 @@
+"""Fuzzing the decoder: no input makes it raise anything but a `DecodeError`, and every rejection
+names its field and the rule it broke. The worker dead-letters a `DecodeError` and goes on; any
+other exception would stop its batch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scoring import events as ev
+from stream.codec import DATE_PATTERN, TIMESTAMP_PATTERN, DecodeError, decode_event
+from stream.contract import INPUT_TOPICS
+
+from .test_codec import BASE, VALID
+
+FIELDS = sorted({*BASE, "type", *(name for doc in VALID.values() for name in doc)})
+TOPICS = [None, *INPUT_TOPICS.values(), "some-other-topic"]
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+    | st.from_regex(TIMESTAMP_PATTERN, fullmatch=True)
+    | st.from_regex(DATE_PATTERN, fullmatch=True),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def outcome(raw: bytes, topic: str | None, key: bytes | None) -> ev.Event | DecodeError:
+    """Decode, and check a rejection names its field and rule."""
+    result: ev.Event | DecodeError
+    try:
+        result = decode_event(raw, topic=topic, key=key, max_bytes=4096)
+    except DecodeError as exc:  # anything else fails the test
+        result = exc
+    if isinstance(result, DecodeError):
+        assert result.field
+        assert result.rule
+        assert str(result).startswith(f"{result.field}: must be {result.rule}, got ")
+    else:
+        assert isinstance(result, ev.Event)
+    return result
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    raw=st.binary(max_size=600),
+    topic=st.sampled_from(TOPICS),
+    key=st.none() | st.binary(max_size=20),
+)
+def test_any_bytes(raw: bytes, topic: str | None, key: bytes | None) -> None:
+    outcome(raw, topic, key)
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    type_=st.sampled_from(sorted(VALID)),
+    changes=st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=4),
+    dropped=st.sets(st.sampled_from(FIELDS), max_size=3),
+    topic=st.sampled_from(TOPICS),
+    keyed=st.booleans(),
+)
+def test_valid_messages_with_fields_changed_or_dropped(
+    type_: str,
+    changes: dict[str, Any],
+    dropped: set[str],
+    topic: str | None,
+    keyed: bool,
+) -> None:
+    doc = {**BASE, "type": type_, **VALID[type_], **changes}
+    for name in dropped:
+        doc.pop(name, None)
+    key = str(doc.get("customer_id", "")).encode() if keyed else None
+    result = outcome(json.dumps(doc).encode(), topic, key)  # (big integers too)
+    if isinstance(result, ev.Event):
+        assert result.TYPE == doc["type"]
+        assert result.customer_id == doc["customer_id"]
+
+
+@settings(max_examples=300)
+@given(stamp=st.from_regex(TIMESTAMP_PATTERN, fullmatch=True))
+def test_any_timestamp_the_pattern_lets_through(stamp: str) -> None:
+    """Year 0001 or 9999 with any offset, leap seconds, month 13: a value or a named rejection."""
+    result = outcome(message_at(stamp), None, None)
+    if isinstance(result, DecodeError):
+        assert result.field == "occurred_at"
+
+
+def message_at(stamp: str) -> bytes:
+    return json.dumps(
+        {**BASE, "occurred_at": stamp, "type": "session", **VALID["session"]}
+    ).encode()
