@@ -10,7 +10,7 @@ export HEALTHSCORE_STACK_DIR ?= $(CURDIR)/.stack
 
 # command:Debian package, for what the stack and the tests run.
 SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server \
-	prometheus:prometheus promtool:prometheus kcat:kcat
+	prometheus:prometheus promtool:prometheus kcat:kcat openssl:openssl
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \

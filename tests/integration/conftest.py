@@ -21,6 +21,7 @@ REQUIRED_TOOLS = {
     "mvn": "maven",
     "redis-server": "redis-server",
     "kcat": "kcat",
+    "openssl": "openssl",
 }
 
 

@@ -1,21 +1,26 @@
 """The worker's HTTP API and its secrets, against a real worker, broker and redis-server: the
-bearer token, customer ids checked, no stack trace in any answer, and no secret in the log or in
-an answer while the worker reaches Redis as an ACL user with a password."""
+bearer token, customer ids checked, no stack trace in any answer, no secret in the log or in an
+answer; the worker reaches Redis as an ACL user with a password, in plain text and over TLS
+(a redis-server of the test's own, with a certificate from a CA the test makes)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 
 from stream.store import Keys
 
-from .conftest import Stack, wait_for
+from .conftest import Stack, free_port, wait_for
 from .harness import Run, Topics, produce
 from .histories import healthy
 
@@ -99,3 +104,131 @@ def test_the_api_takes_a_token_checks_ids_hides_errors_and_secrets(
     for secret in (password, token):
         assert secret not in log
         assert not any(secret in body for body in bodies)
+
+
+@dataclass
+class TlsRedis:
+    url: str  # rediss://user:password@127.0.0.1:port/0?ssl_ca_certs=...
+    password: str
+    log: Path
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+
+def openssl(*args: str | Path, cwd: Path) -> None:
+    subprocess.run(["openssl", *map(str, args)], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[TlsRedis]:
+    """A redis-server that speaks only TLS and only to one ACL user with a password."""
+    d = tmp_path / "tls"
+    d.mkdir()
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=healthscore test CA",
+        cwd=d,
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+        cwd=d,
+    )
+    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+        cwd=d,
+    )
+    port, user, password = free_port(), "hs-worker", f"pw-{uuid.uuid4().hex}"
+    log = d / "redis.log"
+    proc = subprocess.Popen(
+        ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+         "--tls-cert-file", "server.pem", "--tls-key-file", "server.key",
+         "--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no",
+         "--user", "default", "off", "--user", user, "on", f">{password}", "~*", "&*", "+@all",
+         "--save", "", "--appendonly", "no", "--logfile", str(log)],
+        cwd=d,
+    )  # fmt: skip
+    server = TlsRedis(
+        f"rediss://{user}:{password}@127.0.0.1:{port}/0?ssl_ca_certs={d / 'ca.pem'}",
+        password,
+        log,
+    )
+
+    def answers() -> bool:
+        try:
+            return bool(server.client().ping())
+        except redis.ConnectionError:
+            return False
+
+    try:
+        wait_for(answers, 20, "the TLS redis-server")
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_the_worker_works_through_redis_over_tls_as_an_acl_user_and_never_shows_the_password(
+    stack: Stack, tmp_path: Path, tls_redis: TlsRedis
+) -> None:
+    topics = Topics()
+    run = Run(stack, topics, tmp_path, extra_env={"HEALTHSCORE_REDIS_URL": tls_redis.url})
+    wrong = tls_redis.url.replace(tls_redis.password, "pw-wrong-" + uuid.uuid4().hex)
+    refused = Run(stack, Topics(), tmp_path, extra_env={"HEALTHSCORE_REDIS_URL": wrong})
+    try:
+        run.start()
+        produce(stack, topics, healthy("tls-1", days=3))
+        wait_for(lambda: run.http_health("tls-1")[0] == 200, 60, "tls-1 scored")
+        stored = tls_redis.client().get(Keys(run.prefix).record("tls-1"))
+        assert stored is not None  # the record lives in the TLS redis-server
+        wait_for(lambda: run.readiness()[0] == 200, 60, "the worker ready")
+
+        refused.start()  # a wrong password: not ready, and says why without the password
+        status, body = refused.readiness()
+        assert status == 503
+        problems = " ".join(body["problems"])
+        assert "redis:" in problems
+        assert "WRONGPASS" in problems or "invalid username-password" in problems
+    finally:
+        run.stop_all()
+        refused.stop_all()
+    for worker in (run, refused):
+        log = worker.procs[0][2].read_text(errors="replace")
+        assert tls_redis.password not in log
+        assert wrong.split(":")[2].split("@")[0] not in log
+    assert tls_redis.password not in problems
