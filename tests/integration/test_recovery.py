@@ -1,5 +1,6 @@
-"""Crash and rebalance on a real stream of 50,000 events: the final state is exactly that of an
-uninterrupted run, customer by customer."""
+"""Crash, rebalance and Redis faults on a real stream of 50,000 events: the final state is exactly
+that of an uninterrupted run, customer by customer. Each fault adds its row to
+docs/reliability.md's table (`faults.tally`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from stream.dev.synthetic import CustomerBase
 from stream.store import Record
 from stream.store.codec import FORMAT
 
 from .conftest import Stack, wait_for
+from .faults import PrivateRedis, Stall, tally
 from .harness import Run, Topics, killed_and_resumed, produce
 from .reference import differences
 
 EVENTS = 50_000
 CUSTOMERS = 500
+
+
+SENT: list[int] = []  # messages in the stream (set by `stream`)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +34,7 @@ def stream(stack: Stack) -> Topics:
     base = CustomerBase(CUSTOMERS, seed=2026, span_days=30, prefix="rc")
     sent = produce(stack, topics, ((e.kind, e.doc) for e in base.events(EVENTS)))
     assert sent >= EVENTS + CUSTOMERS  # onboarding, events, and churn or renewal outcomes
+    SENT[:] = [sent]
     return topics
 
 
@@ -71,6 +78,7 @@ def test_a_worker_killed_mid_stream_and_restarted_ends_with_the_uninterrupted_st
     # so with the default a single commit can already cover most of it and the kill comes late.
     run = Run(stack, stream, tmp_path, commit_interval_seconds="0.2")
     final = killed_and_resumed(run, 0.2)
+    tally("worker SIGKILLed at 20% and restarted", SENT[0], reference, final, None)
     assert_same_final_state(run, reference, final)
 
 
@@ -98,4 +106,64 @@ def test_two_workers_share_the_partitions_and_one_finishes_when_the_other_stops(
         final = run.wait_quiet()
     finally:
         run.stop_all()
+    tally("two workers, one stopped at 25% (rebalance)", SENT[0], reference, final, None)
     assert_same_final_state(run, reference, final)
+
+
+@pytest.mark.parametrize("fsync", ["everysec", "always"])
+def test_redis_killed_mid_stream_stalls_the_worker_and_a_restart_on_its_aof_loses_nothing(
+    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path, fsync: str
+) -> None:
+    """While Redis is down the worker retries: not ready, nothing more committed; Redis back
+    on its append-only file, the worker drains to the uninterrupted run's state."""
+    server = PrivateRedis(tmp_path / "redis", fsync)
+    server.start()
+    run = Run(
+        stack,
+        stream,
+        tmp_path,
+        extra_env={"HEALTHSCORE_REDIS_URL": server.url},
+        commit_interval_seconds="0.2",
+        redis_retry_max_seconds="0.5",
+    )
+    run.redis = redis.Redis.from_url(server.url)
+    try:
+        final, stalled = _through_a_redis_outage(run, server)
+        tally(
+            f"Redis SIGKILLed at 30%, down 6 s, restarted on its AOF (appendfsync {fsync})",
+            SENT[0],
+            reference,
+            final,
+            stalled,
+        )
+        assert_same_final_state(run, reference, final)
+    finally:
+        server.stop()
+
+
+def _through_a_redis_outage(run: Run, server: PrivateRedis) -> tuple[dict[str, Record], float]:
+    """Kill Redis at 30% committed, check the worker stalls and says so, restart Redis, drain;
+    the records and the longest time committed progress stood still."""
+    try:
+        run.start()
+        total = run.progress()[1]
+        wait_for(lambda: committed(run) >= total * 0.3, 300, "30% committed")
+        server.kill()
+        time.sleep(1.0)  # offsets of batches stored before the kill may still be committed
+        stall = Stall(committed(run))
+        outage = time.monotonic()
+        while time.monotonic() - outage < 5.0:
+            stall.sample(committed(run))
+            time.sleep(0.25)
+        assert stall.longest >= 4.5, "offsets were committed while Redis was down"
+        status, body = run.readiness()
+        assert status == 503
+        assert any(p.startswith("redis:") for p in body["problems"])
+        assert committed(run) < total, "the kill came too late to interrupt anything"
+        server.start()
+        while not run.drained():
+            stall.sample(committed(run))
+            time.sleep(0.25)
+        return run.wait_quiet(), stall.longest
+    finally:
+        run.stop_all()
