@@ -4,18 +4,22 @@ docs/reliability.md's table (`faults.tally`)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import redis
 
+from stream.dev.stack.launcher import down, up
 from stream.dev.synthetic import CustomerBase
 from stream.store import Record
 from stream.store.codec import FORMAT
 
-from .conftest import Stack, wait_for
+from .conftest import Stack, free_port, wait_for
 from .faults import PrivateRedis, Stall, tally
 from .harness import Run, Topics, killed_and_resumed, produce
 from .reference import differences
@@ -31,11 +35,16 @@ SENT: list[int] = []  # messages in the stream (set by `stream`)
 def stream(stack: Stack) -> Topics:
     """Produce the stream once: onboarding, then 50,000 events over 30 days of event time."""
     topics = Topics()
-    base = CustomerBase(CUSTOMERS, seed=2026, span_days=30, prefix="rc")
-    sent = produce(stack, topics, ((e.kind, e.doc) for e in base.events(EVENTS)))
+    sent = produce_stream(stack, topics)
     assert sent >= EVENTS + CUSTOMERS  # onboarding, events, and churn or renewal outcomes
     SENT[:] = [sent]
     return topics
+
+
+def produce_stream(stack: Stack, topics: Topics) -> int:
+    """The same messages in the same order, so on any broker each lands at the same offset."""
+    base = CustomerBase(CUSTOMERS, seed=2026, span_days=30, prefix="rc")
+    return produce(stack, topics, ((e.kind, e.doc) for e in base.events(EVENTS)))
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +176,98 @@ def _through_a_redis_outage(run: Run, server: PrivateRedis) -> tuple[dict[str, R
         return run.wait_quiet(), stall.longest
     finally:
         run.stop_all()
+
+
+def test_a_rebalance_storm_ends_with_the_uninterrupted_state(
+    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path
+) -> None:
+    """A second worker joins and leaves the group again and again while the first works (in
+    small batches, so much of the stream is read during the storm)."""
+    run = Run(stack, stream, tmp_path, commit_interval_seconds="0.2", batch_max="100")
+    try:
+        run.start()
+        total = run.progress()[1]
+        stall = Stall(committed(run))
+        joins, interrupted = 6, committed(run)
+        assert interrupted < total * 0.5, "the stream was half drained before the storm"
+        for _ in range(joins):
+            other = run.start()
+            time.sleep(1.0)
+            run.stop(other)
+            stall.sample(committed(run))
+        while not run.drained():
+            stall.sample(committed(run))
+            time.sleep(0.25)
+        final = run.wait_quiet()
+    finally:
+        run.stop_all()
+    tally(
+        f"rebalance storm: a second worker joined and left {joins} times, from "
+        f"{interrupted / total:.0%} committed",
+        SENT[0],
+        reference,
+        final,
+        stall.longest,
+    )
+    assert_same_final_state(run, reference, final)
+
+
+def test_the_broker_killed_mid_stream_and_restarted_loses_nothing(
+    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path
+) -> None:
+    """The single-node broker SIGKILLed under load and restarted on its log: the worker lives
+    through it and ends with the uninterrupted state (the same stream, at the same offsets, on
+    a broker and redis-server of the test's own)."""
+    opts = replace(
+        stack.opts,
+        state_dir=tmp_path / "stack",
+        kafka_port=free_port(),
+        controller_port=free_port(),
+        redis_port=free_port(),
+    )
+    up(opts, report=print)
+    own = Stack(opts)
+    try:
+        sent = produce_stream(own, stream)
+        assert sent == SENT[0]
+        run = Run(own, stream, tmp_path, commit_interval_seconds="0.2")
+        try:
+            run.start()
+            wait_for(lambda: committed(run) >= sent * 0.3, 300, "30% committed")
+            broker = _kafka_pid(opts)
+            os.kill(broker, signal.SIGKILL)
+            stall = Stall(committed_or(run, -1))
+            down_since = time.monotonic()
+            while time.monotonic() - down_since < 5.0:
+                stall.sample(committed_or(run, stall.value))
+                time.sleep(0.5)
+                assert run.alive(), "the worker died with the broker:\n" + run.log_tail()
+            up(opts, report=print)
+            while not run.drained():
+                stall.sample(committed(run))
+                time.sleep(0.25)
+            assert run.alive()
+            final = run.wait_quiet()
+        finally:
+            run.stop_all()
+        tally("the broker SIGKILLed at 30%, down 5 s, restarted", sent, reference, final,
+              stall.longest)  # fmt: skip
+        assert_same_final_state(run, reference, final)
+    finally:
+        down(opts, report=print, purge=True)
+
+
+def _kafka_pid(opts: object) -> int:
+    from stream.dev.stack.launcher import status
+
+    pid = status(opts).get("kafka").pid  # type: ignore[arg-type, union-attr]
+    assert pid is not None
+    return int(pid)
+
+
+def committed_or(run: Run, default: int) -> int:
+    """Committed progress, or `default` while the broker cannot answer."""
+    try:
+        return committed(run)
+    except Exception:  # noqa: BLE001 - kafka-python's errors while the broker is down
+        return default
