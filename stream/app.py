@@ -169,7 +169,7 @@ def create_app(settings: Settings) -> BatchingApp:
         web_host=settings.web_host,
         web_port=settings.web_port,
         topic_partitions=settings.partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.replication_factor,
         key_serializer="raw",
         value_serializer="raw",
         producer_acks=-1,

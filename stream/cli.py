@@ -71,6 +71,14 @@ def stack_up(
         bool, typer.Option(help="Also start Prometheus scraping the worker, with the alert rules")
     ] = False,
     prometheus_port: Annotated[int, typer.Option(help="Prometheus port")] = 9090,
+    kafka_brokers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Brokers of the KRaft cluster (3: replication 3, min.insync.replicas 2; "
+            "broker i on --kafka-port + 2i, its controller on --controller-port + 2i)",
+        ),
+    ] = 1,
     worker: Annotated[
         list[str] | None, typer.Option(help="host:port of a worker to scrape [127.0.0.1:6066]")
     ] = None,
@@ -88,15 +96,14 @@ def stack_up(
         with_prometheus=with_prometheus,
         prometheus_port=prometheus_port,
         worker_targets=tuple(worker) if worker else base.worker_targets,
+        kafka_brokers=kafka_brokers,
     )
     try:
         up(opts, report=console.print)
     except StackError as exc:
         console.print(f"[red]stack up failed:[/] {exc}")
         raise typer.Exit(1) from None
-    console.print(
-        f"stack is up: KAFKA=127.0.0.1:{kafka_port} REDIS=redis://127.0.0.1:{redis_port}/0"
-    )
+    console.print(f"stack is up: KAFKA={opts.bootstrap} REDIS=redis://127.0.0.1:{redis_port}/0")
 
 
 @stack_app.command("fetch")

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     kafka_ssl_keyfile: Path | None = None
     app_id: str = Field("healthscore", min_length=1, description="Kafka consumer group id")
     partitions: int = Field(4, ge=1, le=1024, description="partitions of every topic we create")
+    replication_factor: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="replicas of every topic we create (3 on a cluster of three brokers, whose "
+        "min.insync.replicas=2 then lets one broker fail without losing an acknowledged write)",
+    )
 
     # Redis: redis:// or rediss:// (TLS), password in the URL
     redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"))

@@ -53,7 +53,7 @@ def ensure_topics(settings: Settings, timeout: float = 60.0) -> dict[str, int]:
         wanted = topic_configs(settings)
         existing = set(admin.list_topics())
         missing = [
-            NewTopic(name, settings.partitions, 1, topic_configs=cfg)
+            NewTopic(name, settings.partitions, settings.replication_factor, topic_configs=cfg)
             for name, cfg in wanted.items()
             if name not in existing
         ]

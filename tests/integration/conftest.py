@@ -3,6 +3,7 @@ and the worker as a separate process. A missing tool fails the run; it is never 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import sys
@@ -37,6 +38,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free ports (a cluster's brokers and controllers)."""
+    for _ in range(200):
+        base = free_port()
+        if base + count >= 65536:
+            continue
+        try:
+            with contextlib.ExitStack() as held:
+                for port in range(base, base + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"no run of {count} free ports")
+
+
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
     """Poll `check` until it holds; fail the test naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -53,7 +71,7 @@ class Stack:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.opts.kafka_port}"
+        return self.opts.bootstrap
 
     @property
     def redis_url(self) -> str:

@@ -178,7 +178,9 @@ class Run:
     def progress(self) -> tuple[int, int]:
         """(messages the group has committed, messages on its input topics)."""
         consumer = KafkaConsumer(
-            bootstrap_servers=[self.stack.bootstrap], group_id=self.group, enable_auto_commit=False
+            bootstrap_servers=self.stack.bootstrap.split(","),
+            group_id=self.group,
+            enable_auto_commit=False,
         )
         try:
             tps = [
@@ -244,7 +246,7 @@ def produce(
     key: str | None = None,
 ) -> int:
     """Send (kind, document) pairs keyed by customer id; return how many were sent."""
-    producer = KafkaProducer(bootstrap_servers=[stack.bootstrap], acks="all", linger_ms=5)
+    producer = KafkaProducer(bootstrap_servers=stack.bootstrap.split(","), acks="all", linger_ms=5)
     n = 0
     try:
         for kind, doc in docs:
@@ -261,7 +263,7 @@ def produce(
 def read_topic(stack: Stack, topic: str) -> list[tuple[str, dict[str, Any]]]:
     """Read a whole output topic: (key, JSON value) in partition order."""
     consumer = KafkaConsumer(
-        bootstrap_servers=[stack.bootstrap],
+        bootstrap_servers=stack.bootstrap.split(","),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=3000,

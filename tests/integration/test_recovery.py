@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 import redis
+from kafka.admin import KafkaAdminClient
 
-from stream.dev.stack.launcher import down, up
+from stream.dev.stack.launcher import StackOptions, down, status, up
 from stream.dev.synthetic import CustomerBase
 from stream.store import Record
 from stream.store.codec import FORMAT
 
-from .conftest import Stack, free_port, wait_for
+from .conftest import Stack, free_port, free_port_run, wait_for
 from .faults import PrivateRedis, Stall, tally
 from .harness import Run, Topics, killed_and_resumed, produce
 from .reference import differences
@@ -212,30 +213,44 @@ def test_a_rebalance_storm_ends_with_the_uninterrupted_state(
     assert_same_final_state(run, reference, final)
 
 
-def test_the_broker_killed_mid_stream_and_restarted_loses_nothing(
-    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path
+@pytest.mark.parametrize("brokers", [1, 3])
+def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
+    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path, brokers: int
 ) -> None:
-    """The single-node broker SIGKILLed under load and restarted on its log: the worker lives
-    through it and ends with the uninterrupted state (the same stream, at the same offsets, on
-    a broker and redis-server of the test's own)."""
+    """A broker SIGKILLed under load and restarted on its log, on a single node and on a
+    cluster of three (replication 3, min.insync.replicas 2, the worker's topics created with
+    HEALTHSCORE_REPLICATION_FACTOR=3): the worker lives through it and ends with the
+    uninterrupted state (the same stream, at the same offsets, on brokers and a redis-server
+    of the test's own)."""
     opts = replace(
         stack.opts,
         state_dir=tmp_path / "stack",
-        kafka_port=free_port(),
-        controller_port=free_port(),
+        kafka_port=free_port_run(2 * brokers),
+        controller_port=0,
         redis_port=free_port(),
+        kafka_brokers=brokers,
+        kafka_heap="384m",
     )
+    opts = replace(opts, controller_port=opts.kafka_port + 1)
     up(opts, report=print)
     own = Stack(opts)
+    victim = opts.broker_names[-1]
     try:
+        run = Run(
+            own, stream, tmp_path, commit_interval_seconds="0.2", replication_factor=str(brokers)
+        )
+        run.start()  # the worker creates the topics, replicated as configured
+        admin = KafkaAdminClient(bootstrap_servers=own.bootstrap.split(","))
+        try:
+            described = admin.describe_topics(list(stream.names.values()))
+        finally:
+            admin.close()
+        assert {brokers} == {len(p["replicas"]) for t in described for p in t["partitions"]}
         sent = produce_stream(own, stream)
         assert sent == SENT[0]
-        run = Run(own, stream, tmp_path, commit_interval_seconds="0.2")
         try:
-            run.start()
             wait_for(lambda: committed(run) >= sent * 0.3, 300, "30% committed")
-            broker = _kafka_pid(opts)
-            os.kill(broker, signal.SIGKILL)
+            os.kill(_kafka_pid(opts, victim), signal.SIGKILL)
             stall = Stall(committed_or(run, -1))
             down_since = time.monotonic()
             while time.monotonic() - down_since < 5.0:
@@ -250,17 +265,16 @@ def test_the_broker_killed_mid_stream_and_restarted_loses_nothing(
             final = run.wait_quiet()
         finally:
             run.stop_all()
-        tally("the broker SIGKILLed at 30%, down 5 s, restarted", sent, reference, final,
+        what = "the single-node broker" if brokers == 1 else f"one broker of {brokers}"
+        tally(f"{what} SIGKILLed at 30%, down 5 s, restarted", sent, reference, final,
               stall.longest)  # fmt: skip
         assert_same_final_state(run, reference, final)
     finally:
         down(opts, report=print, purge=True)
 
 
-def _kafka_pid(opts: object) -> int:
-    from stream.dev.stack.launcher import status
-
-    pid = status(opts).get("kafka").pid  # type: ignore[arg-type, union-attr]
+def _kafka_pid(opts: StackOptions, name: str) -> int:
+    pid = status(opts)[name].pid
     assert pid is not None
     return int(pid)
 

@@ -146,3 +146,9 @@ def test_unknown_extra_fields_are_ignored_for_forward_compatibility() -> None:
 def test_the_error_shows_a_shortened_value() -> None:
     err = error_of(message("nps", comment="y" * 5000))
     assert len(str(err)) < 200
+
+
+def test_a_whole_number_written_as_a_float_is_an_integer_as_json_schema_says() -> None:
+    event = decode_event(message("nps", score=9.0))
+    assert isinstance(event, ev.NpsAnswered)
+    assert (9, int) == (event.score, type(event.score))

@@ -18,6 +18,28 @@ def test_kafka_properties_name_the_configured_ports(tmp_path: Path) -> None:
     assert "process.roles=broker,controller" in props
 
 
+def test_a_cluster_of_three_votes_together_and_replicates_three_times(tmp_path: Path) -> None:
+    opts = StackOptions(
+        state_dir=tmp_path, kafka_port=29092, controller_port=29093, kafka_brokers=3
+    )
+    assert opts.bootstrap == "127.0.0.1:29092,127.0.0.1:29094,127.0.0.1:29096"
+    assert opts.broker_names == ("kafka", "kafka-2", "kafka-3")
+    third = _kafka_properties(opts, tmp_path / "data-3", 2)
+    voters = "1@127.0.0.1:29093,2@127.0.0.1:29095,3@127.0.0.1:29097"
+    assert f"controller.quorum.voters={voters}" in third
+    assert "node.id=3" in third
+    assert "listeners=PLAINTEXT://127.0.0.1:29096,CONTROLLER://127.0.0.1:29097" in third
+    for line in (
+        "default.replication.factor=3",
+        "min.insync.replicas=2",
+        "offsets.topic.replication.factor=3",
+        "transaction.state.log.min.isr=2",
+    ):
+        assert line in third.splitlines()
+    single = _kafka_properties(StackOptions(state_dir=tmp_path), tmp_path / "data")
+    assert "min.insync.replicas=1" in single.splitlines()
+
+
 def test_status_of_a_stack_never_started_says_stopped(tmp_path: Path) -> None:
     services = status(StackOptions(state_dir=tmp_path, kafka_port=1, redis_port=2))
     assert {"kafka": "stopped", "redis": "stopped"} == {n: s.state for n, s in services.items()}

@@ -59,6 +59,25 @@ class StackOptions:
     with_prometheus: bool = False
     prometheus_port: int = 9090
     worker_targets: tuple[str, ...] = ("127.0.0.1:6066",)
+    # brokers of the KRaft cluster, each also a controller: broker i (from 0) listens on
+    # kafka_port + 2i and votes on controller_port + 2i (9092/9093, 9094/9095, 9096/9097)
+    kafka_brokers: int = 1
+
+    def broker_port(self, index: int) -> int:
+        return self.kafka_port + 2 * index
+
+    def controller_port_of(self, index: int) -> int:
+        return self.controller_port + 2 * index
+
+    @property
+    def bootstrap(self) -> str:
+        """host:port of every broker, comma-separated (HEALTHSCORE_KAFKA_BOOTSTRAP_SERVERS)."""
+        return ",".join(f"{self.host}:{self.broker_port(i)}" for i in range(self.kafka_brokers))
+
+    @property
+    def broker_names(self) -> tuple[str, ...]:
+        """The service name of each broker: `kafka`, then `kafka-2`, `kafka-3`, ..."""
+        return ("kafka", *(f"kafka-{i + 1}" for i in range(1, self.kafka_brokers)))
 
     @property
     def kafka_libs(self) -> Path:
@@ -174,26 +193,37 @@ def ensure_kafka_jars(opts: StackOptions, report: Report) -> Path:
     return libs
 
 
-def _kafka_properties(opts: StackOptions, data_dir: Path) -> str:
+def _kafka_properties(opts: StackOptions, data_dir: Path, index: int = 0) -> str:
+    """One node's configuration. A cluster of three or more replicates everything three times
+    and acknowledges a write once two replicas have it (`min.insync.replicas=2`), so one broker
+    can fail without losing or refusing an acknowledged write."""
     h = opts.host
+    port, controller = opts.broker_port(index), opts.controller_port_of(index)
+    voters = ",".join(
+        f"{i + 1}@{h}:{opts.controller_port_of(i)}" for i in range(opts.kafka_brokers)
+    )
+    replicas = min(3, opts.kafka_brokers)
+    in_sync = min(2, replicas)
     return "\n".join(
         [
             "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@{h}:{opts.controller_port}",
-            f"listeners=PLAINTEXT://{h}:{opts.kafka_port},CONTROLLER://{h}:{opts.controller_port}",
-            f"advertised.listeners=PLAINTEXT://{h}:{opts.kafka_port}",
+            f"node.id={index + 1}",
+            f"controller.quorum.voters={voters}",
+            f"listeners=PLAINTEXT://{h}:{port},CONTROLLER://{h}:{controller}",
+            f"advertised.listeners=PLAINTEXT://{h}:{port}",
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
             "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             f"log.dirs={data_dir.resolve()}",
             "num.partitions=4",
-            "offsets.topic.replication.factor=1",
+            f"default.replication.factor={replicas}",
+            f"min.insync.replicas={in_sync}",
+            f"offsets.topic.replication.factor={replicas}",
             "offsets.topic.num.partitions=8",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
+            f"transaction.state.log.replication.factor={replicas}",
+            f"transaction.state.log.min.isr={in_sync}",
+            f"share.coordinator.state.topic.replication.factor={replicas}",
+            f"share.coordinator.state.topic.min.isr={in_sync}",
             "group.initial.rebalance.delay.ms=0",
             "auto.create.topics.enable=true",
             "",
@@ -213,16 +243,35 @@ def cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -
             return text
 
 
-def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
+def _node_files(opts: StackOptions, index: int) -> tuple[Path, Path, Path]:
+    """A broker's data directory, properties file and log (the first keeps the single-node
+    names, so a stack made before clusters existed is found again)."""
+    suffix = "" if index == 0 else f"-{index + 1}"
+    d = opts.state_dir
+    return d / f"kafka-data{suffix}", d / f"server{suffix}.properties", d / f"kafka{suffix}.log"
+
+
+def _cluster_id(opts: StackOptions) -> str:
+    """The cluster's id, made once and shared by every node's storage format."""
+    path = opts.state_dir / "kafka-cluster-id"
+    if not path.exists():
+        path.write_text(cluster_id())
+    return path.read_text().strip()
+
+
+def _spawn_kafka(
+    opts: StackOptions, report: Report, index: int = 0
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Format a broker's storage if new and start it; its process and log."""
     java = _require("java", "apt-get install -y openjdk-17-jre-headless (Java 17 or newer)")
     libs = ensure_kafka_jars(opts, report)
-    data_dir = opts.state_dir / "kafka-data"
+    data_dir, props, log = _node_files(opts, index)
     data_dir.mkdir(parents=True, exist_ok=True)
-    props = opts.state_dir / "server.properties"
-    props.write_text(_kafka_properties(opts, data_dir))
+    props.write_text(_kafka_properties(opts, data_dir, index))
     classpath = f"{libs.resolve()}/*"
+    name = opts.broker_names[index]
     if not (data_dir / "meta.properties").exists():
-        report("kafka: formatting KRaft storage")
+        report(f"{name}: formatting KRaft storage")
         result = subprocess.run(
             [
                 java,
@@ -230,7 +279,7 @@ def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
                 classpath,
                 "kafka.tools.StorageTool",
                 "format",
-                f"--cluster-id={cluster_id()}",
+                f"--cluster-id={_cluster_id(opts)}",
                 "-c",
                 str(props.resolve()),
             ],
@@ -240,12 +289,12 @@ def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
         )
         if result.returncode != 0:
             raise StackError("Kafka storage format failed:\n" + (result.stdout + result.stderr))
-    if port_answers(opts.host, opts.controller_port):
+    controller = opts.controller_port_of(index)
+    if port_answers(opts.host, controller):
         raise StackError(
-            f"port {opts.controller_port} (Kafka controller) is taken by another program; "
+            f"port {controller} (Kafka controller) is taken by another program; "
             "choose another with --controller-port"
         )
-    log = opts.state_dir / "kafka.log"
     proc = spawn(
         [
             java,
@@ -261,7 +310,27 @@ def _start_kafka(opts: StackOptions, report: Report) -> ServiceStatus:
         log,
         cwd=opts.state_dir,
     )
-    return _await_ready("kafka", "Kafka broker", proc, opts.kafka_port, log, opts, report)
+    return proc, log
+
+
+def _start_brokers(
+    opts: StackOptions, report: Report, names: list[str]
+) -> dict[str, ServiceStatus]:
+    """Start the named brokers all at once (a KRaft quorum answers only once most of its
+    voters run), then wait for each."""
+    started = [(name, *_spawn_kafka(opts, report, opts.broker_names.index(name))) for name in names]
+    return {
+        name: _await_ready(
+            name,
+            "Kafka broker",
+            proc,
+            opts.broker_port(opts.broker_names.index(name)),
+            log,
+            opts,
+            report,
+        )
+        for name, proc, log in started
+    }
 
 
 # --- Redis -----------------------------------------------------------------------------------
@@ -325,52 +394,78 @@ def _answers(name: str, host: str, port: int) -> bool:
 
 
 def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
-    """Start Kafka and Redis unless they already run; harmless to repeat."""
+    """Start Kafka (one broker, or `kafka_brokers`) and Redis unless they already run; harmless
+    to repeat, and it restarts a broker of the cluster that stopped."""
     opts.state_dir.mkdir(parents=True, exist_ok=True)
     services = _load(opts.state_dir)
+    missing = [
+        name
+        for index, name in enumerate(opts.broker_names)
+        if not _in_place(name, opts.broker_port(index), services, opts, report)
+    ]
+    if missing:
+        services.update(_start_brokers(opts, report, missing))
+        _save(opts.state_dir, services)
     plan: list[tuple[str, int, Callable[[StackOptions, Report], ServiceStatus]]] = [
-        ("kafka", opts.kafka_port, _start_kafka),
         ("redis", opts.redis_port, _start_redis),
     ]
     if opts.with_prometheus:
         plan.append(("prometheus", opts.prometheus_port, _start_prometheus))
     for name, port, start in plan:
-        known = services.get(name)
-        if known and known.managed and pid_alive(known.pid, _MARKERS[name]):
-            if _answers(name, opts.host, known.port):
-                report(f"{name}: already running (pid {known.pid}, port {known.port})")
-                continue
-            raise StackError(
-                f"{name} (pid {known.pid}) runs but does not answer on port {known.port}; "
-                "run `healthscore stack down` and try again"
-            )
-        if _answers(name, opts.host, port):
-            report(f"{name}: something already answers on {opts.host}:{port}; using it as it is")
-            services[name] = ServiceStatus(
-                name, port, None, managed=False, state="running", detail="external"
-            )
-        else:
+        if not _in_place(name, port, services, opts, report):
             services[name] = start(opts, report)
         _save(opts.state_dir, services)
     return services
 
 
+def _in_place(
+    name: str, port: int, services: dict[str, ServiceStatus], opts: StackOptions, report: Report
+) -> bool:
+    """Does service `name` already run (ours, or something external answering on its port,
+    recorded as such)? False: it must be started."""
+    known = services.get(name)
+    if known and known.managed and pid_alive(known.pid, _marker(name)):
+        if _answers(name, opts.host, known.port):
+            report(f"{name}: already running (pid {known.pid}, port {known.port})")
+            return True
+        raise StackError(
+            f"{name} (pid {known.pid}) runs but does not answer on port {known.port}; "
+            "run `healthscore stack down` and try again"
+        )
+    if _answers(name, opts.host, port):
+        report(f"{name}: something already answers on {opts.host}:{port}; using it as it is")
+        services[name] = ServiceStatus(
+            name, port, None, managed=False, state="running", detail="external"
+        )
+        _save(opts.state_dir, services)
+        return True
+    return False
+
+
+def _marker(name: str) -> str:
+    """What a service's command line contains (to tell our process from a reused pid)."""
+    return KAFKA_MARKER if name.startswith("kafka") else _MARKERS[name]
+
+
 def status(opts: StackOptions) -> dict[str, ServiceStatus]:
     """Report each recorded service: running, not answering, or its process gone."""
     services = _load(opts.state_dir)
-    for name in SERVICES:
+    brokers = [n for n in services if n.startswith("kafka-")]
+    ports = {name: opts.broker_port(i) for i, name in enumerate(opts.broker_names)}
+    ports.update(redis=opts.redis_port, prometheus=opts.prometheus_port)
+    for name in (*SERVICES, *sorted(set(brokers) - set(SERVICES))):
         svc = services.get(name)
         if svc is None and name == "prometheus":
             continue  # optional: only reported once started with --with-prometheus
         if svc is None:
             services[name] = ServiceStatus(
                 name,
-                getattr(opts, f"{name}_port"),
+                ports.get(name, 0),
                 state="stopped",
                 detail="not started by this stack",
             )
             continue
-        alive = pid_alive(svc.pid, _MARKERS[name]) if svc.managed else True
+        alive = pid_alive(svc.pid, _marker(name)) if svc.managed else True
         answering = _answers(name, opts.host, svc.port)
         if svc.managed and not alive:
             svc.state, svc.detail = "down", f"process {svc.pid} is gone"
@@ -385,13 +480,14 @@ def status(opts: StackOptions) -> dict[str, ServiceStatus]:
 def down(opts: StackOptions, report: Report = print, purge: bool = False) -> None:
     """Stop exactly the processes this stack started; with `purge`, delete their data too."""
     services = _load(opts.state_dir)
-    for name in ("prometheus", "redis", "kafka"):
+    brokers = sorted((n for n in services if n.startswith("kafka-")), reverse=True)
+    for name in ("prometheus", "redis", *brokers, "kafka"):
         svc = services.get(name)
         if svc is None:
             continue
         if not svc.managed:
             report(f"{name}: external, left running")
-        elif svc.pid is not None and stop_pid(svc.pid, _MARKERS[name]):
+        elif svc.pid is not None and stop_pid(svc.pid, _marker(name)):
             report(f"{name}: stopped pid {svc.pid}")
         else:
             report(f"{name}: was not running")
@@ -400,4 +496,7 @@ def down(opts: StackOptions, report: Report = print, purge: bool = False) -> Non
     if purge:
         for sub in ("kafka-data", "redis-data", "prometheus"):
             shutil.rmtree(opts.state_dir / sub, ignore_errors=True)
+        for extra in opts.state_dir.glob("kafka-data-*"):
+            shutil.rmtree(extra, ignore_errors=True)
+        (opts.state_dir / "kafka-cluster-id").unlink(missing_ok=True)
         report("data removed")
