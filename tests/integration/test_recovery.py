@@ -245,7 +245,8 @@ def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
             described = admin.describe_topics(list(stream.names.values()))
         finally:
             admin.close()
-        assert {brokers} == {len(p["replicas"]) for t in described for p in t["partitions"]}
+        replicas = {len(p["replica_nodes"]) for t in described for p in t["partitions"]}
+        assert {brokers} == replicas, described
         sent = produce_stream(own, stream)
         assert sent == SENT[0]
         try:
