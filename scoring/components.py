@@ -72,10 +72,9 @@ def _ratio(recent: float, baseline: float) -> float:
     return 100.0 * min(1.0, recent / baseline) if baseline > 0 else 0.0
 
 
-def usage(s: CustomerState, p: Policy, now: float, words: bool = True) -> Component:
-    """Usage: see `usage_parts`; None for a customer never heard of. Without `words` the
-    losses carry no detail (the value is the same)."""
-    parts = usage_parts(s, p, now, words)
+def usage(s: CustomerState, p: Policy, now: float) -> Component:
+    """Usage: see `usage_parts`; None for a customer never heard of."""
+    parts = usage_parts(s, p, now)
     if not parts:
         return Component("usage", None)
     return _weighted("usage", [x for x in parts if x[1] > 0])

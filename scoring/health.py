@@ -48,7 +48,7 @@ class HealthScore:
         if self._drivers is None:
             assert self._source is not None
             state, policy = self._source
-            object.__setattr__(self, "_drivers", explain(state, policy, self.as_of))
+            object.__setattr__(self, "_drivers", drivers_at(state, policy, self.as_of))
             object.__setattr__(self, "_source", None)
         assert self._drivers is not None
         return self._drivers
@@ -140,7 +140,7 @@ def _values(state: CustomerState, policy: Policy, now: float) -> dict[str, float
     }
 
 
-def explain(state: CustomerState, policy: Policy, now: float) -> tuple[Driver, ...]:
+def drivers_at(state: CustomerState, policy: Policy, now: float) -> tuple[Driver, ...]:
     """What pulls the score at `now` down, in points and words, most first (those of at least
     `MIN_DRIVER_POINTS`); empty for a customer never heard of."""
     parts = compute_components(state, policy, now)
@@ -199,7 +199,7 @@ def score(
         ),
     }
     coverage = sum(weights[n] for n in shares if evidence[n]) / sum(weights.values())
-    age = now - state.first_seen if state.first_seen is not None else 0.0
+    age = now - state.first_seen
     maturity = max(0.1, min(1.0, age / policy.maturity)) if policy.maturity > 0 else 1.0
     rounded = round(value, 2)
     return HealthScore(
