@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
-import redis.asyncio as aioredis
 from kafka.errors import KafkaError as SyncKafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import SecretStr
@@ -24,6 +23,7 @@ from stream.metrics import BusinessCollector, EngineMetrics
 from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import OPERATION_TIMEOUT, RETRYABLE, RecordStore
+from stream.store.client import connect_async
 from stream.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -176,15 +176,17 @@ def create_app(settings: Settings) -> BatchingApp:
         stream_wait_empty=True,
         broker_commit_interval=settings.commit_interval_seconds,
     )
-    client = aioredis.Redis.from_url(
-        settings.redis_url.get_secret_value(),
+    client = connect_async(
+        settings,
         # No per-reply timeout (it costs a timer per command in a pipeline); each store
         # operation runs under one deadline instead (stream.store.OPERATION_TIMEOUT).
         socket_timeout=None,
         socket_connect_timeout=5,
         health_check_interval=15,
     )
-    store = RecordStore(client, settings.redis_key_prefix, policy)
+    store = RecordStore(
+        client, settings.redis_key_prefix, policy, wait_replicas=settings.redis_wait_replicas
+    )
     registry = CollectorRegistry()
     metrics = EngineMetrics(registry)
     business = BusinessCollector()

@@ -79,11 +79,19 @@ def stack_up(
             "broker i on --kafka-port + 2i, its controller on --controller-port + 2i)",
         ),
     ] = 1,
+    redis_cluster: Annotated[
+        bool,
+        typer.Option(
+            help="A Redis Cluster of six nodes (three primaries with a replica each) on "
+            "--redis-port and the five ports above it, instead of one redis-server"
+        ),
+    ] = False,
     worker: Annotated[
         list[str] | None, typer.Option(help="host:port of a worker to scrape [127.0.0.1:6066]")
     ] = None,
 ) -> None:
-    """Start a single-node Kafka (KRaft) and redis-server (AOF on) on 127.0.0.1."""
+    """Start Kafka (KRaft; one broker or a cluster) and redis-server (AOF on; one, or a
+    cluster) on 127.0.0.1."""
     base = _options(
         state_dir,
         cache_dir,
@@ -97,13 +105,22 @@ def stack_up(
         prometheus_port=prometheus_port,
         worker_targets=tuple(worker) if worker else base.worker_targets,
         kafka_brokers=kafka_brokers,
+        redis_cluster=redis_cluster,
     )
     try:
         up(opts, report=console.print)
     except StackError as exc:
         console.print(f"[red]stack up failed:[/] {exc}")
         raise typer.Exit(1) from None
-    console.print(f"stack is up: KAFKA={opts.bootstrap} REDIS=redis://127.0.0.1:{redis_port}/0")
+    console.print("stack is up; the worker's settings for it:")
+    console.print(f"  HEALTHSCORE_KAFKA_BOOTSTRAP_SERVERS={opts.bootstrap}", highlight=False)
+    console.print(f"  HEALTHSCORE_REDIS_URL={opts.redis_url}", highlight=False)
+    if kafka_brokers > 1:
+        replicas = min(3, kafka_brokers)
+        console.print(f"  HEALTHSCORE_REPLICATION_FACTOR={replicas}", highlight=False)
+    if redis_cluster:
+        console.print("  HEALTHSCORE_REDIS_CLUSTER=true", highlight=False)
+        console.print("  HEALTHSCORE_REDIS_WAIT_REPLICAS=1", highlight=False)
 
 
 @stack_app.command("fetch")
@@ -236,9 +253,10 @@ def score_command(
 
     from stream.resources import load_policy
     from stream.store import Record, customer_record_key
+    from stream.store.client import connect_sync
 
     settings = load_settings()
-    client = redis.Redis.from_url(settings.redis_url.get_secret_value())
+    client = connect_sync(settings)
     try:
         raw: Any = client.get(customer_record_key(settings.redis_key_prefix, customer))
     except redis.RedisError as exc:

@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"))
     redis_key_prefix: str = Field("hs", min_length=1, max_length=32)
     redis_retry_max_seconds: float = Field(5.0, gt=0, description="backoff ceiling on Redis errors")
+    redis_cluster: bool = Field(
+        False,
+        description="redis_url names one node of a Redis Cluster: commands are routed by slot "
+        "(every key of a customer shares its hash tag) and follow failovers",
+    )
+    redis_wait_replicas: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="replicas that must hold a write before its Kafka offset is committed "
+        "(Redis WAIT); 1 on a Redis Cluster with replicas, so a failover loses nothing "
+        "acknowledged",
+    )
 
     # HTTP
     web_host: str = Field("127.0.0.1", description="address the HTTP API binds")

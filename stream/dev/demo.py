@@ -26,6 +26,7 @@ from stream.dev.synthetic import CustomerBase
 from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import Keys, Record, as_text, customer_record_key
+from stream.store.client import connect_sync
 
 BAND_COLOUR = {"healthy": "green", "at_risk": "yellow", "critical": "red"}
 
@@ -85,7 +86,7 @@ class AlertFeed:
 
 
 def _view(
-    client: redis.Redis,
+    client: redis.Redis | redis.RedisCluster,
     settings: Settings,
     policy: Policy,
     stats: ProduceStats,
@@ -167,7 +168,7 @@ def run_demo(
 
         feeder = threading.Thread(target=feed_events, daemon=True)
         feeder.start()
-        client = redis.Redis.from_url(settings.redis_url.get_secret_value())
+        client = connect_sync(settings)
         policy = load_policy(str(settings.policy_file) if settings.policy_file else None)
         with Live(console=console, refresh_per_second=2) as live:
             while feeder.is_alive() or time.monotonic() < deadline + 3:

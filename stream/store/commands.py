@@ -1,5 +1,5 @@
 """The Redis adapter: customer records by compare-and-set, the due index and watermarks, in
-one pipelined round trip per step.
+one pipelined round trip per step (on a Redis Cluster, one per primary, concurrently).
 
 A customer is one Redis string (`stream.store.keys.Keys.record`) holding `<version>|<record>`
 (`stream.store.codec`). A string, not a hash: a hash with a value over 64 bytes loses Redis's
@@ -16,14 +16,25 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-import redis.asyncio as aioredis
-from redis.exceptions import BusyLoadingError, NoScriptError, ReadOnlyError, ResponseError
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.crc import key_slot
+from redis.exceptions import (
+    AskError,
+    BusyLoadingError,
+    ClusterDownError,
+    MovedError,
+    NoScriptError,
+    ReadOnlyError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from scoring.policy import Policy
 from stream.metrics import BusinessSnapshot
 from stream.store import views
+from stream.store.client import Client
 from stream.store.keys import Keys
 from stream.store.record import Record
 
@@ -32,6 +43,13 @@ T = TypeVar("T")
 
 OPERATION_TIMEOUT = 30.0
 RETRYABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError, OSError)
+WAIT_MS = 1000  # one WAIT for replicas blocks at most this long, then is asked again
+
+
+class ClusterNotConfiguredError(RedisConnectionError):
+    """Redis answered MOVED: it is a cluster node but the worker was not told so. Retried (and
+    logged) like an outage rather than failing the batch, so nothing is dead-lettered."""
+
 
 _CAS = """
 local cur = redis.call('GET', KEYS[1])
@@ -89,10 +107,11 @@ class Commands:
     response callback each, and a `SCRIPT EXISTS` round trip before any pipeline with scripts);
     the engine sends a few commands per customer per batch, so that is most of its Redis cost."""
 
-    __slots__ = ("packed",)
+    __slots__ = ("packed", "routes")
 
     def __init__(self) -> None:
         self.packed: list[bytes] = []
+        self.routes: list[bytes] = []  # each command's key, for routing on a cluster
 
     def __len__(self) -> int:
         return len(self.packed)
@@ -100,6 +119,8 @@ class Commands:
     def add(self, *args: bytes | str | int | float) -> int:
         """Queue a command; return the index of its reply."""
         enc = [_arg(a) for a in args]
+        # the key that routes it on a cluster (a command without one goes to slot 0's node)
+        self.routes.append(enc[3] if enc[0] == b"EVALSHA" else enc[1] if len(enc) > 1 else b"")
         self.packed.append(
             b"*%d\r\n" % len(enc) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in enc)
         )
@@ -118,20 +139,47 @@ class Script:
         return cmds.add("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
-async def round_trip(client: aioredis.Redis, cmds: Commands) -> list[Any]:
-    """Send the commands on one pooled connection and read every reply (error replies are
-    returned as exceptions, in place); a broken connection is dropped and the error raised."""
+async def _exchange(conn: Any, packed: list[bytes], wait: int, cluster: bool) -> list[Any]:
+    """Send commands on one connection and read every reply (error replies returned in place).
+
+    With `wait`, a `WAIT` follows and is repeated until that many replicas hold this
+    connection's writes: only then are they acknowledged. A connection that breaks meanwhile
+    raises, so the caller reloads from whichever node is then the primary."""
+    await conn.send_packed_command(
+        b"".join(packed) + (b"WAIT %d %d\r\n" % (wait, WAIT_MS) if wait else b""),
+        check_health=False,
+    )
+    replies: list[Any] = []
+    for _ in range(len(packed)):
+        try:
+            replies.append(await conn.read_response(disable_decoding=True))
+        except ResponseError as exc:
+            if isinstance(exc, MovedError) and not cluster:
+                raise ClusterNotConfiguredError(
+                    "Redis answered MOVED: it is a Redis Cluster node; set "
+                    "HEALTHSCORE_REDIS_CLUSTER=true"
+                ) from None
+            replies.append(exc)
+    if wait:
+        acked = await conn.read_response()
+        while acked < wait:
+            log.warning("a write is held by %d of %d replicas; waiting", acked, wait)
+            await conn.send_packed_command(b"WAIT %d %d\r\n" % (wait, WAIT_MS))
+            acked = await conn.read_response()
+    return replies
+
+
+async def round_trip(client: Client, cmds: Commands, wait: int = 0) -> list[Any]:
+    """Send the commands and read every reply, in order (error replies are returned as
+    exceptions, in place); a broken connection is dropped and the error raised.
+
+    One pooled connection on a single Redis; on a cluster, one per primary concerned."""
+    if isinstance(client, RedisCluster):
+        return await _cluster_round_trip(client, cmds, wait)
     pool = client.connection_pool
     conn = await pool.get_connection()  # type: ignore[no-untyped-call]
     try:
-        await conn.send_packed_command(b"".join(cmds.packed), check_health=False)
-        replies: list[Any] = []
-        for _ in range(len(cmds)):
-            try:
-                replies.append(await conn.read_response(disable_decoding=True))
-            except ResponseError as exc:
-                replies.append(exc)
-        return replies
+        return await _exchange(conn, cmds.packed, wait, cluster=False)
     except BaseException:
         await conn.disconnect()
         raise
@@ -139,11 +187,81 @@ async def round_trip(client: aioredis.Redis, cmds: Commands) -> list[Any]:
         await pool.release(conn)
 
 
+async def _node_trip(node: ClusterNode, packed: list[bytes], wait: int, asking: bool) -> list[Any]:
+    conn = node.acquire_connection()
+    try:
+        if asking:  # a slot being migrated: the target takes the command after ASKING
+            packed = [p for cmd in packed for p in (b"*1\r\n$6\r\nASKING\r\n", cmd)]
+            replies = await _exchange(conn, packed, wait, cluster=True)
+            return replies[1::2]
+        return await _exchange(conn, packed, wait, cluster=True)
+    except BaseException:
+        await conn.disconnect()
+        raise
+    finally:
+        node.release(conn)
+
+
+async def _cluster_round_trip(client: RedisCluster, cmds: Commands, wait: int) -> list[Any]:
+    """Route each command to the primary of its key's slot and send each node's share
+    concurrently, in order. A command the cluster did not run (MOVED, ASK, TRYAGAIN,
+    CLUSTERDOWN) is sent again where it now belongs; any other failure is raised, and the slot
+    map is read afresh before the next attempt."""
+    await client.initialize()
+    manager = client.nodes_manager
+    replies: list[Any] = [None] * len(cmds)
+    todo = list(range(len(cmds)))
+    ask: dict[int, ClusterNode] = {}
+    delay = 0.05
+    while todo:
+        groups: dict[tuple[str, bool], tuple[ClusterNode, list[int]]] = {}
+        for i in todo:
+            node = ask.get(i) or manager.get_node_from_slot(key_slot(cmds.routes[i]))
+            groups.setdefault((node.name, i in ask), (node, []))[1].append(i)
+        ask.clear()
+        keys = list(groups)
+        results = await asyncio.gather(
+            *(
+                _node_trip(node, [cmds.packed[i] for i in idx], wait, asking)
+                for (_, asking), (node, idx) in groups.items()
+            ),
+            return_exceptions=True,
+        )
+        failed = [r for r in results if isinstance(r, BaseException)]
+        for key, result in zip(keys, results, strict=True):
+            if not isinstance(result, BaseException):
+                for i, reply in zip(groups[key][1], result, strict=True):
+                    replies[i] = reply
+        if failed:
+            client._initialize = True  # read the slot map again: a primary may have failed
+            raise failed[0]
+        todo = []
+        for i in sorted(i for _, idx in groups.values() for i in idx):
+            reply = replies[i]
+            if isinstance(reply, MovedError):
+                await manager.move_slot(reply)
+            elif isinstance(reply, AskError):
+                ask[i] = manager.get_node(host=reply.host, port=reply.port) or ClusterNode(
+                    reply.host, reply.port, **manager.connection_kwargs
+                )
+            elif not isinstance(reply, TryAgainError | ClusterDownError):
+                continue
+            todo.append(i)
+        if todo and not ask:
+            log.warning("redis cluster is changing hands (%s); sending again", replies[todo[0]])
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            client._initialize = True
+            await client.initialize()
+    return replies
+
+
 class RecordStore:
     """Load and compare-and-set customer records, the due set and watermarks, in pipelines."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str, policy: Policy) -> None:
+    def __init__(self, client: Client, prefix: str, policy: Policy, wait_replicas: int = 0) -> None:
         self.client = client
+        self.wait_replicas = wait_replicas  # replicas that must hold a write (Redis WAIT)
         self.prefix = prefix
         self.keys = Keys(prefix)
         self.policy = policy
@@ -152,20 +270,23 @@ class RecordStore:
         self._scripts = (self._cas, self._max)
         self._views_migrated = False  # earlier segment sets counted (once per process)
 
-    async def _execute(self, cmds: Commands) -> list[Any]:
+    async def _execute(self, cmds: Commands, write: bool = True) -> list[Any]:
         """One round trip; commands refused because Redis lost the scripts (NOSCRIPT, after a
-        restart) are sent again once the scripts are loaded, and only those (some of the others
-        are not idempotent). Any other error reply is raised."""
+        restart or on a promoted replica) are sent again once the scripts are loaded, and only
+        those (some of the others are not idempotent). Any other error reply is raised. A
+        write returns once `wait_replicas` replicas hold it."""
         if not cmds:
             return []
-        replies = await round_trip(self.client, cmds)
+        wait = self.wait_replicas if write else 0
+        replies = await round_trip(self.client, cmds, wait)
         missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
         if missing:
             for script in self._scripts:
                 await self.client.script_load(script.source)
             again = Commands()
             again.packed = [cmds.packed[i] for i in missing]
-            for i, reply in zip(missing, await round_trip(self.client, again), strict=True):
+            again.routes = [cmds.routes[i] for i in missing]
+            for i, reply in zip(missing, await round_trip(self.client, again, wait), strict=True):
                 replies[i] = reply
         for reply in replies:
             if isinstance(reply, ResponseError):
@@ -181,7 +302,7 @@ class RecordStore:
         record = self.keys.record
         for cid in ids:
             cmds.add("GET", record(cid))
-        replies = await self._execute(cmds)
+        replies = await self._execute(cmds, write=False)
         return {cid: Record.parse(cid, raw) for cid, raw in zip(ids, replies, strict=True)}
 
     async def save_many(self, records: Iterable[Record]) -> set[str]:

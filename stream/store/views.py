@@ -10,11 +10,10 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from scoring.policy import BANDS
 from scoring.segments import Fact
 from stream.metrics import BusinessSnapshot, SegmentSnapshot
+from stream.store.client import Client
 from stream.store.keys import Keys
 from stream.store.record import Record, ViewsSeen
 
@@ -109,9 +108,7 @@ def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
     return out
 
 
-async def business_snapshot(
-    client: aioredis.Redis, keys: Keys, window_days: int = 30
-) -> BusinessSnapshot:
+async def business_snapshot(client: Client, keys: Keys, window_days: int = 30) -> BusinessSnapshot:
     """Read customers per band, the score distribution and segment measures."""
     snap = BusinessSnapshot()
     board = keys.board()
@@ -152,7 +149,7 @@ async def business_snapshot(
     return snap
 
 
-async def migrate_segment_sets(client: aioredis.Redis, keys: Keys) -> int:
+async def migrate_segment_sets(client: Client, keys: Keys) -> int:
     """Count the customers of each segment set of the earlier layout (a set of ids per
     segment) into the segment counts, then delete the sets; the number of segments migrated.
     Safe to run by several workers at once: a count is only set where none exists (`HSETNX`),

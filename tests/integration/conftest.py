@@ -9,13 +9,17 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import redis
 
 from stream.dev.stack import StackOptions, down, up
-from stream.dev.stack.launcher import default_cache_dir
+from stream.dev.stack.launcher import (
+    REDIS_CLUSTER_BUS_OFFSET,
+    REDIS_CLUSTER_NODES,
+    default_cache_dir,
+)
 
 REQUIRED_TOOLS = {
     "java": "openjdk-17-jre-headless",
@@ -38,15 +42,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def free_port_run(count: int) -> int:
-    """The first of `count` consecutive free ports (a cluster's brokers and controllers)."""
+def free_port_run(count: int, *, shifted: int = 0) -> int:
+    """The first of `count` consecutive free ports (a cluster's brokers and controllers); with
+    `shifted`, the same run that far above is free too (a Redis Cluster's bus ports)."""
     for _ in range(200):
         base = free_port()
-        if base + count >= 65536:
-            continue
+        if base + count + shifted >= 65536:
+            base -= shifted + count
+        wanted = [*range(base, base + count)]
+        if shifted:
+            wanted += [p + shifted for p in wanted]
         try:
             with contextlib.ExitStack() as held:
-                for port in range(base, base + count):
+                for port in wanted:
                     sock = held.enter_context(socket.socket())
                     sock.bind(("127.0.0.1", port))
             return base
@@ -97,6 +105,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     up(opts, report=lambda line: print(line, file=sys.stderr))
     try:
         yield Stack(opts)
+    finally:
+        down(opts, report=lambda line: print(line, file=sys.stderr), purge=True)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis Cluster (three primaries with a replica each) beside the stack: its URL."""
+    opts = replace(
+        stack.opts,
+        state_dir=tmp_path_factory.mktemp("redis-cluster"),
+        redis_port=free_port_run(REDIS_CLUSTER_NODES, shifted=REDIS_CLUSTER_BUS_OFFSET),
+        redis_cluster=True,
+        with_prometheus=False,
+    )
+    up(opts, report=lambda line: print(line, file=sys.stderr))  # Kafka: the stack's, as it is
+    try:
+        yield opts.redis_url
     finally:
         down(opts, report=lambda line: print(line, file=sys.stderr), purge=True)
 

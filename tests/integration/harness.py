@@ -70,7 +70,7 @@ class Run:
         self.settings = settings
         self.extra_env = extra_env or {}
         self.procs: list[tuple[subprocess.Popen[bytes], int, Path]] = []
-        self.redis = redis.Redis.from_url(stack.redis_url)
+        self.redis: redis.Redis | redis.RedisCluster = redis.Redis.from_url(stack.redis_url)
 
     def env(self, web_port: int) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHSCORE_")}

@@ -15,7 +15,14 @@ import pytest
 import redis
 from kafka.admin import KafkaAdminClient
 
-from stream.dev.stack.launcher import StackOptions, down, status, up
+from stream.dev.stack.launcher import (
+    REDIS_CLUSTER_BUS_OFFSET,
+    REDIS_CLUSTER_NODES,
+    StackOptions,
+    down,
+    status,
+    up,
+)
 from stream.dev.synthetic import CustomerBase
 from stream.store import Record
 from stream.store.codec import FORMAT
@@ -251,7 +258,7 @@ def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
         assert sent == SENT[0]
         try:
             wait_for(lambda: committed(run) >= sent * 0.3, 300, "30% committed")
-            os.kill(_kafka_pid(opts, victim), signal.SIGKILL)
+            os.kill(_pid(opts, victim), signal.SIGKILL)
             stall = Stall(committed_or(run, -1))
             down_since = time.monotonic()
             while time.monotonic() - down_since < 5.0:
@@ -274,7 +281,7 @@ def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
         down(opts, report=print, purge=True)
 
 
-def _kafka_pid(opts: StackOptions, name: str) -> int:
+def _pid(opts: StackOptions, name: str) -> int:
     pid = status(opts)[name].pid
     assert pid is not None
     return int(pid)
@@ -286,3 +293,98 @@ def committed_or(run: Run, default: int) -> int:
         return committed(run)
     except Exception:  # noqa: BLE001 - kafka-python's errors while the broker is down
         return default
+
+
+def test_a_redis_cluster_primary_killed_mid_stream_fails_over_and_loses_nothing(
+    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path
+) -> None:
+    """The worker on a Redis Cluster of three primaries with a replica each (the stack
+    launcher's `--redis-cluster`, the worker told so by the documented settings only). A
+    primary is SIGKILLed under load: its replica takes over, the worker follows the new slot
+    map, and since a write counts only once a replica holds it (WAIT), nothing acknowledged is
+    lost. The killed node comes back as a replica."""
+    opts = replace(
+        stack.opts,
+        state_dir=tmp_path / "stack",
+        redis_port=free_port_run(REDIS_CLUSTER_NODES, shifted=REDIS_CLUSTER_BUS_OFFSET),
+        redis_cluster=True,
+    )
+    up(opts, report=print)  # Kafka answers already: used as it is
+    try:
+        run = Run(
+            stack,
+            stream,
+            tmp_path,
+            extra_env={
+                "HEALTHSCORE_REDIS_URL": opts.redis_url,
+                "HEALTHSCORE_REDIS_CLUSTER": "true",
+                "HEALTHSCORE_REDIS_WAIT_REPLICAS": "1",
+            },
+            commit_interval_seconds="0.2",
+            redis_retry_max_seconds="0.5",
+        )
+        run.redis = redis.RedisCluster(host=opts.host, port=opts.redis_port)
+        try:
+            run.start()
+            total = run.progress()[1]
+            wait_for(lambda: committed(run) >= total * 0.3, 300, "30% committed")
+            victim, replica = _primary_and_replica(opts)
+            os.kill(_pid(opts, victim), signal.SIGKILL)
+            stall = Stall(committed(run))
+            killed = time.monotonic()
+            while _role(opts, replica) != "master" or not _cluster_ok(opts, skip=victim):
+                assert time.monotonic() - killed < 60, "no replica took over in 60 s"
+                stall.sample(committed(run))
+                time.sleep(0.25)
+            promoted = time.monotonic() - killed
+            assert committed(run) < total, "the kill came too late to interrupt anything"
+            up(opts, report=print)  # the killed node rejoins, as a replica
+            while not run.drained():
+                stall.sample(committed(run))
+                time.sleep(0.25)
+            assert run.alive()
+            final = run.wait_quiet()
+        finally:
+            run.stop_all()
+        print(f"replica promoted {promoted:.1f}s after the kill")
+        tally(
+            "Redis Cluster (3 primaries, 1 replica each): a primary SIGKILLed at 30%, its "
+            "replica promoted, the node restarted",
+            SENT[0],
+            reference,
+            final,
+            stall.longest,
+        )
+        assert_same_final_state(run, reference, final)
+        assert _role(opts, victim) == "slave"  # it rejoined under the replica that took over
+        assert ["master"] * 3 + ["slave"] * 3 == sorted(_role(opts, n) for n in opts.redis_names)
+    finally:
+        down(opts, report=print, purge=True)
+
+
+def _node(opts: StackOptions, name: str) -> redis.Redis:
+    port = opts.redis_port_of(opts.redis_names.index(name))
+    return redis.Redis(host=opts.host, port=port, socket_timeout=1)
+
+
+def _role(opts: StackOptions, name: str) -> str:
+    return str(_node(opts, name).info("replication")["role"])
+
+
+def _primary_and_replica(opts: StackOptions) -> tuple[str, str]:
+    """A primary (the first by port) and the node that replicates it."""
+    ports = {opts.redis_port_of(i): name for i, name in enumerate(opts.redis_names)}
+    for name in opts.redis_names:
+        info = _node(opts, name).info("replication")
+        if info["role"] == "slave":
+            return ports[int(info["master_port"])], name
+    raise AssertionError("no replica")
+
+
+def _cluster_ok(opts: StackOptions, skip: str) -> bool:
+    """Every node but `skip` sees the cluster whole."""
+    return all(
+        _node(opts, name).cluster("INFO")["cluster_state"] == "ok"
+        for name in opts.redis_names
+        if name != skip
+    )

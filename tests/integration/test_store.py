@@ -1,14 +1,14 @@
-"""The record store against a real redis-server: compare-and-set, the indexes, and a Redis that
-lost its scripts (a restart without persistence, or SCRIPT FLUSH)."""
+"""The record store against a real redis-server and a real Redis Cluster: compare-and-set, the
+indexes, and a Redis that lost its scripts (a restart without persistence, or SCRIPT FLUSH)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 
 import orjson
 import pytest
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 from redis.exceptions import ResponseError
 
@@ -19,7 +19,9 @@ from stream.contract import INPUT_TOPICS
 from stream.engine import Engine, Incoming, Outputs
 from stream.resources import load_policy
 from stream.settings import Settings
-from stream.store import Commands, Evaluation, Record, RecordStore, board_value
+from stream.store import RETRYABLE, Commands, Evaluation, Record, RecordStore, board_value
+from stream.store.client import Client, connect_async
+from stream.store.commands import ClusterNotConfiguredError
 
 from .conftest import Stack
 
@@ -38,9 +40,24 @@ def record(cid: str, version: int = 0, due: float | None = 100.0) -> Record:
     )
 
 
-def run_store(stack: Stack, body) -> object:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class Target:
+    """The Redis the store runs on, and the settings that name it."""
+
+    settings: Settings
+    bootstrap: str
+
+
+@pytest.fixture(params=["redis-server", "redis-cluster"])
+def target(request: pytest.FixtureRequest, stack: Stack) -> Target:
+    cluster = request.param == "redis-cluster"
+    url = request.getfixturevalue("redis_cluster") if cluster else stack.redis_url
+    return Target(Settings(redis_url=url, redis_cluster=cluster), stack.bootstrap)
+
+
+def run_store(target: Target, body) -> object:  # type: ignore[no-untyped-def]
     async def main() -> object:
-        client = aioredis.Redis.from_url(stack.redis_url)
+        client = connect_async(target.settings)
         try:
             return await body(RecordStore(client, f"t{uuid.uuid4().hex[:6]}", POLICY), client)
         finally:
@@ -50,9 +67,9 @@ def run_store(stack: Stack, body) -> object:  # type: ignore[no-untyped-def]
 
 
 def test_a_write_with_a_stale_version_is_refused_and_the_indexes_are_written(
-    stack: Stack,
+    target: Target,
 ) -> None:
-    async def body(store: RecordStore, client: aioredis.Redis) -> None:
+    async def body(store: RecordStore, client: Client) -> None:
         first = record("c1")
         assert await store.save_many([first]) == set()
         assert first.version == 1  # a saved record carries its new version
@@ -65,11 +82,11 @@ def test_a_write_with_a_stale_version_is_refused_and_the_indexes_are_written(
         assert await client.zscore(store.keys.due(2), "c1") == 100.0
         assert await client.zscore(store.keys.board(), "c1") == board_value("at_risk", 42.5)
 
-    run_store(stack, body)
+    run_store(target, body)
 
 
-def test_the_store_loads_its_scripts_again_when_redis_lost_them(stack: Stack) -> None:
-    async def body(store: RecordStore, client: aioredis.Redis) -> None:
+def test_the_store_loads_its_scripts_again_when_redis_lost_them(target: Target) -> None:
+    async def body(store: RecordStore, client: Client) -> None:
         assert await store.save_many([record("c1")]) == set()
         await client.script_flush()
         assert await store.save_many([(await store.load_many(["c1"]))["c1"]]) == set()
@@ -78,11 +95,11 @@ def test_the_store_loads_its_scripts_again_when_redis_lost_them(stack: Stack) ->
         assert await store.watermark(2) == 123.0
         assert (await store.load_many(["c1"]))["c1"].version == 2
 
-    run_store(stack, body)
+    run_store(target, body)
 
 
-def test_an_error_reply_is_raised_and_the_connection_stays_usable(stack: Stack) -> None:
-    async def body(store: RecordStore, client: aioredis.Redis) -> None:
+def test_an_error_reply_is_raised_and_the_connection_stays_usable(target: Target) -> None:
+    async def body(store: RecordStore, client: Client) -> None:
         await client.hset(store.keys.record("bad"), "v", "1")  # wrong type for a record
         with pytest.raises(ResponseError):
             await store.load_many(["ok", "bad"])
@@ -91,7 +108,7 @@ def test_an_error_reply_is_raised_and_the_connection_stays_usable(stack: Stack) 
         assert await store._execute(cmds) == [b"PONG"]
         assert (await store.load_many(["ok"]))["ok"].version == 0
 
-    run_store(stack, body)
+    run_store(target, body)
 
 
 class FailingOncePublisher:
@@ -124,9 +141,9 @@ def sessions(cid: str, first: int, n: int) -> list[Incoming]:
     return out
 
 
-def test_a_batch_that_fails_half_way_is_applied_in_full_when_retried(stack: Stack) -> None:
-    async def body(store: RecordStore, client: aioredis.Redis) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap)
+def test_a_batch_that_fails_half_way_is_applied_in_full_when_retried(target: Target) -> None:
+    async def body(store: RecordStore, client: Client) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=target.bootstrap)
         await producer.start()
         try:
             settings = Settings(redis_key_prefix=store.prefix, publish_min_step=0.0)
@@ -146,13 +163,13 @@ def test_a_batch_that_fails_half_way_is_applied_in_full_when_retried(stack: Stac
         finally:
             await producer.stop()
 
-    run_store(stack, body)
+    run_store(target, body)
 
 
 def test_segment_sets_of_the_earlier_layout_become_counts_and_a_move_between_segments_counts(
-    stack: Stack,
+    target: Target,
 ) -> None:
-    async def body(store: RecordStore, client: aioredis.Redis) -> None:
+    async def body(store: RecordStore, client: Client) -> None:
         keys = store.keys
         await client.sadd(keys.segments(), "smb", "enterprise")
         await client.sadd(keys.segment_customers("smb"), "a", "b", "c")
@@ -171,4 +188,24 @@ def test_segment_sets_of_the_earlier_layout_become_counts_and_a_move_between_seg
         snapshot = await store.business_snapshot()
         assert set(snapshot.segments) == {"smb", "enterprise"}
 
-    run_store(stack, body)
+    run_store(target, body)
+
+
+def test_a_cluster_node_used_as_one_server_is_an_outage_that_names_the_setting(
+    redis_cluster: str,
+) -> None:
+    """Without HEALTHSCORE_REDIS_CLUSTER, a cluster's MOVED replies would fail every batch into
+    the dead-letter topic; they are retried as an outage instead, and the error says why."""
+
+    async def main() -> None:
+        client = connect_async(Settings(redis_url=redis_cluster))
+        try:
+            store = RecordStore(client, "t", POLICY)
+            with pytest.raises(ClusterNotConfiguredError) as caught:
+                await store.load_many([f"c{i}" for i in range(20)])  # keys on every primary
+            assert isinstance(caught.value, RETRYABLE)
+            assert "HEALTHSCORE_REDIS_CLUSTER=true" in str(caught.value)
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stream.dev.stack import StackError, StackOptions, status
+from stream.dev.stack import StackError, StackOptions, status, up
 from stream.dev.stack.launcher import _kafka_properties, cluster_id, ensure_kafka_jars
 
 
@@ -65,3 +65,15 @@ def test_a_cluster_id_never_starts_with_a_dash() -> None:
     text = cluster_id(lambda: next(draws))
     assert text == "AQEBAQEBAQEBAQEBAQEBAQ"
     assert len(cluster_id()) == 22
+
+
+def test_a_redis_cluster_is_six_nodes_on_consecutive_ports_whose_bus_ports_must_exist(
+    tmp_path: Path,
+) -> None:
+    opts = StackOptions(state_dir=tmp_path, redis_port=7000, redis_cluster=True)
+    assert opts.redis_names == ("redis", "redis-2", "redis-3", "redis-4", "redis-5", "redis-6")
+    assert [opts.redis_port_of(i) for i in range(opts.redis_nodes)] == [*range(7000, 7006)]
+    assert opts.redis_url == "redis://127.0.0.1:7000/0"
+    assert StackOptions(state_dir=tmp_path).redis_names == ("redis",)
+    with pytest.raises(StackError, match="--redis-port must be at most 55530"):
+        up(StackOptions(state_dir=tmp_path, redis_port=55531, redis_cluster=True), lambda _: None)

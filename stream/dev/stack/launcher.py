@@ -7,11 +7,14 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+
+import redis
 
 from stream.dev.stack.processes import (
     StackError,
@@ -28,6 +31,8 @@ from stream.dev.stack.prometheus import prometheus_ready, start_prometheus
 KAFKA_VERSION = "4.1.1"
 KAFKA_MARKER = "kafka.Kafka"
 REDIS_MARKER = "redis-server"
+REDIS_CLUSTER_NODES = 6
+REDIS_CLUSTER_BUS_OFFSET = 10_000  # a cluster node also listens on its port + this, for the bus
 STATE_FILE = "stack.json"
 
 Report = Callable[[str], None]
@@ -62,6 +67,26 @@ class StackOptions:
     # brokers of the KRaft cluster, each also a controller: broker i (from 0) listens on
     # kafka_port + 2i and votes on controller_port + 2i (9092/9093, 9094/9095, 9096/9097)
     kafka_brokers: int = 1
+    # a Redis Cluster instead of one redis-server: REDIS_CLUSTER_NODES nodes on redis_port,
+    # redis_port + 1, ... (three primaries, each with one replica)
+    redis_cluster: bool = False
+
+    @property
+    def redis_nodes(self) -> int:
+        return REDIS_CLUSTER_NODES if self.redis_cluster else 1
+
+    def redis_port_of(self, index: int) -> int:
+        return self.redis_port + index
+
+    @property
+    def redis_names(self) -> tuple[str, ...]:
+        """The service name of each Redis node: `redis`, then `redis-2`, ..., `redis-6`."""
+        return ("redis", *(f"redis-{i + 1}" for i in range(1, self.redis_nodes)))
+
+    @property
+    def redis_url(self) -> str:
+        """HEALTHSCORE_REDIS_URL (on a cluster, its first node: the client finds the others)."""
+        return f"redis://{self.host}:{self.redis_port}/0"
 
     def broker_port(self, index: int) -> int:
         return self.kafka_port + 2 * index
@@ -336,18 +361,30 @@ def _start_brokers(
 # --- Redis -----------------------------------------------------------------------------------
 
 
-def _start_redis(opts: StackOptions, report: Report) -> ServiceStatus:
+def _start_redis(opts: StackOptions, report: Report, index: int = 0) -> ServiceStatus:
+    """Start one redis-server: the only one, or node `index` of the cluster."""
     server = _require("redis-server", "apt-get install -y redis-server")
-    data_dir = opts.state_dir / "redis-data"
+    suffix = "" if index == 0 else f"-{index + 1}"
+    data_dir = opts.state_dir / f"redis-data{suffix}"
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = opts.state_dir / "redis.log"
+    log = opts.state_dir / f"redis{suffix}.log"
+    port = opts.redis_port_of(index)
+    cluster = (
+        # node timeout: how long a primary may be unreachable before its replica takes over
+        [
+            *("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"),
+            *("--cluster-node-timeout", "2000"),
+        ]
+        if opts.redis_cluster
+        else []
+    )
     proc = spawn(
         [
             server,
             "--bind",
             opts.host,
             "--port",
-            str(opts.redis_port),
+            str(port),
             "--dir",
             str(data_dir.resolve()),
             "--appendonly",
@@ -360,11 +397,55 @@ def _start_redis(opts: StackOptions, report: Report) -> ServiceStatus:
             "yes",
             "--save",
             "",
+            *cluster,
         ],
         log,
         cwd=opts.state_dir,
     )
-    return _await_ready("redis", "redis-server", proc, opts.redis_port, log, opts, report)
+    name = opts.redis_names[index]
+    return _await_ready(name, "redis-server", proc, port, log, opts, report)
+
+
+def _form_redis_cluster(opts: StackOptions, report: Report) -> None:
+    """Join fresh cluster nodes into one cluster (once: a formed cluster keeps its layout in
+    each node's nodes.conf), then wait until every node reports it healthy."""
+    nodes = [(opts.host, opts.redis_port_of(i)) for i in range(opts.redis_nodes)]
+    first = redis.Redis(host=opts.host, port=opts.redis_port, socket_timeout=5)
+    if int(first.cluster("INFO")["cluster_slots_assigned"]) == 0:
+        cli = _require("redis-cli", "apt-get install -y redis-tools")
+        report(f"redis: forming a cluster of {len(nodes)} nodes (3 primaries, 1 replica each)")
+        done = subprocess.run(
+            [
+                cli,
+                "--cluster",
+                "create",
+                *(f"{h}:{p}" for h, p in nodes),
+                *("--cluster-replicas", "1", "--cluster-yes"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=opts.timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise StackError(f"redis-cli --cluster create failed: {done.stdout}{done.stderr}")
+
+    def healthy() -> bool:
+        for host, port in nodes:
+            try:
+                info = redis.Redis(host=host, port=port, socket_timeout=2).cluster("INFO")
+            except redis.RedisError:
+                return False
+            if info.get("cluster_state") != "ok" or int(info["cluster_known_nodes"]) < len(nodes):
+                return False
+        return True
+
+    deadline = time.monotonic() + opts.timeout
+    while not healthy():
+        if time.monotonic() > deadline:
+            raise StackError(f"the Redis Cluster is not healthy after {opts.timeout:.0f}s")
+        time.sleep(0.2)
+    report(f"redis: cluster ok on ports {nodes[0][1]}-{nodes[-1][1]}")
 
 
 def _start_prometheus(opts: StackOptions, report: Report) -> ServiceStatus:
@@ -386,7 +467,7 @@ SERVICES = ("kafka", "redis", "prometheus")
 
 
 def _answers(name: str, host: str, port: int) -> bool:
-    if name == "redis":
+    if name.startswith("redis"):
         return redis_answers(host, port)
     if name == "prometheus":
         return prometheus_ready(host, port)
@@ -396,6 +477,12 @@ def _answers(name: str, host: str, port: int) -> bool:
 def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
     """Start Kafka (one broker, or `kafka_brokers`) and Redis unless they already run; harmless
     to repeat, and it restarts a broker of the cluster that stopped."""
+    highest = 65535 - REDIS_CLUSTER_BUS_OFFSET - (opts.redis_nodes - 1)
+    if opts.redis_cluster and opts.redis_port > highest:
+        raise StackError(
+            f"a Redis Cluster node also listens on its port + {REDIS_CLUSTER_BUS_OFFSET} (the "
+            f"cluster bus): --redis-port must be at most {highest}"
+        )
     opts.state_dir.mkdir(parents=True, exist_ok=True)
     services = _load(opts.state_dir)
     missing = [
@@ -406,14 +493,16 @@ def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
     if missing:
         services.update(_start_brokers(opts, report, missing))
         _save(opts.state_dir, services)
-    plan: list[tuple[str, int, Callable[[StackOptions, Report], ServiceStatus]]] = [
-        ("redis", opts.redis_port, _start_redis),
-    ]
-    if opts.with_prometheus:
-        plan.append(("prometheus", opts.prometheus_port, _start_prometheus))
-    for name, port, start in plan:
-        if not _in_place(name, port, services, opts, report):
-            services[name] = start(opts, report)
+    for index, name in enumerate(opts.redis_names):
+        if not _in_place(name, opts.redis_port_of(index), services, opts, report):
+            services[name] = _start_redis(opts, report, index)
+        _save(opts.state_dir, services)
+    if opts.redis_cluster:
+        _form_redis_cluster(opts, report)
+    if opts.with_prometheus and not _in_place(
+        "prometheus", opts.prometheus_port, services, opts, report
+    ):
+        services["prometheus"] = _start_prometheus(opts, report)
         _save(opts.state_dir, services)
     return services
 
@@ -444,16 +533,19 @@ def _in_place(
 
 def _marker(name: str) -> str:
     """What a service's command line contains (to tell our process from a reused pid)."""
-    return KAFKA_MARKER if name.startswith("kafka") else _MARKERS[name]
+    if name.startswith("kafka"):
+        return KAFKA_MARKER
+    return REDIS_MARKER if name.startswith("redis") else _MARKERS[name]
 
 
 def status(opts: StackOptions) -> dict[str, ServiceStatus]:
     """Report each recorded service: running, not answering, or its process gone."""
     services = _load(opts.state_dir)
-    brokers = [n for n in services if n.startswith("kafka-")]
+    extra = [n for n in services if n.startswith(("kafka-", "redis-"))]
     ports = {name: opts.broker_port(i) for i, name in enumerate(opts.broker_names)}
-    ports.update(redis=opts.redis_port, prometheus=opts.prometheus_port)
-    for name in (*SERVICES, *sorted(set(brokers) - set(SERVICES))):
+    ports.update({name: opts.redis_port_of(i) for i, name in enumerate(opts.redis_names)})
+    ports.update(prometheus=opts.prometheus_port)
+    for name in (*SERVICES, *sorted(set(extra) - set(SERVICES))):
         svc = services.get(name)
         if svc is None and name == "prometheus":
             continue  # optional: only reported once started with --with-prometheus
@@ -481,7 +573,8 @@ def down(opts: StackOptions, report: Report = print, purge: bool = False) -> Non
     """Stop exactly the processes this stack started; with `purge`, delete their data too."""
     services = _load(opts.state_dir)
     brokers = sorted((n for n in services if n.startswith("kafka-")), reverse=True)
-    for name in ("prometheus", "redis", *brokers, "kafka"):
+    nodes = sorted((n for n in services if n.startswith("redis-")), reverse=True)
+    for name in ("prometheus", *nodes, "redis", *brokers, "kafka"):
         svc = services.get(name)
         if svc is None:
             continue
@@ -496,7 +589,7 @@ def down(opts: StackOptions, report: Report = print, purge: bool = False) -> Non
     if purge:
         for sub in ("kafka-data", "redis-data", "prometheus"):
             shutil.rmtree(opts.state_dir / sub, ignore_errors=True)
-        for extra in opts.state_dir.glob("kafka-data-*"):
+        for extra in [*opts.state_dir.glob("kafka-data-*"), *opts.state_dir.glob("redis-data-*")]:
             shutil.rmtree(extra, ignore_errors=True)
         (opts.state_dir / "kafka-cluster-id").unlink(missing_ok=True)
         report("data removed")
