@@ -17,6 +17,49 @@ class TopicError(RuntimeError):
     """The topics cannot serve the engine as they are; the message says why and what to do."""
 
 
+class _LastRefusal(logging.Handler):
+    """Keeps the last authentication or TLS failure kafka-python logs while it bootstraps: it
+    reports only "Unable to bootstrap", which reads like a broker that is down."""
+
+    WORDS = ("Authentication", "Authorization", "certificate verify failed")
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if any(word in text for word in self.WORDS):
+            self.seen = text.rsplit(" failed: ", 1)[-1]
+
+
+def _connect_admin(settings: Settings, deadline: float) -> KafkaAdminClient:
+    refusal = _LastRefusal()
+    kafka_log = logging.getLogger("kafka")
+    kafka_log.addHandler(refusal)
+    try:
+        while True:
+            try:
+                return KafkaAdminClient(
+                    **settings.kafka_python_config(), client_id=f"{settings.app_id}-admin"
+                )
+            except KafkaError as exc:
+                if refusal.seen is not None:
+                    raise TopicError(
+                        f"Kafka at {settings.kafka_bootstrap_servers} refused the connection: "
+                        f"{refusal.seen}; check HEALTHSCORE_KAFKA_SECURITY_PROTOCOL and the "
+                        "SASL/SSL settings"
+                    ) from exc
+                if time.monotonic() > deadline:
+                    raise TopicError(
+                        f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}; "
+                        "is the broker up (`healthscore stack status`)?"
+                    ) from exc
+                time.sleep(0.5)
+    finally:
+        kafka_log.removeHandler(refusal)
+
+
 def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     """Map every topic the engine uses to its topic-level configuration."""
     configs: dict[str, dict[str, str]] = {name: {} for name in settings.input_topics}
@@ -35,20 +78,7 @@ def ensure_topics(settings: Settings, timeout: float = 60.0) -> dict[str, int]:
     Raises TopicError when the input topics have different partition counts, because then one
     customer's events would land on partitions that different workers own.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            admin = KafkaAdminClient(
-                **settings.kafka_python_config(), client_id=f"{settings.app_id}-admin"
-            )
-            break
-        except KafkaError as exc:
-            if time.monotonic() > deadline:
-                raise TopicError(
-                    f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}; "
-                    "is the broker up (`healthscore stack status`)?"
-                ) from exc
-            time.sleep(0.5)
+    admin = _connect_admin(settings, time.monotonic() + timeout)
     try:
         wanted = topic_configs(settings)
         existing = set(admin.list_topics())

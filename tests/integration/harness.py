@@ -244,9 +244,12 @@ def produce(
     topics: Topics,
     docs: Iterable[tuple[str, dict[str, Any] | bytes]],
     key: str | None = None,
+    **config: Any,
 ) -> int:
-    """Send (kind, document) pairs keyed by customer id; return how many were sent."""
-    producer = KafkaProducer(bootstrap_servers=stack.bootstrap.split(","), acks="all", linger_ms=5)
+    """Send (kind, document) pairs keyed by customer id; return how many were sent. `config`
+    is kafka-python's (security settings for a broker that wants them)."""
+    config = {"bootstrap_servers": stack.bootstrap.split(","), **config}
+    producer = KafkaProducer(acks="all", linger_ms=5, **config)
     n = 0
     try:
         for kind, doc in docs:
@@ -260,10 +263,11 @@ def produce(
     return n
 
 
-def read_topic(stack: Stack, topic: str) -> list[tuple[str, dict[str, Any]]]:
+def read_topic(stack: Stack, topic: str, **config: Any) -> list[tuple[str, dict[str, Any]]]:
     """Read a whole output topic: (key, JSON value) in partition order."""
+    config = {"bootstrap_servers": stack.bootstrap.split(","), **config}
     consumer = KafkaConsumer(
-        bootstrap_servers=stack.bootstrap.split(","),
+        **config,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=3000,

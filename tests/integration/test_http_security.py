@@ -20,6 +20,7 @@ import redis
 
 from stream.store import Keys
 
+from .certs import make_certs
 from .conftest import Stack, free_port, wait_for
 from .harness import Run, Topics, produce
 from .histories import healthy
@@ -116,75 +117,23 @@ class TlsRedis:
         return redis.Redis.from_url(self.url)
 
 
-def openssl(*args: str | Path, cwd: Path) -> None:
-    subprocess.run(["openssl", *map(str, args)], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture
 def tls_redis(tmp_path: Path) -> Iterator[TlsRedis]:
     """A redis-server that speaks only TLS and only to one ACL user with a password."""
     d = tmp_path / "tls"
-    d.mkdir()
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=healthscore test CA",
-        cwd=d,
-    )
-    openssl(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-        cwd=d,
-    )
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "1",
-        "-extfile",
-        "ext.cnf",
-        cwd=d,
-    )
+    certs = make_certs(d)
     port, user, password = free_port(), "hs-worker", f"pw-{uuid.uuid4().hex}"
     log = d / "redis.log"
     proc = subprocess.Popen(
         ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
-         "--tls-cert-file", "server.pem", "--tls-key-file", "server.key",
-         "--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no",
+         "--tls-cert-file", certs.cert, "--tls-key-file", certs.key,
+         "--tls-ca-cert-file", certs.ca, "--tls-auth-clients", "no",
          "--user", "default", "off", "--user", user, "on", f">{password}", "~*", "&*", "+@all",
          "--save", "", "--appendonly", "no", "--logfile", str(log)],
         cwd=d,
     )  # fmt: skip
     server = TlsRedis(
-        f"rediss://{user}:{password}@127.0.0.1:{port}/0?ssl_ca_certs={d / 'ca.pem'}",
+        f"rediss://{user}:{password}@127.0.0.1:{port}/0?ssl_ca_certs={certs.ca}",
         password,
         log,
     )

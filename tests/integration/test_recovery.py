@@ -127,12 +127,20 @@ def test_two_workers_share_the_partitions_and_one_finishes_when_the_other_stops(
     assert_same_final_state(run, reference, final)
 
 
-@pytest.mark.parametrize("fsync", ["everysec", "always"])
-def test_redis_killed_mid_stream_stalls_the_worker_and_a_restart_on_its_aof_loses_nothing(
-    stack: Stack, stream: Topics, reference: dict[str, Record], tmp_path: Path, fsync: str
+@pytest.mark.parametrize(
+    ("how", "fsync"), [("SIGKILL", "everysec"), ("SIGKILL", "always"), ("SIGTERM", "everysec")]
+)
+def test_redis_stopped_mid_stream_stalls_the_worker_and_a_restart_on_its_aof_loses_nothing(
+    stack: Stack,
+    stream: Topics,
+    reference: dict[str, Record],
+    tmp_path: Path,
+    how: str,
+    fsync: str,
 ) -> None:
-    """While Redis is down the worker retries: not ready, nothing more committed; Redis back
-    on its append-only file, the worker drains to the uninterrupted run's state."""
+    """While Redis is down (killed, or shut down as for a restart) the worker retries: not
+    ready, nothing more committed; Redis back on its append-only file, the worker drains to
+    the uninterrupted run's state."""
     server = PrivateRedis(tmp_path / "redis", fsync)
     server.start()
     run = Run(
@@ -145,9 +153,10 @@ def test_redis_killed_mid_stream_stalls_the_worker_and_a_restart_on_its_aof_lose
     )
     run.redis = redis.Redis.from_url(server.url)
     try:
-        final, stalled = _through_a_redis_outage(run, server)
+        final, stalled = _through_a_redis_outage(run, server, how)
+        what = "SIGKILLed" if how == "SIGKILL" else "shut down (SIGTERM)"
         tally(
-            f"Redis SIGKILLed at 30%, down 6 s, restarted on its AOF (appendfsync {fsync})",
+            f"Redis {what} at 30%, down 6 s, restarted on its AOF (appendfsync {fsync})",
             SENT[0],
             reference,
             final,
@@ -158,14 +167,16 @@ def test_redis_killed_mid_stream_stalls_the_worker_and_a_restart_on_its_aof_lose
         server.stop()
 
 
-def _through_a_redis_outage(run: Run, server: PrivateRedis) -> tuple[dict[str, Record], float]:
-    """Kill Redis at 30% committed, check the worker stalls and says so, restart Redis, drain;
-    the records and the longest time committed progress stood still."""
+def _through_a_redis_outage(
+    run: Run, server: PrivateRedis, how: str
+) -> tuple[dict[str, Record], float]:
+    """Stop Redis (`how`: SIGKILL or SIGTERM) at 30% committed, check the worker stalls and
+    says so, restart Redis, drain; the records and the longest time progress stood still."""
     try:
         run.start()
         total = run.progress()[1]
         wait_for(lambda: committed(run) >= total * 0.3, 300, "30% committed")
-        server.kill()
+        server.kill() if how == "SIGKILL" else server.stop()
         time.sleep(1.0)  # offsets of batches stored before the kill may still be committed
         stall = Stall(committed(run))
         outage = time.monotonic()

@@ -50,6 +50,34 @@ def default_cache_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class KafkaSecurity:
+    """SASL/SCRAM over TLS (SASL_SSL) on the brokers' client listener.
+
+    The users are created when the storage is formatted (a broker formatted earlier keeps the
+    users it was formatted with); the first is also the identity brokers use with each other.
+    The controller listener stays plaintext on the loopback address."""
+
+    users: tuple[tuple[str, str], ...]  # (name, password)
+    keystore: Path  # PEM: the broker's private key (unencrypted PKCS#8) and certificate chain
+    truststore: Path  # PEM: the CA that signed the brokers' certificates
+    mechanism: str = "SCRAM-SHA-512"
+
+    def __post_init__(self) -> None:
+        if not self.users:
+            raise StackError("Kafka SASL needs at least one user")
+        for name, password in self.users:
+            if not name or not password or any(c in f"{name}{password}" for c in '"\\,=[]'):
+                raise StackError(
+                    f"Kafka SASL user {name!r}: name and password must be non-empty, without "
+                    'any of " \\ , = [ ]'
+                )
+
+    def __repr__(self) -> str:  # the passwords stay out of logs and tracebacks
+        names = [name for name, _ in self.users]
+        return f"KafkaSecurity(users={names}, mechanism={self.mechanism!r})"
+
+
+@dataclass(frozen=True)
 class StackOptions:
     """Where the stack keeps its state and caches, and the loopback ports it listens on."""
 
@@ -70,6 +98,8 @@ class StackOptions:
     # a Redis Cluster instead of one redis-server: REDIS_CLUSTER_NODES nodes on redis_port,
     # redis_port + 1, ... (three primaries, each with one replica)
     redis_cluster: bool = False
+    # SASL/SCRAM over TLS on the client listener instead of plaintext
+    kafka_security: KafkaSecurity | None = None
 
     @property
     def redis_nodes(self) -> int:
@@ -229,16 +259,18 @@ def _kafka_properties(opts: StackOptions, data_dir: Path, index: int = 0) -> str
     )
     replicas = min(3, opts.kafka_brokers)
     in_sync = min(2, replicas)
+    listener = "PLAINTEXT" if opts.kafka_security is None else "SASL_SSL"
     return "\n".join(
         [
             "process.roles=broker,controller",
             f"node.id={index + 1}",
             f"controller.quorum.voters={voters}",
-            f"listeners=PLAINTEXT://{h}:{port},CONTROLLER://{h}:{controller}",
-            f"advertised.listeners=PLAINTEXT://{h}:{port}",
+            f"listeners={listener}://{h}:{port},CONTROLLER://{h}:{controller}",
+            f"advertised.listeners={listener}://{h}:{port}",
             "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"inter.broker.listener.name={listener}",
+            f"listener.security.protocol.map=CONTROLLER:PLAINTEXT,{listener}:{listener}",
+            *_security_properties(opts.kafka_security),
             f"log.dirs={data_dir.resolve()}",
             "num.partitions=4",
             f"default.replication.factor={replicas}",
@@ -254,6 +286,36 @@ def _kafka_properties(opts: StackOptions, data_dir: Path, index: int = 0) -> str
             "",
         ]
     )
+
+
+def _security_properties(security: KafkaSecurity | None) -> list[str]:
+    """SASL_SSL listener settings: SCRAM for clients and between brokers, PEM key and CA."""
+    if security is None:
+        return []
+    mech = security.mechanism
+    name, password = security.users[0]
+    login = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    return [
+        f"sasl.enabled.mechanisms={mech}",
+        f"sasl.mechanism.inter.broker.protocol={mech}",
+        f"listener.name.sasl_ssl.{mech.lower()}.sasl.jaas.config={login} required "
+        f'username="{name}" password="{password}";',
+        "ssl.keystore.type=PEM",
+        f"ssl.keystore.location={security.keystore.resolve()}",
+        "ssl.truststore.type=PEM",
+        f"ssl.truststore.location={security.truststore.resolve()}",
+    ]
+
+
+def _scram_users(security: KafkaSecurity | None) -> list[str]:
+    """The format tool's arguments creating each SCRAM user in the cluster metadata."""
+    if security is None:
+        return []
+    return [
+        arg
+        for name, password in security.users
+        for arg in ("--add-scram", f"{security.mechanism}=[name={name},password={password}]")
+    ]
 
 
 def cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
@@ -292,6 +354,8 @@ def _spawn_kafka(
     libs = ensure_kafka_jars(opts, report)
     data_dir, props, log = _node_files(opts, index)
     data_dir.mkdir(parents=True, exist_ok=True)
+    props.touch(mode=0o600)  # it may hold the brokers' SASL password
+    props.chmod(0o600)
     props.write_text(_kafka_properties(opts, data_dir, index))
     classpath = f"{libs.resolve()}/*"
     name = opts.broker_names[index]
@@ -307,6 +371,7 @@ def _spawn_kafka(
                 f"--cluster-id={_cluster_id(opts)}",
                 "-c",
                 str(props.resolve()),
+                *_scram_users(opts.kafka_security),
             ],
             capture_output=True,
             text=True,
