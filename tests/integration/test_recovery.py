@@ -238,25 +238,40 @@ def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
     """A broker SIGKILLed under load and restarted on its log, on a single node and on a
     cluster of three (replication 3, min.insync.replicas 2, the worker's topics created with
     HEALTHSCORE_REPLICATION_FACTOR=3): the worker lives through it and ends with the
-    uninterrupted state (the same stream, at the same offsets, on brokers and a redis-server
-    of the test's own)."""
+    uninterrupted state (the same stream, at the same offsets, on brokers and Redis of the
+    test's own). With three brokers Redis is a Redis Cluster too: the worker runs on both
+    clusters with the README's settings and nothing else."""
+    cluster = brokers > 1
     opts = replace(
         stack.opts,
         state_dir=tmp_path / "stack",
         kafka_port=free_port_run(2 * brokers),
         controller_port=0,
-        redis_port=free_port(),
+        redis_port=(
+            free_port_run(REDIS_CLUSTER_NODES, shifted=REDIS_CLUSTER_BUS_OFFSET)
+            if cluster
+            else free_port()
+        ),
         kafka_brokers=brokers,
         kafka_heap="384m",
+        redis_cluster=cluster,
     )
     opts = replace(opts, controller_port=opts.kafka_port + 1)
     up(opts, report=print)
     own = Stack(opts)
     victim = opts.broker_names[-1]
     try:
+        on_cluster = {"HEALTHSCORE_REDIS_CLUSTER": "true", "HEALTHSCORE_REDIS_WAIT_REPLICAS": "1"}
         run = Run(
-            own, stream, tmp_path, commit_interval_seconds="0.2", replication_factor=str(brokers)
+            own,
+            stream,
+            tmp_path,
+            commit_interval_seconds="0.2",
+            replication_factor=str(brokers),
+            extra_env=on_cluster if cluster else {},
         )
+        if cluster:
+            run.redis = redis.RedisCluster(host=opts.host, port=opts.redis_port)
         run.start()  # the worker creates the topics, replicated as configured
         admin = KafkaAdminClient(bootstrap_servers=own.bootstrap.split(","))
         try:
@@ -285,7 +300,8 @@ def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
         finally:
             run.stop_all()
         what = "the single-node broker" if brokers == 1 else f"one broker of {brokers}"
-        tally(f"{what} SIGKILLed at 30%, down 5 s, restarted", sent, reference, final,
+        where = " (the worker on a Redis Cluster)" if cluster else ""
+        tally(f"{what} SIGKILLed at 30%, down 5 s, restarted{where}", sent, reference, final,
               stall.longest)  # fmt: skip
         assert_same_final_state(run, reference, final)
     finally:
