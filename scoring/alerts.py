@@ -1,10 +1,14 @@
 """The alert policy: turn changes in a customer's health into churn-risk alerts, without floods.
 
-Each rule has a condition. An alert is raised when its condition becomes true (an *episode*
-starts), never again while it stays true, and never within `cooldown` of the same rule's last alert
-for that customer. Score thresholds have hysteresis (see `health.band_for`; a sharp drop clears
-only once half the drop is recovered). Alert ids are derived from customer, rule and the event
-time the episode started, so a replay raises the very same alerts.
+Each rule has a condition. A customer is in an *episode* from the moment a rule's condition
+becomes true until no rule's condition holds. One episode raises one alert: the rules that start
+together are merged into it (a drop usually takes the band down and counts as a sharp drop at
+once), and a rule that starts later joins the open episode (its reasons are added, and
+its severity if higher) instead of raising another alert. A rule whose last alert is within
+`cooldown` does not open an episode on its own. Score thresholds have hysteresis (see
+`health.band_for`; a sharp drop clears only once half the drop is recovered). Alert ids are
+derived from customer, leading rule and the event time the episode started, so a replay raises
+the very same alerts.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ from scoring.policy import BANDS, Policy
 from scoring.state import CustomerState
 
 RULES = ("band_drop", "sharp_drop", "detractor", "urgent_ticket_sla", "inactivity")
+# which rule leads a merged alert (names it, and its id): the most specific first
+LEADS = ("urgent_ticket_sla", "sharp_drop", "band_drop", "detractor", "inactivity")
+SEVERITIES = ("warning", "critical")
 MAX_HISTORY = 48
-MAX_REASONS = 4
+MAX_REASONS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,22 +41,12 @@ class RuleState:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertState:
-    """What the alert policy remembers of one customer between evaluations."""
-
-    band: str | None = None
-    score: float | None = None
-    history: tuple[tuple[float, float], ...] = ()  # (event time, score) within the drop window
-    rules: dict[str, RuleState] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class Alert:
-    """A churn-risk alert for the customer's success manager."""
+    """A churn-risk alert for the customer's success manager: one per episode."""
 
     alert_id: str
     customer_id: str
-    rule: str
+    rule: str  # the rule that leads (LEADS)
     severity: str
     score: float
     previous_score: float | None
@@ -58,6 +55,18 @@ class Alert:
     owner: str | None
     segment: str | None
     raised_at: float
+    rules: tuple[str, ...] = ()  # every rule of the episode, the leading one first
+
+
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    """What the alert policy remembers of one customer between evaluations."""
+
+    band: str | None = None
+    score: float | None = None
+    history: tuple[tuple[float, float], ...] = ()  # (event time, score) within the drop window
+    rules: dict[str, RuleState] = field(default_factory=dict)
+    open: Alert | None = None  # the alert of the episode under way, as it stands now
 
 
 def alert_id(customer_id: str, rule: str, episode_start: float) -> str:
@@ -150,10 +159,14 @@ def _conditions(
 def evaluate(
     prev: AlertState, state: CustomerState, health: HealthScore, policy: Policy, now: float
 ) -> tuple[AlertState, list[Alert]]:
-    """Evaluate every rule at event time `now`; return the new alert state and the new alerts."""
+    """Evaluate every rule at event time `now`; return the new alert state and the alert raised
+    (at most one: an episode starts). `AlertState.open` is the episode's alert as it stands,
+    None once the customer has recovered."""
     conditions = _conditions(prev, state, health, policy, now)
     rules = dict(prev.rules)
-    raised: list[Alert] = []
+    started: list[tuple[str, str, Callable[[], str]]] = []  # rules whose condition began now
+    fresh = False  # one of them is out of its cooldown: it may open an episode
+    holding = False
     for rule in RULES:
         holds, severity, reason = conditions[rule]
         rs = rules.get(rule, RuleState())
@@ -161,32 +174,64 @@ def evaluate(
             if rs.active:
                 rules[rule] = replace(rs, active=False, since=None)
             continue
+        holding = True
         if rs.active:
             continue
         rs = replace(rs, active=True, since=now)
         cooling = rs.last_raised_at is not None and now - rs.last_raised_at < policy.alerts.cooldown
         if not cooling:
             rs = replace(rs, last_raised_at=now)
-            named = [d.detail for d in health.drivers if not d.detail.endswith(NEUTRAL_NOTE)]
-            reasons = (reason(), *named[: MAX_REASONS - 1])
-            raised.append(
-                Alert(
-                    alert_id=alert_id(state.customer_id, rule, now),
-                    customer_id=state.customer_id,
-                    rule=rule,
-                    severity=severity,
-                    score=health.score,
-                    previous_score=prev.score,
-                    band=health.band,
-                    reasons=tuple(dict.fromkeys(reasons)),
-                    owner=state.owner,
-                    segment=state.segment,
-                    raised_at=now,
-                )
-            )
+            fresh = True
+        started.append((rule, severity, reason))
         rules[rule] = rs
+    episode = prev.open if holding else None
+    raised: list[Alert] = []
+    if started and (episode is not None or fresh):
+        opening = episode is None
+        episode = _merge(episode, started, state, health, prev.score, now)
+        if opening:
+            raised.append(episode)
     history = _remember(prev.history, now, health.score, policy.alerts.sharp_drop_window)
-    return AlertState(health.band, health.score, history, rules), raised
+    return AlertState(health.band, health.score, history, rules, episode), raised
+
+
+def _merge(
+    episode: Alert | None,
+    started: list[tuple[str, str, Callable[[], str]]],
+    state: CustomerState,
+    health: HealthScore,
+    previous_score: float | None,
+    now: float,
+) -> Alert:
+    """Open an episode's alert with the rules that started, the leading rule first, or add them
+    to the open one (their reasons first: what changed)."""
+    started = sorted(started, key=lambda s: LEADS.index(s[0]))
+    said = [reason() for _, _, reason in started]
+    severity = max((sev for _, sev, _ in started), key=SEVERITIES.index)
+    if episode is not None:
+        return replace(
+            episode,
+            rules=tuple(dict.fromkeys([*episode.rules, *(r for r, _, _ in started)])),
+            severity=max(episode.severity, severity, key=SEVERITIES.index),
+            reasons=tuple(dict.fromkeys([*said, *episode.reasons]))[:MAX_REASONS],
+        )
+    lead = started[0][0]
+    named = [d.detail for d in health.drivers if not d.detail.endswith(NEUTRAL_NOTE)]
+    reasons = [*said, *named[: max(1, MAX_REASONS - len(said))]]
+    return Alert(
+        alert_id=alert_id(state.customer_id, lead, now),
+        customer_id=state.customer_id,
+        rule=lead,
+        severity=severity,
+        score=health.score,
+        previous_score=previous_score,
+        band=health.band,
+        reasons=tuple(dict.fromkeys(reasons))[:MAX_REASONS],
+        owner=state.owner,
+        segment=state.segment,
+        raised_at=now,
+        rules=tuple(r for r, _, _ in started),
+    )
 
 
 def _remember(

@@ -54,4 +54,5 @@ def alert_record(a: Alert) -> dict[str, Any]:
         "owner": a.owner,
         "segment": a.segment,
         "raised_at": rfc3339(a.raised_at),
+        "rules": list(a.rules or (a.rule,)),
     }

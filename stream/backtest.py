@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from scoring import evaluation as evl
-from scoring.alerts import RULES
+from scoring.alerts import RULES, AlertState
 from scoring.components import plain_signals, signals
 from scoring.decay import DAY
 from scoring.events import Churned, Event, event_order
@@ -156,8 +156,22 @@ class Replayed:
     customer_id: str
     segment: str | None
     readings: tuple[AtCutoff, ...]
-    alerts: tuple[tuple[str, float], ...]  # (rule, raised at)
+    alerts: tuple[tuple[str, float], ...]  # (rule, fired at): every rule, merged or not
     churns: tuple[float, ...]
+    episodes: tuple[float, ...] = ()  # when each alert was raised (one per episode)
+    span: float = 0.0  # seconds from the customer's first event to the end of the replay
+
+
+def rules_started(before: AlertState, after: AlertState) -> list[tuple[str, float]]:
+    """The rules that fired between two alert memories, and when: each rule is measured on its
+    own, whether it opened an episode's alert or joined one already open."""
+    out = []
+    for rule, now in after.rules.items():
+        at = now.last_raised_at
+        was = before.rules.get(rule)
+        if at is not None and (was is None or was.last_raised_at != at):
+            out.append((rule, at))
+    return out
 
 
 def _read(standing: Standing, cutoff: float, policy: Policy) -> AtCutoff | None:
@@ -188,12 +202,14 @@ def replay_customer(
     pending = sorted(cutoffs)
     readings: list[AtCutoff] = []
     alerts: list[tuple[str, float]] = []
+    episodes: list[float] = []
 
     def reach(until: float) -> None:
         nonlocal standing
         caught = catch_up(standing, until, policy, refresh)
+        alerts.extend(rules_started(standing.memory, caught.standing.memory))
+        episodes.extend(a.raised_at for a in caught.raised)
         standing = caught.standing
-        alerts.extend((a.rule, a.raised_at) for a in caught.raised)
 
     for event in ordered:
         while pending and pending[0] < event.occurred_at:
@@ -204,8 +220,9 @@ def replay_customer(
         reach(event.occurred_at)
         step = on_event(standing, event, policy, refresh)
         if step is not None:
+            alerts.extend(rules_started(standing.memory, step.standing.memory))
+            episodes.extend(a.raised_at for a in step.raised)
             standing = step.standing
-            alerts.extend((a.rule, a.raised_at) for a in step.raised)
     for cutoff in pending:
         reach(cutoff)
         reading = _read(standing, cutoff, policy)
@@ -213,7 +230,16 @@ def replay_customer(
             readings.append(reading)
     reach(end)
     churns = tuple(sorted(e.occurred_at for e in ordered if isinstance(e, Churned)))
-    return Replayed(customer, standing.state.segment, tuple(readings), tuple(alerts), churns)
+    span = end - ordered[0].occurred_at
+    return Replayed(
+        customer,
+        standing.state.segment,
+        tuple(readings),
+        tuple(alerts),
+        churns,
+        tuple(episodes),
+        span,
+    )
 
 
 _POLICY: Policy | None = None
@@ -404,6 +430,7 @@ class Report:
     rules: list[RuleQuality]
     lead_days: list[float]
     errors: list[str]
+    volume: AlertVolume | None = None
     table: list[Row] = field(repr=False, default_factory=list)
 
     @property
@@ -468,8 +495,38 @@ class Report:
                 "churns_with_alert": len(self.lead_days),
                 "median": _median(self.lead_days),
             },
+            "alert_volume": None
+            if self.volume is None
+            else {
+                "alerts": self.volume.alerts,
+                "rule_firings": self.volume.firings,
+                "customer_months": self.volume.customer_months,
+                "alerts_per_customer_month": self.volume.per_month(self.volume.alerts),
+                "firings_per_customer_month": self.volume.per_month(self.volume.firings),
+            },
             "errors": self.errors,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertVolume:
+    """How many alerts the replay raised (one per episode) against how many rule firings (what
+    an alert per rule would have sent), over the customer-months replayed."""
+
+    alerts: int
+    firings: int
+    customer_months: float
+
+    @staticmethod
+    def of(replayed: Sequence[Replayed]) -> AlertVolume:
+        return AlertVolume(
+            alerts=sum(len(r.episodes) for r in replayed),
+            firings=sum(len(r.alerts) for r in replayed),
+            customer_months=sum(r.span for r in replayed) / (30 * DAY),
+        )
+
+    def per_month(self, count: int) -> float | None:
+        return count / self.customer_months if self.customer_months else None
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -545,6 +602,7 @@ def evaluate(
         lead_days=lead_times(replayed, horizon),
         errors=history.errors,
         table=table,
+        volume=AlertVolume.of(replayed),
     )
 
 

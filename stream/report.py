@@ -90,6 +90,13 @@ def print_report(r: Report, console: Console) -> None:
             f"lead time: {d['churns_with_alert']:,} churns had an alert within the horizon "
             f"before them, median {d['median']:.0f} days ahead"
         )
+    v = r.to_dict()["alert_volume"]
+    if v is not None and v["alerts_per_customer_month"] is not None:
+        console.print(
+            f"alert volume: {v['alerts']:,} alerts ({v['alerts_per_customer_month']:.2f} per "
+            f"customer per month, one per episode) from {v['rule_firings']:,} rule firings "
+            f"({v['firings_per_customer_month']:.2f}: what one alert per rule would have sent)"
+        )
     for e in r.errors[:5]:
         console.print(f"[yellow]rejected[/] {e}")
 

@@ -17,7 +17,7 @@ from typing import Any
 import msgpack
 import orjson
 
-from scoring.alerts import AlertState, RuleState
+from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
 from scoring.state import CustomerState, Stamped, Ticket
 from stream.store.record import Evaluation, Published, Record
@@ -160,25 +160,43 @@ def _alerts(a: AlertState) -> list[Any] | None:
         return None
     history = [_n(x) for pair in a.history for x in pair]
     rules = {k: [r.active, _n(r.since), _n(r.last_raised_at)] for k, r in a.rules.items()}
-    return [a.band, a.score, history, rules]
+    if a.open is None:
+        return [a.band, a.score, history, rules]
+    o = a.open
+    episode = [o.alert_id, list(o.rules), o.severity, _n(o.score), _n(o.previous_score), o.band,
+               list(o.reasons), o.owner, o.segment, _n(o.raised_at)]  # fmt: skip
+    return [a.band, a.score, history, rules, episode]
 
 
 def _alert_state(
-    band: str | None, score: float | None, history: Iterable[Sequence[Any]], rules: dict[str, Any]
+    band: str | None,
+    score: float | None,
+    history: Iterable[Sequence[Any]],
+    rules: dict[str, Any],
+    episode: list[Any] | None = None,
+    customer_id: str = "",
 ) -> AlertState:
+    """The alert memory; `episode`, the open alert (records before 0.3 have none)."""
+    open_alert = None
+    if episode:
+        alert_id, names, severity, sc, prev, eband, reasons, owner, segment, at = episode
+        open_alert = Alert(alert_id, customer_id, names[0], severity, float(sc), _f(prev), eband,
+                           tuple(reasons), owner, segment, float(at), tuple(names))  # fmt: skip
     return AlertState(
         band=band,
         score=score,
         history=tuple((float(t), float(v)) for t, v in history),
         rules={k: RuleState(v[0], _f(v[1]), _f(v[2])) for k, v in rules.items()},
+        open=open_alert,
     )
 
 
-def _alerts_back(raw: list[Any] | None) -> AlertState:
+def _alerts_back(raw: list[Any] | None, customer_id: str) -> AlertState:
     if not raw:
         return AlertState()
-    band, score, flat, rules = raw
-    return _alert_state(band, score, zip(flat[::2], flat[1::2], strict=True), rules)
+    band, score, flat, rules, *episode = raw
+    pairs = zip(flat[::2], flat[1::2], strict=True)
+    return _alert_state(band, score, pairs, rules, episode[0] if episode else None, customer_id)
 
 
 def _shadow_into(record: Record, memory: AlertState, published: list[Any] | None) -> None:
@@ -223,7 +241,7 @@ def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
         record = Record(
             customer_id,
             state=_state_back(customer_id, state),
-            alerts=_alerts_back(alerts),
+            alerts=_alerts_back(alerts, customer_id),
             offsets=offsets,
             partition=partition,
             published=Published(*published) if published else None,
@@ -233,7 +251,7 @@ def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
             due_from=_f(due_from),
         )
         if shadow:
-            _shadow_into(record, _alerts_back(shadow[0]), shadow[1])
+            _shadow_into(record, _alerts_back(shadow[0], customer_id), shadow[1])
     record.version = int(head)
     record.mark_loaded()
     return record

@@ -70,8 +70,13 @@ def test_the_replay_is_the_workers_fold(tmp_path: Path) -> None:
         if r.customer_id == "leaves"
     ]
     events = history.customers["leaves"]
-    _, alerts = replay(events, POLICY, WEEK, until=history.last)
-    assert [(a.rule, a.raised_at) for a in alerts] == list(leaves.alerts)
+    standing, alerts = replay(events, POLICY, WEEK, until=history.last)
+    assert standing is not None
+    starts = set(leaves.alerts)  # every rule that fired, whether it led an alert or joined one
+    assert alerts
+    assert {(a.rule, a.raised_at) for a in alerts} <= starts
+    fired = {rule for rule, rs in standing.memory.rules.items() if rs.last_raised_at is not None}
+    assert fired == {rule for rule, _ in starts}
     state = CustomerState("leaves")
     for e in sorted(events, key=ev.event_order):
         if e.occurred_at <= cutoff:
@@ -149,6 +154,15 @@ def test_the_report_measures_the_ranking_bands_rules_and_lead_time(tmp_path: Pat
     assert [(T0 + 100 * DAY - first) / DAY] == report.lead_days
     as_json = report.to_dict()
     assert {"score", "best_single_signal", "bands", "alert_rules"} <= as_json.keys()
+    volume = as_json["alert_volume"]
+    alerts = sum(len(r.episodes) for r in replayed)
+    assert (alerts, sum(len(r.alerts) for r in replayed)) == (
+        volume["alerts"],
+        volume["rule_firings"],
+    )
+    assert 1 <= volume["alerts"] <= volume["rule_firings"]  # merging never adds an alert
+    months = sum(r.span for r in replayed) / (30 * DAY)
+    assert abs(volume["alerts_per_customer_month"] - alerts / months) < 1e-9
 
 
 def test_cutoffs_default_to_a_horizon_before_the_end_and_refuse_a_short_history() -> None:

@@ -1,8 +1,12 @@
-"""Alert rules: raised once per episode, with reasons, cooldown and deterministic ids."""
+"""Alert rules: one alert per episode (rules that start together merged, later ones joining the
+open alert), with reasons, cooldown and deterministic ids."""
 
 from __future__ import annotations
 
-from scoring.alerts import Alert, AlertState, alert_id, evaluate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scoring.alerts import SEVERITIES, Alert, AlertState, alert_id, evaluate
 from scoring.decay import DAY
 from scoring.events import Event
 from scoring.health import score
@@ -21,6 +25,7 @@ from .builders import (
     seats,
     session,
 )
+from .test_properties import CID, histories
 
 
 def run(events: list[Event], checks: list[float] | None = None) -> tuple[list[Alert], AlertState]:
@@ -74,13 +79,43 @@ def test_silence_raises_one_inactivity_alert_as_stream_time_passes() -> None:
     assert "no product activity for 15 days" == inactivity[0].reasons[0]
 
 
-def test_silence_also_drops_the_band_and_says_so() -> None:
+def test_silence_raises_one_alert_and_the_band_drop_joins_it() -> None:
     checks = [day(40) + d * DAY for d in range(1, 120)]
     raised, state = run(healthy_history(), checks)
-    drops = [a for a in raised if a.rule == "band_drop"]
-    assert drops
-    assert drops[0].reasons[0].startswith("health fell from healthy to at_risk")
+    assert ["inactivity"] == [a.rule for a in raised]
     assert state.band in ("at_risk", "critical")
+    episode = state.open
+    assert episode is not None
+    assert episode.alert_id == raised[0].alert_id  # the same alert, grown
+    assert ("inactivity", "band_drop") == episode.rules[:2]
+    assert any(r.startswith("health fell from healthy to at_risk") for r in episode.reasons)
+
+
+def test_rules_that_start_together_are_one_alert_led_by_the_most_specific() -> None:
+    t = day(40)
+    urgent = [opened(t + i, f"U{i}", "urgent") for i in range(4)]
+    events = [*healthy_history(), *urgent, nps(t + 10, 0), nps(t + 11, 0), nps(t + 12, 1)]
+    raised, state = run(events, [t + 6 * 3600])
+    assert 1 == len(raised)
+    alert = raised[0]
+    assert ("sharp_drop", "detractor") == alert.rules[:2]  # the drop leads the merged alert
+    assert "sharp_drop" == alert.rule
+    assert alert.reasons[0].startswith("score dropped")
+    assert alert.reasons[1].startswith("latest NPS answer")
+    assert state.open is not None
+    assert {"sharp_drop", "urgent_ticket_sla"} <= set(state.open.rules)
+    assert "critical" == state.open.severity  # the urgent ticket past its SLA raised it
+
+
+def test_an_episode_ends_when_the_customer_recovers_and_a_new_one_alerts_again() -> None:
+    events = [*healthy_history(), nps(day(40), 2)]
+    raised, state = run(events)
+    assert state.open is not None
+    raised, state = run([*events, nps(day(41), 10)])
+    assert state.open is None  # recovered: the alert resolves
+    raised, state = run([*events, nps(day(41), 10), nps(day(43), 3)])
+    assert 2 == len(raised)
+    assert raised[0].alert_id != raised[1].alert_id
 
 
 def test_an_urgent_ticket_past_its_sla_raises_a_critical_alert_once() -> None:
@@ -124,8 +159,9 @@ def test_a_sharp_drop_raises_an_alert() -> None:
     t = day(40)
     urgent = [opened(t + i, f"U{i}", "urgent") for i in range(4)]
     events = [*healthy_history(), *urgent, nps(t + 10, 0), nps(t + 11, 0), nps(t + 12, 1)]
-    raised, _ = run(events, [t + 6 * 3600])
-    assert "sharp_drop" in [a.rule for a in raised]
+    _, state = run(events, [t + 6 * 3600])
+    assert state.open is not None
+    assert "sharp_drop" in state.open.rules
 
 
 def test_alert_ids_are_deterministic_across_replays() -> None:
@@ -141,4 +177,40 @@ def test_a_churned_customer_raises_no_more_alerts() -> None:
 
     checks = [day(40) + d * DAY for d in range(1, 30)]
     raised, _ = run([*healthy_history(), churned(day(40) + 1), session(day(40) + 2)], checks)
-    assert [] == [a for a in raised if a.rule in ("inactivity", "band_drop", "sharp_drop")]
+    assert [] == [a for a in raised if {"inactivity", "band_drop", "sharp_drop"} & set(a.rules)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(span_days=60, max_size=60), st.integers(1, 90))
+def test_one_alert_per_episode_and_an_open_alert_only_while_a_rule_holds(
+    events: list[Event], silent_days: int
+) -> None:
+    """Evaluated after every event and then daily through a silence: an alert is raised exactly
+    when an episode opens; the open alert keeps its id while it lasts and only grows (rules,
+    severity); it is open only while some rule's condition holds."""
+    state: CustomerState = new_state(CID)
+    memory = AlertState()
+    end = max(e.occurred_at for e in events)
+    timeline: list[tuple[float, Event | None]] = [(e.occurred_at, e) for e in events]
+    timeline += [(end + d * DAY, None) for d in range(1, silent_days + 1)]
+    for t, e in sorted(timeline, key=lambda x: x[0]):
+        state = apply(state, e, POLICY) if e is not None else advance(state, t, POLICY)
+        h = score(state, POLICY, t, memory.band)
+        if h is None:
+            continue
+        before = memory.open
+        memory, raised = evaluate(memory, state, h, POLICY, t)
+        after = memory.open
+        assert len(raised) == (1 if before is None and after is not None else 0)
+        if raised:
+            assert raised[0] == after
+            assert raised[0].rule == raised[0].rules[0]
+        if after is not None:
+            assert any(r.active for r in memory.rules.values())
+            assert set(after.rules) <= {k for k, r in memory.rules.items() if r.active} | set(
+                before.rules if before else ()
+            )
+        if before is not None and after is not None:
+            assert after.alert_id == before.alert_id
+            assert set(before.rules) <= set(after.rules)
+            assert SEVERITIES.index(after.severity) >= SEVERITIES.index(before.severity)

@@ -178,10 +178,13 @@ def test_a_customer_active_every_day_gets_no_alert_when_living_through_its_histo
     assert [] == [a.rule for a in raised]
 
 
-def test_a_customer_going_silent_gets_one_inactivity_alert_at_the_crossing() -> None:
+def test_a_customer_going_silent_gets_one_alert_and_inactivity_joins_it_at_the_crossing() -> None:
     events = active_then_silent(20)
-    _, raised = replay(events, POLICY, WEEK, until=day(90))
-    inactivity = [a for a in raised if a.rule == "inactivity"]
-    assert 1 == len(inactivity)
+    standing, raised = replay(events, POLICY, WEEK, until=day(90))
+    assert 1 == len(raised)  # one episode: the band drop and the inactivity merged
+    assert standing is not None
+    assert standing.memory.open is not None
+    assert "inactivity" in standing.memory.open.rules
     last_active = max(e.occurred_at for e in events if e.TYPE in ("session", "feature_used"))
-    assert last_active + POLICY.alerts.inactivity_after == inactivity[0].raised_at
+    crossing = last_active + POLICY.alerts.inactivity_after
+    assert crossing == standing.memory.rules["inactivity"].since
