@@ -10,11 +10,13 @@ export HEALTHSCORE_STACK_DIR ?= $(CURDIR)/.stack
 
 # command:Debian package, for what the stack and the tests run.
 SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server \
-	prometheus:prometheus promtool:prometheus kcat:kcat openssl:openssl
+	prometheus:prometheus promtool:prometheus kcat:kcat openssl:openssl \
+	prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager \
+	chromium:chromium
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \
-	imports promtool compose-check schemas dashboards bench bench-quick bench-faust bench-core bench-backtest validation demo stack-up stack-down \
+	imports promtool compose-check schemas dashboards bench bench-quick bench-faust bench-core bench-backtest bench-pages screenshots validation demo stack-up stack-down \
 	stack-status clean
 
 help: ## List the targets
@@ -23,7 +25,7 @@ help: ## List the targets
 
 bootstrap: system-deps venv kafka-jars ## Install everything missing: Debian packages, venv, Kafka jars
 
-system-deps: ## Install redis-server, prometheus, kcat, Java and Maven via apt-get when missing
+system-deps: ## Install redis-server, prometheus, alertmanager, kcat, Java, Maven via apt-get if missing
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 		cmd=$${pair%%:*}; pkg=$${pair##*:}; \
 		command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
@@ -78,6 +80,7 @@ promtool: system-deps ## promtool: check the Prometheus config and rules, run th
 	sed 's|/etc/prometheus/rules.yml|$(CURDIR)/config/prometheus/rules.yml|' \
 		config/prometheus/prometheus.yml > .cache/prometheus/prometheus.yml
 	promtool check config .cache/prometheus/prometheus.yml
+	amtool check-config config/alertmanager/alertmanager.yml
 
 COMPOSE_BIN = $(shell $(BIN)/python -c 'import compose, pathlib; \
 	print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null)
@@ -116,6 +119,13 @@ bench-faust: bootstrap ## Faust's own ceiling: no-op agent vs the batching consu
 
 bench-backtest: venv ## `healthscore backtest` on ~1M simulated events, timed by phase
 	$(BIN)/python -m bench.backtest $(BENCH_ARGS)
+
+bench-pages: bootstrap ## The managers' pages served at 100,000 customers (median, p95)
+	$(BIN)/python -m bench.pages $(BENCH_ARGS)
+
+screenshots: bootstrap ## Refresh docs/images/*.png from the pages in headless chromium
+	HEALTHSCORE_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest -q \
+		tests/integration/test_pages.py
 
 validation: venv ## The figures of docs/validation.md: public data sets and the simulator
 	$(BIN)/python -m bench.validation --json bench/results/validation.json $(BENCH_ARGS)

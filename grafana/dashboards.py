@@ -74,6 +74,30 @@ def dashboard(
         "refresh": "30s",
         "time": {"from": "now-6h", "to": "now"},
         "panels": layout(panels),
+        # Prometheus has no customer ids (they would be unbounded labels): the customers
+        # themselves, by risk, are on the worker's portfolio page
+        "templating": {
+            "list": [
+                {
+                    "name": "pages",
+                    "label": "Worker pages (HEALTHSCORE_PUBLIC_URL)",
+                    "type": "textbox",
+                    "query": "http://localhost:6066",
+                    "current": {"text": "http://localhost:6066", "value": "http://localhost:6066"},
+                    "hide": 2,
+                }
+            ]
+        },
+        "links": [
+            {
+                "title": "Customers by risk (portfolio)",
+                "type": "link",
+                "url": "${pages}/portfolio",
+                "icon": "external link",
+                "targetBlank": True,
+                "tooltip": "Every customer, most at risk first, with trend, drivers and alerts",
+            }
+        ],
     }
 
 

@@ -16,30 +16,40 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import SecretStr
 
 from scoring.policy import Policy, PolicyError, state_differences
+from stream import pages
+from stream.alertmanager import Forwarder
 from stream.alignment import TOPIC_RANK, MergeLimits
 from stream.batching import BatchingApp
 from stream.engine import DeadLetter, Decoded, Engine, Outputs
 from stream.metrics import BusinessCollector, EngineMetrics
 from stream.resources import load_policy
 from stream.settings import Settings
-from stream.store import OPERATION_TIMEOUT, RETRYABLE, RecordStore
+from stream.store import OPERATION_TIMEOUT, RETRYABLE, Record, RecordStore
 from stream.store.client import connect_async
 from stream.topics import TopicError, ensure_topics
 
 log = logging.getLogger(__name__)
 
 MAX_CUSTOMER_ID = 128  # characters, as the input contract has it
+PORTFOLIO_PAGE = 50  # customers per portfolio page
 
 Page = Callable[..., Awaitable[Any]]
 
 
-def authorized(headers: Any, token: SecretStr | None) -> bool:
-    """Does a request carry the bearer token (always, when none is configured)?"""
+TOKEN_COOKIE = "healthscore_token"  # noqa: S105 - a cookie name; set by /login for browsers
+
+
+def authorized(headers: Any, token: SecretStr | None, cookies: Any = None) -> bool:
+    """Does a request carry the token, as a bearer token or the /login cookie (always true
+    when none is configured)?"""
     if token is None:
         return True
-    scheme, _, given = str(headers.get("Authorization", "")).partition(" ")
     expected = token.get_secret_value().encode()
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+    scheme, _, given = str(headers.get("Authorization", "")).partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
+        return True
+    cookie = str((cookies or {}).get(TOKEN_COOKIE, ""))
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), expected)
 
 
 def guarded(token: SecretStr | None) -> Callable[[Page], Page]:
@@ -49,9 +59,12 @@ def guarded(token: SecretStr | None) -> Callable[[Page], Page]:
     def wrap(page: Page) -> Page:
         @functools.wraps(page)
         async def view(web: Any, request: Any, **kwargs: Any) -> Any:
-            if not authorized(request.headers, token):
+            if not authorized(request.headers, token, getattr(request, "cookies", None)):
                 return web.json(
-                    {"error": "this page needs the worker's bearer token (Authorization: Bearer)"},
+                    {
+                        "error": "this page needs the worker's token: Authorization: Bearer, "
+                        "or sign in at /login in a browser"
+                    },
                     status=401,
                     headers={"WWW-Authenticate": 'Bearer realm="healthscore"'},
                 )
@@ -252,6 +265,18 @@ def create_app(settings: Settings) -> BatchingApp:
             return set()
         return {tp.partition for tp in assignment if tp.topic in input_names}
 
+    if settings.alertmanager_url is not None:
+        forwarder = Forwarder(store, settings, metrics)
+        engine.on_alert_changes = forwarder.notify
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def forward_alerts() -> None:
+            """Alerts to Alertmanager: as they change, and all open ones periodically."""
+            try:
+                await forwarder.run(assigned_partitions)
+            finally:
+                await forwarder.close()
+
     @app.timer(interval=settings.timer_interval_seconds)  # type: ignore[untyped-decorator]
     async def reevaluate() -> None:
         if app.rebalancing:
@@ -263,22 +288,82 @@ def create_app(settings: Settings) -> BatchingApp:
         except Exception:
             log.exception("re-evaluation tick failed")
 
+    async def load_customer(web: Any, customer_id: str) -> tuple[Record | None, Any]:
+        """The customer's record, or the answer to give instead (400, 503, 404)."""
+        if not 1 <= len(customer_id) <= MAX_CUSTOMER_ID:
+            error = {"error": f"a customer id is 1-{MAX_CUSTOMER_ID} characters"}
+            return None, web.json(error, status=400)
+        try:
+            async with asyncio.timeout(OPERATION_TIMEOUT):
+                record = await store.record(customer_id)
+        except RETRYABLE as exc:
+            metrics.on_redis_error("http")
+            return None, web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
+        if record is None or record.evaluated is None:
+            return None, web.json({"error": f"unknown customer {customer_id!r}"}, status=404)
+        return record, None
+
     @app.page("/customers/{customer_id}/health")
     @guarded(settings.web_token)
     async def customer_health(web: Any, request: Any, customer_id: str) -> Any:
-        if not 1 <= len(customer_id) <= MAX_CUSTOMER_ID:
-            return web.json(
-                {"error": f"a customer id is 1-{MAX_CUSTOMER_ID} characters"}, status=400
-            )
+        record, answer = await load_customer(web, customer_id)
+        if record is None:
+            return answer
+        return web.json(record.health_record(policy))
+
+    @app.page("/customers/{customer_id}/history")
+    @guarded(settings.web_token)
+    async def customer_history(web: Any, request: Any, customer_id: str) -> Any:
+        record, answer = await load_customer(web, customer_id)
+        if record is None:
+            return answer
+        return web.json(pages.history_json(record))
+
+    @app.page("/customers/{customer_id}")
+    @guarded(settings.web_token)
+    async def customer_page(web: Any, request: Any, customer_id: str) -> Any:
+        record, answer = await load_customer(web, customer_id)
+        if record is None:
+            return answer
+        return web.html(pages.customer_page(record, record.health_record(policy)))
+
+    @app.page("/login")
+    class Login(faust.web.View):
+        """A form that takes the token and keeps it in an HttpOnly cookie, so the pages open
+        in a browser when HEALTHSCORE_WEB_TOKEN is set."""
+
+        async def get(self, request: Any) -> Any:
+            return self.html(pages.login_page(failed=False))
+
+        async def post(self, request: Any) -> Any:
+            form = await request.post()
+            given = str(form.get("token", ""))
+            if settings.web_token is None or not authorized({}, settings.web_token,
+                                                            {TOKEN_COOKIE: given}):  # fmt: skip
+                return self.html(pages.login_page(failed=True), status=401)
+            response: Any = self.web.text("", status=303, headers={"Location": "/portfolio"})
+            response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="Strict")
+            return response
+
+    @app.page("/portfolio")
+    @guarded(settings.web_token)
+    async def portfolio(web: Any, request: Any) -> Any:
+        owner = (request.query.get("owner") or "").strip()[:MAX_CUSTOMER_ID] or None
+        try:
+            offset = max(0, int(request.query.get("offset") or 0))
+        except ValueError:
+            offset = 0
         try:
             async with asyncio.timeout(OPERATION_TIMEOUT):
-                record = await store.health(customer_id)
+                total, records = await store.portfolio(owner, offset, PORTFOLIO_PAGE)
         except RETRYABLE as exc:
             metrics.on_redis_error("http")
             return web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
-        if record is None:
-            return web.json({"error": f"unknown customer {customer_id!r}"}, status=404)
-        return web.json(record)
+        rows = [pages.Row(r, r.health_record(policy)) for r in records]
+        html = pages.portfolio_page(
+            rows, owner=owner, total=total, offset=offset, limit=PORTFOLIO_PAGE
+        )
+        return web.html(html)
 
     async def count_rebalance(sender: Any, *args: Any, **kwargs: Any) -> None:
         metrics.rebalances.inc()

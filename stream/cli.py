@@ -71,6 +71,14 @@ def stack_up(
         bool, typer.Option(help="Also start Prometheus scraping the worker, with the alert rules")
     ] = False,
     prometheus_port: Annotated[int, typer.Option(help="Prometheus port")] = 9090,
+    with_alertmanager: Annotated[
+        bool,
+        typer.Option(
+            help="Also start Alertmanager with config/alertmanager/alertmanager.yml (the worker "
+            "forwards churn alerts to it when HEALTHSCORE_ALERTMANAGER_URL is set)"
+        ),
+    ] = False,
+    alertmanager_port: Annotated[int, typer.Option(help="Alertmanager port")] = 9193,
     kafka_brokers: Annotated[
         int,
         typer.Option(
@@ -102,6 +110,8 @@ def stack_up(
     opts = replace(
         base,
         with_prometheus=with_prometheus,
+        with_alertmanager=with_alertmanager,
+        alertmanager_port=alertmanager_port,
         prometheus_port=prometheus_port,
         worker_targets=tuple(worker) if worker else base.worker_targets,
         kafka_brokers=kafka_brokers,
@@ -118,6 +128,9 @@ def stack_up(
     if kafka_brokers > 1:
         replicas = min(3, kafka_brokers)
         console.print(f"  HEALTHSCORE_REPLICATION_FACTOR={replicas}", highlight=False)
+    if with_alertmanager:
+        url = f"http://{opts.host}:{alertmanager_port}"
+        console.print(f"  HEALTHSCORE_ALERTMANAGER_URL={url}", highlight=False)
     if redis_cluster:
         console.print("  HEALTHSCORE_REDIS_CLUSTER=true", highlight=False)
         console.print("  HEALTHSCORE_REDIS_WAIT_REPLICAS=1", highlight=False)

@@ -29,6 +29,7 @@ from stream.metrics import EngineMetrics
 from stream.settings import Settings
 from stream.store import Record, retry_forever
 from stream.store.port import Store
+from stream.store.views import AlertChanges
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,6 +89,8 @@ class Engine:
         self._contract_topic = settings.input_topics
         self.watermarks: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        # told of alerts opened, grown or resolved once stored (the Alertmanager forwarder)
+        self.on_alert_changes: Callable[[AlertChanges], None] | None = None
 
     def partition_lock(self, partition: int) -> asyncio.Lock:
         """Held while a partition's batch or its timer round is applied: within a worker the
@@ -168,12 +171,14 @@ class Engine:
             finished.extend(r for r in records.values() if r.customer_id not in conflicts)
             pending, first = {cid: groups[cid] for cid in conflicts}, False
         result.dead_lettered += len(dead)
-        await self._redis(
+        changes = await self._redis(
             "segments",
             self.store.record_aggregates,
             [r for r in finished if r.state is not None],
             dict(self.watermarks),
         )
+        if changes and self.on_alert_changes is not None:
+            self.on_alert_changes(changes)
         for msg, _ in batch:
             self.positions[(msg.topic, msg.partition)] = msg.offset
         self._observe(finished, dead, result, time.perf_counter() - started)
@@ -246,7 +251,9 @@ class Engine:
         await self._redis(
             "due", self.store.set_due, partition, {r.customer_id: r.due for r in saved}
         )
-        await self._redis("segments", self.store.record_aggregates, saved)
+        changes = await self._redis("segments", self.store.record_aggregates, saved)
+        if changes and self.on_alert_changes is not None:
+            self.on_alert_changes(changes)
         if self.metrics is not None:
             self.metrics.reevaluations.inc(len(saved))
             self.metrics.scores_published.inc(len(out.scores))

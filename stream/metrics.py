@@ -111,6 +111,13 @@ class EngineMetrics:
         for op in ("load", "save", "due", "watermark", "segments", "metrics"):
             self.redis_errors.labels(op)
 
+        self.alertmanager = Counter(
+            "healthscore_alertmanager_alerts",
+            "Alerts posted to Alertmanager, by state (firing, resolved) and outcome (sent, failed)",
+            ["state", "outcome"],
+            registry=registry,
+        )
+
     def on_redis_error(self, operation: str) -> None:
         self.redis_errors.labels(operation).inc()
 

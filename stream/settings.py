@@ -72,6 +72,19 @@ class Settings(BaseSettings):
         "acknowledged",
     )
 
+    # Alertmanager: churn alerts forwarded there, re-sent while open, resolved on recovery
+    alertmanager_url: str | None = Field(
+        None, description="Alertmanager's base URL (http://host:9093); unset: not forwarded"
+    )
+    alertmanager_resend_seconds: float = Field(
+        60.0, gt=0, le=3600, description="how often open alerts are sent again"
+    )
+    public_url: str | None = Field(
+        None,
+        description="the base URL managers reach the worker's pages at, for links in alerts "
+        "(default http://<web_host>:<web_port>)",
+    )
+
     # HTTP
     web_host: str = Field("127.0.0.1", description="address the HTTP API binds")
     web_port: int = Field(6066, ge=1, le=65535)
@@ -182,6 +195,11 @@ class Settings(BaseSettings):
             self.topic_survey: INPUT_TOPICS["survey"],
             self.topic_account: INPUT_TOPICS["account"],
         }
+
+    @property
+    def page_base(self) -> str:
+        """Where the customer pages are reached, without a trailing slash."""
+        return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def bootstrap_list(self) -> list[str]:

@@ -221,6 +221,7 @@ def encode_record(r: Record) -> bytes:
             r.due_exact,
             _n(r.due_from),
             shadow,
+            [r.trend_day, r.trend] if r.trend_day is not None else None,
         ]
     )
     return _FORMAT_BYTE + payload
@@ -235,9 +236,11 @@ def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
     if raw[:1] != _FORMAT_BYTE:
         record = _legacy(customer_id, raw)
     else:
+        fields = msgpack.unpackb(raw[1:], raw=False, strict_map_key=False)
         (state, alerts, offsets, partition, published, evaluated, due, exact, due_from, shadow) = (
-            msgpack.unpackb(raw[1:], raw=False, strict_map_key=False)
+            fields[:10]
         )
+        trend = fields[10] if len(fields) > 10 else None  # records before 0.3 have none
         record = Record(
             customer_id,
             state=_state_back(customer_id, state),
@@ -252,6 +255,8 @@ def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
         )
         if shadow:
             _shadow_into(record, _alerts_back(shadow[0], customer_id), shadow[1])
+        if trend:
+            record.trend_day, record.trend = int(trend[0]), bytes(trend[1])
     record.version = int(head)
     record.mark_loaded()
     return record

@@ -256,6 +256,13 @@ async def _cluster_round_trip(client: RedisCluster, cmds: Commands, wait: int) -
     return replies
 
 
+def _pairs(reply: list[bytes] | dict[bytes, bytes]) -> dict[str, bytes]:
+    """An HGETALL reply (RESP2: a flat list; RESP3: a map) as a dict with text keys."""
+    if isinstance(reply, dict):
+        return {views.as_text(k): v for k, v in reply.items()}
+    return {views.as_text(k): v for k, v in zip(reply[::2], reply[1::2], strict=True)}
+
+
 class RecordStore:
     """Load and compare-and-set customer records, the due set and watermarks, in pipelines."""
 
@@ -332,7 +339,9 @@ class RecordStore:
             if replies[i] == 1:
                 r.version += 1
                 r.loaded_due = r.due
-                r.loaded = r.loaded._replace(band=r.band(), score=r.score())
+                r.loaded = r.loaded._replace(
+                    band=r.band(), score=r.score(), owner=r.state.owner if r.state else None
+                )
             else:
                 conflicts.add(r.customer_id)
         return conflicts
@@ -358,20 +367,54 @@ class RecordStore:
 
     async def record_aggregates(
         self, records: Iterable[Record], marks: dict[int, float] | None = None
-    ) -> None:
+    ) -> views.AlertChanges:
         """Update the cross-customer views after records were stored: segment membership and
-        per-segment daily counters, and with `marks` the watermarks, in one round trip. Only
-        what changed since the record was loaded is sent; a crash between the record write and
-        this leaves the views behind until the customer's segment changes again (counters: at
-        most once, never twice)."""
+        per-segment daily counters, the open and resolved alerts, and with `marks` the
+        watermarks, in one round trip; return the alert changes. Only what changed since the
+        record was loaded is sent; a crash between the record write and this leaves the views
+        behind until the customer's segment (or alert) changes again (counters: at most once,
+        never twice)."""
         if not self._views_migrated:
             await views.migrate_segment_sets(self.client, self.keys)
             self._views_migrated = True
+        recs = list(records)
         cmds = Commands()
-        for command in views.segment_commands(self.keys, records):
+        for command in views.segment_commands(self.keys, recs):
+            cmds.add(*command)
+        alert_cmds, changes = views.alert_commands(self.keys, recs)
+        for command in alert_cmds:
             cmds.add(*command)
         if marks:
             self._raise(cmds, marks)
+        await self._execute(cmds)
+        views.alerts_seen(recs)
+        return changes
+
+    async def open_alerts(self, partitions: Iterable[int]) -> dict[int, dict[str, bytes]]:
+        """Each partition's open alerts: customer id -> the alert (JSON)."""
+        parts = sorted(partitions)
+        cmds = Commands()
+        for p in parts:
+            cmds.add("HGETALL", self.keys.open_alerts(p))
+        replies = await self._execute(cmds, write=False)
+        return {p: _pairs(reply) for p, reply in zip(parts, replies, strict=True)}
+
+    async def resolved_alerts(
+        self, partitions: Iterable[int], limit: int = 500
+    ) -> list[tuple[int, bytes]]:
+        """Resolved alerts not yet forwarded, oldest first: (partition, the alert JSON)."""
+        parts = sorted(partitions)
+        cmds = Commands()
+        for p in parts:
+            cmds.add("ZRANGE", self.keys.resolved_alerts(p), 0, limit - 1)
+        replies = await self._execute(cmds, write=False)
+        return [(p, raw) for p, reply in zip(parts, replies, strict=True) for raw in reply]
+
+    async def forget_resolved(self, forwarded: Iterable[tuple[int, bytes]]) -> None:
+        """Drop resolved alerts once forwarded."""
+        cmds = Commands()
+        for p, raw in forwarded:
+            cmds.add("ZREM", self.keys.resolved_alerts(p), raw)
         await self._execute(cmds)
 
     async def business_snapshot(self, window_days: int = 30) -> BusinessSnapshot:
@@ -388,6 +431,25 @@ class RecordStore:
             self.keys.due(partition), "-inf", until, start=0, num=limit, withscores=True
         )
         return [(views.as_text(member), float(score)) for member, score in rows]
+
+    async def portfolio(
+        self, owner: str | None, offset: int, limit: int
+    ) -> tuple[int, list[Record]]:
+        """Customers by risk (an owner's, or everyone's), most at risk first: how many there
+        are, and the records of `limit` of them from `offset`."""
+        key = self.keys.owner_board(owner) if owner else self.keys.board()
+        cmds = Commands()
+        cmds.add("ZCARD", key)
+        cmds.add("ZRANGE", key, offset, offset + limit - 1)
+        total, members = await self._execute(cmds, write=False)
+        ids = [views.as_text(m) for m in members]
+        records = await self.load_many(ids)
+        return int(total), [records[c] for c in ids]
+
+    async def record(self, customer_id: str) -> Record | None:
+        """A customer's stored record, or None when unknown."""
+        raw = await self.client.get(self.keys.record(customer_id))
+        return None if raw is None else Record.parse(customer_id, raw)
 
     async def health(self, customer_id: str) -> dict[str, Any] | None:
         """The latest health record of a customer, or None when unknown."""

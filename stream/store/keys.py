@@ -33,6 +33,16 @@ class Keys:
         """A partition's stream time (the highest event time applied)."""
         return f"{self.prefix}:wm:{{p{partition}}}"
 
+    def open_alerts(self, partition: int) -> str:
+        """The hash of a partition's customers with an alert open: customer id -> the alert
+        (JSON, as on churn-alerts, as it stands now)."""
+        return f"{self.prefix}:alerts:{{p{partition}}}"
+
+    def resolved_alerts(self, partition: int) -> str:
+        """The sorted set of a partition's alerts that resolved and are not yet forwarded
+        (JSON with `resolved_at`, by the event time they resolved; capped)."""
+        return f"{self.prefix}:resolved:{{p{partition}}}"
+
     def clock(self) -> str:
         """The highest event time over all partitions."""
         return f"{self.prefix}:clock"
@@ -40,6 +50,10 @@ class Keys:
     def board(self) -> str:
         """The score board: every customer by band, then score (`views.board_value`)."""
         return f"{self.prefix}:board"
+
+    def owner_board(self, owner: str) -> str:
+        """One owner's customers by band, then score (a manager's portfolio)."""
+        return f"{self.prefix}:board:o:{owner}"
 
     def segment_counts(self) -> str:
         """The hash of customers per segment (every segment seen is a field)."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from stream.store.keys import Keys
 from stream.store.record import Record
+from stream.store.views import AlertChanges, alert_commands, alerts_seen
 
 
 class MemoryStore:
@@ -56,11 +58,15 @@ class MemoryStore:
 
     async def record_aggregates(
         self, records: Iterable[Record], marks: dict[int, float] | None = None
-    ) -> None:
-        for r in records:
+    ) -> AlertChanges:
+        recs = list(records)
+        for r in recs:
             r.facts = []
         for partition, t in (marks or {}).items():
             self.marks[partition] = max(t, self.marks.get(partition, t))
+        changes = alert_commands(Keys("memory"), recs)[1]
+        alerts_seen(recs)
+        return changes
 
     async def watermark(self, partition: int) -> float | None:
         return self.marks.get(partition)

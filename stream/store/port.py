@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from stream.store.record import Record
+from stream.store.views import AlertChanges
 
 
 class Store(Protocol):
@@ -19,7 +20,7 @@ class Store(Protocol):
 
     async def record_aggregates(
         self, records: Iterable[Record], marks: dict[int, float] | None = None
-    ) -> None: ...
+    ) -> AlertChanges: ...
 
     async def watermark(self, partition: int) -> float | None: ...
 

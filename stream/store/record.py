@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from scoring.alerts import AlertState
+from scoring.alerts import Alert, AlertState
 from scoring.health import score
 from scoring.policy import Policy
 from scoring.segments import Fact
@@ -14,6 +15,8 @@ from scoring.state import CustomerState, new_state
 from scoring.timeline import Standing
 
 UNKNOWN_SEGMENT = "unknown"
+TREND_DAYS = 90  # daily score points kept per customer
+NO_POINT = 255  # a day without an evaluation
 
 
 class Published(NamedTuple):
@@ -48,6 +51,8 @@ class ViewsSeen(NamedTuple):
     segment: str | None = None
     band: str | None = None
     score: float | None = None
+    alert: Alert | None = None  # the open alert
+    owner: str | None = None
 
 
 @dataclass(slots=True)
@@ -76,6 +81,10 @@ class Record:
     # the shadow policy's alert memory and last published score (HEALTHSCORE_SHADOW_...)
     shadow_memory: AlertState = field(default_factory=AlertState)
     shadow_published: Published | None = None
+    # the score's daily history: one byte per day (0-100, NO_POINT: none) ending on `trend_day`
+    # (days since the epoch, event time), the day's last evaluation
+    trend: bytes = b""
+    trend_day: int | None = None
     facts: list[Fact] = field(default_factory=list)  # for segment aggregates; not stored
     outcomes: list[Outcome] = field(default_factory=list)  # of this attempt; not stored
     loaded: ViewsSeen = field(default_factory=ViewsSeen)
@@ -89,6 +98,26 @@ class Record:
 
     def score(self) -> float | None:
         return None if self.evaluated is None else self.evaluated.score
+
+    def note_trend(self, at: float, score: float) -> None:
+        """Record an evaluation in the daily history (the day's latest wins; an evaluation
+        behind the history's last day changes nothing)."""
+        day, point = math.floor(at / 86_400), bytes([max(0, min(100, round(score)))])
+        end = self.trend_day
+        if end is None or not self.trend:
+            self.trend, self.trend_day = point, day
+        elif day == end:
+            self.trend = self.trend[:-1] + point
+        elif day > end:
+            gap = bytes([NO_POINT]) * min(day - end - 1, TREND_DAYS)
+            self.trend, self.trend_day = (self.trend + gap + point)[-TREND_DAYS:], day
+
+    def history(self) -> list[tuple[int, int | None]]:
+        """(day, score or None) for each day of the history, oldest first."""
+        if self.trend_day is None:
+            return []
+        first = self.trend_day - len(self.trend) + 1
+        return [(first + i, None if b == NO_POINT else b) for i, b in enumerate(self.trend)]
 
     def current_state(self) -> CustomerState:
         return self.state if self.state is not None else new_state(self.customer_id)
@@ -108,7 +137,8 @@ class Record:
 
     def mark_loaded(self) -> None:
         """Remember what is stored now, so the next write sends only what changed."""
-        self.loaded = ViewsSeen(self.segment(), self.band(), self.score())
+        owner = self.state.owner if self.state else None
+        self.loaded = ViewsSeen(self.segment(), self.band(), self.score(), self.alerts.open, owner)
         self.loaded_due = self.due
 
     def health_record(self, policy: Policy) -> dict[str, Any] | None:

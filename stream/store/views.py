@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from scoring.policy import BANDS
 from scoring.segments import Fact
+from scoring.serialize import alert_record, rfc3339
 from stream.metrics import BusinessSnapshot, SegmentSnapshot
 from stream.store.client import Client
 from stream.store.keys import Keys
-from stream.store.record import Record, ViewsSeen
+from stream.store.record import Record
 
 SCORE_EDGES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
 
@@ -79,11 +83,21 @@ Command = tuple[Any, ...]
 
 
 def board_commands(keys: Keys, r: Record) -> list[Command]:
-    """Move a customer on the score board when its score or band changed since loaded."""
+    """Move a customer on the score board, and on its owner's, when its score, band or owner
+    changed since loaded."""
     score, band = r.score(), r.band()
-    if score is None or band is None or (score, band) == (r.loaded.score, r.loaded.band):
+    if score is None or band is None:
         return []
-    return [("ZADD", keys.board(), board_value(band, score), r.customer_id)]
+    owner, was = (r.state.owner if r.state else None), r.loaded.owner
+    if (score, band, owner) == (r.loaded.score, r.loaded.band, was):
+        return []
+    value = board_value(band, score)
+    out: list[Command] = [("ZADD", keys.board(), value, r.customer_id)]
+    if owner is not None:
+        out.append(("ZADD", keys.owner_board(owner), value, r.customer_id))
+    if was is not None and was != owner:
+        out.append(("ZREM", keys.owner_board(was), r.customer_id))
+    return out
 
 
 def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
@@ -104,8 +118,55 @@ def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
             for name, amount in fact_fields(fact):
                 out.append(("HINCRBYFLOAT", key, name, amount))
         r.facts = []
-        r.loaded = ViewsSeen(segment, r.loaded.band, r.loaded.score)
+        r.loaded = r.loaded._replace(segment=segment)
     return out
+
+
+MAX_RESOLVED = 1000  # resolved alerts kept per partition for the forwarder (oldest dropped)
+
+
+@dataclass
+class AlertChanges:
+    """What a write changed in the open-alert views: for the Alertmanager forwarder."""
+
+    opened: list[dict[str, Any]] = field(default_factory=list)  # opened or grown, as they stand
+    resolved: list[tuple[int, bytes]] = field(default_factory=list)  # (partition, stored JSON)
+
+    def __bool__(self) -> bool:
+        return bool(self.opened or self.resolved)
+
+
+def alert_commands(keys: Keys, records: Iterable[Record]) -> tuple[list[Command], AlertChanges]:
+    """Keep the open-alert views in step with the records: an alert opened or grown is set, one
+    that resolved is removed and queued as resolved (with the event time it resolved at)."""
+    out: list[Command] = []
+    changes = AlertChanges()
+    for r in records:
+        now, was = r.alerts.open, r.loaded.alert
+        if now == was or r.partition is None:
+            continue
+        if now is not None:
+            doc = alert_record(now)
+            out.append(("HSET", keys.open_alerts(r.partition), r.customer_id, orjson.dumps(doc)))
+            changes.opened.append(doc)
+        else:
+            assert was is not None
+            at = r.evaluated.at if r.evaluated else was.raised_at
+            raw = orjson.dumps({**alert_record(was), "resolved_at": rfc3339(at)})
+            out.append(("HDEL", keys.open_alerts(r.partition), r.customer_id))
+            key = keys.resolved_alerts(r.partition)
+            out.append(("ZADD", key, at, raw))
+            out.append(("ZREMRANGEBYRANK", key, 0, -MAX_RESOLVED - 1))
+            changes.resolved.append((r.partition, raw))
+    return out, changes
+
+
+def alerts_seen(records: Iterable[Record]) -> None:
+    """Mark the records' open alerts as written to the views (after the write succeeded: the
+    alert commands are idempotent, so a write that failed sends them again)."""
+    for r in records:
+        if r.loaded.alert != r.alerts.open:
+            r.loaded = r.loaded._replace(alert=r.alerts.open)
 
 
 async def business_snapshot(client: Client, keys: Keys, window_days: int = 30) -> BusinessSnapshot:

@@ -27,6 +27,8 @@ REQUIRED_TOOLS = {
     "redis-server": "redis-server",
     "kcat": "kcat",
     "openssl": "openssl",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+    "chromium": "chromium",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,22 @@ def get(port: int, path: str, token: str | None = None) -> tuple[int, dict[str, 
             return r.status, dict(r.headers), r.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), err.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def login(port: int, token: str) -> tuple[int, dict[str, str]]:
+    """POST the sign-in form; its status and headers (the redirect is not followed)."""
+    opener = urllib.request.build_opener(NoRedirect)
+    data = urllib.parse.urlencode({"token": token}).encode()
+    try:
+        with opener.open(f"http://127.0.0.1:{port}/login", data=data, timeout=5) as r:
+            return r.status, dict(r.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers)
 
 
 def test_the_api_takes_a_token_checks_ids_hides_errors_and_secrets(
@@ -71,7 +88,7 @@ def test_the_api_takes_a_token_checks_ids_hides_errors_and_secrets(
             assert "Traceback" not in body
             return status, headers, body
 
-        for path in ("/metrics", "/customers/acme/health"):
+        for path in ("/metrics", "/customers/acme/health", "/customers/acme", "/portfolio"):
             status, headers, _ = answer(path)
             assert status == 401, path
             assert headers.get("WWW-Authenticate", "").startswith("Bearer")
@@ -97,6 +114,19 @@ def test_the_api_takes_a_token_checks_ids_hides_errors_and_secrets(
         record: Any = json.loads(answer("/customers/acl-1/health", token)[2])
         assert record["customer_id"] == "acl-1"
         assert answer("/healthz")[0] == 200
+
+        # a browser signs in once: the token in an HttpOnly cookie opens the pages
+        assert login(port, "wrong-token-of-some-length")[0] == 401
+        status, headers = login(port, token)
+        assert status == 303
+        cookie = headers["Set-Cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=Strict" in cookie
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/portfolio")
+        request.add_header("Cookie", cookie.split(";", 1)[0])
+        with urllib.request.urlopen(request, timeout=5) as r:  # noqa: S310 - http://127.0.0.1
+            page = r.read().decode()
+        assert "acl-1" in page
     finally:
         run.stop_all()
         admin.acl_deluser(user)

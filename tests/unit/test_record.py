@@ -11,6 +11,7 @@ from scoring.alerts import evaluate
 from scoring.health import score
 from scoring.serialize import health_record
 from stream.store import Evaluation, Published, Record, board_score, board_value
+from stream.store.record import TREND_DAYS
 
 from .scoring.builders import (
     CID,
@@ -73,7 +74,8 @@ def test_a_record_survives_being_stored_and_read_back() -> None:
     assert back.alerts == rec.alerts
     assert (back.version, back.offsets, back.partition) == (3, rec.offsets, 0)
     assert (back.published, back.evaluated, back.due) == (rec.published, rec.evaluated, rec.due)
-    assert back.loaded == (rec.segment(), rec.band(), rec.score())
+    seen = (rec.segment(), rec.band(), rec.score(), rec.alerts.open, "ana@csm.example")
+    assert back.loaded == seen
 
 
 def test_the_stored_form_is_positional_binary_without_names() -> None:
@@ -144,3 +146,22 @@ def test_whole_and_fractional_times_both_come_back_exactly_as_floats() -> None:
     assert back.state is not None
     assert isinstance(back.state.first_seen, float)
     assert isinstance(back.state.activity_long.ref, float)
+
+
+def test_the_daily_history_keeps_the_days_last_score_marks_gaps_and_keeps_90_days() -> None:
+    rec = Record(CID)
+    day = 20_000 * 86_400.0
+    rec.note_trend(day + 10, 80.4)
+    rec.note_trend(day + 3600, 70.6)  # the same day: the latest wins
+    rec.note_trend(day + 3 * 86_400, 50.0)  # two days without an evaluation
+    rec.note_trend(day + 86_400, 99.0)  # behind the last day: ignored
+    assert [(20_000, 71), (20_001, None), (20_002, None), (20_003, 50)] == rec.history()
+    for d in range(4, 200):
+        rec.note_trend(day + d * 86_400, d % 101)
+    history = rec.history()
+    assert len(history) == TREND_DAYS
+    assert history[-1] == (20_199, 199 % 101)
+    assert history[0][0] == 20_199 - TREND_DAYS + 1
+    stored = b"1|" + rec.dump()
+    assert Record.parse(CID, stored).history() == history
+    assert len(rec.dump()) < 200  # a state-less record is mostly its 90 bytes of history

@@ -25,8 +25,13 @@ from stream.dev.stack.processes import (
     stop_pid,
     wait_until,
 )
+from stream.dev.stack.prometheus import (
+    ALERTMANAGER_MARKER,
+    prometheus_ready,
+    start_alertmanager,
+    start_prometheus,
+)
 from stream.dev.stack.prometheus import MARKER as PROMETHEUS_MARKER
-from stream.dev.stack.prometheus import prometheus_ready, start_prometheus
 
 KAFKA_VERSION = "4.1.1"
 KAFKA_MARKER = "kafka.Kafka"
@@ -91,6 +96,11 @@ class StackOptions:
     timeout: float = 120.0
     with_prometheus: bool = False
     prometheus_port: int = 9090
+    # Alertmanager (`alertmanager_config`, default the shipped one); 9193, since Kafka's
+    # controllers take 9093 and up
+    with_alertmanager: bool = False
+    alertmanager_port: int = 9193
+    alertmanager_config: Path | None = None
     worker_targets: tuple[str, ...] = ("127.0.0.1:6066",)
     # brokers of the KRaft cluster, each also a controller: broker i (from 0) listens on
     # kafka_port + 2i and votes on controller_port + 2i (9092/9093, 9094/9095, 9096/9097)
@@ -521,20 +531,39 @@ def _start_prometheus(opts: StackOptions, report: Report) -> ServiceStatus:
         targets=opts.worker_targets,
         timeout=opts.timeout,
         report=report,
+        alertmanager=f"{opts.host}:{opts.alertmanager_port}" if opts.with_alertmanager else None,
     )
     return ServiceStatus("prometheus", opts.prometheus_port, pid, managed=True, state="running")
 
 
+def _start_alertmanager(opts: StackOptions, report: Report) -> ServiceStatus:
+    pid = start_alertmanager(
+        opts.state_dir / "alertmanager",
+        host=opts.host,
+        port=opts.alertmanager_port,
+        config=opts.alertmanager_config,
+        timeout=opts.timeout,
+        report=report,
+    )
+    return ServiceStatus("alertmanager", opts.alertmanager_port, pid, managed=True, state="running")
+
+
 # --- commands --------------------------------------------------------------------------------
 
-_MARKERS = {"kafka": KAFKA_MARKER, "redis": REDIS_MARKER, "prometheus": PROMETHEUS_MARKER}
-SERVICES = ("kafka", "redis", "prometheus")
+_MARKERS = {
+    "kafka": KAFKA_MARKER,
+    "redis": REDIS_MARKER,
+    "prometheus": PROMETHEUS_MARKER,
+    "alertmanager": ALERTMANAGER_MARKER,
+}
+SERVICES = ("kafka", "redis", "prometheus", "alertmanager")
+OPTIONAL = ("prometheus", "alertmanager")  # reported only once started
 
 
 def _answers(name: str, host: str, port: int) -> bool:
     if name.startswith("redis"):
         return redis_answers(host, port)
-    if name == "prometheus":
+    if name in ("prometheus", "alertmanager"):
         return prometheus_ready(host, port)
     return port_answers(host, port)
 
@@ -564,6 +593,11 @@ def up(opts: StackOptions, report: Report = print) -> dict[str, ServiceStatus]:
         _save(opts.state_dir, services)
     if opts.redis_cluster:
         _form_redis_cluster(opts, report)
+    if opts.with_alertmanager and not _in_place(
+        "alertmanager", opts.alertmanager_port, services, opts, report
+    ):
+        services["alertmanager"] = _start_alertmanager(opts, report)
+        _save(opts.state_dir, services)
     if opts.with_prometheus and not _in_place(
         "prometheus", opts.prometheus_port, services, opts, report
     ):
@@ -609,11 +643,11 @@ def status(opts: StackOptions) -> dict[str, ServiceStatus]:
     extra = [n for n in services if n.startswith(("kafka-", "redis-"))]
     ports = {name: opts.broker_port(i) for i, name in enumerate(opts.broker_names)}
     ports.update({name: opts.redis_port_of(i) for i, name in enumerate(opts.redis_names)})
-    ports.update(prometheus=opts.prometheus_port)
+    ports.update(prometheus=opts.prometheus_port, alertmanager=opts.alertmanager_port)
     for name in (*SERVICES, *sorted(set(extra) - set(SERVICES))):
         svc = services.get(name)
-        if svc is None and name == "prometheus":
-            continue  # optional: only reported once started with --with-prometheus
+        if svc is None and name in OPTIONAL:
+            continue  # only reported once started (--with-prometheus, --with-alertmanager)
         if svc is None:
             services[name] = ServiceStatus(
                 name,
@@ -639,7 +673,7 @@ def down(opts: StackOptions, report: Report = print, purge: bool = False) -> Non
     services = _load(opts.state_dir)
     brokers = sorted((n for n in services if n.startswith("kafka-")), reverse=True)
     nodes = sorted((n for n in services if n.startswith("redis-")), reverse=True)
-    for name in ("prometheus", *nodes, "redis", *brokers, "kafka"):
+    for name in ("prometheus", "alertmanager", *nodes, "redis", *brokers, "kafka"):
         svc = services.get(name)
         if svc is None:
             continue
@@ -652,7 +686,7 @@ def down(opts: StackOptions, report: Report = print, purge: bool = False) -> Non
     state_file = opts.state_dir / STATE_FILE
     state_file.unlink(missing_ok=True)
     if purge:
-        for sub in ("kafka-data", "redis-data", "prometheus"):
+        for sub in ("kafka-data", "redis-data", "prometheus", "alertmanager"):
             shutil.rmtree(opts.state_dir / sub, ignore_errors=True)
         for extra in [*opts.state_dir.glob("kafka-data-*"), *opts.state_dir.glob("redis-data-*")]:
             shutil.rmtree(extra, ignore_errors=True)

@@ -1,0 +1,204 @@
+"""Churn alerts forwarded to Prometheus Alertmanager, which routes, groups, inhibits, silences
+and delivers them (e-mail, Slack, PagerDuty, webhooks).
+
+Alertmanager's protocol is the one Prometheus speaks: a firing alert is posted with an `endsAt`
+a few resend periods ahead and posted again while it lasts; a resolved alert is posted with
+`endsAt` now. Each worker forwards the alerts of the partitions it owns:
+
+- at once, when a batch it stored opened, grew or resolved an alert (`Engine.on_alert_changes`);
+- and every `HEALTHSCORE_ALERTMANAGER_RESEND_SECONDS`, every alert open in those partitions
+  (read from Redis, so a restart or a rebalance loses none) and every resolved alert not yet
+  forwarded (kept in Redis until Alertmanager took it).
+
+An alert's labels are its identity in Alertmanager: `alertname`, `customer`, `rule` (the
+leading rule), `severity`, `owner`, `segment`. When an open alert's labels change (it rose to
+critical), the alert under the old labels is resolved and the new one fires, so Alertmanager
+notifies again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+
+from stream.metrics import EngineMetrics
+from stream.settings import Settings
+from stream.store import RETRYABLE, RecordStore
+from stream.store.views import AlertChanges
+
+log = logging.getLogger(__name__)
+
+ALERTNAME = "CustomerChurnRisk"
+POST_TIMEOUT = 10.0
+
+
+def labels_of(doc: dict[str, Any]) -> dict[str, str]:
+    """The Alertmanager labels of an alert (its churn-alerts JSON)."""
+    return {
+        "alertname": ALERTNAME,
+        "customer": doc["customer_id"],
+        "rule": doc["rule"],
+        "severity": doc["severity"],
+        "owner": doc.get("owner") or "unassigned",
+        "segment": doc.get("segment") or "unknown",
+    }
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def payload(
+    doc: dict[str, Any], labels: dict[str, str], page_base: str, ends_at: float
+) -> dict[str, Any]:
+    """One alert as Alertmanager's API takes it; `ends_at` in the past resolves it."""
+    reasons = list(doc.get("reasons") or [])
+    customer = doc["customer_id"]
+    return {
+        "labels": labels,
+        "annotations": {
+            "summary": f"{customer} is {doc['band'].replace('_', ' ')} "
+            f"(score {doc['score']:.0f}): {reasons[0] if reasons else doc['rule']}",
+            "description": "\n".join(reasons),
+            "rules": ", ".join(doc.get("rules") or [doc["rule"]]),
+            "score": f"{doc['score']:.0f}",
+            "band": doc["band"],
+            "alert_id": doc["alert_id"],
+            "raised_at": doc["raised_at"],
+        },
+        "startsAt": doc["raised_at"],
+        "endsAt": _iso(ends_at),
+        "generatorURL": f"{page_base}/customers/{quote(customer, safe='')}",
+    }
+
+
+class Forwarder:
+    """Posts a worker's open and resolved alerts to Alertmanager (see the module's notes)."""
+
+    def __init__(
+        self,
+        store: RecordStore,
+        settings: Settings,
+        metrics: EngineMetrics | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        assert settings.alertmanager_url is not None
+        self.url = settings.alertmanager_url.rstrip("/") + "/api/v2/alerts"
+        self.store = store
+        self.page_base = settings.page_base
+        self.resend = settings.alertmanager_resend_seconds
+        self.metrics = metrics
+        self.clock = clock
+        self.posted: dict[str, dict[str, str]] = {}  # customer -> labels it fires under
+        self._pending = AlertChanges()
+        self._wake = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+
+    def notify(self, changes: AlertChanges) -> None:
+        """Alerts a stored batch opened, grew or resolved: forwarded at once."""
+        self._pending.opened.extend(changes.opened)
+        self._pending.resolved.extend(changes.resolved)
+        self._wake.set()
+
+    async def run(self, partitions: Callable[[], set[int]]) -> None:
+        """Forward until cancelled: what changed as it changes, everything open each period."""
+        due = 0.0
+        while True:
+            try:
+                if self.clock() >= due:
+                    await self.forward_all(partitions())
+                    due = self.clock() + self.resend
+                elif self._pending:
+                    pending, self._pending = self._pending, AlertChanges()
+                    await self.forward(pending.opened, pending.resolved)
+            except asyncio.CancelledError:
+                raise
+            except (aiohttp.ClientError, TimeoutError, *RETRYABLE) as exc:
+                log.warning("alertmanager forwarding failed (%s); trying again shortly", exc)
+                due = min(due, self.clock() + 5.0)
+            except Exception:
+                log.exception("alertmanager forwarding failed")
+                due = min(due, self.clock() + 5.0)
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(max(0.05, due - self.clock())):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def forward_all(self, partitions: Iterable[int]) -> None:
+        """Every open alert of the partitions, and the resolved ones not yet forwarded."""
+        parts = set(partitions)
+        log.debug("forwarding the open alerts of partitions %s", sorted(parts))
+        if not parts:
+            return
+        opened = await self.store.open_alerts(parts)
+        resolved = await self.store.resolved_alerts(parts)
+        docs = [orjson.loads(raw) for alerts in opened.values() for raw in alerts.values()]
+        await self.forward(docs, resolved)
+
+    async def forward(
+        self, opened: list[dict[str, Any]], resolved: list[tuple[int, bytes]]
+    ) -> None:
+        """Post the alerts that resolved, then the ones that fire (an alert that opened and
+        resolved since the last post only resolves; a customer whose old episode resolved
+        and a new one opened ends firing); forget the resolved ones in Redis once
+        Alertmanager took them."""
+        now = self.clock()
+        posted = dict(self.posted)
+        ending: list[dict[str, Any]] = []
+        gone: set[str] = set()
+        for _, raw in resolved:
+            doc = orjson.loads(raw)
+            gone.add(doc["alert_id"])
+            labels = posted.pop(doc["customer_id"], None) or labels_of(doc)
+            ending.append(payload(doc, labels, self.page_base, now))
+        latest = {d["customer_id"]: d for d in opened if d["alert_id"] not in gone}
+        firing: list[dict[str, Any]] = []
+        for customer, doc in latest.items():
+            labels = labels_of(doc)
+            before = posted.get(customer)
+            if before is not None and before != labels:
+                ending.append(payload(doc, before, self.page_base, now))  # the old labels end
+            firing.append(payload(doc, labels, self.page_base, now + 4 * self.resend))
+            posted[customer] = labels
+        for state, batch in (("resolved", ending), ("firing", firing)):
+            if not batch:
+                continue
+            try:
+                await self._post(batch)
+            except BaseException:
+                self._count(state, len(batch), "failed")
+                raise
+            self._count(state, len(batch), "sent")
+        self.posted = posted
+        if resolved:
+            await self.store.forget_resolved(resolved)
+
+    async def _post(self, batch: list[dict[str, Any]]) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=POST_TIMEOUT))
+        async with self._session.post(
+            self.url, data=orjson.dumps(batch), headers={"Content-Type": "application/json"}
+        ) as response:
+            if response.status >= 300:
+                text = (await response.text())[:300]
+                raise aiohttp.ClientResponseError(
+                    response.request_info, (), status=response.status, message=text
+                )
+
+    def _count(self, state: str, n: int, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.alertmanager.labels(state, outcome).inc(n)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()

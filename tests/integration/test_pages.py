@@ -1,0 +1,92 @@
+"""The managers' pages served by a real worker and read in a real headless browser (Debian's
+chromium): the portfolio sorted by risk, a manager's own customers, a customer's page with its
+drivers and open alert, the history as JSON. With HEALTHSCORE_SCREENSHOTS set to a directory,
+the test also saves the screenshots the docs show (`make screenshots`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import Stack, wait_for
+from .harness import Run, Topics, produce
+from .histories import declining, doc, every_day, healthy
+
+
+def browser(*args: str, timeout: float = 90) -> str:
+    """Run headless chromium; its standard output (the DOM with --dump-dom)."""
+    binary = shutil.which("chromium")
+    if binary is None:
+        pytest.fail("chromium is needed (apt-get install chromium); `make test` installs it")
+    done = subprocess.run(
+        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def rows(dom: str) -> list[str]:
+    """The customer ids of the portfolio table, top to bottom, as the browser has them."""
+    return re.findall(r'<td><a href="/customers/[^"]+">([^<]+)</a></td>', dom)
+
+
+def test_the_pages_in_a_browser(stack: Stack, tmp_path: Path) -> None:
+    topics = Topics()
+    run = Run(stack, topics, tmp_path)
+    docs = [
+        *every_day("pg-steady", 60),
+        *healthy("pg-happy"),
+        *declining("pg-slipping"),
+        *declining("pg-lost", days=45),
+        doc("account", "account_updated", "pg-lost", 1, owner="ana@example.com"),
+        doc("account", "account_updated", "pg-happy", 1, owner="ana@example.com"),
+    ]
+    try:
+        run.start()
+        produce(stack, topics, docs)
+        run.wait_drained()
+        run.wait_quiet()
+        base = f"http://127.0.0.1:{run.procs[0][1]}"
+
+        everyone = rows(browser("--dump-dom", f"{base}/portfolio"))
+        assert {"pg-steady", "pg-happy", "pg-slipping", "pg-lost"} == set(everyone)
+        bands = {cid: run.http_health(cid)[1] for cid in everyone}
+        order = {"critical": 0, "at_risk": 1, "healthy": 2}
+        ranks = [(order[bands[c]["band"]], bands[c]["score"]) for c in everyone]
+        assert ranks == sorted(ranks)  # most at risk first, lowest score first within a band
+        assert order[bands[everyone[0]]["band"]] < 2  # a declining customer on top
+
+        anas = rows(browser("--dump-dom", f"{base}/portfolio?owner=ana%40example.com"))
+        assert ["pg-lost", "pg-happy"] == anas
+
+        page = browser("--dump-dom", f"{base}/customers/pg-lost")
+        assert "Why this score" in page
+        assert "Open alert" in page
+        assert 'role="img"' in page
+        assert "score over " in page
+        url = f"{base}/customers/pg-lost/history"
+        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 - http://127.0.0.1
+            history = json.loads(r.read())
+        assert history["days"]
+        assert all(0 <= d["score"] <= 100 for d in history["days"] if d["score"] is not None)
+
+        shots = Path(os.environ.get("HEALTHSCORE_SCREENSHOTS") or tmp_path)
+        shots.mkdir(parents=True, exist_ok=True)
+        for name, path in (("portfolio", "/portfolio"), ("customer", "/customers/pg-lost")):
+            target = shots / f"{name}.png"
+            browser(f"--screenshot={target}", "--window-size=1200,900", base + path)
+            assert target.stat().st_size > 10_000  # a rendered page, not an empty one
+        wait_for(lambda: run.readiness()[0] == 200, 30, "the worker ready")
+    finally:
+        run.stop_all()

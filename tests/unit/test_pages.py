@@ -1,0 +1,92 @@
+"""The managers' pages as HTML: what they say, escaped, with the trend described in words."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from stream.pages import Row, customer_page, history_json, portfolio_page, sparkline
+from stream.resources import load_policy
+from stream.store import Record
+
+from .test_record import a_full_record
+
+POLICY = load_policy()
+
+
+class Text(HTMLParser):
+    """The visible text and the elements of a page (a check that it parses as HTML)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tags: list[str] = []
+        self.labels: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.labels += [v or "" for k, v in attrs if k == "aria-label"]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parsed(html: str) -> Text:
+    t = Text()
+    t.feed(html)
+    return t
+
+
+def a_customer(cid: str = "acme") -> Record:
+    rec = a_full_record()
+    rec.customer_id = cid
+    day = 20_000 * 86_400.0
+    for d, s in enumerate((80, 78, 74, 61, 55)):
+        rec.note_trend(day + d * 86_400, s)
+    return rec
+
+
+def test_a_customer_page_shows_score_band_trend_drivers_and_the_open_alert() -> None:
+    rec = a_customer()
+    page = parsed(customer_page(rec, rec.health_record(POLICY)))
+    text = " ".join(page.text)
+    assert f"{rec.score():.0f}" in text
+    assert "At risk" in text
+    assert rec.alerts.open is not None
+    assert rec.alerts.open.reasons[0] in text
+    assert "Why this score" in text
+    assert any(label.startswith("score over 5 days, from 80 on ") for label in page.labels)
+    assert {"table", "svg", "ul"} <= set(page.tags)
+
+
+def test_text_from_events_is_escaped() -> None:
+    rec = a_customer('<script>alert("x")</script>')
+    html = customer_page(rec, rec.health_record(POLICY))
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    listing = portfolio_page([Row(rec, None)], owner="<b>", total=1, offset=0, limit=50)
+    assert "<script>" not in listing
+    assert "<b>" not in listing
+    assert "/customers/%3Cscript%3Ealert%28%22x%22%29%3C%2Fscript%3E" in listing
+
+
+def test_the_portfolio_lists_in_the_order_given_and_pages_on() -> None:
+    rows = [Row(a_customer(f"c{i}"), None) for i in range(3)]
+    html = portfolio_page(rows, owner="ana", total=120, offset=50, limit=50)
+    text = " ".join(parsed(html).text)
+    assert text.index("c0") < text.index("c1") < text.index("c2")
+    assert "ana's customers" in text
+    assert "Showing 51-53 of 120" in text
+    assert 'href="/portfolio?owner=ana&amp;offset=0"' in html
+    assert 'href="/portfolio?owner=ana&amp;offset=100"' in html
+
+
+def test_the_history_fills_gaps_with_null_and_the_sparkline_carries_the_last_point() -> None:
+    rec = Record("acme")
+    rec.note_trend(20_000 * 86_400.0, 70)
+    rec.note_trend(20_003 * 86_400.0, 40)
+    days = history_json(rec)["days"]
+    assert [d["score"] for d in days] == [70, None, None, 40]
+    assert days[0]["date"] == "2024-10-04"
+    svg = sparkline(rec.history())
+    assert "from 70 on 2024-10-04 to 40 on 2024-10-07" in svg
+    assert sparkline([]) == '<span class="muted">no history yet</span>'
