@@ -115,6 +115,13 @@ def main() -> None:
             recs = templates(args.templates)
         with console.status(f"writing {args.customers:,} customers"):
             fill(client, keys, recs, args.customers)
+        on_board = client.zcard(keys.board())
+        if on_board != args.customers:
+            raise SystemExit(f"{on_board:,} customers on the board, not {args.customers:,}")
+        console.print(
+            f"{args.customers:,} customers from {len(recs)} replayed templates, "
+            f"{client.info('memory')['used_memory_human']} of Redis"
+        )
         logs = opts.state_dir / "bench-logs"
         logs.mkdir(parents=True, exist_ok=True)
         worker = Worker(opts.bootstrap, f"redis://127.0.0.1:{opts.redis_port}/0", tag, logs)
@@ -141,6 +148,10 @@ def main() -> None:
                 f"{statistics.median(raw):.1f}",
                 f"{sorted(raw)[int(len(raw) * 0.95) - 1]:.1f}",
             )
+            with urllib.request.urlopen(pages[0][1], timeout=30) as r:  # noqa: S310 - loopback
+                first = r.read().decode()
+            if f"of {args.customers:,}" not in first:
+                raise SystemExit("the portfolio page does not count every customer")
             for name, url in pages:
                 ms = timed(url, args.requests)
                 table.add_row(

@@ -217,7 +217,7 @@ def customer_page(record: Record, health: dict[str, Any] | None) -> str:
         + f"</nav><h1>{escape(cid)}</h1></header><main>"
         f'<div class="card"><span class="score">{score}</span> {band_badge(record.band())} '
         f"{sparkline(history, 360, 60)}<dl>"
-        + "".join(f'<dt class="muted">{escape(k)}</dt><dd>{escape(v)}</dd>' for k, v in facts)
+        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
         + "</dl></div><h2>Open alert</h2>"
         + alert_html
         + drivers
