@@ -114,9 +114,10 @@ class Forwarder:
         while True:
             try:
                 if self.clock() >= due:
+                    self._pending = AlertChanges()  # the full pass covers them
                     await self.forward_all(partitions())
                     due = self.clock() + self.resend
-                elif self._pending:
+                if self._pending:
                     pending, self._pending = self._pending, AlertChanges()
                     await self.forward(pending.opened, pending.resolved)
             except asyncio.CancelledError:
@@ -127,6 +128,8 @@ class Forwarder:
             except Exception:
                 log.exception("alertmanager forwarding failed")
                 due = min(due, self.clock() + 5.0)
+            if self._pending:
+                continue  # changes that came in while posting: at once
             self._wake.clear()
             try:
                 async with asyncio.timeout(max(0.05, due - self.clock())):

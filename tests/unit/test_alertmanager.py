@@ -4,6 +4,8 @@ delivers through a real one)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from typing import Any
 
 import orjson
@@ -11,6 +13,7 @@ import pytest
 
 from stream.alertmanager import Forwarder, labels_of, payload
 from stream.settings import Settings
+from stream.store.views import AlertChanges
 
 
 def alert(cid: str = "acme", **changes: Any) -> dict[str, Any]:
@@ -105,3 +108,35 @@ def test_a_failed_post_keeps_the_resolved_alerts_for_the_next_attempt() -> None:
     with pytest.raises(TimeoutError):
         asyncio.run(fwd.forward([], [(1, gone)]))
     assert [] == store.forgotten
+
+
+def test_changes_that_come_in_during_a_full_pass_are_forwarded_at_once() -> None:
+    class Slow(Store):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reading = asyncio.Event()
+
+        async def open_alerts(self, partitions: Any) -> dict[int, dict[str, bytes]]:
+            self.reading.set()
+            await asyncio.sleep(0.05)  # a change is stored meanwhile
+            return {0: {"a": orjson.dumps(alert("a"))}}
+
+        async def resolved_alerts(self, partitions: Any) -> list[tuple[int, bytes]]:
+            return []
+
+    async def scenario() -> list[list[dict[str, Any]]]:
+        store = Slow()
+        fwd = Recording(store)
+        fwd.clock = time.monotonic  # type: ignore[method-assign]
+        task = asyncio.create_task(fwd.run(lambda: {0}))
+        await store.reading.wait()
+        fwd.notify(AlertChanges(opened=[alert("b")]))
+        await asyncio.sleep(0.3)  # far less than the 60 s resend period
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return fwd.requests
+
+    requests = asyncio.run(scenario())
+    customers = [[a["labels"]["customer"] for a in batch] for batch in requests]
+    assert [["a"], ["b"]] == customers
