@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stream.dev.stack.processes import stop_pid
-from stream.dev.stack.prometheus import start_alertmanager
+from stream.dev.stack import down, status, up
 from stream.resources import resource
 
 from .conftest import Stack, free_port, wait_for
@@ -109,7 +108,7 @@ class Delivery:
 
 
 @pytest.fixture
-def delivery(tmp_path: Path) -> Iterator[Delivery]:
+def delivery(stack: Stack, tmp_path: Path) -> Iterator[Delivery]:
     """Alertmanager running the shipped configuration, its receivers pointed at a webhook and
     an SMTP sink of the test's own, and its timings shortened."""
     webhook = Webhook()
@@ -124,12 +123,19 @@ def delivery(tmp_path: Path) -> Iterator[Delivery]:
             hook["url"] = f"http://127.0.0.1:{webhook.server_address[1]}/healthscore-alerts"
     path = tmp_path / "alertmanager.yml"
     path.write_text(yaml.safe_dump(config))
-    port = free_port()
-    pid = start_alertmanager(tmp_path / "am", host="127.0.0.1", port=port, config=path)
+    opts = replace(
+        stack.opts,
+        state_dir=tmp_path / "stack",
+        with_alertmanager=True,
+        alertmanager_port=free_port(),
+        alertmanager_config=path,
+    )
+    up(opts, report=print)  # the stack launcher's Alertmanager; Kafka and Redis: the stack's
     try:
-        yield Delivery(f"http://127.0.0.1:{port}", webhook, smtp)
+        assert status(opts)["alertmanager"].running
+        yield Delivery(f"http://127.0.0.1:{opts.alertmanager_port}", webhook, smtp)
     finally:
-        stop_pid(pid, "prometheus-alertmanager")
+        down(opts, report=print)  # stops Alertmanager only: the others are not its own
         webhook.shutdown()
         smtp_server.shutdown()
 

@@ -94,8 +94,17 @@ def test_a_shadow_policy_scores_beside_the_live_one_on_its_own_topics(
         assert expected is not None
         assert expected.score == record["score"]
     assert dict(shadow)["fading"]["score"] != dict(live)["fading"]["score"]
-    shadow_rules = {v["rule"] for k, v in read_topic(stack, shadow_alerts) if k == "fading"}
-    live_rules = {v["rule"] for k, v in read_topic(stack, topics.alerts) if k == "fading"}
+    # every rule the fading customer fired, whether it led an alert or joined one (the
+    # episode has ended: the customer churned)
+    fading = records["fading"]
+    shadow_rules = {r for r, rs in fading.shadow_memory.rules.items() if rs.last_raised_at}
+    live_rules = {r for r, rs in fading.alerts.rules.items() if rs.last_raised_at}
+    shadow_led = {v["rule"] for k, v in read_topic(stack, shadow_alerts) if k == "fading"}
+    live_led = {v["rule"] for k, v in read_topic(stack, topics.alerts) if k == "fading"}
+    assert shadow_led
+    assert shadow_led <= shadow_rules
+    assert live_led
+    assert live_led <= live_rules
     assert "inactivity" in shadow_rules
     assert "inactivity" in live_rules  # the live alerts still go where they went
 

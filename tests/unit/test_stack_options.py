@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stream.dev.stack import StackError, StackOptions, status, up
 from stream.dev.stack.launcher import _kafka_properties, cluster_id, ensure_kafka_jars
+from stream.dev.stack.prometheus import prometheus_config
 
 
 def test_kafka_properties_name_the_configured_ports(tmp_path: Path) -> None:
@@ -77,3 +79,12 @@ def test_a_redis_cluster_is_six_nodes_on_consecutive_ports_whose_bus_ports_must_
     assert StackOptions(state_dir=tmp_path).redis_names == ("redis",)
     with pytest.raises(StackError, match="--redis-port must be at most 55530"):
         up(StackOptions(state_dir=tmp_path, redis_port=55531, redis_cluster=True), lambda _: None)
+
+
+def test_prometheus_sends_its_alerts_to_the_stacks_alertmanager(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yml"
+    plain = yaml.safe_load(prometheus_config(["127.0.0.1:6066"], rules))
+    assert "alerting" not in plain
+    config = yaml.safe_load(prometheus_config(["127.0.0.1:6066"], rules, alertmanager="h:9193"))
+    assert [{"static_configs": [{"targets": ["h:9193"]}]}] == config["alerting"]["alertmanagers"]
+    assert ["127.0.0.1:6066"] == config["scrape_configs"][0]["static_configs"][0]["targets"]
