@@ -67,6 +67,14 @@ def main() -> None:
     table.add_row("whole backtest / baseline", f"{total / read:.1f}x", "")
     console.print(table)
     console.print(f"health score AUC {report.score.auc:.3f}")
+    volume = report.volume
+    if volume is not None and volume.customer_months:
+        console.print(
+            f"alert volume: {volume.alerts:,} alerts, one per episode "
+            f"({volume.per_month(volume.alerts):.2f} per customer-month), from "
+            f"{volume.firings:,} rule firings ({volume.per_month(volume.firings):.2f}: what one "
+            "alert per rule would send)"
+        )
 
 
 if __name__ == "__main__":

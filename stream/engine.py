@@ -135,6 +135,14 @@ class Engine:
             on_retry=on_retry,
         )
 
+    async def _aggregate(
+        self, records: list[Record], marks: dict[int, float] | None = None
+    ) -> None:
+        """Update the views of stored records; tell the forwarder what changed in the alerts."""
+        changes = await self._redis("segments", self.store.record_aggregates, records, marks)
+        if changes and self.on_alert_changes is not None:
+            self.on_alert_changes(changes)
+
     # --- the event path ------------------------------------------------------------------
 
     async def process(self, batch: Sequence[Incoming]) -> BatchResult:
@@ -171,14 +179,7 @@ class Engine:
             finished.extend(r for r in records.values() if r.customer_id not in conflicts)
             pending, first = {cid: groups[cid] for cid in conflicts}, False
         result.dead_lettered += len(dead)
-        changes = await self._redis(
-            "segments",
-            self.store.record_aggregates,
-            [r for r in finished if r.state is not None],
-            dict(self.watermarks),
-        )
-        if changes and self.on_alert_changes is not None:
-            self.on_alert_changes(changes)
+        await self._aggregate([r for r in finished if r.state is not None], dict(self.watermarks))
         for msg, _ in batch:
             self.positions[(msg.topic, msg.partition)] = msg.offset
         self._observe(finished, dead, result, time.perf_counter() - started)
@@ -251,9 +252,7 @@ class Engine:
         await self._redis(
             "due", self.store.set_due, partition, {r.customer_id: r.due for r in saved}
         )
-        changes = await self._redis("segments", self.store.record_aggregates, saved)
-        if changes and self.on_alert_changes is not None:
-            self.on_alert_changes(changes)
+        await self._aggregate(saved)
         if self.metrics is not None:
             self.metrics.reevaluations.inc(len(saved))
             self.metrics.scores_published.inc(len(out.scores))

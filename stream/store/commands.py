@@ -450,10 +450,3 @@ class RecordStore:
         """A customer's stored record, or None when unknown."""
         raw = await self.client.get(self.keys.record(customer_id))
         return None if raw is None else Record.parse(customer_id, raw)
-
-    async def health(self, customer_id: str) -> dict[str, Any] | None:
-        """The latest health record of a customer, or None when unknown."""
-        raw = await self.client.get(self.keys.record(customer_id))
-        if raw is None:
-            return None
-        return Record.parse(customer_id, raw).health_record(self.policy)

@@ -149,6 +149,20 @@ def api(url: str, path: str, body: Any = None) -> Any:
         return json.loads(r.read() or b"null")
 
 
+def forwarding(stack: Stack, topics: Topics, tmp_path: Path, delivery: Delivery) -> Run:
+    """A worker forwarding to the test's Alertmanager, re-sending open alerts every 2 s."""
+    return Run(
+        stack,
+        topics,
+        tmp_path,
+        extra_env={
+            "HEALTHSCORE_ALERTMANAGER_URL": delivery.url,
+            "HEALTHSCORE_ALERTMANAGER_RESEND_SECONDS": "2",
+            "HEALTHSCORE_PUBLIC_URL": PAGES,
+        },
+    )
+
+
 def detractor_then(cid: str, later: int | None) -> list[tuple[str, dict[str, Any]]]:
     """A healthy customer owned by OWNER who answers NPS 2 on day 31 (a detractor alert) and,
     with `later`, NPS 10 that many days on (the alert resolves)."""
@@ -163,16 +177,7 @@ def test_an_alert_arrives_once_grouped_with_reasons_and_link_then_resolves(
     stack: Stack, tmp_path: Path, delivery: Delivery
 ) -> None:
     topics = Topics()
-    run = Run(
-        stack,
-        topics,
-        tmp_path,
-        extra_env={
-            "HEALTHSCORE_ALERTMANAGER_URL": delivery.url,
-            "HEALTHSCORE_ALERTMANAGER_RESEND_SECONDS": "2",
-            "HEALTHSCORE_PUBLIC_URL": PAGES,
-        },
-    )
+    run = forwarding(stack, topics, tmp_path, delivery)
     try:
         run.start()
         produce(stack, topics, detractor_then("am-1", None))
@@ -216,15 +221,7 @@ def test_a_silence_set_in_alertmanager_holds(
         },
     )
     topics = Topics()
-    run = Run(
-        stack,
-        topics,
-        tmp_path,
-        extra_env={
-            "HEALTHSCORE_ALERTMANAGER_URL": delivery.url,
-            "HEALTHSCORE_ALERTMANAGER_RESEND_SECONDS": "2",
-        },
-    )
+    run = forwarding(stack, topics, tmp_path, delivery)
     try:
         run.start()
         docs = [*detractor_then("am-quiet", None), *detractor_then("am-loud", None)]

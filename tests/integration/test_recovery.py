@@ -75,6 +75,16 @@ def committed(run: Run) -> int:
     return run.progress()[0]
 
 
+def drain(run: Run, stall: Stall) -> dict[str, Record]:
+    """Let the worker drain the stream, sampling how long its committed progress stands still;
+    the final records once it is quiet."""
+    while not run.drained():
+        stall.sample(committed(run))
+        time.sleep(0.25)
+    assert run.alive(), "the worker died:\n" + run.log_tail()
+    return run.wait_quiet()
+
+
 def assert_same_final_state(
     run: Run, expected: dict[str, Record], actual: dict[str, Record]
 ) -> None:
@@ -189,10 +199,7 @@ def _through_a_redis_outage(
         assert any(p.startswith("redis:") for p in body["problems"])
         assert committed(run) < total, "the kill came too late to interrupt anything"
         server.start()
-        while not run.drained():
-            stall.sample(committed(run))
-            time.sleep(0.25)
-        return run.wait_quiet(), stall.longest
+        return drain(run, stall), stall.longest
     finally:
         run.stop_all()
 
@@ -214,10 +221,7 @@ def test_a_rebalance_storm_ends_with_the_uninterrupted_state(
             time.sleep(1.0)
             run.stop(other)
             stall.sample(committed(run))
-        while not run.drained():
-            stall.sample(committed(run))
-            time.sleep(0.25)
-        final = run.wait_quiet()
+        final = drain(run, stall)
     finally:
         run.stop_all()
     tally(
@@ -261,14 +265,13 @@ def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
     own = Stack(opts)
     victim = opts.broker_names[-1]
     try:
-        on_cluster = {"HEALTHSCORE_REDIS_CLUSTER": "true", "HEALTHSCORE_REDIS_WAIT_REPLICAS": "1"}
         run = Run(
             own,
             stream,
             tmp_path,
             commit_interval_seconds="0.2",
             replication_factor=str(brokers),
-            extra_env=on_cluster if cluster else {},
+            extra_env=cluster_settings(opts) if cluster else {},
         )
         if cluster:
             run.redis = redis.RedisCluster(host=opts.host, port=opts.redis_port)
@@ -292,11 +295,7 @@ def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
                 time.sleep(0.5)
                 assert run.alive(), "the worker died with the broker:\n" + run.log_tail()
             up(opts, report=print)
-            while not run.drained():
-                stall.sample(committed(run))
-                time.sleep(0.25)
-            assert run.alive()
-            final = run.wait_quiet()
+            final = drain(run, stall)
         finally:
             run.stop_all()
         what = "the single-node broker" if brokers == 1 else f"one broker of {brokers}"
@@ -306,6 +305,15 @@ def test_a_broker_killed_mid_stream_and_restarted_loses_nothing(
         assert_same_final_state(run, reference, final)
     finally:
         down(opts, report=print, purge=True)
+
+
+def cluster_settings(opts: StackOptions) -> dict[str, str]:
+    """The README's settings for a worker on the stack's Redis Cluster."""
+    return {
+        "HEALTHSCORE_REDIS_URL": opts.redis_url,
+        "HEALTHSCORE_REDIS_CLUSTER": "true",
+        "HEALTHSCORE_REDIS_WAIT_REPLICAS": "1",
+    }
 
 
 def _pid(opts: StackOptions, name: str) -> int:
@@ -342,11 +350,7 @@ def test_a_redis_cluster_primary_killed_mid_stream_fails_over_and_loses_nothing(
             stack,
             stream,
             tmp_path,
-            extra_env={
-                "HEALTHSCORE_REDIS_URL": opts.redis_url,
-                "HEALTHSCORE_REDIS_CLUSTER": "true",
-                "HEALTHSCORE_REDIS_WAIT_REPLICAS": "1",
-            },
+            extra_env=cluster_settings(opts),
             commit_interval_seconds="0.2",
             redis_retry_max_seconds="0.5",
         )
@@ -366,11 +370,7 @@ def test_a_redis_cluster_primary_killed_mid_stream_fails_over_and_loses_nothing(
             promoted = time.monotonic() - killed
             assert committed(run) < total, "the kill came too late to interrupt anything"
             up(opts, report=print)  # the killed node rejoins, as a replica
-            while not run.drained():
-                stall.sample(committed(run))
-                time.sleep(0.25)
-            assert run.alive()
-            final = run.wait_quiet()
+            final = drain(run, stall)
         finally:
             run.stop_all()
         print(f"replica promoted {promoted:.1f}s after the kill")
