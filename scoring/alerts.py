@@ -14,6 +14,8 @@ the very same alerts.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -21,11 +23,15 @@ from scoring.components import NEUTRAL_NOTE
 from scoring.decay import DAY
 from scoring.health import HealthScore
 from scoring.policy import BANDS, Policy
-from scoring.state import CustomerState
+from scoring.state import CustomerState, active_gaps
 
-RULES = ("band_drop", "sharp_drop", "detractor", "urgent_ticket_sla", "inactivity")
+RULES = ("band_drop", "sharp_drop", "detractor", "urgent_ticket_sla", "inactivity", "high_risk")
 # which rule leads a merged alert (names it, and its id): the most specific first
-LEADS = ("urgent_ticket_sla", "sharp_drop", "band_drop", "detractor", "inactivity")
+LEADS = ("urgent_ticket_sla", "sharp_drop", "band_drop", "detractor", "inactivity", "high_risk")
+# gaps between active days needed before silence is judged by the customer's own rhythm
+MIN_GAPS = 2
+# a sharp drop must also be this many times the customer's typical move between slots
+NOISE_MULTIPLE = 6.0
 SEVERITIES = ("warning", "critical")
 MAX_HISTORY = 48
 MAX_REASONS = 6
@@ -81,6 +87,50 @@ def alert_id(customer_id: str, rule: str, episode_start: float) -> str:
     return hashlib.sha256(raw).hexdigest()[:24]
 
 
+def inactivity_threshold(s: CustomerState, p: Policy) -> float:
+    """Seconds of silence that count as inactivity for this customer: `inactivity_gaps` times
+    its mean gap between active days (its own rhythm, from `active_days`), within the policy's
+    floor and ceiling; `inactivity_after` while it has too few active days to tell.
+
+    A customer active every day is inactive after the floor (4 days by default), one active
+    once a month only after three months' worth of its gaps, capped at the ceiling (45 days).
+    """
+    a = p.alerts
+    gaps = active_gaps(s.active_days)
+    if len(gaps) < MIN_GAPS:
+        return a.inactivity_after
+    typical = a.inactivity_gaps * DAY * sum(gaps) / len(gaps)
+    return min(a.inactivity_ceiling, max(a.inactivity_floor, typical))
+
+
+def risk_threshold(p: Policy, segment: str | None) -> float:
+    """The score at or below which a customer is at high risk: where the segment's calibrated
+    churn probability reaches `risk_probability`, else the policy's `risk_score`."""
+    c = p.calibration_for(segment)
+    if c is None:
+        return p.alerts.risk_score
+    q = min(max(p.alerts.risk_probability, 1e-6), 1 - 1e-6)
+    logit = math.log(q / (1 - q))
+    if c.slope <= 0:
+        return 100.0 if c.intercept >= logit else -1.0
+    return min(100.0, max(-1.0, 100.0 * (c.intercept - logit) / c.slope))
+
+
+def _typical_move(history: tuple[tuple[float, float], ...]) -> float:
+    """The median move between successive slots of the drop window: the customer's own noise."""
+    moves = sorted(abs(b[1] - a[1]) for a, b in itertools.pairwise(history))
+    return moves[len(moves) // 2] if moves else 0.0
+
+
+def _band_of(score: float, p: Policy) -> str:
+    b = p.bands
+    return "healthy" if score >= b.healthy else "at_risk" if score >= b.at_risk else "critical"
+
+
+def _floor_of(band: str, p: Policy) -> float:
+    return p.bands.healthy if band == "healthy" else p.bands.at_risk if band == "at_risk" else 0.0
+
+
 def _conditions(
     prev: AlertState, s: CustomerState, h: HealthScore, p: Policy, now: float
 ) -> dict[str, tuple[bool, str, Callable[[], str]]]:
@@ -90,7 +140,19 @@ def _conditions(
     out: dict[str, tuple[bool, str, Callable[[], str]]] = {}
     trusted = h.confidence >= a.confidence_floor and not s.is_churned
 
-    worse = prev.band is not None and BANDS.index(h.band) > BANDS.index(prev.band)
+    window = [sc for t, sc in prev.history if now - t <= a.sharp_drop_window]
+    peak = max(window, default=h.score)
+    drop = peak - h.score
+    # a band edge crossed by a wobble is no news: the score must be past the edge of the best
+    # band it had within the drop window by a margin, itself larger for a noisy customer
+    noise = _typical_move(prev.history)
+    edge = _floor_of(_band_of(peak, p), p)
+    margin = max(a.band_drop_margin, NOISE_MULTIPLE / 2 * noise)
+    worse = (
+        prev.band is not None
+        and BANDS.index(h.band) > BANDS.index(_band_of(peak, p))
+        and h.score <= edge - margin
+    )
     holding = (
         prev.rules.get("band_drop", RuleState()).active
         and h.band != "healthy"
@@ -105,11 +167,10 @@ def _conditions(
         ),
     )
 
-    window = [sc for t, sc in prev.history if now - t <= a.sharp_drop_window]
-    peak = max(window, default=h.score)
-    drop = peak - h.score
     was = prev.rules.get("sharp_drop", RuleState()).active
-    sharp = drop >= a.sharp_drop_points or (was and drop >= a.sharp_drop_points / 2)
+    # large for this customer: past the policy's points and well past its own usual moves
+    needed = max(a.sharp_drop_points, NOISE_MULTIPLE * noise)
+    sharp = drop >= needed or (was and drop >= needed / 2)
     out["sharp_drop"] = (
         trusted and sharp,
         "critical" if drop >= 2 * a.sharp_drop_points else "warning",
@@ -148,12 +209,49 @@ def _conditions(
 
     since = s.last_active_at if s.last_active_at is not None else s.first_seen
     idle = now - since if since is not None and s.has_usage else 0.0
+    quiet = inactivity_threshold(s, p) if idle > 0 else 0.0
     out["inactivity"] = (
-        idle >= a.inactivity_after and not s.is_churned,
+        idle > 0 and idle >= quiet and not s.is_churned,
         "warning",
-        lambda: f"no product activity for {idle / DAY:.0f} days",
+        lambda: (
+            f"no product activity for {idle / DAY:.0f} days"
+            + (
+                f", unusual for this customer (usually active every {_gap_days(s):.0f} days)"
+                if len(active_gaps(s.active_days)) >= MIN_GAPS
+                else ""
+            )
+        ),
+    )
+
+    threshold = risk_threshold(p, s.segment)
+    in_risk = prev.rules.get("high_risk", RuleState()).active
+    level = threshold + a.risk_margin if in_risk else threshold
+    calibrated = h.churn_probability is not None
+    out["high_risk"] = (
+        trusted and h.score <= level,
+        "critical",
+        lambda: (
+            f"high churn risk: {h.churn_probability:.0%} likely to churn "
+            f"(score {h.score:.0f}) for {a.risk_for / DAY:g}+ days"
+            if calibrated and h.churn_probability is not None
+            else f"high churn risk: score {h.score:.0f}, at or below {threshold:.0f} "
+            f"for {a.risk_for / DAY:g}+ days"
+        ),
     )
     return out
+
+
+def _gap_days(s: CustomerState) -> float:
+    gaps = active_gaps(s.active_days)
+    return sum(gaps) / len(gaps) if gaps else 0.0
+
+
+def pending_until(memory: AlertState, policy: Policy) -> float | None:
+    """When a high-risk condition that holds but has not yet persisted becomes an alert."""
+    rs = memory.rules.get("high_risk")
+    if rs is None or rs.active or rs.since is None:
+        return None
+    return rs.since + policy.alerts.risk_for
 
 
 def evaluate(
@@ -171,9 +269,15 @@ def evaluate(
         holds, severity, reason = conditions[rule]
         rs = rules.get(rule, RuleState())
         if not holds:
-            if rs.active:
+            if rs.active or rs.since is not None:
                 rules[rule] = replace(rs, active=False, since=None)
             continue
+        if rule == "high_risk" and not rs.active:
+            # persistence (Prometheus `for:`): pending since it began, an alert once it held
+            if rs.since is None:
+                rules[rule] = replace(rs, since=now)
+            if now - (rs.since if rs.since is not None else now) < policy.alerts.risk_for:
+                continue
         holding = True
         if rs.active:
             continue

@@ -102,6 +102,20 @@ class AlertPolicy:
     inactivity_after: float
     detractor_max_score: int
     confidence_floor: float
+    # silence judged against the customer's own rhythm: `inactivity_gaps` times its mean gap
+    # between active days, within [floor, ceiling]; `inactivity_after` while it has too few
+    # active days to tell its rhythm (see `scoring.alerts.inactivity_threshold`)
+    inactivity_floor: float = 4 * DAY
+    inactivity_ceiling: float = 45 * DAY
+    inactivity_gaps: float = 3.0
+    # high risk: the score at or below `risk_score` (or, calibrated, the churn probability at or
+    # above `risk_probability`) for `risk_for` seconds; it clears `risk_margin` points above
+    risk_score: float = 50.0
+    risk_probability: float = 0.5
+    risk_for: float = 3 * DAY
+    risk_margin: float = 8.0
+    # a band drop counts once the score is this many points past the edge of the band left
+    band_drop_margin: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -168,6 +182,14 @@ class _Reader:
             upper = "" if high == float("inf") else f" and <= {high:g}"
             raise PolicyError(self.source, self._key(name), f"a number {lower}{upper}", value)
         return float(value)
+
+    def optional(
+        self, name: str, default: float, *, high: float = float("inf"), strict_low: bool = True
+    ) -> float:
+        """`number`, or `default` when the key is absent (keys added after a policy was written)."""
+        if name not in self.doc:
+            return default
+        return self.number(name, high=high, strict_low=strict_low)
 
     def integer(self, name: str, *, low: int, high: int, default: int | None = None) -> int:
         """An integer within bounds; `default` when the key is absent (None: required)."""
@@ -315,7 +337,22 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         inactivity_after=a.number("inactivity_days") * DAY,
         detractor_max_score=a.integer("detractor_max_score", low=0, high=9),
         confidence_floor=a.number("confidence_floor", strict_low=False, high=1.0),
+        inactivity_floor=a.optional("inactivity_floor_days", 4.0, high=365) * DAY,
+        inactivity_ceiling=a.optional("inactivity_ceiling_days", 45.0, high=365) * DAY,
+        inactivity_gaps=a.optional("inactivity_gaps", 3.0, high=100),
+        risk_score=a.optional("risk_score", bands.at_risk, high=100),
+        risk_probability=a.optional("risk_probability", 0.5, high=1.0),
+        risk_for=a.optional("risk_for_days", 3.0, strict_low=False, high=90) * DAY,
+        risk_margin=a.optional("risk_margin", 8.0, strict_low=False, high=50),
+        band_drop_margin=a.optional("band_drop_margin", 4.0, strict_low=False, high=100),
     )
+    if alerts.inactivity_floor > alerts.inactivity_ceiling:
+        raise PolicyError(
+            source,
+            "alerts.inactivity_floor_days",
+            "at most alerts.inactivity_ceiling_days",
+            a.doc.get("inactivity_floor_days"),
+        )
     return Policy(
         version=version,
         model=model_version(doc),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from scoring.alerts import AlertState
+from scoring.alerts import AlertState, inactivity_threshold, pending_until, risk_threshold
 from scoring.decay import DAY, HOUR
 from scoring.health import HealthScore, score
 from scoring.health import value as value_of
@@ -44,7 +44,7 @@ def moments(state: CustomerState, policy: Policy, now: float) -> list[float]:
     out: list[float] = []
     since = state.last_active_at if state.last_active_at is not None else state.first_seen
     if since is not None and state.has_usage:
-        crossing = since + policy.alerts.inactivity_after
+        crossing = since + inactivity_threshold(state, policy)
         if crossing > now:
             out.append(crossing)
     urgent = policy.support.first_response_sla["urgent"]
@@ -89,13 +89,13 @@ def next_due(
     """
     if state.is_churned:
         return None
-    ahead = moments(state, policy, now)
+    ahead = moments(state, policy, now) + _memory_moments(memory, policy, now)
     limit = min(ahead) if ahead else now + FAR
     if current is None or current.as_of != now:
         current = score(state, policy, now, memory.band, explain=False)
     if current is None:
         return limit if ahead else None
-    floor, drop = _levels(current, memory, policy, now)
+    floor, drop = _levels(current, memory, policy, now, state.segment)
 
     seen: dict[float, float | None] = {}
 
@@ -171,13 +171,13 @@ def next_check(
     if state.is_churned:
         return Check(None, True)
     ahead = now + min(LOOKAHEAD, refresh)
-    if any(m <= ahead for m in moments(state, policy, now)):
+    if any(m <= ahead for m in moments(state, policy, now) + _memory_moments(memory, policy, now)):
         return Check(next_due(state, memory, policy, now, refresh, current), True)
     if current is None or current.as_of != now:
         current = score(state, policy, now, memory.band, explain=False)
     if current is None:
         return Check(next_due(state, memory, policy, now, refresh, current), True)
-    floor, drop = _levels(current, memory, policy, now)
+    floor, drop = _levels(current, memory, policy, now, state.segment)
     later = value_of(state, policy, ahead)
     if later is not None and (later < floor or later <= drop):
         return Check(next_due(state, memory, policy, now, refresh, current), True)
@@ -185,15 +185,24 @@ def next_check(
 
 
 def _levels(
-    current: HealthScore, memory: AlertState, policy: Policy, now: float
+    current: HealthScore, memory: AlertState, policy: Policy, now: float, segment: str | None
 ) -> tuple[float, float]:
     """The scores an alert or a band acts on below `current`: the floor of its band (left
     when below) and the sharp-drop level (reached when at or below; -1 when already reached)."""
     floor = _band_floor(current.band, policy)
+    risk = risk_threshold(policy, segment)
+    if current.score > risk:
+        floor = max(floor, risk)
     window = policy.alerts.sharp_drop_window
     peak = max([current.score, *(s for t, s in memory.history if now - t <= window)])
     drop = peak - policy.alerts.sharp_drop_points
     return floor, (-1.0 if drop >= current.score else drop)
+
+
+def _memory_moments(memory: AlertState, policy: Policy, now: float) -> list[float]:
+    """Moments the alert memory sets: a high-risk condition that will have persisted."""
+    until = pending_until(memory, policy)
+    return [until] if until is not None and until > now else []
 
 
 def _band_floor(band: str, policy: Policy) -> float:

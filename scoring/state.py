@@ -8,6 +8,7 @@ which they arrived, and a redelivered event (same `event_id`) changes nothing.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import struct
 from dataclasses import dataclass, field, fields, replace
@@ -19,6 +20,8 @@ from scoring.policy import Policy
 
 MAX_FEATURES = 32
 MAX_FEATURE_UNITS = 20
+ACTIVE_DAYS = 120  # days of activity remembered per customer, as bits (`active_days`)
+_DAY = 86_400.0
 EMPTY_SUM = DecayedSum()  # immutable, so one shared instance is a safe default
 
 
@@ -96,6 +99,10 @@ class CustomerState:
     activity_long: DecayedSum = EMPTY_SUM
     activity_quarter: DecayedSum = EMPTY_SUM
     activity_year: DecayedSum = EMPTY_SUM
+    # the days with product activity, as a bit mask: bit i set when the customer was active on
+    # the i-th day (UTC) before the day of `last_active_at`, the last ACTIVE_DAYS days of it
+    # (order-free: a set of days, cut at the latest). The customer's own rhythm is read from it
+    active_days: int = 0
     features: dict[str, float] = field(default_factory=dict)  # feature -> last used
     seats: Stamped | None = None  # value: (active_users, licensed_seats)
     # support
@@ -306,6 +313,38 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     return _evolve(state, changes)
 
 
+def mark_active_day(mask: int, last_active_at: float | None, t: float) -> int:
+    """`active_days` once day `t` is active too: shifted when `t` is a later day than the
+    latest active one, the days older than ACTIVE_DAYS behind the latest forgotten.
+
+    >>> day = 86_400.0
+    >>> bin(mark_active_day(0b1, 0.0, 2 * day))  # two days later: day 0 is now bit 2
+    '0b101'
+    >>> bin(mark_active_day(0b101, 2 * day, 1.5 * day))  # a late event for day 1
+    '0b111'
+    """
+    day = math.floor(t / _DAY)
+    if last_active_at is None:
+        return 1
+    latest = math.floor(last_active_at / _DAY)
+    full = (1 << ACTIVE_DAYS) - 1
+    if day > latest:
+        return ((mask << min(day - latest, ACTIVE_DAYS)) | 1) & full
+    if latest - day < ACTIVE_DAYS:
+        return mask | (1 << (latest - day))
+    return mask
+
+
+def active_gaps(mask: int) -> list[int]:
+    """The gaps in days between successive active days of `active_days`, oldest last.
+
+    >>> active_gaps(0b1001011)  # active 0, 1, 3 and 6 days before the latest
+    [1, 2, 3]
+    """
+    days = [i for i in range(mask.bit_length()) if mask >> i & 1]
+    return [b - a for a, b in itertools.pairwise(days)]
+
+
 def _evict_oldest(
     tickets: dict[str, Ticket], closed: bytes, most: int
 ) -> tuple[dict[str, Ticket], bytes]:
@@ -327,6 +366,7 @@ def _changes(s: CustomerState, e: ev.Event, p: Policy) -> dict[str, Any]:
         units = 1.0 if isinstance(e, ev.Session) else float(min(e.count, MAX_FEATURE_UNITS))
         out: dict[str, Any] = {
             "last_active_at": _max(s.last_active_at, t),
+            "active_days": mark_active_day(s.active_days, s.last_active_at, t),
             "activity_short": s.activity_short.add(units, at=t, half_life=p.usage.short_half_life),
             "activity_long": s.activity_long.add(units, at=t, half_life=p.usage.long_half_life),
             "activity_quarter": s.activity_quarter.add(

@@ -147,6 +147,9 @@ class AtCutoff:
     probability: float | None
     signals: dict[str, float]
     plain: dict[str, float]
+    # the rules holding at the cutoff and whether an alert was open: a manager still has it
+    holding: tuple[str, ...] = ()
+    alert_open: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +191,8 @@ def _read(standing: Standing, cutoff: float, policy: Policy) -> AtCutoff | None:
         health.churn_probability,
         signals(state, policy, cutoff),
         plain_signals(state, policy, cutoff),
+        tuple(r for r, rs in standing.memory.rules.items() if rs.active),
+        standing.memory.open is not None,
     )
 
 
@@ -357,12 +362,17 @@ def measure(name: str, values: Sequence[float], churned: Sequence[bool], draws: 
 
 @dataclass(frozen=True)
 class RuleQuality:
-    """How an alert rule did: alerts raised in the window before a cutoff against churn after."""
+    """How an alert rule did: customers it alerted on at a cutoff (an alert raised in the
+    window before it, or still open at it) against churn after, its volume and lead time."""
 
     rule: str
     alerted: int
     churned_alerted: int
     churners: int
+    rows: int = 0  # customer-cutoffs measured
+    alerts: int = 0  # alerts raised ("any") or rule firings, over the whole replay
+    customer_months: float = 0.0
+    lead_days: tuple[float, ...] = ()
 
     @property
     def precision(self) -> float | None:
@@ -372,36 +382,65 @@ class RuleQuality:
     def recall(self) -> float | None:
         return self.churned_alerted / self.churners if self.churners else None
 
+    @property
+    def lift(self) -> float | None:
+        """Precision over the base rate: 2.0 means alerted customers churn twice as often."""
+        if self.precision is None or not self.rows or not self.churners:
+            return None
+        return self.precision / (self.churners / self.rows)
+
+    @property
+    def per_customer_month(self) -> float | None:
+        return self.alerts / self.customer_months if self.customer_months else None
+
+    @property
+    def median_lead_days(self) -> float | None:
+        return _median(self.lead_days)
+
 
 def rule_quality(
-    replayed: Sequence[Replayed], table: Sequence[Row], window: float
+    replayed: Sequence[Replayed], table: Sequence[Row], window: float, horizon: float = 0.0
 ) -> list[RuleQuality]:
-    """Per rule: of the customers it alerted on within `window` before a cutoff, how many
-    churned within the horizon (precision); of the churners, how many it alerted on (recall)."""
-    alerts = {r.customer_id: r.alerts for r in replayed}
+    """Per rule, and for "any" (the alerts raised, one per episode, the ones a manager gets):
+    of the customers alerted at a cutoff (raised within `window` before it, or holding at it),
+    how many churned within the horizon (precision); of the churners, how many were alerted
+    (recall); the alerts per customer-month and the lead time from the first alert within
+    the horizon before a churn to the churn."""
+    by_id = {r.customer_id: r for r in replayed}
     churners = sum(1 for row in table if row.churned)
+    months = sum(r.span for r in replayed) / (30 * DAY)
     out = []
     for rule in (*RULES, "any"):
         alerted = hit = 0
         for row in table:
+            r = by_id[row.customer_id]
             c = row.reading.cutoff
-            if any(
-                (rule in ("any", name)) and c - window < at <= c
-                for name, at in alerts[row.customer_id]
-            ):
+            times = r.episodes if rule == "any" else [at for n, at in r.alerts if n == rule]
+            held = row.reading.alert_open if rule == "any" else rule in row.reading.holding
+            if held or any(c - window < at <= c for at in times):
                 alerted += 1
                 hit += 1 if row.churned else 0
-        out.append(RuleQuality(rule, alerted, hit, churners))
+        count = sum(
+            len(r.episodes) if rule == "any" else sum(1 for n, _ in r.alerts if n == rule)
+            for r in replayed
+        )
+        leads = tuple(
+            lead_times(replayed, horizon, None if rule == "any" else rule) if horizon else []
+        )
+        out.append(RuleQuality(rule, alerted, hit, churners, len(table), count, months, leads))
     return out
 
 
-def lead_times(replayed: Sequence[Replayed], horizon: float) -> list[float]:
+def lead_times(
+    replayed: Sequence[Replayed], horizon: float, rule: str | None = None
+) -> list[float]:
     """Days from the first alert within the horizon before a churn to the churn, per churn
-    that had one."""
+    that had one: alerts raised (one per episode) when `rule` is None, else that rule's."""
     out = []
     for r in replayed:
+        times = r.episodes if rule is None else tuple(at for n, at in r.alerts if n == rule)
         for churn in r.churns:
-            before = [at for _, at in r.alerts if churn - horizon <= at < churn]
+            before = [at for at in times if churn - horizon <= at < churn]
             if before:
                 out.append((churn - min(before)) / DAY)
     return out
@@ -487,7 +526,10 @@ class Report:
                     "rule": q.rule,
                     "alerted": q.alerted,
                     "precision": q.precision,
+                    "lift": q.lift,
                     "recall": q.recall,
+                    "alerts_per_customer_month": q.per_customer_month,
+                    "median_lead_days": q.median_lead_days,
                 }
                 for q in self.rules
             ],
@@ -598,7 +640,7 @@ def evaluate(
         calibration=evl.calibration([p or 0.0 for p in probabilities], churned)
         if calibrated
         else [],
-        rules=rule_quality(replayed, table, alert_window),
+        rules=rule_quality(replayed, table, alert_window, horizon),
         lead_days=lead_times(replayed, horizon),
         errors=history.errors,
         table=table,

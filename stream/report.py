@@ -13,7 +13,30 @@ from rich.console import Console
 from rich.table import Table
 
 from scoring.decay import DAY
-from stream.backtest import Measured, Report
+from stream.backtest import Measured, Report, RuleQuality
+
+RULE_COLUMNS = (
+    "rule",
+    "customers alerted",
+    "precision",
+    "lift",
+    "recall",
+    "per customer-month",
+    "median lead (days)",
+)
+
+
+def rule_cells(q: RuleQuality) -> list[str]:
+    """One row of the alert-rule table, console and HTML alike."""
+    return [
+        q.rule,
+        f"{q.alerted:,}",
+        _pct(q.precision),
+        "-" if q.lift is None else f"{q.lift:.2f}x",
+        _pct(q.recall),
+        "-" if q.per_customer_month is None else f"{q.per_customer_month:.3f}",
+        "-" if q.median_lead_days is None else f"{q.median_lead_days:.0f}",
+    ]
 
 
 def _pct(x: float | None) -> str:
@@ -75,14 +98,12 @@ def print_report(r: Report, console: Console) -> None:
             )
         console.print(cal)
     rules = Table(
-        "rule",
-        "customers alerted",
-        "precision",
-        "recall",
-        title="Alert rules (alerted in the 30 days before a cutoff)",
+        *RULE_COLUMNS,
+        title="Alert rules (alerted in the 30 days before a cutoff, or open at it; "
+        "'any' is the alerts raised, one per episode)",
     )
     for q in r.rules:
-        rules.add_row(q.rule, f"{q.alerted:,}", _pct(q.precision), _pct(q.recall))
+        rules.add_row(*rule_cells(q))
     console.print(rules)
     d = r.to_dict()["lead_time_days"]
     if d["median"] is not None:
@@ -224,10 +245,7 @@ def write_html(r: Report, path: Path) -> None:
             else "no churn event had an alert before it."
         )
         + "</p>",
-        rows(
-            ["rule", "customers alerted", "precision", "recall"],
-            [[q.rule, f"{q.alerted:,}", _pct(q.precision), _pct(q.recall)] for q in r.rules],
-        ),
+        rows(list(RULE_COLUMNS), [rule_cells(q) for q in r.rules]),
     ]
     for title, png in figures:
         parts.append(f"<h2>{html.escape(title)}</h2><img src='data:image/png;base64,{png}'>")

@@ -127,11 +127,14 @@ def _state(s: CustomerState) -> list[Any]:
         or None,
         s.seen,
         s.closed,
+        s.active_days.to_bytes((s.active_days.bit_length() + 7) // 8, "big") or None,
     ]
 
 
 def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
-    times, sums, attributes, features, seats, last_nps, tickets, seen, closed = raw
+    times, sums, attributes, features, seats, last_nps, tickets, seen, closed = raw[:9]
+    # records before 0.4 have no active days: the rhythm is learnt again from new activity
+    active_days = raw[9] if len(raw) > 9 else None
     kwargs: dict[str, Any] = {n: _f(t) for n, t in zip(_TIMES, times, strict=True)}
     _sums_back(sums, kwargs)
     if attributes:
@@ -151,6 +154,7 @@ def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
         last_nps=_unstamped(last_nps),
         seen=seen,
         closed=closed,
+        active_days=int.from_bytes(active_days, "big") if active_days else 0,
         **kwargs,
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scoring.alerts import AlertState
+from scoring.alerts import AlertState, inactivity_threshold
 from scoring.decay import DAY
 from scoring.health import score
 from scoring.schedule import RESOLUTION, moments, next_check, next_due
@@ -186,5 +186,5 @@ def test_a_customer_going_silent_gets_one_alert_and_inactivity_joins_it_at_the_c
     assert standing.memory.open is not None
     assert "inactivity" in standing.memory.open.rules
     last_active = max(e.occurred_at for e in events if e.TYPE in ("session", "feature_used"))
-    crossing = last_active + POLICY.alerts.inactivity_after
+    crossing = last_active + inactivity_threshold(standing.state, POLICY)
     assert crossing == standing.memory.rules["inactivity"].since
