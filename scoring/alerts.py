@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, replace
 from scoring.components import NEUTRAL_NOTE
 from scoring.decay import DAY
 from scoring.health import HealthScore
-from scoring.policy import BANDS, Policy
+from scoring.policy import ALERT_RULES, BANDS, Policy
 from scoring.state import CustomerState, active_gaps
 
-RULES = ("band_drop", "sharp_drop", "detractor", "urgent_ticket_sla", "inactivity", "high_risk")
+RULES = ALERT_RULES
 # which rule leads a merged alert (names it, and its id): the most specific first
 LEADS = ("urgent_ticket_sla", "sharp_drop", "band_drop", "detractor", "inactivity", "high_risk")
 # gaps between active days needed before silence is judged by the customer's own rhythm
@@ -162,8 +162,8 @@ def _conditions(
         trusted and (worse or holding),
         "critical" if h.band == "critical" else "warning",
         lambda: (
-            f"health fell from {prev.band} to {h.band} (score {h.score:.0f}"
-            + (f", was {prev.score:.0f})" if prev.score is not None else ")")
+            f"health fell from {_band_of(peak, p)} to {h.band} "
+            f"(score {h.score:.0f}, was {peak:.0f} within {a.sharp_drop_window / DAY:.0f} days)"
         ),
     )
 
@@ -285,13 +285,21 @@ def evaluate(
         cooling = rs.last_raised_at is not None and now - rs.last_raised_at < policy.alerts.cooldown
         if not cooling:
             rs = replace(rs, last_raised_at=now)
-            fresh = True
+            fresh = fresh or policy.alerts.pages(rule)
         started.append((rule, severity, reason))
         rules[rule] = rs
     episode = prev.open if holding else None
     raised: list[Alert] = []
     if started and (episode is not None or fresh):
         opening = episode is None
+        if opening:
+            # rules already holding that do not page (or were cooling) join the new alert
+            named = {r for r, _, _ in started}
+            started += [
+                (r, conditions[r][1], conditions[r][2])
+                for r in RULES
+                if r not in named and conditions[r][0] and rules.get(r, RuleState()).active
+            ]
         episode = _merge(episode, started, state, health, prev.score, now)
         if opening:
             raised.append(episode)

@@ -39,8 +39,26 @@ class HealthScore:
     as_of: float
     model: str
     churn_probability: float | None = None  # within the calibration's horizon, when calibrated
+    mrr: float | None = None  # the account's monthly recurring revenue, when known
     _drivers: tuple[Driver, ...] | None = field(default=None, repr=False, compare=False)
     _source: tuple[CustomerState, Policy] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def revenue_at_risk(self) -> float | None:
+        """MRR x churn probability when calibrated; otherwise MRR x the relative risk
+        (100 - score) / 100, an ordering, not a probability (`revenue_at_risk_calibrated`)."""
+        if self.mrr is None:
+            return None
+        risk = (
+            self.churn_probability
+            if self.churn_probability is not None
+            else (100.0 - self.score) / 100.0
+        )
+        return round(self.mrr * risk, 2)
+
+    @property
+    def revenue_at_risk_calibrated(self) -> bool:
+        return self.churn_probability is not None
 
     @property
     def drivers(self) -> tuple[Driver, ...]:
@@ -52,6 +70,13 @@ class HealthScore:
             object.__setattr__(self, "_source", None)
         assert self._drivers is not None
         return self._drivers
+
+
+def _mrr(state: CustomerState) -> float | None:
+    s = state.attributes.get("mrr")
+    if s is None or not isinstance(s.value, int | float) or isinstance(s.value, bool):
+        return None
+    return float(s.value)
 
 
 def band_for(score: float, bands: BandPolicy, previous: str | None = None) -> str:
@@ -211,6 +236,7 @@ def score(
         as_of=now,
         model=policy.model,
         churn_probability=_rounded(churn_probability(rounded, policy, state.segment)),
+        mrr=_mrr(state),
         _drivers=None if parts is None else _drivers(parts, shares),
         _source=(state, policy) if parts is None else None,
     )

@@ -116,6 +116,12 @@ class AlertPolicy:
     risk_margin: float = 8.0
     # a band drop counts once the score is this many points past the edge of the band left
     band_drop_margin: float = 4.0
+    # the rules that open an alert (page); the others only join an open one and show on the
+    # customer's page and worklist. None: every rule (policies written before this key)
+    page: frozenset[str] | None = None
+
+    def pages(self, rule: str) -> bool:
+        return self.page is None or rule in self.page
 
 
 @dataclass(frozen=True)
@@ -345,6 +351,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         risk_for=a.optional("risk_for_days", 3.0, strict_low=False, high=90) * DAY,
         risk_margin=a.optional("risk_margin", 8.0, strict_low=False, high=50),
         band_drop_margin=a.optional("band_drop_margin", 4.0, strict_low=False, high=100),
+        page=_rule_names(a, "page"),
     )
     if alerts.inactivity_floor > alerts.inactivity_ceiling:
         raise PolicyError(
@@ -367,6 +374,28 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         maturity=r.number("maturity_days") * DAY,
         calibration=_calibration(r),
     )
+
+
+ALERT_RULES = (
+    "band_drop",
+    "sharp_drop",
+    "detractor",
+    "urgent_ticket_sla",
+    "inactivity",
+    "high_risk",
+)
+
+
+def _rule_names(r: _Reader, name: str) -> frozenset[str] | None:
+    """An optional list of alert rule names."""
+    if name not in r.doc:
+        return None
+    value = r.doc[name]
+    if not isinstance(value, list) or not all(v in ALERT_RULES for v in value):
+        raise PolicyError(
+            r.source, r._key(name), "a list of rules from " + ", ".join(ALERT_RULES), value
+        )
+    return frozenset(value)
 
 
 def _calibration(r: _Reader) -> dict[str, Calibration]:

@@ -37,6 +37,8 @@ def health_record(h: HealthScore, previous_score: float | None) -> dict[str, Any
         "model": h.model,
         "previous_score": previous_score,
         "churn_probability": h.churn_probability,
+        "revenue_at_risk": h.revenue_at_risk,
+        "revenue_at_risk_calibrated": h.revenue_at_risk_calibrated,
     }
 
 

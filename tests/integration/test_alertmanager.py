@@ -149,6 +149,17 @@ def api(url: str, path: str, body: Any = None) -> Any:
         return json.loads(r.read() or b"null")
 
 
+def paging_detractors(tmp_path: Path) -> Path:
+    """The shipped policy with `detractor` among the paging rules: a detractor answer is the
+    quickest trouble a test can cause, and this test is about delivery, not about which rules
+    page (the shipped policy keeps detractors on the worklist, docs/alerts.md)."""
+    doc = yaml.safe_load(Path(str(resource("scoring.yaml"))).read_text())
+    doc["alerts"]["page"] = [*doc["alerts"]["page"], "detractor"]
+    path = tmp_path / "paging-detractors.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
 def forwarding(stack: Stack, topics: Topics, tmp_path: Path, delivery: Delivery) -> Run:
     """A worker forwarding to the test's Alertmanager, re-sending open alerts every 2 s."""
     return Run(
@@ -159,6 +170,7 @@ def forwarding(stack: Stack, topics: Topics, tmp_path: Path, delivery: Delivery)
             "HEALTHSCORE_ALERTMANAGER_URL": delivery.url,
             "HEALTHSCORE_ALERTMANAGER_RESEND_SECONDS": "2",
             "HEALTHSCORE_PUBLIC_URL": PAGES,
+            "HEALTHSCORE_POLICY_FILE": str(paging_detractors(tmp_path)),
         },
     )
 

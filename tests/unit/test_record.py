@@ -25,6 +25,7 @@ from .scoring.builders import (
     feature,
     nps,
     opened,
+    paging_every_rule,
     reopened,
     replied,
     resolved,
@@ -52,7 +53,7 @@ def a_full_record() -> Record:
     now = state.clock or 0.0
     health = score(state, POLICY, now)
     assert health is not None
-    alerts, _ = evaluate(Record(CID).alerts, state, health, POLICY, now)
+    alerts, _ = evaluate(Record(CID).alerts, state, health, paging_every_rule(POLICY), now)
     return Record(
         CID,
         version=3,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import replace
 
 from scoring import events as ev
 from scoring.decay import DAY, HOUR
@@ -76,9 +77,13 @@ def ces(t: float, score: int, cid: str = CID) -> ev.CesAnswered:
 
 
 def account(
-    t: float, segment: str | None = None, owner: str | None = None, cid: str = CID
+    t: float,
+    segment: str | None = None,
+    owner: str | None = None,
+    cid: str = CID,
+    mrr: float | None = None,
 ) -> ev.AccountUpdated:
-    return ev.AccountUpdated(_id(), cid, t, segment=segment, owner=owner)
+    return ev.AccountUpdated(_id(), cid, t, segment=segment, owner=owner, mrr=mrr)
 
 
 def churned(t: float, cid: str = CID) -> ev.Churned:
@@ -96,3 +101,10 @@ def daily_sessions(first_day: int, last_day: int, per_day: int = 1) -> list[ev.E
     return [
         session(day(d) + i * 60) for d in range(first_day, last_day + 1) for i in range(per_day)
     ]
+
+
+def paging_every_rule(policy: Policy) -> Policy:
+    """The policy with every alert rule paging, as policies before `alerts.page` did: for the
+    tests of the episode mechanics (cooldown, ids, merging), which a detractor answer, the
+    quickest trouble to cause, exercises best. Which rules page is tested on its own."""
+    return replace(policy, alerts=replace(policy.alerts, page=None))

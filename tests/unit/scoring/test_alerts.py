@@ -13,7 +13,9 @@ from scoring.health import HealthScore, score
 from scoring.state import CustomerState, advance, apply, new_state
 
 from .builders import (
-    POLICY,
+    POLICY as SHIPPED,
+)
+from .builders import (
     account,
     daily_sessions,
     day,
@@ -21,11 +23,16 @@ from .builders import (
     hour,
     nps,
     opened,
+    paging_every_rule,
     replied,
     seats,
     session,
 )
 from .test_properties import CID, histories
+
+# the episode mechanics below are tested with every rule paging; the shipped choice of paging
+# rules is tested in test_the_shipped_policy_keeps_a_detractor_on_the_worklist
+POLICY = paging_every_rule(SHIPPED)
 
 
 def run(events: list[Event], checks: list[float] | None = None) -> tuple[list[Alert], AlertState]:
@@ -308,3 +315,37 @@ def test_one_alert_per_episode_and_an_open_alert_only_while_a_rule_holds(
             assert after.alert_id == before.alert_id
             assert set(before.rules) <= set(after.rules)
             assert SEVERITIES.index(after.severity) >= SEVERITIES.index(before.severity)
+
+
+def test_a_rule_that_does_not_page_opens_no_alert_but_joins_an_open_one() -> None:
+    from dataclasses import replace
+
+    quiet = replace(POLICY, alerts=replace(POLICY.alerts, page=frozenset({"urgent_ticket_sla"})))
+    state = apply(new_state("acme"), account(day(0), segment="smb", owner="ana"), quiet)
+    state = apply(state, nps(day(1), 2), quiet)
+    h = score(state, quiet, day(1))
+    assert h is not None
+    memory, raised = evaluate(AlertState(), state, h, quiet, day(1))
+    assert [] == raised  # the detractor holds, on the worklist only
+    assert memory.rules["detractor"].active
+    assert memory.open is None
+    # an urgent ticket past its SLA pages, and the detractor already holding is not repeated
+    state = apply(state, opened(day(2), "U1", "urgent"), quiet)
+    at = day(2) + quiet.support.first_response_sla["urgent"] + 60
+    h = score(state, quiet, at)
+    assert h is not None
+    memory, raised = evaluate(memory, advance(state, at, quiet), h, quiet, at)
+    assert ["urgent_ticket_sla"] == [a.rule for a in raised]
+
+
+def test_the_shipped_policy_keeps_a_detractor_on_the_worklist() -> None:
+    assert not SHIPPED.alerts.pages("detractor")
+    events = [*healthy_history(), nps(day(40) + 10, 2)]
+    state: CustomerState = new_state("acme")
+    for e in events:
+        state = apply(state, e, SHIPPED)
+    h = score(state, SHIPPED, day(40) + 10)
+    assert h is not None
+    memory, raised = evaluate(AlertState(), state, h, SHIPPED, day(40) + 10)
+    assert [] == raised
+    assert memory.rules["detractor"].active

@@ -135,3 +135,26 @@ def test_bands_have_thresholds_and_hysteresis_on_the_way_up(
     value: float, previous: str | None, expected: str
 ) -> None:
     assert expected == band_for(value, POLICY.bands, previous)
+
+
+def test_revenue_at_risk_is_mrr_times_the_churn_probability() -> None:
+    from dataclasses import replace
+
+    from scoring.policy import Calibration
+
+    calibrated = replace(POLICY, calibration={"default": Calibration(90 * 86400.0, 1.0, 4.0)})
+    history = [account(day(0), segment="smb", owner="ana", mrr=1200.0), *daily_sessions(0, 30)]
+    h = score(build(history), calibrated, day(30))
+    assert h is not None
+    assert h.churn_probability is not None
+    assert pytest.approx(1200.0 * h.churn_probability, abs=0.01) == h.revenue_at_risk
+    assert h.revenue_at_risk_calibrated
+    # uncalibrated: MRR weighted by the relative risk (100 - score) / 100, and said so
+    u = score(build(history), POLICY, day(30))
+    assert u is not None
+    assert pytest.approx(1200.0 * (100 - u.score) / 100, abs=0.01) == u.revenue_at_risk
+    assert not u.revenue_at_risk_calibrated
+    # no MRR: no revenue at risk
+    plain = score(build(daily_sessions(0, 30)), POLICY, day(30))
+    assert plain is not None
+    assert plain.revenue_at_risk is None
