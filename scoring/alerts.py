@@ -89,8 +89,9 @@ def alert_id(customer_id: str, rule: str, episode_start: float) -> str:
 
 def inactivity_threshold(s: CustomerState, p: Policy) -> float:
     """Seconds of silence that count as inactivity for this customer: `inactivity_gaps` times
-    its mean gap between active days (its own rhythm, from `active_days`), within the policy's
-    floor and ceiling; `inactivity_after` while it has too few active days to tell.
+    its mean gap between active days (its own rhythm, from `active_days`), and a day longer than
+    its longest silence in the window, within the policy's floor and ceiling;
+    `inactivity_after` while it has too few active days to tell.
 
     A customer active every day is inactive after the floor (4 days by default), one active
     once a month only after three months' worth of its gaps, capped at the ceiling (45 days).
@@ -99,7 +100,9 @@ def inactivity_threshold(s: CustomerState, p: Policy) -> float:
     gaps = active_gaps(s.active_days)
     if len(gaps) < MIN_GAPS:
         return a.inactivity_after
-    typical = a.inactivity_gaps * DAY * sum(gaps) / len(gaps)
+    # longer than `inactivity_gaps` mean gaps and than any silence it had in the window: a
+    # customer whose activity is irregular has long silences by chance, and they are no news
+    typical = max(a.inactivity_gaps * sum(gaps) / len(gaps), max(gaps) + 1) * DAY
     return min(a.inactivity_ceiling, max(a.inactivity_floor, typical))
 
 
