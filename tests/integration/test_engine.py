@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
+from scoring.alerts import inactivity_threshold
 from scoring.health import score
 from scoring.serialize import rfc3339
 from scoring.state import CustomerState, apply, new_state
@@ -282,7 +283,13 @@ def test_a_silent_customer_loses_health_as_stream_time_advances_and_raises_inact
     assert "inactivity" in episode.open.rules
     fired = episode.rules["inactivity"].since
     assert fired is not None
-    assert rfc3339(fired).startswith("2026-02-04")  # day 20 + 14 days
+    # active every day: silence counts after the policy's floor (4 days), at the crossing
+    state = records["silent-1"].current_state()
+    assert state.last_active_at is not None
+    quiet = inactivity_threshold(state, load_policy())
+    assert 4 * DAY == quiet
+    assert state.last_active_at + quiet == fired
+    assert rfc3339(fired).startswith("2026-01-25")  # the last session (day 20) + 4 days
 
 
 def test_the_score_board_behind_the_metrics_matches_the_records(
