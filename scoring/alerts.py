@@ -219,7 +219,7 @@ def _conditions(
         lambda: (
             f"no product activity for {idle / DAY:.0f} days"
             + (
-                f", unusual for this customer (usually active every {_gap_days(s):.0f} days)"
+                f", unusual for this customer (usually active {_rhythm_words(s)})"
                 if len(active_gaps(s.active_days)) >= MIN_GAPS
                 else ""
             )
@@ -244,9 +244,11 @@ def _conditions(
     return out
 
 
-def _gap_days(s: CustomerState) -> float:
+def _rhythm_words(s: CustomerState) -> str:
+    """The customer's usual rhythm in words: "every day", "every 3 days"."""
     gaps = active_gaps(s.active_days)
-    return sum(gaps) / len(gaps) if gaps else 0.0
+    mean = round(sum(gaps) / len(gaps)) if gaps else 1
+    return "every day" if mean <= 1 else f"every {mean} days"
 
 
 def pending_until(memory: AlertState, policy: Policy) -> float | None:
