@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from scoring.components import NEUTRAL_NOTE
 from scoring.decay import DAY
-from scoring.health import HealthScore
+from scoring.health import HealthScore, band_for
 from scoring.policy import ALERT_RULES, BANDS, Policy
 from scoring.state import CustomerState, active_gaps
 
@@ -125,11 +125,6 @@ def _typical_move(history: tuple[tuple[float, float], ...]) -> float:
     return moves[len(moves) // 2] if moves else 0.0
 
 
-def _band_of(score: float, p: Policy) -> str:
-    b = p.bands
-    return "healthy" if score >= b.healthy else "at_risk" if score >= b.at_risk else "critical"
-
-
 def _floor_of(band: str, p: Policy) -> float:
     return p.bands.healthy if band == "healthy" else p.bands.at_risk if band == "at_risk" else 0.0
 
@@ -149,11 +144,11 @@ def _conditions(
     # a band edge crossed by a wobble is no news: the score must be past the edge of the best
     # band it had within the drop window by a margin, itself larger for a noisy customer
     noise = _typical_move(prev.history)
-    edge = _floor_of(_band_of(peak, p), p)
+    edge = _floor_of(band_for(peak, p.bands), p)
     margin = max(a.band_drop_margin, NOISE_MULTIPLE / 2 * noise)
     worse = (
         prev.band is not None
-        and BANDS.index(h.band) > BANDS.index(_band_of(peak, p))
+        and BANDS.index(h.band) > BANDS.index(band_for(peak, p.bands))
         and h.score <= edge - margin
     )
     holding = (
@@ -165,7 +160,7 @@ def _conditions(
         trusted and (worse or holding),
         "critical" if h.band == "critical" else "warning",
         lambda: (
-            f"health fell from {_band_of(peak, p)} to {h.band} "
+            f"health fell from {band_for(peak, p.bands)} to {h.band} "
             f"(score {h.score:.0f}, was {peak:.0f} within {a.sharp_drop_window / DAY:.0f} days)"
         ),
     )
