@@ -119,6 +119,9 @@ class AlertPolicy:
     # the rules that open an alert (page); the others only join an open one and show on the
     # customer's page and worklist. None: every rule (policies written before this key)
     page: frozenset[str] | None = None
+    # alerts a manager can work: alerts raised (one per episode) per customer-month, the
+    # volume `healthscore calibrate` tightens the paging rules' thresholds to meet
+    budget: float = 0.2
 
     def pages(self, rule: str) -> bool:
         return self.page is None or rule in self.page
@@ -352,6 +355,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         risk_margin=a.optional("risk_margin", 8.0, strict_low=False, high=50),
         band_drop_margin=a.optional("band_drop_margin", 4.0, strict_low=False, high=100),
         page=_rule_names(a, "page"),
+        budget=a.optional("budget_per_customer_month", 0.2, high=31),
     )
     if alerts.inactivity_floor > alerts.inactivity_ceiling:
         raise PolicyError(

@@ -10,8 +10,8 @@ fitted on and what it reached; it is never written over an existing file without
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,21 @@ from scoring import evaluation as evl
 from scoring.decay import DAY
 from scoring.fit import Fit, as_weights, fit_logistic, retarget_frequency, score_with
 from scoring.policy import Policy, parse_policy
-from stream.backtest import BacktestError, Row
+from stream.backtest import (
+    AlertVolume,
+    BacktestError,
+    History,
+    Replayed,
+    Row,
+    RuleQuality,
+    rule_quality,
+)
+from stream.backtest import rows as joined_rows
 
 MIN_CLASS = 30  # churners and stayers a segment needs for weights of its own
 
 
-def _in_train(customer_id: str) -> bool:
+def in_train(customer_id: str) -> bool:
     """A stable half of the customers (by a digest of the id) for single-cutoff histories."""
     return hashlib.blake2b(customer_id.encode(), digest_size=2).digest()[0] % 2 == 0
 
@@ -40,8 +49,8 @@ def split(
         train = [r for r in table if r.reading.cutoff == train_cutoff]
         valid = [r for r in table if r.reading.cutoff == validate_cutoff]
         return train, valid, "by time"
-    train = [r for r in table if _in_train(r.customer_id)]
-    valid = [r for r in table if not _in_train(r.customer_id)]
+    train = [r for r in table if in_train(r.customer_id)]
+    valid = [r for r in table if not in_train(r.customer_id)]
     return train, valid, "by customer (one cutoff: half the customers each)"
 
 
@@ -264,3 +273,155 @@ def write_policy(document: dict[str, Any], out: Path, *, force: bool, default: P
         "# Review the validation figures under `fitted.validation` before switching to it.\n"
     )
     out.write_text(header + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+
+# --- the alert budget ------------------------------------------------------------------------
+
+# How each paging rule's threshold tightens with one strictness s from 0 (the policy's own)
+# to 1 (the strictest this search goes): each rule along its own scale, so one number moves
+# them all towards fewer, surer alerts.
+STRICTEST = {
+    "risk_probability": 0.95,  # the churn probability that counts as high risk
+    "risk_score": 0.4,  # times the policy's risk score (uncalibrated policies)
+    "inactivity_gaps": 4.0,  # times the policy's (silence against the customer's rhythm)
+    "inactivity_floor_days": 4.0,  # times the policy's, never past the ceiling
+    "band_drop_margin": 20.0,  # points added past the band edge
+    "sharp_drop_points": 0.5,  # share of the way from the policy's points to 100
+}
+BUDGET_STEPS = 6  # bisection steps: strictness found to 1/64
+
+
+def tightened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
+    """The policy document's `alerts` section with every paging threshold moved by `s`.
+
+    >>> t = tightened({"risk_probability": 0.5, "band_drop_margin": 4, "sharp_drop_points": 20,
+    ...                "inactivity_gaps": 3, "inactivity_floor_days": 4,
+    ...                "inactivity_ceiling_days": 45}, 1.0)
+    >>> t["risk_probability"], t["band_drop_margin"], t["sharp_drop_points"], t["inactivity_gaps"]
+    (0.95, 24.0, 60.0, 12.0)
+    """
+    out = dict(alerts)
+    if s <= 0:
+        return out
+    q = float(alerts.get("risk_probability", 0.5))
+    out["risk_probability"] = _r(q + s * max(0.0, STRICTEST["risk_probability"] - q))
+    if "risk_score" in alerts:
+        shrink = 1 - s * (1 - STRICTEST["risk_score"])
+        out["risk_score"] = _r(float(alerts["risk_score"]) * shrink)
+    gaps = float(alerts.get("inactivity_gaps", 3.0))
+    out["inactivity_gaps"] = _r(gaps * (1 + s * (STRICTEST["inactivity_gaps"] - 1)))
+    ceiling = float(alerts.get("inactivity_ceiling_days", 45.0))
+    floor = float(alerts.get("inactivity_floor_days", 4.0))
+    factor = 1 + s * (STRICTEST["inactivity_floor_days"] - 1)
+    out["inactivity_floor_days"] = _r(min(ceiling, floor * factor))
+    margin = float(alerts.get("band_drop_margin", 4.0))
+    out["band_drop_margin"] = _r(margin + s * STRICTEST["band_drop_margin"])
+    points = float(alerts.get("sharp_drop_points", 20.0))
+    out["sharp_drop_points"] = _r(points + s * STRICTEST["sharp_drop_points"] * (100 - points))
+    return out
+
+
+@dataclass
+class BudgetChoice:
+    """The strictness chosen for the alert budget and the volume it reached on training."""
+
+    budget: float
+    strictness: float
+    per_customer_month: float | None  # alerts raised on the training window at that strictness
+    met: bool
+    tried: list[tuple[float, float | None]] = field(default_factory=list)  # (s, volume)
+
+
+Replay = Callable[[History, Policy], list[Replayed]]
+
+
+def window(history: History, until: float, keep: Callable[[str], bool] | None = None) -> History:
+    """The history's events up to `until`, of the customers `keep` accepts."""
+    out = History()
+    for customer, events in history.customers.items():
+        if keep is not None and not keep(customer):
+            continue
+        for e in events:
+            if e.occurred_at <= until:
+                out.add(e)
+    return out
+
+
+def meet_budget(
+    training: History, document: dict[str, Any], replay: Replay, *, source: str
+) -> tuple[dict[str, Any], BudgetChoice]:
+    """Tighten the paging rules (one strictness, `tightened`) until the alerts raised on the
+    training history are within the policy's budget; the least strict such setting wins. The
+    decision stays per customer: only the thresholds move, the fold shares nothing."""
+    budget = parse_policy(document, source).alerts.budget
+    base = dict(document["alerts"])
+
+    def volume(s: float) -> float | None:
+        doc = {**document, "alerts": tightened(base, s)}
+        replayed = replay(training, parse_policy(doc, source))
+        return AlertVolume.of(replayed).per_month(AlertVolume.of(replayed).alerts)
+
+    tried: list[tuple[float, float | None]] = []
+
+    def within(s: float) -> bool:
+        v = volume(s)
+        tried.append((s, v))
+        return v is None or v <= budget
+
+    if within(0.0):
+        chosen, met = 0.0, True
+    elif not within(1.0):
+        chosen, met = 1.0, False
+    else:
+        low, high = 0.0, 1.0  # low misses the budget, high meets it
+        for _ in range(BUDGET_STEPS - 1):
+            mid = (low + high) / 2
+            low, high = (low, mid) if within(mid) else (mid, high)
+        chosen, met = high, True
+    reached = dict(tried)[chosen]
+    out = {**document, "alerts": tightened(base, chosen)}
+    return out, BudgetChoice(budget, chosen, reached, met, sorted(tried))
+
+
+def alert_quality(
+    history: History,
+    policy: Policy,
+    replay: Callable[[History, Policy, list[float]], list[Replayed]],
+    *,
+    cutoff: float,
+    horizon: float,
+    labels: dict[str, tuple[bool, float | None]] | None,
+    keep: Callable[[str], bool] | None = None,
+    window_days: float = 30.0,
+) -> list[RuleQuality]:
+    """Each rule's and "any" alert's precision, recall, volume and lead time at the validation
+    cutoff, replayed under `policy` (the customers `keep` accepts)."""
+    part = window(history, history.last or cutoff, keep)
+    replayed = replay(part, policy, [cutoff])
+    table = joined_rows(replayed, horizon, labels)
+    return rule_quality(replayed, table, window_days * DAY, horizon)
+
+
+def quality_document(quality: Sequence[RuleQuality], choice: BudgetChoice) -> dict[str, Any]:
+    """The alert figures `fitted.validation.alerts` records."""
+
+    def num(x: float | None) -> float | None:
+        return None if x is None else _r(x)
+
+    return {
+        "budget_per_customer_month": choice.budget,
+        "strictness": _r(choice.strictness),
+        "training_alerts_per_customer_month": num(choice.per_customer_month),
+        "budget_met_on_training": choice.met,
+        "rules": [
+            {
+                "rule": q.rule,
+                "precision": num(q.precision),
+                "lift": num(q.lift),
+                "recall": num(q.recall),
+                "alerts_per_customer_month": num(q.per_customer_month),
+                "median_lead_days": num(q.median_lead_days),
+            }
+            for q in quality
+        ],
+    }

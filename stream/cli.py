@@ -379,14 +379,20 @@ def _history(
     return history, ", ".join(str(f) for f in files)
 
 
-def _replay(history: Any, policy: Any, cutoffs: list[float], workers: int | None) -> Any:
+def _replay(
+    history: Any,
+    policy: Any,
+    cutoffs: list[float],
+    workers: int | None,
+    what: str = "replaying events",
+) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from stream import backtest as bt
 
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("replaying events", total=history.events)
+        task = progress.add_task(what, total=history.events)
         return bt.replay_history(
             history,
             policy,
@@ -466,10 +472,19 @@ def calibrate(
     """Fit weights per segment to churn outcomes, validate them, write a candidate policy."""
     import yaml
 
-    from scoring.policy import PolicyError
+    from scoring.policy import PolicyError, parse_policy
     from stream import backtest as bt
+    from stream.calibrate import (
+        alert_quality,
+        check_target,
+        in_train,
+        meet_budget,
+        quality_document,
+        window,
+        write_policy,
+    )
     from stream.calibrate import calibrate as fit
-    from stream.calibrate import check_target, write_policy
+    from stream.report import print_budget
     from stream.resources import load_policy, resource
 
     try:
@@ -502,7 +517,31 @@ def calibrate(
             sources=[source],
         )
         assert result.document is not None
-        write_policy(result.document, out, force=force, default=Path(str(resource("scoring.yaml"))))
+        # the alert budget: tighten the paging rules on the training window until it is met,
+        # then measure the alerts on the validation window
+        by_customer = train_at >= valid_at
+        keep_train = in_train if by_customer else None
+        keep_valid = (lambda c: not in_train(c)) if by_customer else None
+        training = window(history, train_at, keep_train)
+        document, choice = meet_budget(
+            training,
+            result.document,
+            lambda h, p: _replay(h, p, [], workers, "budget: replaying the training window"),
+            source="the calibrated policy",
+        )
+        final = parse_policy(document, "the calibrated policy")
+        quality = alert_quality(
+            history,
+            final,
+            lambda h, p, c: _replay(h, p, c, workers, "replaying the validation window"),
+            cutoff=valid_at,
+            horizon=horizon,
+            labels=outcomes,
+            keep=keep_valid,
+        )
+        document["fitted"]["validation"]["alerts"] = quality_document(quality, choice)
+        result.document = document
+        write_policy(document, out, force=force, default=Path(str(resource("scoring.yaml"))))
     except (bt.BacktestError, PolicyError, OSError) as exc:
         console.print(f"[red]calibrate:[/] {exc}")
         raise typer.Exit(2) from None
@@ -531,6 +570,7 @@ def calibrate(
             f"{seg.typical:.3g}",
         )
     Console().print(weights)
+    print_budget(choice, quality, Console())
     console.print(
         f"candidate policy written to {out}; try it with `healthscore backtest "
         f"--policy {out}` or run it as a shadow (HEALTHSCORE_SHADOW_POLICY_FILE)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from scoring.decay import DAY
 from stream.backtest import Measured, Report, RuleQuality
+from stream.calibrate import BudgetChoice
 
 RULE_COLUMNS = (
     "rule",
@@ -260,3 +262,17 @@ def write_html(r: Report, path: Path) -> None:
         + "</body></html>\n",
         encoding="utf-8",
     )
+
+
+def print_budget(choice: BudgetChoice, quality: Sequence[RuleQuality], console: Console) -> None:
+    """What `calibrate` chose for the alert budget, and the alerts it gave on validation."""
+    reached = "-" if choice.per_customer_month is None else f"{choice.per_customer_month:.3f}"
+    verdict = "met" if choice.met else "[red]not met even at the strictest setting[/]"
+    console.print(
+        f"alert budget {choice.budget:g} per customer-month: {reached} on the training window "
+        f"at strictness {choice.strictness:.3f} ({verdict})"
+    )
+    table = Table(*RULE_COLUMNS, title="Alerts on the validation window, calibrated policy")
+    for q in quality:
+        table.add_row(*rule_cells(q))
+    console.print(table)

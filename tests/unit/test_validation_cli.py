@@ -126,3 +126,56 @@ def test_the_saas_aggregates_become_events_and_labels(tmp_path: Path) -> None:
     assert 932 == sum(1 for v in labels.values() if v == "1")
     about = json.loads((tmp_path / "about.json").read_text())
     assert "every event time" in about["synthesised"]
+
+
+def test_calibrate_meets_the_alert_budget_on_its_training_window(
+    simulated: Path, tmp_path: Path
+) -> None:
+    from stream.backtest import AlertVolume, read_files, replay_history
+    from stream.calibrate import window
+
+    budget = 0.1
+    base = yaml.safe_load(Path(str(resource("scoring.yaml"))).read_text())
+    base["alerts"]["budget_per_customer_month"] = budget
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(base))
+    out = tmp_path / "calibrated.yaml"
+    result = runner.invoke(
+        app,
+        [
+            "calibrate",
+            str(simulated / "events.jsonl.gz"),
+            "--train-cutoff",
+            "2025-07-01",
+            "--validate-cutoff",
+            "2025-10-01",
+            "--policy",
+            str(policy_file),
+            "--out",
+            str(out),
+        ],
+    )
+    assert 0 == result.exit_code, result.output
+    assert "alert budget 0.1 per customer-month" in " ".join(result.output.split())
+    doc = yaml.safe_load(out.read_text())
+    alerts = doc["fitted"]["validation"]["alerts"]
+    assert alerts["budget_met_on_training"] is True
+    assert {r["rule"] for r in alerts["rules"]} >= {"any", "high_risk", "inactivity"}
+
+    # replayed again here, under the written policy: the training window is within budget,
+    # and under the fitted weights with the base thresholds it was not (the budget did work)
+    history = read_files([simulated / "events.jsonl.gz"])
+    train_at = 1751328000.0  # 2025-07-01
+    training = window(history, train_at)
+
+    def volume(policy_doc: dict[str, object]) -> float:
+        from scoring.policy import parse_policy
+
+        v = AlertVolume.of(replay_history(training, parse_policy(policy_doc, "t"), [], workers=1))
+        per = v.per_month(v.alerts)
+        assert per is not None
+        return per
+
+    assert volume(doc) <= budget
+    loose = {**doc, "alerts": base["alerts"]}
+    assert alerts["strictness"] == 0 or volume(loose) > budget
