@@ -397,6 +397,18 @@ class RuleQuality:
     def median_lead_days(self) -> float | None:
         return _median(self.lead_days)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as `--json` and a calibrated policy's `fitted` record them."""
+        return {
+            "rule": self.rule,
+            "alerted": self.alerted,
+            "precision": self.precision,
+            "lift": self.lift,
+            "recall": self.recall,
+            "alerts_per_customer_month": self.per_customer_month,
+            "median_lead_days": self.median_lead_days,
+        }
+
 
 def rule_quality(
     replayed: Sequence[Replayed], table: Sequence[Row], window: float, horizon: float = 0.0
@@ -521,18 +533,7 @@ class Report:
                 }
                 for b in self.calibration
             ],
-            "alert_rules": [
-                {
-                    "rule": q.rule,
-                    "alerted": q.alerted,
-                    "precision": q.precision,
-                    "lift": q.lift,
-                    "recall": q.recall,
-                    "alerts_per_customer_month": q.per_customer_month,
-                    "median_lead_days": q.median_lead_days,
-                }
-                for q in self.rules
-            ],
+            "alert_rules": [q.to_dict() for q in self.rules],
             "lead_time_days": {
                 "churns_with_alert": len(self.lead_days),
                 "median": _median(self.lead_days),

@@ -358,8 +358,8 @@ def meet_budget(
 
     def volume(s: float) -> float | None:
         doc = {**document, "alerts": tightened(base, s)}
-        replayed = replay(training, parse_policy(doc, source))
-        return AlertVolume.of(replayed).per_month(AlertVolume.of(replayed).alerts)
+        v = AlertVolume.of(replay(training, parse_policy(doc, source)))
+        return v.per_month(v.alerts)
 
     tried: list[tuple[float, float | None]] = []
 
@@ -396,7 +396,7 @@ def alert_quality(
 ) -> list[RuleQuality]:
     """Each rule's and "any" alert's precision, recall, volume and lead time at the validation
     cutoff, replayed under `policy` (the customers `keep` accepts)."""
-    part = window(history, history.last or cutoff, keep)
+    part = history if keep is None else window(history, history.last or cutoff, keep)
     replayed = replay(part, policy, [cutoff])
     table = joined_rows(replayed, horizon, labels)
     return rule_quality(replayed, table, window_days * DAY, horizon)
@@ -414,14 +414,7 @@ def quality_document(quality: Sequence[RuleQuality], choice: BudgetChoice) -> di
         "training_alerts_per_customer_month": num(choice.per_customer_month),
         "budget_met_on_training": choice.met,
         "rules": [
-            {
-                "rule": q.rule,
-                "precision": num(q.precision),
-                "lift": num(q.lift),
-                "recall": num(q.recall),
-                "alerts_per_customer_month": num(q.per_customer_month),
-                "median_lead_days": num(q.median_lead_days),
-            }
+            {k: num(v) if isinstance(v, float) else v for k, v in q.to_dict().items()}
             for q in quality
         ],
     }
