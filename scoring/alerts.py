@@ -46,6 +46,9 @@ class RuleState:
     last_raised_at: float | None = None
 
 
+QUIET = RuleState()  # a rule that never held (immutable, so shared)
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     """A churn-risk alert for the customer's success manager: one per episode."""
@@ -152,7 +155,7 @@ def _conditions(
         and h.score <= edge - margin
     )
     holding = (
-        prev.rules.get("band_drop", RuleState()).active
+        prev.rules.get("band_drop", QUIET).active
         and h.band != "healthy"
         and (prev.band is None or BANDS.index(h.band) >= BANDS.index(prev.band))
     )
@@ -165,7 +168,7 @@ def _conditions(
         ),
     )
 
-    was = prev.rules.get("sharp_drop", RuleState()).active
+    was = prev.rules.get("sharp_drop", QUIET).active
     # large for this customer: past the policy's points and well past its own usual moves
     needed = max(a.sharp_drop_points, NOISE_MULTIPLE * noise)
     sharp = drop >= needed or (was and drop >= needed / 2)
@@ -222,7 +225,7 @@ def _conditions(
     )
 
     threshold = risk_threshold(p, s.segment)
-    in_risk = prev.rules.get("high_risk", RuleState()).active
+    in_risk = prev.rules.get("high_risk", QUIET).active
     level = threshold + a.risk_margin if in_risk else threshold
     calibrated = h.churn_probability is not None
     out["high_risk"] = (
@@ -267,7 +270,7 @@ def evaluate(
     holding = False
     for rule in RULES:
         holds, severity, reason = conditions[rule]
-        rs = rules.get(rule, RuleState())
+        rs = rules.get(rule, QUIET)
         if not holds:
             if rs.active or rs.since is not None:
                 rules[rule] = replace(rs, active=False, since=None)
@@ -298,7 +301,7 @@ def evaluate(
             started += [
                 (r, conditions[r][1], conditions[r][2])
                 for r in RULES
-                if r not in named and conditions[r][0] and rules.get(r, RuleState()).active
+                if r not in named and conditions[r][0] and rules.get(r, QUIET).active
             ]
         episode = _merge(episode, started, state, health, prev.score, now)
         if opening:

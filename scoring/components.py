@@ -7,6 +7,7 @@ Each component starts from 100 and names what it lost and why: `losses` add up t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from scoring import events as ev
 from scoring import formulas
@@ -80,6 +81,78 @@ def usage(s: CustomerState, p: Policy, now: float) -> Component:
     return _weighted("usage", [x for x in parts if x[1] > 0])
 
 
+USAGE_SIGNALS = ("recency", "frequency", "trend", "slow_trend", "breadth", "seats")
+
+
+class _Usage(NamedTuple):
+    """What the usage signals read at one moment: their sub-scores (0-100, in `USAGE_SIGNALS`
+    order) and the figures their words quote."""
+
+    subs: tuple[float, float, float, float, float, float]
+    idle: float
+    daily: float
+    typical: float
+    used: int
+    share: float
+    no_year: bool
+
+
+def _usage(s: CustomerState, p: Policy, now: float, first_seen: float) -> _Usage:
+    u = p.usage
+    active = s.last_active_at
+    idle = max(0.0, now - (active if active is not None else first_seen))
+    typical = u.typical_for(s.segment)
+    daily = s.activity_quarter.rate_at(now, u.quarter_half_life)
+    level = daily / typical
+    trend = _ratio(
+        s.activity_short.rate_at(now, u.short_half_life),
+        s.activity_long.rate_at(now, u.long_half_life),
+    )
+    no_year = s.activity_year.ref is None and s.activity_long.ref is not None
+    slow = NEUTRAL if no_year else _ratio(daily, s.activity_year.rate_at(now, u.year_half_life))
+    window = u.feature_window
+    used = sum(1 for last in s.features.values() if now - last <= window)
+    # above neutral only: reporting a first feature never lowers the score
+    breadth = (
+        NEUTRAL + (100.0 - NEUTRAL) * min(1.0, used / u.feature_target) if s.features else NEUTRAL
+    )
+    share, seats = 0.0, NEUTRAL
+    if s.seats is not None:
+        active_users, licensed = s.seats.value
+        share = active_users / licensed if licensed else 0.0
+        seats = 100.0 * min(1.0, share / u.seat_target)
+    subs = (
+        100.0 * u.recency / (u.recency + idle),
+        100.0 * level / (1.0 + level),
+        trend,
+        slow,
+        breadth,
+        seats,
+    )
+    return _Usage(subs, idle, daily, typical, used, share, no_year)
+
+
+def usage_value(s: CustomerState, p: Policy, now: float) -> float | None:
+    """The value of the usage component (`weighted_value` of `usage_parts`) without building
+    its parts: what the schedule asks many times when it looks ahead for a silent customer."""
+    if s.first_seen is None:
+        return None
+    subs = _usage(s, p, now, s.first_seen).subs
+    weights = p.usage.weights_for(s.segment)
+    ws = [weights[name] for name in USAGE_SIGNALS]
+    total = 0.0
+    for w in ws:
+        if w > 0:
+            total += w
+    if not total:
+        return None
+    acc = 0.0
+    for w, sub in zip(ws, subs, strict=True):
+        if w > 0:
+            acc += w / total * sub
+    return max(0.0, min(100.0, acc))
+
+
 def usage_parts(s: CustomerState, p: Policy, now: float, words: bool = True) -> list[Part]:
     """Usage signals as (signal, weight, sub-score 0-100, words; "" unless `words`): how
     recently, how much and how steadily the customer uses the product, against its own
@@ -92,34 +165,15 @@ def usage_parts(s: CustomerState, p: Policy, now: float, words: bool = True) -> 
     if s.first_seen is None:
         return []
     weights = u.weights_for(s.segment)
-    active = s.last_active_at
-    idle = max(0.0, now - (active if active is not None else s.first_seen))
-    typical = u.typical_for(s.segment)
-    daily = s.activity_quarter.rate_at(now, u.quarter_half_life)
-    level = daily / typical
-    trend = _ratio(
-        s.activity_short.rate_at(now, u.short_half_life),
-        s.activity_long.rate_at(now, u.long_half_life),
-    )
-    no_year = s.activity_year.ref is None and s.activity_long.ref is not None
-    slow = NEUTRAL if no_year else _ratio(daily, s.activity_year.rate_at(now, u.year_half_life))
-    used = sum(1 for last in s.features.values() if now - last <= u.feature_window)
-    # above neutral only: reporting a first feature never lowers the score
-    breadth = NEUTRAL + (100.0 - NEUTRAL) * min(1.0, used / u.feature_target)
-    if s.seats is not None:
-        active_users, licensed = s.seats.value
-        share = active_users / licensed if licensed else 0.0
-        seats = 100.0 * min(1.0, share / u.seat_target)
+    reading = _usage(s, p, now, s.first_seen)
     parts = [
-        ("recency", weights["recency"], 100.0 * u.recency / (u.recency + idle)),
-        ("frequency", weights["frequency"], 100.0 * level / (1.0 + level)),
-        ("trend", weights["trend"], trend),
-        ("slow_trend", weights["slow_trend"], slow),
-        ("breadth", weights["breadth"], breadth if s.features else NEUTRAL),
-        ("seats", weights["seats"], seats if s.seats is not None else NEUTRAL),
+        (name, weights[name], sub) for name, sub in zip(USAGE_SIGNALS, reading.subs, strict=True)
     ]
     if not words:
         return [(name, w, sub, "") for name, w, sub in parts]
+    active, idle, daily, typical = s.last_active_at, reading.idle, reading.daily, reading.typical
+    trend, slow, used, share = reading.subs[2], reading.subs[3], reading.used, reading.share
+    no_year = reading.no_year
     if active is None:
         recency = f"no product activity since first seen {_days(idle)} ago"
     elif idle > u.idle_after:
@@ -165,6 +219,17 @@ def _breached(k: Ticket, p: Policy, now: float) -> bool:
     return k.is_open and now - k.opened_at > sla
 
 
+# Components that do not depend on the moment (immutable, so shared rather than built each time)
+_NO_SUPPORT = Component("support", None)
+_NO_TICKETS = Component("support", 100.0)  # a customer who needed no support
+_NO_SENTIMENT = Component("sentiment", None)
+_NO_ANSWERS = Component(
+    "sentiment",
+    NEUTRAL,
+    (Loss("sentiment.no_answers", 100.0 - NEUTRAL, "no survey answers " + NEUTRAL_NOTE),),
+)
+
+
 def support(s: CustomerState, p: Policy, now: float, words: bool = True) -> Component:
     """Support burden: how often the customer needs support (tickets opened over the contact
     window), open tickets by priority and age, SLA misses, reopens, escalations, slow
@@ -175,10 +240,10 @@ def support(s: CustomerState, p: Policy, now: float, words: bool = True) -> Comp
     ticket, open or not, never raises the component."""
     sp = p.support
     if s.first_seen is None:
-        return Component("support", None)
+        return _NO_SUPPORT
     known = [k for k in s.tickets.values() if k.opened_at is not None and k.opened_at <= now]
     if not known:
-        return Component("support", 100.0)
+        return _NO_TICKETS
     open_ = [k for k in known if k.is_open]
     recent = [k for k in known if k.is_open or k.opened_at >= now - sp.window]  # type: ignore[operator]
     contacts = contact_count(s, p, now)
@@ -319,13 +384,9 @@ def sentiment(s: CustomerState, p: Policy, now: float, words: bool = True) -> Co
         said = f"CES: {ces:.0f}% of answers say low effort (5-7 of 7)" if words else ""
         parts.append(("ces", w["ces"], ces, said))
     if not parts:
-        if s.first_seen is None:
-            return Component("sentiment", None)
-        return Component(
-            "sentiment",
-            NEUTRAL,
-            (Loss("sentiment.no_answers", 100.0 - NEUTRAL, "no survey answers " + NEUTRAL_NOTE),),
-        )
+        return _NO_SENTIMENT if s.first_seen is None else _NO_ANSWERS
+    if not words:
+        return Component("sentiment", weighted_value(parts))
     return _weighted("sentiment", parts)
 
 

@@ -9,6 +9,7 @@ so the state does not depend on arrival order (up to float rounding).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -27,6 +28,13 @@ def decay_factor(elapsed: float, half_life: float) -> float:
     if elapsed <= 0:
         return 1.0
     return math.pow(2.0, -elapsed / half_life)
+
+
+@functools.lru_cache(maxsize=256)
+def _per_day(half_life: float) -> float:
+    """What a steady rate of one a day sums to: the integral of 2^(-t/h) over [0, inf) is
+    h / ln 2; a daily series sums to 1 / (1 - 2^(-1/h)) (cached: policies have few half-lives)."""
+    return 1.0 / (1.0 - decay_factor(DAY, half_life))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,6 @@ class DecayedSum:
         >>> round(s.rate_at(199 * DAY, 7 * DAY), 1)
         3.0
         """
-        # The integral of 2^(-t/h) over [0, inf) is h / ln 2; a daily series sums to 1/(1-2^-1/h).
-        per_day = 1.0 / (1.0 - decay_factor(DAY, half_life))
-        return self.value_at(now, half_life) / per_day
+        if self.ref is None:
+            return 0.0
+        return self.value * decay_factor(now - self.ref, half_life) / _per_day(half_life)

@@ -159,7 +159,7 @@ def value(state: CustomerState, policy: Policy, now: float) -> float | None:
 def _values(state: CustomerState, policy: Policy, now: float) -> dict[str, float | None]:
     """The components' values at `now`, without their losses in words."""
     return {
-        "usage": comp.weighted_value(comp.usage_parts(state, policy, now, words=False)),
+        "usage": comp.usage_value(state, policy, now),
         "support": comp.support(state, policy, now, words=False).value,
         "sentiment": comp.sentiment(state, policy, now, words=False).value,
     }
