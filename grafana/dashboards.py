@@ -130,6 +130,27 @@ def customer_health() -> dict[str, Any]:
                 description="Customers with a score at or below each value (cumulative).",
             ),
             panel(
+                "Revenue at risk per segment",
+                [("max by (segment) (healthscore_revenue_at_risk)", seg)],
+                stack=True,
+                w=12,
+                description="Sum of the customers' MRR x churn probability (MRR x relative "
+                "risk where the policy is uncalibrated), per segment.",
+            ),
+            panel(
+                "Revenue at risk per manager",
+                [
+                    (
+                        "topk(10, max by (owner) (healthscore_owner_revenue_at_risk))",
+                        "{{owner}}",
+                    )
+                ],
+                kind="bargauge",
+                w=12,
+                description="The ten owners with the most revenue at risk; their worklists "
+                "(/worklist?owner=) rank it customer by customer.",
+            ),
+            panel(
                 "Alerts by rule (per hour)",
                 [("sum by (rule) (increase(healthscore_alerts_total[1h]))", "{{rule}}")],
                 description="Churn alerts raised, by rule.",

@@ -65,6 +65,10 @@ class Alert:
     segment: str | None
     raised_at: float
     rules: tuple[str, ...] = ()  # every rule of the episode, the leading one first
+    # the customer's revenue at risk when the alert was raised (`HealthScore.revenue_at_risk`),
+    # and whether it is MRR x a calibrated churn probability; None when the MRR is unknown
+    revenue_at_risk: float | None = None
+    revenue_at_risk_calibrated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +350,8 @@ def _merge(
         segment=state.segment,
         raised_at=now,
         rules=tuple(r for r, _, _ in started),
+        revenue_at_risk=health.revenue_at_risk,
+        revenue_at_risk_calibrated=health.revenue_at_risk_calibrated,
     )
 
 

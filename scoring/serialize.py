@@ -57,4 +57,6 @@ def alert_record(a: Alert) -> dict[str, Any]:
         "segment": a.segment,
         "raised_at": rfc3339(a.raised_at),
         "rules": list(a.rules or (a.rule,)),
+        "revenue_at_risk": a.revenue_at_risk,
+        "revenue_at_risk_calibrated": a.revenue_at_risk_calibrated,
     }

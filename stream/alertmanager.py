@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -49,7 +50,31 @@ def labels_of(doc: dict[str, Any]) -> dict[str, str]:
         "severity": doc["severity"],
         "owner": doc.get("owner") or "unassigned",
         "segment": doc.get("segment") or "unknown",
+        "revenue_at_risk_at_least": revenue_decade(doc.get("revenue_at_risk")),
     }
+
+
+def revenue_decade(value: float | None) -> str:
+    """The power of ten at or below an alert's revenue at risk ("0" under 1, "unknown" without
+    an MRR): a label routes can match (`revenue_at_risk_at_least=~"10000|100000"`) that stays
+    the same for the whole episode, as the exact figure (an annotation) is fixed when raised.
+
+    >>> revenue_decade(2400.0), revenue_decade(0.5), revenue_decade(None), revenue_decade(1000.0)
+    ('1000', '0', 'unknown', '1000')
+    """
+    if value is None:
+        return "unknown"
+    if value < 1:
+        return "0"
+    return str(10 ** math.floor(math.log10(value) + 1e-9))
+
+
+def _money(value: float | None, calibrated: bool | None) -> str:
+    """The revenue at risk in words: "1234.50 (MRR x churn probability)" or "unknown"."""
+    if value is None:
+        return "unknown (no MRR)"
+    how = "MRR x churn probability" if calibrated else "MRR x relative risk, uncalibrated"
+    return f"{value:.2f} ({how})"
 
 
 def _iso(t: float) -> str:
@@ -73,6 +98,9 @@ def payload(
             "band": doc["band"],
             "alert_id": doc["alert_id"],
             "raised_at": doc["raised_at"],
+            "revenue_at_risk": _money(
+                doc.get("revenue_at_risk"), doc.get("revenue_at_risk_calibrated")
+            ),
         },
         "startsAt": doc["raised_at"],
         "endsAt": _iso(ends_at),

@@ -218,7 +218,9 @@ def _moved(published: Published | None, health: HealthScore, step: float) -> boo
 
 def _publish_health(rec: Record, health: HealthScore, opts: FoldOptions, out: Outputs) -> None:
     previous = rec.published.score if rec.published else None
-    rec.evaluated = Evaluation(health.as_of, health.score, health.band, previous)
+    rec.evaluated = Evaluation(
+        health.as_of, health.score, health.band, previous, health.revenue_at_risk
+    )
     rec.note_trend(health.as_of, health.score)
     if _moved(rec.published, health, opts.publish_min_step):
         rec.published = Published(health.score, health.band)

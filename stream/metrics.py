@@ -144,6 +144,8 @@ class BusinessSnapshot:
     score_buckets: list[tuple[float, int]] = field(default_factory=list)  # (le, cumulative)
     score_sum: float = 0.0
     segments: dict[str, SegmentSnapshot] = field(default_factory=dict)
+    revenue_by_segment: dict[str, float] = field(default_factory=dict)  # revenue at risk
+    revenue_by_owner: dict[str, float] = field(default_factory=dict)
 
 
 class BusinessCollector(Collector):
@@ -179,6 +181,25 @@ class BusinessCollector(Collector):
         for le, count in snap.score_buckets:
             dist.add_metric([f"{le:g}"], count)
         yield dist
+        for name, doc, label, sums in (
+            (
+                "healthscore_revenue_at_risk",
+                "Revenue at risk per segment: the sum of its customers' MRR x churn probability "
+                "(MRR x relative risk where uncalibrated)",
+                "segment",
+                snap.revenue_by_segment,
+            ),
+            (
+                "healthscore_owner_revenue_at_risk",
+                "Revenue at risk per customer success manager (owner)",
+                "owner",
+                snap.revenue_by_owner,
+            ),
+        ):
+            family = GaugeMetricFamily(name, doc, labels=[label])
+            for key, value in sorted(sums.items()):
+                family.add_metric([key], value)
+            yield family
         yield from self._segments(snap.segments.items())
 
     @staticmethod

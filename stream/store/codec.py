@@ -169,6 +169,8 @@ def _alerts(a: AlertState) -> list[Any] | None:
     o = a.open
     episode = [o.alert_id, list(o.rules), o.severity, _n(o.score), _n(o.previous_score), o.band,
                list(o.reasons), o.owner, o.segment, _n(o.raised_at)]  # fmt: skip
+    if o.revenue_at_risk is not None:
+        episode += [o.revenue_at_risk, o.revenue_at_risk_calibrated]
     return [a.band, a.score, history, rules, episode]
 
 
@@ -180,12 +182,15 @@ def _alert_state(
     episode: list[Any] | None = None,
     customer_id: str = "",
 ) -> AlertState:
-    """The alert memory; `episode`, the open alert (records before 0.3 have none)."""
+    """The alert memory; `episode`, the open alert (records before 0.3 have none; its revenue
+    at risk, two more elements, only when known)."""
     open_alert = None
     if episode:
-        alert_id, names, severity, sc, prev, eband, reasons, owner, segment, at = episode
+        alert_id, names, severity, sc, prev, eband, reasons, owner, segment, at, *money = episode
+        rar, calibrated = money if money else (None, False)
         open_alert = Alert(alert_id, customer_id, names[0], severity, float(sc), _f(prev), eband,
-                           tuple(reasons), owner, segment, float(at), tuple(names))  # fmt: skip
+                           tuple(reasons), owner, segment, float(at), tuple(names),
+                           _f(rar), bool(calibrated))  # fmt: skip
     return AlertState(
         band=band,
         score=score,
@@ -208,6 +213,12 @@ def _shadow_into(record: Record, memory: AlertState, published: list[Any] | None
     record.shadow_published = Published(*published) if published else None
 
 
+def _evaluation(e: Evaluation) -> list[Any]:
+    """The latest evaluation; its revenue at risk only when known (records stay as small)."""
+    out = [_n(e.at), e.score, e.band, e.previous]
+    return out if e.revenue is None else [*out, e.revenue]
+
+
 def encode_record(r: Record) -> bytes:
     """The payload of a record (the caller puts the version in front)."""
     shadow = None
@@ -220,7 +231,7 @@ def encode_record(r: Record) -> bytes:
             r.offsets,
             r.partition,
             r.published,
-            None if r.evaluated is None else [_n(r.evaluated.at), *r.evaluated[1:]],
+            None if r.evaluated is None else _evaluation(r.evaluated),
             _n(r.due),
             r.due_exact,
             _n(r.due_from),

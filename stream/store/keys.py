@@ -55,6 +55,14 @@ class Keys:
         """One owner's customers by band, then score (a manager's portfolio)."""
         return f"{self.prefix}:board:o:{owner}"
 
+    def revenue_by_segment(self) -> str:
+        """The hash of revenue at risk per segment, in cents."""
+        return f"{self.prefix}:rar:segment"
+
+    def revenue_by_owner(self) -> str:
+        """The hash of revenue at risk per owner, in cents."""
+        return f"{self.prefix}:rar:owner"
+
     def segment_counts(self) -> str:
         """The hash of customers per segment (every segment seen is a field)."""
         return f"{self.prefix}:segcount"

@@ -33,6 +33,7 @@ class Evaluation(NamedTuple):
     score: float
     band: str
     previous: float | None
+    revenue: float | None = None  # the revenue at risk (None when the MRR is unknown)
 
 
 class Outcome(NamedTuple):
@@ -45,6 +46,14 @@ class Outcome(NamedTuple):
     occurred: float  # the event time
 
 
+class Revenue(NamedTuple):
+    """A customer's revenue at risk as the sums per segment and per owner count it (cents)."""
+
+    segment: str
+    owner: str | None
+    cents: int
+
+
 class ViewsSeen(NamedTuple):
     """What the cross-customer views last saw of a customer, so only changes are sent."""
 
@@ -53,6 +62,7 @@ class ViewsSeen(NamedTuple):
     score: float | None = None
     alert: Alert | None = None  # the open alert
     owner: str | None = None
+    revenue: Revenue | None = None  # the revenue at risk the per-segment and -owner sums hold
 
 
 @dataclass(slots=True)
@@ -99,6 +109,13 @@ class Record:
     def score(self) -> float | None:
         return None if self.evaluated is None else self.evaluated.score
 
+    def revenue(self) -> Revenue | None:
+        """The revenue at risk of the latest evaluation, where the sums count it."""
+        if self.evaluated is None or self.evaluated.revenue is None:
+            return None
+        owner = self.state.owner if self.state else None
+        return Revenue(self.segment(), owner, round(self.evaluated.revenue * 100))
+
     def note_trend(self, at: float, score: float) -> None:
         """Record an evaluation in the daily history (the day's latest wins; an evaluation
         behind the history's last day changes nothing)."""
@@ -138,7 +155,9 @@ class Record:
     def mark_loaded(self) -> None:
         """Remember what is stored now, so the next write sends only what changed."""
         owner = self.state.owner if self.state else None
-        self.loaded = ViewsSeen(self.segment(), self.band(), self.score(), self.alerts.open, owner)
+        self.loaded = ViewsSeen(
+            self.segment(), self.band(), self.score(), self.alerts.open, owner, self.revenue()
+        )
         self.loaded_due = self.due
 
     def health_record(self, policy: Policy) -> dict[str, Any] | None:

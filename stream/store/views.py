@@ -119,6 +119,23 @@ def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
                 out.append(("HINCRBYFLOAT", key, name, amount))
         r.facts = []
         r.loaded = r.loaded._replace(segment=segment)
+        out += revenue_commands(keys, r)
+    return out
+
+
+def revenue_commands(keys: Keys, r: Record) -> list[Command]:
+    """Move a customer's revenue at risk in the sums per segment and per owner when it, its
+    segment or its owner changed since loaded (whole cents, so the sums stay exact)."""
+    now, was = r.revenue(), r.loaded.revenue
+    if now == was:
+        return []
+    out: list[Command] = []
+    for rev, sign in ((was, -1), (now, 1)):
+        if rev is not None and rev.cents:
+            out.append(("HINCRBY", keys.revenue_by_segment(), rev.segment, sign * rev.cents))
+            if rev.owner is not None:
+                out.append(("HINCRBY", keys.revenue_by_owner(), rev.owner, sign * rev.cents))
+    r.loaded = r.loaded._replace(revenue=now)
     return out
 
 
@@ -179,6 +196,8 @@ async def business_snapshot(client: Client, keys: Keys, window_days: int = 30) -
             pipe.zcount(board, low, low + 100.0)
             for le in SCORE_EDGES:
                 pipe.zcount(board, low, low + le)
+        pipe.hgetall(keys.revenue_by_segment())
+        pipe.hgetall(keys.revenue_by_owner())
         pipe.hgetall(keys.segment_counts())
         pipe.get(keys.clock())
         replies = await pipe.execute()
@@ -188,6 +207,9 @@ async def business_snapshot(client: Client, keys: Keys, window_days: int = 30) -
     snap.score_buckets = [
         (le, sum(int(block[1 + j]) for block in blocks)) for j, le in enumerate(SCORE_EDGES)
     ]
+    snap.revenue_by_segment, snap.revenue_by_owner = (
+        {as_text(k): int(v) / 100.0 for k, v in reply.items() if int(v)} for reply in replies[-4:-2]
+    )
     customers = {as_text(k): int(v) for k, v in replies[-2].items()}
     segments = sorted(customers)
     clock = replies[-1]

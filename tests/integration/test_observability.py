@@ -97,6 +97,7 @@ def test_every_alert_rule_evaluates_without_error(prometheus: tuple[int, Path]) 
         "HealthscoreLagGrowing",
         "HealthscoreDeadLettersRising",
         "HealthscoreAtRiskShareRising",
+        "HealthscoreRevenueAtRiskRising",
         "HealthscoreNoEvents",
     } == {r["name"] for r in rules}
     deadline = time.monotonic() + 30

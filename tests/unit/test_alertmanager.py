@@ -65,7 +65,13 @@ def test_an_alert_becomes_labels_annotations_and_a_link() -> None:
         "severity": "warning",
         "owner": "unassigned",
         "segment": "smb",
+        "revenue_at_risk_at_least": "unknown",
     } == sent["labels"]
+    assert "unknown (no MRR)" == sent["annotations"]["revenue_at_risk"]
+    money = alert("d", revenue_at_risk=2412.5, revenue_at_risk_calibrated=True)
+    priced = payload(money, labels_of(money), "https://health.example", 1_800_000_240.0)
+    assert "1000" == priced["labels"]["revenue_at_risk_at_least"]
+    assert "2412.50 (MRR x churn probability)" == priced["annotations"]["revenue_at_risk"]
     assert "https://health.example/customers/a%20b%2Fc" == sent["generatorURL"]
     assert sent["annotations"]["description"] == "\n".join(doc["reasons"])
     assert "sharp_drop, band_drop" == sent["annotations"]["rules"]

@@ -36,7 +36,7 @@ from .scoring.builders import (
 def a_full_record() -> Record:
     state = build(
         [
-            account(day(0), segment="smb", owner="ana@csm.example"),
+            account(day(0), segment="smb", owner="ana@csm.example", mrr=850.0),
             *daily_sessions(0, 20),
             feature(day(3), "exports", 3),
             seats(day(4), 7, 10),
@@ -62,7 +62,7 @@ def a_full_record() -> Record:
         offsets={"u0": 12, "s0": 4},
         partition=0,
         published=Published(health.score, health.band),
-        evaluated=Evaluation(now, health.score, health.band, 61.5),
+        evaluated=Evaluation(now, health.score, health.band, 61.5, health.revenue_at_risk),
         due=now + 3600.0,
     )
 
@@ -73,10 +73,12 @@ def test_a_record_survives_being_stored_and_read_back() -> None:
     back = Record.parse(CID, stored)
     assert back.state == rec.state
     assert back.alerts == rec.alerts
+    assert rec.alerts.open is not None
+    assert rec.alerts.open.revenue_at_risk is not None
     assert (back.version, back.offsets, back.partition) == (3, rec.offsets, 0)
     assert (back.published, back.evaluated, back.due) == (rec.published, rec.evaluated, rec.due)
     seen = (rec.segment(), rec.band(), rec.score(), rec.alerts.open, "ana@csm.example")
-    assert back.loaded == seen
+    assert back.loaded == (*seen, rec.revenue())
 
 
 def test_the_stored_form_is_positional_binary_without_names() -> None:
@@ -166,3 +168,31 @@ def test_the_daily_history_keeps_the_days_last_score_marks_gaps_and_keeps_90_day
     stored = b"1|" + rec.dump()
     assert Record.parse(CID, stored).history() == history
     assert len(rec.dump()) < 200  # a state-less record is mostly its 90 bytes of history
+
+
+def test_revenue_at_risk_moves_in_the_sums_per_segment_and_owner_only_when_it_changed() -> None:
+    from stream.store import Keys
+    from stream.store.record import Evaluation
+    from stream.store.views import revenue_commands
+
+    keys = Keys("t")
+    rec = a_full_record()
+    assert rec.evaluated is not None
+    assert rec.evaluated.revenue is not None
+    cents = round(rec.evaluated.revenue * 100)
+    rec.loaded = rec.loaded._replace(revenue=None)
+    assert [
+        ("HINCRBY", keys.revenue_by_segment(), "smb", cents),
+        ("HINCRBY", keys.revenue_by_owner(), "ana@csm.example", cents),
+    ] == revenue_commands(keys, rec)
+    assert [] == revenue_commands(keys, rec)  # counted once
+    rec.evaluated = Evaluation(*rec.evaluated[:4], revenue=12.34)
+    assert [
+        ("HINCRBY", keys.revenue_by_segment(), "smb", -cents),
+        ("HINCRBY", keys.revenue_by_owner(), "ana@csm.example", -cents),
+        ("HINCRBY", keys.revenue_by_segment(), "smb", 1234),
+        ("HINCRBY", keys.revenue_by_owner(), "ana@csm.example", 1234),
+    ] == revenue_commands(keys, rec)
+    back = Record.parse(CID, b"%d|" % rec.version + rec.dump())
+    assert back.evaluated == rec.evaluated
+    assert back.loaded.revenue == rec.revenue()

@@ -349,3 +349,51 @@ def test_the_shipped_policy_keeps_a_detractor_on_the_worklist() -> None:
     memory, raised = evaluate(AlertState(), state, h, SHIPPED, day(40) + 10)
     assert [] == raised
     assert memory.rules["detractor"].active
+
+
+def test_an_alert_carries_the_revenue_at_risk_it_was_raised_with() -> None:
+    import json
+    from dataclasses import replace
+
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from scoring.policy import Calibration
+    from scoring.serialize import alert_record
+    from stream.resources import resource
+
+    calibrated = replace(POLICY, calibration={"default": Calibration(90 * DAY, 1.0, 4.0)})
+    history = [account(day(0), segment="smb", owner="ana", mrr=1200.0), *healthy_history()[1:]]
+    history += [nps(day(40) + 10, 2)]
+    state, memory, raised = new_state("acme"), AlertState(), list[tuple[Alert, HealthScore]]()
+    for e in sorted(history, key=lambda x: x.occurred_at):
+        state = apply(state, e, calibrated)
+        h = score(state, calibrated, e.occurred_at, memory.band)
+        assert h is not None
+        memory, new = evaluate(memory, state, h, calibrated, e.occurred_at)
+        raised += [(a, h) for a in new]
+    assert ["detractor"] == [a.rule for a, _ in raised]
+    alert, health = raised[0]
+    assert health.churn_probability is not None
+    assert alert.revenue_at_risk == round(1200.0 * health.churn_probability, 2)
+    assert alert.revenue_at_risk_calibrated
+    schema = json.loads(resource("schemas/churn-alerts.json").read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    assert [] == [e.message for e in validator.iter_errors(alert_record(alert))]
+    # without an MRR the alert says it does not know
+    plain, _ = run([*healthy_history(), nps(day(40) + 10, 2)])
+    assert (None, False) == (plain[0].revenue_at_risk, plain[0].revenue_at_risk_calibrated)
+
+
+def test_every_rule_s_alert_is_valid_under_the_published_schema() -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from scoring.policy import ALERT_RULES
+    from stream.resources import resource
+
+    schema = json.loads(resource("schemas/churn-alerts.json").read_text(encoding="utf-8"))
+    rules = schema["properties"]["rule"]["enum"]
+    assert set(ALERT_RULES) == set(rules) == set(schema["properties"]["rules"]["items"]["enum"])
+    assert set(SEVERITIES) <= set(schema["properties"]["severity"]["enum"])
+    Draft202012Validator.check_schema(schema)
