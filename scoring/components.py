@@ -12,7 +12,7 @@ from typing import NamedTuple
 from scoring import events as ev
 from scoring import formulas
 from scoring.decay import DAY, HOUR
-from scoring.policy import Policy
+from scoring.policy import USAGE_SIGNALS, Policy
 from scoring.state import CustomerState, Ticket
 
 
@@ -79,9 +79,6 @@ def usage(s: CustomerState, p: Policy, now: float) -> Component:
     if not parts:
         return Component("usage", None)
     return _weighted("usage", [x for x in parts if x[1] > 0])
-
-
-USAGE_SIGNALS = ("recency", "frequency", "trend", "slow_trend", "breadth", "seats")
 
 
 class _Usage(NamedTuple):

@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scoring.decay import DAY, HOUR
@@ -94,8 +94,30 @@ class BandPolicy:
     hysteresis: float
 
 
+# The worklist's suggested next step per rule leading a customer's open alert, and for a
+# customer on it for its revenue at risk alone ("review"); `alerts.next_steps` overrides any
+NEXT_STEPS: dict[str, str] = {
+    "urgent_ticket_sla": "Call today about the unanswered urgent ticket, with the support lead "
+    "on the line; agree when the customer hears back.",
+    "sharp_drop": "Find out what changed this week (a champion leaving, an outage, a new tool): "
+    "reach the champion before the next renewal conversation.",
+    "band_drop": "Go through the reasons with the customer's champion and agree one action on "
+    "the largest of them.",
+    "inactivity": "Reach the main users: offer a short session to get them back to their usual "
+    "use, and ask whether anything blocks them.",
+    "high_risk": "Book a health check with the sponsor this week: goals, blockers, and the "
+    "renewal plan.",
+    "detractor": "Answer the survey within two days: thank them, ask what went wrong, and say "
+    "what will change.",
+    "review": "No alert: review usage and plans at the next touchpoint; the revenue at risk "
+    "puts the customer on this list.",
+}
+
+
 @dataclass(frozen=True)
 class AlertPolicy:
+    """When a customer's health raises an alert, and what to do about it (`scoring.alerts`)."""
+
     cooldown: float
     sharp_drop_points: float
     sharp_drop_window: float
@@ -122,6 +144,8 @@ class AlertPolicy:
     # alerts a manager can work: alerts raised (one per episode) per customer-month, the
     # volume `healthscore calibrate` tightens the paging rules' thresholds to meet
     budget: float = 0.2
+    # what the worklist suggests doing, per rule leading the open alert ("review": no alert)
+    next_steps: Mapping[str, str] = field(default_factory=lambda: dict(NEXT_STEPS))
 
     def pages(self, rule: str) -> bool:
         return self.page is None or rule in self.page
@@ -356,6 +380,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         band_drop_margin=a.optional("band_drop_margin", 4.0, strict_low=False, high=100),
         page=_rule_names(a, "page"),
         budget=a.optional("budget_per_customer_month", 0.2, high=31),
+        next_steps=_next_steps(a),
     )
     if alerts.inactivity_floor > alerts.inactivity_ceiling:
         raise PolicyError(
@@ -388,6 +413,25 @@ ALERT_RULES = (
     "inactivity",
     "high_risk",
 )
+
+
+def _next_steps(r: _Reader) -> dict[str, str]:
+    """The optional `next_steps` map (rule or "review" -> text) over the defaults."""
+    out = dict(NEXT_STEPS)
+    if "next_steps" not in r.doc:
+        return out
+    value = r.doc["next_steps"]
+    if not isinstance(value, dict) or not all(
+        k in NEXT_STEPS and isinstance(v, str) and v.strip() for k, v in value.items()
+    ):
+        raise PolicyError(
+            r.source,
+            r._key("next_steps"),
+            "a map from rules (" + ", ".join(NEXT_STEPS) + ") to non-empty text",
+            value,
+        )
+    out.update({k: v.strip() for k, v in value.items()})
+    return out
 
 
 def _rule_names(r: _Reader, name: str) -> frozenset[str] | None:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_CUSTOMER_ID = 128  # characters, as the input contract has it
 PORTFOLIO_PAGE = 50  # customers per portfolio page
+WORKLIST_BOOK = 2000  # an owner's customers a worklist reads, most at risk first
 
 Page = Callable[..., Awaitable[Any]]
 
@@ -362,6 +363,28 @@ def create_app(settings: Settings) -> BatchingApp:
         rows = [pages.Row(r, r.health_record(policy)) for r in records]
         html = pages.portfolio_page(
             rows, owner=owner, total=total, offset=offset, limit=PORTFOLIO_PAGE
+        )
+        return web.html(html)
+
+    @app.page("/worklist")
+    @guarded(settings.web_token)
+    async def worklist(web: Any, request: Any) -> Any:
+        owner = (request.query.get("owner") or "").strip()[:MAX_CUSTOMER_ID] or None
+        if owner is None:
+            return web.html(pages.worklist_page([], owner=None, scanned=0, book=0, next_steps={}))
+        try:
+            async with asyncio.timeout(OPERATION_TIMEOUT):
+                book, records = await store.book(owner, WORKLIST_BOOK)
+        except RETRYABLE as exc:
+            metrics.on_redis_error("http")
+            return web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
+        rows = [pages.Row(r, r.health_record(policy)) for r in records]
+        html = pages.worklist_page(
+            rows,
+            owner=owner,
+            scanned=len(records),
+            book=book,
+            next_steps=dict(policy.alerts.next_steps),
         )
         return web.html(html)
 

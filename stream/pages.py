@@ -159,6 +159,106 @@ def portfolio_page(
     return page(who, body)
 
 
+WORKLIST_ROWS = 25  # customers on a manager's worklist: what a week can hold
+
+
+def worklist_order(rows: Sequence[Row]) -> list[Row]:
+    """The customers to act on first: those with an open alert, then the rest, each by revenue
+    at risk (largest first; unknown last), then by score (lowest first)."""
+
+    def key(row: Row) -> tuple[int, float, float]:
+        revenue = row.health.get("revenue_at_risk") if row.health else None
+        score = row.record.score()
+        return (
+            0 if row.record.alerts.open is not None else 1,
+            -(revenue if revenue is not None else -1.0),
+            score if score is not None else 101.0,
+        )
+
+    return sorted(rows, key=key)
+
+
+def _money(health: dict[str, Any] | None) -> str:
+    revenue = health.get("revenue_at_risk") if health else None
+    if revenue is None:
+        return '<span class="muted">no MRR</span>'
+    note = "" if health and health.get("revenue_at_risk_calibrated") else (
+        ' <span class="muted" title="MRR x relative risk: the policy has no calibration">'
+        "(uncalibrated)</span>"
+    )  # fmt: skip
+    return f"{revenue:,.0f}{note}"
+
+
+def worklist_page(
+    rows: Sequence[Row],
+    *,
+    owner: str | None,
+    scanned: int,
+    book: int,
+    next_steps: dict[str, str],
+    limit: int = WORKLIST_ROWS,
+) -> str:
+    """A manager's customers to act on this week: open alerts first, then the highest revenue
+    at risk, each with its reasons and a suggested next step (the policy's, per rule)."""
+    form = (
+        '<form method="get" action="/worklist"><label>Owner <input name="owner" '
+        f'value="{escape(owner or "")}" autocomplete="off" required></label> '
+        '<button type="submit">Show</button></form>'
+    )
+    if owner is None:
+        body = (
+            "<header><h1>Worklist</h1><p>Whose worklist? A manager's customers to act on this "
+            f"week.</p>{form}</header>"
+        )
+        return page("Worklist", body)
+    shown = worklist_order(rows)[:limit]
+    lines = []
+    for row in shown:
+        r, h = row.record, row.health
+        alert = r.alerts.open
+        if alert is not None:
+            reasons = list(alert.reasons)
+            step = next_steps.get(alert.rule, next_steps["review"])
+            what = f"{escape(', '.join(alert.rules))}"
+        else:
+            drivers = [d for d in (h or {}).get("drivers", []) if d.get("impact", 0) < 0]
+            reasons = [d["detail"] for d in drivers[:3]]
+            step = next_steps["review"]
+            what = '<span class="muted">none</span>'
+        items = "".join(f"<li>{escape(x)}</li>" for x in reasons) or "<li>-</li>"
+        lines.append(
+            "<tr>"
+            f'<td><a href="{customer_link(r.customer_id)}">{escape(r.customer_id)}</a></td>'
+            f'<td class="num">{_money(h)}</td>'
+            f'<td class="num">{"" if r.score() is None else f"{r.score():.0f}"}</td>'
+            f"<td>{band_badge(r.band())}</td>"
+            f"<td>{what}</td>"
+            f"<td><ul>{items}</ul></td>"
+            f"<td>{escape(step)}</td>"
+            "</tr>"
+        )
+    alerts = sum(1 for row in rows if row.record.alerts.open is not None)
+    partial = (
+        f" Only the {scanned:,} most at risk of {book:,} customers were read."
+        if scanned < book
+        else ""
+    )
+    body = (
+        f'<header><nav><a href="/portfolio?{escape(urlencode({"owner": owner}))}">'
+        f"{escape(owner)}'s portfolio</a></nav><h1>{escape(owner)}'s worklist</h1>"
+        f'<p class="muted">This week\'s customers to act on: the {alerts} with an open alert '
+        "first, then the highest revenue at risk (MRR x churn probability; x relative risk where "
+        "uncalibrated), largest first. "
+        f"Showing {len(shown)} of {book:,} customers.{partial}</p>{form}</header><main>"
+        '<table><caption class="muted" style="text-align:left">Customers to act on</caption>'
+        '<thead><tr><th scope="col">Customer</th><th scope="col">Revenue at risk</th>'
+        '<th scope="col">Score</th><th scope="col">Band</th><th scope="col">Open alert</th>'
+        '<th scope="col">Why</th><th scope="col">Next step</th></tr></thead>'
+        f"<tbody>{''.join(lines)}</tbody></table></main>"
+    )
+    return page(f"{owner}'s worklist", body)
+
+
 def customer_page(record: Record, health: dict[str, Any] | None) -> str:
     """One customer: score, band, trend, drivers in words, the open alert."""
     cid = record.customer_id

@@ -90,3 +90,73 @@ def test_the_pages_in_a_browser(stack: Stack, tmp_path: Path) -> None:
         wait_for(lambda: run.readiness()[0] == 200, 30, "the worker ready")
     finally:
         run.stop_all()
+
+
+def cells(dom: str) -> list[list[str]]:
+    """The worklist table's rows as the browser has them: each row's cells, tags stripped."""
+    body = dom.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+    def text(cell: str) -> str:
+        return " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+
+    return [
+        [text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    ]
+
+
+def test_a_managers_worklist_in_a_browser(stack: Stack, tmp_path: Path) -> None:
+    """Open alerts first, then the highest revenue at risk; each row with its reasons and the
+    policy's next step for the rule that leads its alert."""
+    from stream.resources import load_policy
+
+    owner = "bo@example.com"
+    topics = Topics()
+    run = Run(stack, topics, tmp_path)
+    docs = [
+        *declining("wl-alerted", days=45),
+        *every_day("wl-big", 45),
+        *every_day("wl-small", 45),
+        *declining("wl-someone-else", days=45),
+        doc("account", "account_updated", "wl-big", 1, owner=owner, mrr=90_000.0),
+        doc("account", "account_updated", "wl-small", 1, owner=owner, mrr=300.0),
+        doc("account", "account_updated", "wl-alerted", 1, owner=owner),
+    ]
+    try:
+        run.start()
+        produce(stack, topics, docs)
+        run.wait_drained()
+        run.wait_quiet()
+        base = f"http://127.0.0.1:{run.procs[0][1]}"
+        dom = browser("--dump-dom", f"{base}/worklist?owner=bo%40example.com")
+        assert "bo@example.com's worklist" in dom
+        assert ["wl-alerted", "wl-big", "wl-small"] == rows(dom)  # the owner's only
+        table = cells(dom)
+        health = {cid: run.http_health(cid)[1] for cid in rows(dom)}
+        alerted = run.records()["wl-alerted"].alerts.open
+        assert alerted is not None, "the declining customer has an open alert"
+        steps = load_policy().alerts.next_steps
+        first, big, small = table
+        assert ", ".join(alerted.rules) == first[4]
+        assert steps[alerted.rule] == first[6]
+        assert alerted.reasons[0] in first[5]
+        # no alert: ranked by revenue at risk, largest first, with the review step
+        assert (big[4], small[4]) == ("none", "none")
+        assert steps["review"] == big[6] == small[6]
+        revenue = [health[c]["revenue_at_risk"] for c in ("wl-big", "wl-small")]
+        assert revenue == sorted(revenue, reverse=True)
+        assert f"{revenue[0]:,.0f}" in big[1]
+        assert "uncalibrated" in big[1]  # the shipped policy carries no calibration
+        asked = browser("--dump-dom", f"{base}/worklist")
+        assert "Whose worklist?" in asked
+        shots = Path(os.environ.get("HEALTHSCORE_SCREENSHOTS") or tmp_path)
+        shots.mkdir(parents=True, exist_ok=True)
+        target = shots / "worklist.png"
+        browser(
+            f"--screenshot={target}",
+            "--window-size=1200,700",
+            base + "/worklist?owner=bo%40example.com",
+        )
+        assert target.stat().st_size > 10_000
+    finally:
+        run.stop_all()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from stream.pages import Row, customer_page, history_json, portfolio_page, sparkline
+from stream.pages import (
+    Row,
+    customer_page,
+    history_json,
+    portfolio_page,
+    sparkline,
+    worklist_order,
+    worklist_page,
+)
 from stream.resources import load_policy
 from stream.store import Record
 
@@ -90,3 +98,28 @@ def test_the_history_fills_gaps_with_null_and_the_sparkline_carries_the_last_poi
     svg = sparkline(rec.history())
     assert "from 70 on 2024-10-04 to 40 on 2024-10-07" in svg
     assert sparkline([]) == '<span class="muted">no history yet</span>'
+
+
+def test_the_worklist_puts_open_alerts_first_then_revenue_at_risk_with_the_next_step() -> None:
+    from scoring.alerts import AlertState
+
+    alerted, rich, poor, unknown = (a_customer(c) for c in ("a", "rich", "poor", "nomrr"))
+    for quiet in (rich, poor, unknown):
+        quiet.alerts = AlertState()
+    assert alerted.alerts.open is not None
+    money = {"a": 10.0, "rich": 900.0, "poor": 50.0, "nomrr": None}
+    rows = [
+        Row(r, {"revenue_at_risk": money[r.customer_id], "drivers": [], "score": 50})
+        for r in (unknown, poor, rich, alerted)
+    ]
+    assert ["a", "rich", "poor", "nomrr"] == [r.record.customer_id for r in worklist_order(rows)]
+    steps = dict(POLICY.alerts.next_steps)
+    html = worklist_page(rows, owner="ana", scanned=4, book=4, next_steps=steps)
+    text = " ".join(" ".join(parsed(html).text).split())
+    assert steps[alerted.alerts.open.rule] in text
+    assert steps["review"] in text
+    assert alerted.alerts.open.reasons[0] in text
+    assert "no MRR" in text
+    assert "900 (uncalibrated)" in text
+    cut = worklist_page(rows, owner="ana", scanned=4, book=9000, next_steps=steps, limit=2)
+    assert "Only the 4 most at risk of 9,000 customers were read." in " ".join(parsed(cut).text)

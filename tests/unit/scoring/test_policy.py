@@ -75,6 +75,11 @@ def test_an_unknown_segment_uses_the_default_weights() -> None:
             "alerts.detractor_max_score: must be an integer from 0 to 9, got 11",
         ),
         (
+            "alerts.next_steps",
+            {"ring_them": "call"},
+            "alerts.next_steps: must be a map from rules (urgent_ticket_sla, ",
+        ),
+        (
             "support.priority_weights.p1",
             3,
             "support.priority_weights.p1: must be one of low, normal, high, urgent, got 'p1'",
@@ -103,3 +108,12 @@ def test_the_model_version_changes_with_any_value() -> None:
 
 def test_the_model_version_is_stable_for_the_same_content() -> None:
     assert parse_policy(copy.deepcopy(DOC)).model == parse_policy(copy.deepcopy(DOC)).model
+
+
+def test_next_steps_default_per_rule_and_a_policy_overrides_one() -> None:
+    from scoring.policy import ALERT_RULES, NEXT_STEPS
+
+    assert set(NEXT_STEPS) == {*ALERT_RULES, "review"}
+    policy = parse_policy(changed("alerts.next_steps", {"inactivity": "  Call Ana.  "}), "my.yaml")
+    assert "Call Ana." == policy.alerts.next_steps["inactivity"]
+    assert NEXT_STEPS["high_risk"] == policy.alerts.next_steps["high_risk"]
