@@ -95,21 +95,28 @@ def alert_id(customer_id: str, rule: str, episode_start: float) -> str:
 
 
 def inactivity_threshold(s: CustomerState, p: Policy) -> float:
-    """Seconds of silence that count as inactivity for this customer: `inactivity_gaps` times
-    its mean gap between active days (its own rhythm, from `active_days`), and a day longer than
-    its longest silence in the window, within the policy's floor and ceiling;
-    `inactivity_after` while it has too few active days to tell.
+    """Seconds of silence that count as inactivity for this customer, from its own rhythm
+    (`active_days`): a silence its rhythm makes less likely than 1 in `inactivity_odds`, longer
+    than `inactivity_gaps` times its mean gap between active days and a day longer than any
+    silence it had in the window, within the policy's floor and ceiling; `inactivity_after`
+    while it has too few active days to tell.
 
-    A customer active every day is inactive after the floor (4 days by default), one active
-    once a month only after three months' worth of its gaps, capped at the ceiling (45 days).
+    The odds treat each day as active with the share of days the customer was active since its
+    oldest active day in the window (one more day counted, so no customer is certain): a
+    silence of t days then has probability (1 - share) ** t, as the BG/NBD family of models
+    judges a customer still active from its frequency and recency. A customer active every
+    day is inactive after the floor (4 days by default); one active most days, but at random,
+    after about a week; one active once a month not before the ceiling (45 days).
     """
     a = p.alerts
     gaps = active_gaps(s.active_days)
     if len(gaps) < MIN_GAPS:
         return a.inactivity_after
-    # longer than `inactivity_gaps` mean gaps and than any silence it had in the window: a
-    # customer whose activity is irregular has long silences by chance, and they are no news
-    typical = max(a.inactivity_gaps * sum(gaps) / len(gaps), max(gaps) + 1) * DAY
+    observed = s.active_days.bit_length() + 1  # days since its oldest active day, and one more
+    quiet = 1.0 - s.active_days.bit_count() / observed  # the chance a day is silent
+    unlikely = math.log(a.inactivity_odds) / -math.log(quiet)
+    mean = sum(gaps) / len(gaps)
+    typical = max(a.inactivity_gaps * mean, unlikely, max(gaps) + 1) * DAY
     return min(a.inactivity_ceiling, max(a.inactivity_floor, typical))
 
 

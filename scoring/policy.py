@@ -130,6 +130,7 @@ class AlertPolicy:
     inactivity_floor: float = 4 * DAY
     inactivity_ceiling: float = 45 * DAY
     inactivity_gaps: float = 3.0
+    inactivity_odds: float = 10_000.0  # and a silence its rhythm makes less likely than 1 in this
     # high risk: the score at or below `risk_score` (or, calibrated, the churn probability at or
     # above `risk_probability`) for `risk_for` seconds; it clears `risk_margin` points above
     risk_score: float = 50.0
@@ -373,6 +374,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         inactivity_floor=a.optional("inactivity_floor_days", 4.0, high=365) * DAY,
         inactivity_ceiling=a.optional("inactivity_ceiling_days", 45.0, high=365) * DAY,
         inactivity_gaps=a.optional("inactivity_gaps", 3.0, high=100),
+        inactivity_odds=a.optional("inactivity_odds", 10_000.0, high=1e12),
         risk_score=a.optional("risk_score", bands.at_risk, high=100),
         risk_probability=a.optional("risk_probability", 0.5, high=1.0),
         risk_for=a.optional("risk_for_days", 3.0, strict_low=False, high=90) * DAY,
@@ -382,6 +384,8 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         budget=a.optional("budget_per_customer_month", 0.2, high=31),
         next_steps=_next_steps(a),
     )
+    if alerts.inactivity_odds <= 1:
+        raise PolicyError(source, "alerts.inactivity_odds", "more than 1", a.doc["inactivity_odds"])
     if alerts.inactivity_floor > alerts.inactivity_ceiling:
         raise PolicyError(
             source,

@@ -151,7 +151,9 @@ def run_demo(
         )
         feed.start()
         seed = int(time.time())
-        base = CustomerBase(customers, seed=seed, span_days=60, prefix=f"demo{seed % 10000}")
+        base = CustomerBase(
+            customers, seed=seed, span_days=60, prefix=f"demo{seed % 10000}", support_team=True
+        )
         deadline = time.monotonic() + duration
         latest = {"stats": ProduceStats()}
         total = int(duration * rate)

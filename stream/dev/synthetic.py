@@ -6,6 +6,7 @@ benchmarks can replay exactly the same history.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import random
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ SEGMENTS = (
     ("enterprise", 0.1, 400, 25_000.0),
 )
 FEATURES = ("dashboards", "reports", "exports", "alerts", "api", "integrations", "sso", "audit_log")
+# first-response SLA in hours per priority (as config/scoring.yaml ships it)
+SLA_HOURS = {"low": 48.0, "normal": 24.0, "high": 8.0, "urgent": 4.0}
 OWNERS = ("ana@csm.example", "ben@csm.example", "chen@csm.example", "dara@csm.example")
 
 
@@ -69,10 +72,18 @@ class CustomerBase:
         span_days: float = 30.0,
         prefix: str = "cust",
         skew: float = 0.0,
+        support_team: bool = False,
     ) -> None:
         """`skew` > 0: customers are picked with Zipf weights 1 / rank ** skew (ranks shuffled
         with the seed), so a few produce most of the events, as real activity does; 0: all alike.
+        `support_team`: an agent answers each new ticket within its first-response SLA (a
+        declining customer's only half the time), as a staffed team does: the reply is an
+        event of its own, beyond `total`. Without it a ticket is answered only when its
+        customer's next support event happens to be a reply.
         """
+        self.support_team = support_team
+        self._replies = random.Random(seed + 1)  # its own stream: the others stay as they were
+        self._pending: list[tuple[float, int, SyntheticEvent]] = []
         self.rng = random.Random(seed)
         self.start = start if start is not None else datetime(2026, 1, 1, tzinfo=UTC).timestamp()
         self.span = span_days * 86_400.0
@@ -131,6 +142,8 @@ class CustomerBase:
         for i in range(total):
             progress = i / max(1, total)
             ts = self.start + progress * self.span
+            while self._pending and self._pending[0][0] <= ts:
+                yield heapq.heappop(self._pending)[2]
             if i == outcomes_at:
                 yield from self.outcomes(ts)
             while True:
@@ -138,6 +151,8 @@ class CustomerBase:
                 if rng.random() < c.activity(progress):
                     break
             yield self._next_for(c, progress, ts)
+        while self._pending:
+            yield heapq.heappop(self._pending)[2]
 
     def _pick(self) -> Customer:
         if self._cumulative is None:
@@ -198,6 +213,8 @@ class CustomerBase:
                 else [0.1, 0.3, 0.3 + 0.1 * p, 0.3 * p + 0.05]
             )
             priority = rng.choices(("low", "normal", "high", "urgent"), weights)[0]
+            if self.support_team:
+                self._answer(c, ticket, priority, ts)
             return self._doc(c, "support", "ticket_opened", ts, ticket_id=ticket, priority=priority)
         ticket = rng.choice(c.open_tickets)
         r = rng.random()
@@ -213,6 +230,16 @@ class CustomerBase:
         c.open_tickets.remove(ticket)
         c.resolved_tickets = [*c.resolved_tickets[-4:], ticket]
         return self._doc(c, "support", "ticket_resolved", ts, ticket_id=ticket)
+
+    def _answer(self, c: Customer, ticket: str, priority: str, opened: float) -> None:
+        """Queue the agent's first reply: within the SLA, or for a declining customer half the
+        time up to three times later."""
+        r = self._replies
+        late = c.profile == "declining" and r.random() < 0.5
+        share = r.uniform(1.2, 3.0) if late else r.uniform(0.1, 0.8)
+        at = min(opened + share * SLA_HOURS[priority] * 3600.0, self.start + self.span)
+        reply = self._doc(c, "support", "ticket_replied", at, ticket_id=ticket, by="agent")
+        heapq.heappush(self._pending, (at, self._seq, reply))
 
     def _survey(self, c: Customer, p: float, ts: float) -> SyntheticEvent:
         rng = self.rng

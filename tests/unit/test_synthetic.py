@@ -53,3 +53,24 @@ def test_every_customer_is_onboarded_with_segment_and_owner() -> None:
     onboarding = list(CustomerBase(50).onboarding())
     assert 50 == len(onboarding)
     assert all(e.doc["segment"] and e.doc["owner"] for e in onboarding)
+
+
+def test_with_a_support_team_every_ticket_is_answered_by_an_agent_within_its_sla() -> None:
+    from stream.dev.synthetic import SLA_HOURS
+
+    base = CustomerBase(40, seed=9, span_days=30, support_team=True)
+    profile = {c.customer_id: c.profile for c in base.customers}
+    docs = [(e.doc, decode_event(orjson.dumps(e.doc)).occurred_at) for e in base.events(6000)]
+    assert [t for _, t in docs] == sorted(t for _, t in docs)
+    opened = {d["ticket_id"]: (d, t) for d, t in docs if d["type"] == "ticket_opened"}
+    first: dict[str, float] = {}
+    for d, t in docs:
+        if d["type"] == "ticket_replied" and d["by"] == "agent":
+            first.setdefault(d["ticket_id"], t)
+    end = base.start + base.span
+    assert opened
+    for tid, (d, t) in opened.items():
+        assert tid in first, tid
+        late = first[tid] - t > SLA_HOURS[d["priority"]] * 3600
+        if profile[d["customer_id"]] == "healthy":
+            assert not late or first[tid] == end, tid

@@ -3,6 +3,8 @@ open alert), with reasons, cooldown and deterministic ids."""
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -190,6 +192,26 @@ def test_silence_is_judged_against_the_customers_own_rhythm() -> None:
     assert h is not None
     _, raised = evaluate(AlertState(), advance(daily, at, POLICY), h, POLICY, at)
     assert "inactivity" in [r for a in raised for r in a.rules]
+
+
+def test_a_customer_active_at_random_is_judged_by_the_odds_of_its_silence() -> None:
+    import random
+
+    from scoring.alerts import inactivity_threshold
+
+    rng = random.Random(4)
+    state = apply(new_state("acme"), account(day(0), segment="smb", owner="ana"), POLICY)
+    active = [d for d in range(90) if rng.random() < 0.7]  # most days, at random
+    for d in active:
+        state = apply(state, session(day(d) + 60), POLICY)
+    # silences of 3-4 days happen to it by chance (0.3 ** 4 is about 1 in 120): no news;
+    # one past about 8 days is less likely than 1 in 10,000
+    threshold = inactivity_threshold(state, POLICY) / DAY
+    assert 7 <= threshold <= 10
+    quiet = sorted(b - a for a, b in itertools.pairwise(active))
+    assert quiet[-1] < threshold
+    daily = inactivity_threshold(_rhythm(1, 60), POLICY)
+    assert POLICY.alerts.inactivity_floor == daily  # like clockwork: the floor
 
 
 def test_rules_that_start_together_are_one_alert_led_by_the_most_specific() -> None:

@@ -74,6 +74,7 @@ def test_an_unknown_segment_uses_the_default_weights() -> None:
             11,
             "alerts.detractor_max_score: must be an integer from 0 to 9, got 11",
         ),
+        ("alerts.inactivity_odds", 1, "alerts.inactivity_odds: must be more than 1, got 1"),
         (
             "alerts.next_steps",
             {"ring_them": "call"},
