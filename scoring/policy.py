@@ -138,7 +138,7 @@ class AlertPolicy:
     risk_for: float = 3 * DAY
     risk_margin: float = 8.0
     # a band drop counts once the score is this many points past the edge of the band left
-    band_drop_margin: float = 4.0
+    band_drop_margin: float = 7.0
     # the rules that open an alert (page); the others only join an open one and show on the
     # customer's page and worklist. None: every rule (policies written before this key)
     page: frozenset[str] | None = None
@@ -379,7 +379,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         risk_probability=a.optional("risk_probability", 0.5, high=1.0),
         risk_for=a.optional("risk_for_days", 3.0, strict_low=False, high=90) * DAY,
         risk_margin=a.optional("risk_margin", 8.0, strict_low=False, high=50),
-        band_drop_margin=a.optional("band_drop_margin", 4.0, strict_low=False, high=100),
+        band_drop_margin=a.optional("band_drop_margin", 7.0, strict_low=False, high=100),
         page=_rule_names(a, "page"),
         budget=a.optional("budget_per_customer_month", 0.2, high=31),
         next_steps=_next_steps(a),

@@ -314,7 +314,7 @@ def tightened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     floor = float(alerts.get("inactivity_floor_days", 4.0))
     factor = 1 + s * (STRICTEST["inactivity_floor_days"] - 1)
     out["inactivity_floor_days"] = _r(min(ceiling, floor * factor))
-    margin = float(alerts.get("band_drop_margin", 4.0))
+    margin = float(alerts.get("band_drop_margin", 7.0))
     out["band_drop_margin"] = _r(margin + s * STRICTEST["band_drop_margin"])
     points = float(alerts.get("sharp_drop_points", 20.0))
     out["sharp_drop_points"] = _r(points + s * STRICTEST["sharp_drop_points"] * (100 - points))

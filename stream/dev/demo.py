@@ -28,7 +28,22 @@ from stream.settings import Settings
 from stream.store import Keys, Record, as_text, customer_record_key
 from stream.store.client import connect_sync
 
+DECLINING_SHARE = 0.1  # of the demo's customers, drifting toward churn
 BAND_COLOUR = {"healthy": "green", "at_risk": "yellow", "critical": "red"}
+
+
+def customer_base(customers: int, seed: int) -> CustomerBase:
+    """The demo's customers over 60 days of event time: one in ten drifts toward churn (still
+    far more than a real base loses: B2B SaaS loses some 10-15% a year), and a support team
+    answers tickets within their SLA, as a staffed one does."""
+    return CustomerBase(
+        customers,
+        seed=seed,
+        span_days=60,
+        prefix=f"demo{seed % 10000}",
+        support_team=True,
+        declining_share=DECLINING_SHARE,
+    )
 
 
 def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
@@ -151,9 +166,7 @@ def run_demo(
         )
         feed.start()
         seed = int(time.time())
-        base = CustomerBase(
-            customers, seed=seed, span_days=60, prefix=f"demo{seed % 10000}", support_team=True
-        )
+        base = customer_base(customers, seed)
         deadline = time.monotonic() + duration
         latest = {"stats": ProduceStats()}
         total = int(duration * rate)

@@ -54,7 +54,9 @@ def test_steady_usage_with_one_feature_and_40_percent_seats_reads_each_signal() 
         )
         == parts
     )
-    expected = 0.25 * 100 + 0.2 * 100 * d / (1 + d) + 0.25 * 100 + 0.1 * 100 + 0.1 * 60 + 0.1 * 50
+    w = POLICY.usage.weights
+    expected = sum(w[name] * sub for name, sub in parts.items()) / sum(w.values())
+    assert pytest.approx(expected) == comp.usage_value(s, POLICY, day(99))
     assert pytest.approx(expected) == comp.usage(s, POLICY, day(99)).value
 
 
@@ -70,15 +72,20 @@ def test_six_silent_days_after_steady_use_lower_recency_and_trend_as_decay_says(
     expected = min(1.0, _rate(3, after=6) / _rate(28, after=6))
     usage = comp.usage(s, POLICY, day(105))
     losses = {x.signal: x for x in usage.losses}
-    assert pytest.approx(0.25 * 100 * (1 - expected)) == losses["usage.trend"].points
-    assert pytest.approx(0.25 * (100 - 100 * 30 / 36)) == losses["usage.recency"].points
+    w = POLICY.usage.weights  # they add up to 1
+    assert pytest.approx(w["trend"] * 100 * (1 - expected)) == losses["usage.trend"].points
+    assert pytest.approx(w["recency"] * (100 - 100 * 30 / 36)) == losses["usage.recency"].points
     assert "no product activity for 6 days" == losses["usage.recency"].detail
 
 
 def test_a_known_customer_without_usage_reads_as_idle_since_first_seen() -> None:
     # recency 100 * 30 / (30 + 1); frequency, trend and slow trend 0; breadth, seats neutral
     usage = comp.usage(build([nps(day(1), 9)]), POLICY, day(2))
-    assert pytest.approx(0.25 * 100 * 30 / 31 + 0.1 * 50 + 0.1 * 50) == usage.value
+    w = POLICY.usage.weights  # they add up to 1
+    assert (
+        pytest.approx(w["recency"] * 100 * 30 / 31 + (w["breadth"] + w["seats"]) * 50)
+        == usage.value
+    )
     words = {x.signal: x.detail for x in usage.losses}
     assert "no product activity since first seen 1 day ago" == words["usage.recency"]
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from scoring.alerts import AlertState, inactivity_threshold
 from scoring.decay import DAY
-from scoring.health import score
-from scoring.schedule import RESOLUTION, moments, next_check, next_due
+from scoring.health import score, value
+from scoring.schedule import RESOLUTION, SETTLED, moments, next_check, next_due
 from scoring.timeline import Standing, catch_up, replay, resolve
 
 from .builders import (
@@ -116,9 +116,13 @@ def test_a_score_still_moving_is_refreshed_within_the_refresh_interval() -> None
     now = latest(events) + 6 * DAY  # lately below the usual rate, and falling
     h = score(state, POLICY, now)
     assert h is not None
-    due = next_due(state, AlertState(band=h.band, score=h.score), POLICY, now, DAY)
+    refresh = 2 * DAY
+    later = value(state, POLICY, now + refresh)
+    assert later is not None
+    assert h.score - later >= SETTLED  # the premise: it moves that much within the interval
+    due = next_due(state, AlertState(band=h.band, score=h.score), POLICY, now, refresh)
     assert due is not None
-    assert due <= now + DAY
+    assert due <= now + refresh
 
 
 @settings(max_examples=200, deadline=None)
