@@ -6,6 +6,7 @@ Each component starts from 100 and names what it lost and why: `losses` add up t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -39,11 +40,22 @@ Part = tuple[str, float, float, str]  # (signal, weight, sub-score 0-100, words)
 
 def weighted_value(parts: list[Part]) -> float | None:
     """The parts with weight, combined with renormalised weights (0-100); None without any."""
-    kept = [(w, sub) for _, w, sub, _ in parts if w > 0]
-    if not kept:
+    return _weighted_mean([w for _, w, _, _ in parts], [sub for _, _, sub, _ in parts])
+
+
+def _weighted_mean(weights: Sequence[float], subs: Sequence[float]) -> float | None:
+    """The sub-scores with weight, combined with renormalised weights and clamped to 0-100."""
+    total = 0.0
+    for w in weights:
+        if w > 0:
+            total += w
+    if not total:
         return None
-    total = sum(w for w, _ in kept)
-    return max(0.0, min(100.0, sum(w / total * sub for w, sub in kept)))
+    acc = 0.0
+    for w, sub in zip(weights, subs, strict=True):
+        if w > 0:
+            acc += w / total * sub
+    return max(0.0, min(100.0, acc))
 
 
 def _weighted(name: str, parts: list[Part]) -> Component:
@@ -134,20 +146,9 @@ def usage_value(s: CustomerState, p: Policy, now: float) -> float | None:
     its parts: what the schedule asks many times when it looks ahead for a silent customer."""
     if s.first_seen is None:
         return None
-    subs = _usage(s, p, now, s.first_seen).subs
     weights = p.usage.weights_for(s.segment)
-    ws = [weights[name] for name in USAGE_SIGNALS]
-    total = 0.0
-    for w in ws:
-        if w > 0:
-            total += w
-    if not total:
-        return None
-    acc = 0.0
-    for w, sub in zip(ws, subs, strict=True):
-        if w > 0:
-            acc += w / total * sub
-    return max(0.0, min(100.0, acc))
+    subs = _usage(s, p, now, s.first_seen).subs
+    return _weighted_mean([weights[name] for name in USAGE_SIGNALS], subs)
 
 
 def usage_parts(s: CustomerState, p: Policy, now: float, words: bool = True) -> list[Part]:

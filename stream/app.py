@@ -374,7 +374,7 @@ def create_app(settings: Settings) -> BatchingApp:
             return web.html(pages.worklist_page([], owner=None, scanned=0, book=0, next_steps={}))
         try:
             async with asyncio.timeout(OPERATION_TIMEOUT):
-                book, records = await store.book(owner, WORKLIST_BOOK)
+                book, records = await store.portfolio(owner, 0, WORKLIST_BOOK)
         except RETRYABLE as exc:
             metrics.on_redis_error("http")
             return web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
@@ -384,7 +384,7 @@ def create_app(settings: Settings) -> BatchingApp:
             owner=owner,
             scanned=len(records),
             book=book,
-            next_steps=dict(policy.alerts.next_steps),
+            next_steps=policy.alerts.next_steps,
         )
         return web.html(html)
 

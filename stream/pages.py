@@ -7,7 +7,7 @@ Rendering is pure: the HTTP views in `stream.app` read Redis and pass the record
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -195,7 +195,7 @@ def worklist_page(
     owner: str | None,
     scanned: int,
     book: int,
-    next_steps: dict[str, str],
+    next_steps: Mapping[str, str],
     limit: int = WORKLIST_ROWS,
 ) -> str:
     """A manager's customers to act on this week: open alerts first, then the highest revenue

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scoring.serialize import rfc3339
+from stream.resources import load_policy
 
 SEGMENTS = (
     ("smb", 0.6, 5, 400.0),
@@ -22,8 +23,6 @@ SEGMENTS = (
     ("enterprise", 0.1, 400, 25_000.0),
 )
 FEATURES = ("dashboards", "reports", "exports", "alerts", "api", "integrations", "sso", "audit_log")
-# first-response SLA in hours per priority (as config/scoring.yaml ships it)
-SLA_HOURS = {"low": 48.0, "normal": 24.0, "high": 8.0, "urgent": 4.0}
 OWNERS = ("ana@csm.example", "ben@csm.example", "chen@csm.example", "dara@csm.example")
 
 
@@ -82,6 +81,8 @@ class CustomerBase:
         customer's next support event happens to be a reply.
         """
         self.support_team = support_team
+        # the shipped policy's first-response SLA per priority, in seconds
+        self._sla = load_policy().support.first_response_sla if support_team else {}
         self._replies = random.Random(seed + 1)  # its own stream: the others stay as they were
         self._pending: list[tuple[float, int, SyntheticEvent]] = []
         self.rng = random.Random(seed)
@@ -237,7 +238,7 @@ class CustomerBase:
         r = self._replies
         late = c.profile == "declining" and r.random() < 0.5
         share = r.uniform(1.2, 3.0) if late else r.uniform(0.1, 0.8)
-        at = min(opened + share * SLA_HOURS[priority] * 3600.0, self.start + self.span)
+        at = min(opened + share * self._sla[priority], self.start + self.span)
         reply = self._doc(c, "support", "ticket_replied", at, ticket_id=ticket, by="agent")
         heapq.heappush(self._pending, (at, self._seq, reply))
 

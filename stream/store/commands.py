@@ -446,11 +446,6 @@ class RecordStore:
         records = await self.load_many(ids)
         return int(total), [records[c] for c in ids]
 
-    async def book(self, owner: str, limit: int) -> tuple[int, list[Record]]:
-        """An owner's customers, most at risk first, at most `limit` of them: how many the
-        owner has, and their records (what a worklist ranks)."""
-        return await self.portfolio(owner, 0, limit)
-
     async def record(self, customer_id: str) -> Record | None:
         """A customer's stored record, or None when unknown."""
         raw = await self.client.get(self.keys.record(customer_id))

@@ -17,7 +17,7 @@ import pytest
 
 from .conftest import Stack, wait_for
 from .harness import Run, Topics, produce
-from .histories import declining, doc, every_day, healthy
+from .histories import Doc, declining, doc, every_day, healthy
 
 
 def browser(*args: str, timeout: float = 90) -> str:
@@ -41,6 +41,15 @@ def rows(dom: str) -> list[str]:
     return re.findall(r'<td><a href="/customers/[^"]+">([^<]+)</a></td>', dom)
 
 
+def serve(run: Run, stack: Stack, topics: Topics, docs: list[Doc]) -> str:
+    """Start the worker, feed it `docs` and wait until it settled; its base URL."""
+    run.start()
+    produce(stack, topics, docs)
+    run.wait_drained()
+    run.wait_quiet()
+    return f"http://127.0.0.1:{run.procs[0][1]}"
+
+
 def test_the_pages_in_a_browser(stack: Stack, tmp_path: Path) -> None:
     topics = Topics()
     run = Run(stack, topics, tmp_path)
@@ -53,11 +62,7 @@ def test_the_pages_in_a_browser(stack: Stack, tmp_path: Path) -> None:
         doc("account", "account_updated", "pg-happy", 1, owner="ana@example.com"),
     ]
     try:
-        run.start()
-        produce(stack, topics, docs)
-        run.wait_drained()
-        run.wait_quiet()
-        base = f"http://127.0.0.1:{run.procs[0][1]}"
+        base = serve(run, stack, topics, docs)
 
         everyone = rows(browser("--dump-dom", f"{base}/portfolio"))
         assert {"pg-steady", "pg-happy", "pg-slipping", "pg-lost"} == set(everyone)
@@ -123,11 +128,7 @@ def test_a_managers_worklist_in_a_browser(stack: Stack, tmp_path: Path) -> None:
         doc("account", "account_updated", "wl-alerted", 1, owner=owner),
     ]
     try:
-        run.start()
-        produce(stack, topics, docs)
-        run.wait_drained()
-        run.wait_quiet()
-        base = f"http://127.0.0.1:{run.procs[0][1]}"
+        base = serve(run, stack, topics, docs)
         dom = browser("--dump-dom", f"{base}/worklist?owner=bo%40example.com")
         assert "bo@example.com's worklist" in dom
         assert ["wl-alerted", "wl-big", "wl-small"] == rows(dom)  # the owner's only
