@@ -277,9 +277,10 @@ def write_policy(document: dict[str, Any], out: Path, *, force: bool, default: P
 
 # --- the alert budget ------------------------------------------------------------------------
 
-# How each paging rule's threshold tightens with one strictness s from 0 (the policy's own)
-# to 1 (the strictest this search goes): each rule along its own scale, so one number moves
-# them all towards fewer, surer alerts.
+# How each paging rule's threshold moves with one strictness s: from 0 (the policy's own) to 1
+# (the strictest this search goes), each rule along its own scale, so one number moves them
+# all towards fewer, surer alerts; and from 0 down to -1 (the loosest), towards more alerts,
+# so a budget the policy leaves unused is spent on catching more churners.
 STRICTEST = {
     "risk_probability": 0.95,  # the churn probability that counts as high risk
     "risk_score": 0.4,  # times the policy's risk score (uncalibrated policies)
@@ -288,11 +289,20 @@ STRICTEST = {
     "band_drop_margin": 20.0,  # points added past the band edge
     "sharp_drop_points": 0.5,  # share of the way from the policy's points to 100
 }
+LOOSEST = {
+    "risk_probability": 0.2,  # the churn probability that counts as high risk
+    "risk_score": 1.4,  # times the policy's risk score (uncalibrated policies), at most 100
+    "inactivity_odds": 0.5,  # the policy's odds to this power: 1 in 10,000 becomes 1 in 100
+    "inactivity_gaps": 0.5,  # times the policy's
+    "band_drop_margin": 0.0,  # times the policy's: a band drop counts at the edge
+    "sharp_drop_points": 0.5,  # times the policy's
+}
 BUDGET_STEPS = 6  # bisection steps: strictness found to 1/64
 
 
 def tightened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
-    """The policy document's `alerts` section with every paging threshold moved by `s`.
+    """The policy document's `alerts` section with every paging threshold moved by `s`:
+    stricter for `s` > 0, looser for `s` < 0 (`loosened`).
 
     >>> t = tightened({"risk_probability": 0.5, "band_drop_margin": 4, "sharp_drop_points": 20,
     ...                "inactivity_gaps": 3, "inactivity_floor_days": 4,
@@ -300,8 +310,10 @@ def tightened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     >>> t["risk_probability"], t["band_drop_margin"], t["sharp_drop_points"], t["inactivity_gaps"]
     (0.95, 24.0, 60.0, 12.0)
     """
+    if s < 0:
+        return loosened(alerts, -s)
     out = dict(alerts)
-    if s <= 0:
+    if s == 0:
         return out
     q = float(alerts.get("risk_probability", 0.5))
     out["risk_probability"] = _r(q + s * max(0.0, STRICTEST["risk_probability"] - q))
@@ -318,6 +330,41 @@ def tightened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     out["band_drop_margin"] = _r(margin + s * STRICTEST["band_drop_margin"])
     points = float(alerts.get("sharp_drop_points", 20.0))
     out["sharp_drop_points"] = _r(points + s * STRICTEST["sharp_drop_points"] * (100 - points))
+    return out
+
+
+def loosened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
+    """The `alerts` section with every paging threshold loosened by `s` from 0 (the policy's
+    own) to 1 (`LOOSEST`): more alerts, for a budget the policy leaves unused.
+
+    >>> t = loosened({"risk_probability": 0.5, "risk_score": 50, "inactivity_odds": 10000,
+    ...               "inactivity_gaps": 3, "band_drop_margin": 7, "sharp_drop_points": 20}, 1.0)
+    >>> t["risk_probability"], t["risk_score"], t["inactivity_odds"], t["inactivity_gaps"]
+    (0.2, 70.0, 100.0, 1.5)
+    >>> t["band_drop_margin"], t["sharp_drop_points"]
+    (0.0, 10.0)
+    """
+    out = dict(alerts)
+    if s <= 0:
+        return out
+
+    def toward(value: float, factor: float) -> float:
+        return value * (1 - s * (1 - factor))
+
+    q = float(alerts.get("risk_probability", 0.5))
+    out["risk_probability"] = _r(q - s * max(0.0, q - LOOSEST["risk_probability"]))
+    if "risk_score" in alerts:
+        out["risk_score"] = _r(
+            min(100.0, toward(float(alerts["risk_score"]), LOOSEST["risk_score"]))
+        )
+    odds = float(alerts.get("inactivity_odds", 10_000.0))
+    out["inactivity_odds"] = _r(max(2.0, odds ** (1 - s * (1 - LOOSEST["inactivity_odds"]))))
+    gaps = float(alerts.get("inactivity_gaps", 3.0))
+    out["inactivity_gaps"] = _r(toward(gaps, LOOSEST["inactivity_gaps"]))
+    margin = float(alerts.get("band_drop_margin", 7.0))
+    out["band_drop_margin"] = _r(toward(margin, LOOSEST["band_drop_margin"]))
+    points = float(alerts.get("sharp_drop_points", 20.0))
+    out["sharp_drop_points"] = _r(toward(points, LOOSEST["sharp_drop_points"]))
     return out
 
 
@@ -350,9 +397,11 @@ def window(history: History, until: float, keep: Callable[[str], bool] | None = 
 def meet_budget(
     training: History, document: dict[str, Any], replay: Replay, *, source: str
 ) -> tuple[dict[str, Any], BudgetChoice]:
-    """Tighten the paging rules (one strictness, `tightened`) until the alerts raised on the
-    training history are within the policy's budget; the least strict such setting wins. The
-    decision stays per customer: only the thresholds move, the fold shares nothing."""
+    """Move the paging rules' thresholds (one strictness, `tightened`) so the alerts raised on
+    the training history meet the policy's budget: tighter while they exceed it, looser while
+    it is left unused; the loosest setting within budget wins, so the volume a team can work
+    is spent on catching churners. The decision stays per customer: only the thresholds move,
+    the fold shares nothing."""
     budget = parse_policy(document, source).alerts.budget
     base = dict(document["alerts"])
 
@@ -368,16 +417,25 @@ def meet_budget(
         tried.append((s, v))
         return v is None or v <= budget
 
-    if within(0.0):
-        chosen, met = 0.0, True
-    elif not within(1.0):
-        chosen, met = 1.0, False
-    else:
-        low, high = 0.0, 1.0  # low misses the budget, high meets it
+    def bisect(low: float, high: float) -> float:
+        """The least strict s in (low, high] within budget: low misses it, high meets it."""
         for _ in range(BUDGET_STEPS - 1):
             mid = (low + high) / 2
             low, high = (low, mid) if within(mid) else (mid, high)
-        chosen, met = high, True
+        return high
+
+    if within(0.0):
+        met = True
+        if dict(tried)[0.0] is None:
+            chosen = 0.0  # nothing to measure the volume on: keep the policy's own
+        elif within(-1.0):
+            chosen = -1.0
+        else:
+            chosen = bisect(-1.0, 0.0)
+    elif not within(1.0):
+        chosen, met = 1.0, False
+    else:
+        chosen, met = bisect(0.0, 1.0), True
     reached = dict(tried)[chosen]
     out = {**document, "alerts": tightened(base, chosen)}
     return out, BudgetChoice(budget, chosen, reached, met, sorted(tried))

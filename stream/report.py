@@ -268,9 +268,16 @@ def print_budget(choice: BudgetChoice, quality: Sequence[RuleQuality], console: 
     """What `calibrate` chose for the alert budget, and the alerts it gave on validation."""
     reached = "-" if choice.per_customer_month is None else f"{choice.per_customer_month:.3f}"
     verdict = "met" if choice.met else "[red]not met even at the strictest setting[/]"
+    way = (
+        "the policy's own thresholds"
+        if choice.strictness == 0
+        else f"tightened {choice.strictness:.3f}"
+        if choice.strictness > 0
+        else f"loosened {-choice.strictness:.3f} to spend it"
+    )
     console.print(
         f"alert budget {choice.budget:g} per customer-month: {reached} on the training window "
-        f"at strictness {choice.strictness:.3f} ({verdict})"
+        f"at strictness {choice.strictness:.3f}, {way} ({verdict})"
     )
     table = Table(*RULE_COLUMNS, title="Alerts on the validation window, calibrated policy")
     for q in quality:
