@@ -21,9 +21,8 @@ import yaml
 from scoring import evaluation as evl
 from scoring.decay import DAY
 from scoring.fit import Fit, as_weights, fit_logistic, retarget_frequency, score_with
-from scoring.policy import Policy, parse_policy
+from scoring.policy import ALERT_RULES, Policy, parse_policy
 from stream.backtest import (
-    AlertVolume,
     BacktestError,
     History,
     Replayed,
@@ -379,9 +378,6 @@ class BudgetChoice:
     tried: list[tuple[float, float | None]] = field(default_factory=list)  # (s, volume)
 
 
-Replay = Callable[[History, Policy], list[Replayed]]
-
-
 def window(history: History, until: float, keep: Callable[[str], bool] | None = None) -> History:
     """The history's events up to `until`, of the customers `keep` accepts."""
     out = History()
@@ -394,51 +390,160 @@ def window(history: History, until: float, keep: Callable[[str], bool] | None = 
     return out
 
 
+@dataclass(frozen=True)
+class Trial:
+    """A candidate policy on the training window: alerts raised per customer-month up to the
+    training cutoff, and the precision of "any" alert at it (None: nothing to measure)."""
+
+    volume: float | None
+    precision: float | None = None
+
+
+Measure = Callable[[Policy], Trial]
+
+
+def training_trial(
+    replayed: Sequence[Replayed],
+    history: History,
+    until: float,
+    horizon: float,
+    labels: dict[str, tuple[bool, float | None]] | None,
+    window_days: float = 30.0,
+) -> Trial:
+    """A `Trial` from one replay of the training customers' whole history with the training
+    cutoff `until`: the alerts raised by `until` over the customer-months up to it (what a
+    replay of the events up to `until` alone would count: a replay is causal), and "any"
+    alert's precision at it."""
+    # a replay of the events up to `until` ends at the latest of them
+    end = max(
+        (e.occurred_at for ev in history.customers.values() for e in ev if e.occurred_at <= until),
+        default=until,
+    )
+    raised, seconds = 0, 0.0
+    for r in replayed:
+        events = history.customers.get(r.customer_id, ())
+        first = min((e.occurred_at for e in events), default=end)
+        seconds += max(0.0, end - first)
+        raised += sum(1 for t in r.episodes if t <= end)
+    volume = raised / (seconds / (30 * DAY)) if seconds else None
+    quality = rule_quality(
+        replayed, joined_rows(replayed, horizon, labels), window_days * DAY, horizon
+    )
+    precision = next((q.precision for q in quality if q.rule == "any"), None)
+    return Trial(volume, precision)
+
+
 def meet_budget(
-    training: History, document: dict[str, Any], replay: Replay, *, source: str
+    document: dict[str, Any],
+    measure: Measure,
+    *,
+    source: str,
+    floor: float | None = None,
 ) -> tuple[dict[str, Any], BudgetChoice]:
     """Move the paging rules' thresholds (one strictness, `tightened`) so the alerts raised on
-    the training history meet the policy's budget: tighter while they exceed it, looser while
-    it is left unused; the loosest setting within budget wins, so the volume a team can work
-    is spent on catching churners. The decision stays per customer: only the thresholds move,
-    the fold shares nothing."""
+    the training window meet the policy's budget: tighter while they exceed it, looser while
+    it is left unused and "any" alert's precision there stays at `floor` or more; the loosest
+    such setting wins, so the volume a team can work is spent on catching churners, never on
+    alerts below the precision the rules must hold. The decision stays per customer: only the
+    thresholds move, the fold shares nothing."""
     budget = parse_policy(document, source).alerts.budget
     base = dict(document["alerts"])
-
-    def volume(s: float) -> float | None:
-        doc = {**document, "alerts": tightened(base, s)}
-        v = AlertVolume.of(replay(training, parse_policy(doc, source)))
-        return v.per_month(v.alerts)
-
     tried: list[tuple[float, float | None]] = []
 
+    def trial(s: float) -> Trial:
+        result = measure(parse_policy({**document, "alerts": tightened(base, s)}, source))
+        tried.append((s, result.volume))
+        return result
+
     def within(s: float) -> bool:
-        v = volume(s)
-        tried.append((s, v))
+        v = trial(s).volume
         return v is None or v <= budget
 
-    def bisect(low: float, high: float) -> float:
-        """The least strict s in (low, high] within budget: low misses it, high meets it."""
+    def spendable(s: float) -> bool:
+        r = trial(s)
+        if r.volume is None or r.volume > budget:
+            return False
+        return floor is None or r.precision is None or r.precision >= floor
+
+    def bisect(low: float, high: float, ok: Callable[[float], bool]) -> float:
+        """The least strict s in (low, high] that is `ok`: low is not, high is."""
         for _ in range(BUDGET_STEPS - 1):
             mid = (low + high) / 2
-            low, high = (low, mid) if within(mid) else (mid, high)
+            low, high = (low, mid) if ok(mid) else (mid, high)
         return high
 
     if within(0.0):
         met = True
         if dict(tried)[0.0] is None:
             chosen = 0.0  # nothing to measure the volume on: keep the policy's own
-        elif within(-1.0):
+        elif spendable(-1.0):
             chosen = -1.0
         else:
-            chosen = bisect(-1.0, 0.0)
+            chosen = bisect(-1.0, 0.0, spendable)
     elif not within(1.0):
         chosen, met = 1.0, False
     else:
-        chosen, met = bisect(0.0, 1.0), True
+        chosen, met = bisect(0.0, 1.0, within), True
     reached = dict(tried)[chosen]
     out = {**document, "alerts": tightened(base, chosen)}
     return out, BudgetChoice(budget, chosen, reached, met, sorted(tried))
+
+
+# --- which rules page: each rule's own precision on the training window -----------------------
+
+PAGE_LIFT = 2.5  # a rule pages when its training precision is this many times the base rate ...
+HIGH_BASE = 0.3  # ... or, from this base rate up, base + (1 - base) / 3
+MIN_ALERTED = 20  # fewer customers alerted on training than this: too few to judge the rule
+NOT_ABOUT_CHURN = frozenset({"urgent_ticket_sla"})  # a broken promise pages whatever churn does
+
+
+def page_target(base: float) -> float:
+    """The precision a rule needs on the training window to keep paging (issue 22's target for
+    a calibrated policy: 2.5x a base rate under 30%, base + (1 - base) / 3 above it).
+
+    >>> page_target(0.16), round(page_target(0.466), 3)
+    (0.4, 0.644)
+    """
+    return PAGE_LIFT * base if base < HIGH_BASE else base + (1 - base) / 3
+
+
+@dataclass
+class PagingChoice:
+    """The paging rules `calibrate` kept and the ones it stopped paging, with why."""
+
+    target: float | None  # the precision a rule needed; None: no outcomes to judge by
+    kept: list[str]
+    dropped: list[tuple[str, float]]  # (rule, its precision on the training window)
+
+
+def choose_paging(
+    document: dict[str, Any], training: Sequence[RuleQuality], *, source: str
+) -> tuple[dict[str, Any], PagingChoice]:
+    """Stop paging the rules whose precision on the training window falls short of
+    `page_target`: they still join an open alert and show on the worklist. A rule alerting
+    fewer than `MIN_ALERTED` customers there is kept (too few to judge), as is
+    `urgent_ticket_sla` (`NOT_ABOUT_CHURN`), and the most precise rule always pages."""
+    alerts = parse_policy(document, source).alerts
+    listed = document["alerts"].get("page") or ALERT_RULES  # in the policy's own order
+    paging = [r for r in listed if alerts.pages(r)]
+    by_rule = {q.rule: q for q in training}
+    rows = max((q.rows for q in training), default=0)
+    churners = max((q.churners for q in training), default=0)
+    if not rows or not churners or not paging:
+        return document, PagingChoice(None, paging, [])
+    target = page_target(churners / rows)
+    judged = {
+        r: by_rule[r].precision
+        for r in paging
+        if r in by_rule and r not in NOT_ABOUT_CHURN and by_rule[r].alerted >= MIN_ALERTED
+    }
+    dropped = [(r, p) for r, p in judged.items() if p is not None and p < target]
+    if len(dropped) == len(paging):  # none reaches it: the best of them still pages
+        best = max(dropped, key=lambda d: d[1])
+        dropped.remove(best)
+    kept = [r for r in paging if r not in {d[0] for d in dropped}]
+    out = {**document, "alerts": {**document["alerts"], "page": kept}}
+    return out, PagingChoice(target, kept, dropped)
 
 
 def alert_quality(
@@ -460,7 +565,9 @@ def alert_quality(
     return rule_quality(replayed, table, window_days * DAY, horizon)
 
 
-def quality_document(quality: Sequence[RuleQuality], choice: BudgetChoice) -> dict[str, Any]:
+def quality_document(
+    quality: Sequence[RuleQuality], choice: BudgetChoice, paging: PagingChoice | None = None
+) -> dict[str, Any]:
     """The alert figures `fitted.validation.alerts` records."""
 
     def num(x: float | None) -> float | None:
@@ -471,6 +578,17 @@ def quality_document(quality: Sequence[RuleQuality], choice: BudgetChoice) -> di
         "strictness": _r(choice.strictness),
         "training_alerts_per_customer_month": num(choice.per_customer_month),
         "budget_met_on_training": choice.met,
+        **(
+            {}
+            if paging is None
+            else {
+                "paging_target_precision": num(paging.target),
+                "paging": paging.kept,
+                "stopped_paging": [
+                    {"rule": r, "training_precision": _r(p)} for r, p in paging.dropped
+                ],
+            }
+        ),
         "rules": [
             {k: num(v) if isinstance(v, float) else v for k, v in q.to_dict().items()}
             for q in quality

@@ -472,14 +472,17 @@ def calibrate(
     """Fit weights per segment to churn outcomes, validate them, write a candidate policy."""
     import yaml
 
-    from scoring.policy import PolicyError, parse_policy
+    from scoring.policy import Policy, PolicyError, parse_policy
     from stream import backtest as bt
     from stream.calibrate import (
+        Trial,
         alert_quality,
         check_target,
+        choose_paging,
         in_train,
         meet_budget,
         quality_document,
+        training_trial,
         window,
         write_policy,
     )
@@ -522,12 +525,27 @@ def calibrate(
         by_customer = train_at >= valid_at
         keep_train = in_train if by_customer else None
         keep_valid = (lambda c: not in_train(c)) if by_customer else None
-        training = window(history, train_at, keep_train)
+        # which rules page: each rule's own precision at the training cutoff, fitted weights,
+        # on the training customers' events up to the end of its horizon (all it needs)
+        part = window(history, train_at + horizon, keep_train)
+        trained = alert_quality(
+            part,
+            parse_policy(result.document, "the calibrated policy"),
+            lambda h, p, c: _replay(h, p, c, workers, "paging: replaying the training window"),
+            cutoff=train_at,
+            horizon=horizon,
+            labels=outcomes,
+        )
+        gated, paging = choose_paging(result.document, trained, source="the calibrated policy")
+        # the budget: the same events replayed with the training cutoff give the alerts raised
+        # up to it and the precision they held at it
+
+        def measure(p: Policy) -> Trial:
+            again = _replay(part, p, [train_at], workers, "budget: replaying the training window")
+            return training_trial(again, part, train_at, horizon, outcomes)
+
         document, choice = meet_budget(
-            training,
-            result.document,
-            lambda h, p: _replay(h, p, [], workers, "budget: replaying the training window"),
-            source="the calibrated policy",
+            gated, measure, source="the calibrated policy", floor=paging.target
         )
         final = parse_policy(document, "the calibrated policy")
         quality = alert_quality(
@@ -539,7 +557,7 @@ def calibrate(
             labels=outcomes,
             keep=keep_valid,
         )
-        document["fitted"]["validation"]["alerts"] = quality_document(quality, choice)
+        document["fitted"]["validation"]["alerts"] = quality_document(quality, choice, paging)
         result.document = document
         write_policy(document, out, force=force, default=Path(str(resource("scoring.yaml"))))
     except (bt.BacktestError, PolicyError, OSError) as exc:
@@ -570,7 +588,7 @@ def calibrate(
             f"{seg.typical:.3g}",
         )
     Console().print(weights)
-    print_budget(choice, quality, Console())
+    print_budget(choice, quality, Console(), paging)
     console.print(
         f"candidate policy written to {out}; try it with `healthscore backtest "
         f"--policy {out}` or run it as a shadow (HEALTHSCORE_SHADOW_POLICY_FILE)"

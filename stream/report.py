@@ -15,7 +15,7 @@ from rich.table import Table
 
 from scoring.decay import DAY
 from stream.backtest import Measured, Report, RuleQuality
-from stream.calibrate import BudgetChoice
+from stream.calibrate import BudgetChoice, PagingChoice
 
 RULE_COLUMNS = (
     "rule",
@@ -264,8 +264,20 @@ def write_html(r: Report, path: Path) -> None:
     )
 
 
-def print_budget(choice: BudgetChoice, quality: Sequence[RuleQuality], console: Console) -> None:
-    """What `calibrate` chose for the alert budget, and the alerts it gave on validation."""
+def print_budget(
+    choice: BudgetChoice,
+    quality: Sequence[RuleQuality],
+    console: Console,
+    paging: PagingChoice | None = None,
+) -> None:
+    """What `calibrate` chose for the paging rules and the alert budget, and the alerts they
+    gave on validation."""
+    if paging is not None and paging.target is not None:
+        stopped = ", ".join(f"{r} ({p:.1%})" for r, p in paging.dropped) or "none"
+        console.print(
+            f"paging rules: {', '.join(paging.kept)}; a rule pages at {paging.target:.1%} "
+            f"precision or more on the training window; stopped paging: {stopped}"
+        )
     reached = "-" if choice.per_customer_month is None else f"{choice.per_customer_month:.3f}"
     verdict = "met" if choice.met else "[red]not met even at the strictest setting[/]"
     way = (

@@ -184,6 +184,11 @@ def test_calibrate_meets_the_alert_budget_on_its_training_window(
     else:  # kept or loosened to spend the budget: its own were within it, and sent no more
         assert volume(own) <= budget
         assert volume(own) <= volume(doc)
-    if budget >= 1:  # far more than the rules send: the thresholds were loosened
-        assert alerts["strictness"] < 0
-        assert doc["alerts"]["inactivity_odds"] < base["alerts"]["inactivity_odds"]
+    # the paging rules were judged on the training window, and the written policy pages them
+    assert doc["alerts"]["page"] == alerts["paging"]
+    assert {r["rule"] for r in alerts["stopped_paging"]}.isdisjoint(alerts["paging"])
+    if budget >= 1:  # far more than the rules send: never tightened; loosened unless the
+        # precision floor stopped it at the policy's own thresholds
+        assert alerts["strictness"] <= 0
+        if alerts["strictness"] < 0:
+            assert doc["alerts"]["inactivity_odds"] < base["alerts"]["inactivity_odds"]

@@ -1,0 +1,130 @@
+"""Which rules page after `calibrate`: each rule's own precision on the training window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from scoring.policy import Policy
+from stream.backtest import RuleQuality
+from stream.calibrate import (
+    MIN_ALERTED,
+    Measure,
+    Trial,
+    choose_paging,
+    meet_budget,
+    page_target,
+    tightened,
+)
+from stream.resources import resource
+
+ROWS, CHURNERS = 1_000, 200  # a 20% base rate: a rule must reach 50% precision
+
+
+def _doc(page: list[str] | None = None) -> dict[str, object]:
+    doc = yaml.safe_load(Path(str(resource("scoring.yaml"))).read_text())
+    if page is not None:
+        doc["alerts"]["page"] = page
+    return doc  # type: ignore[no-any-return]
+
+
+def _q(rule: str, alerted: int, churned: int) -> RuleQuality:
+    return RuleQuality(rule, alerted, churned, CHURNERS, rows=ROWS)
+
+
+def test_a_rule_below_the_target_stops_paging_and_the_others_keep_it() -> None:
+    assert page_target(CHURNERS / ROWS) == 0.5
+    training = [
+        _q("high_risk", 100, 80),
+        _q("inactivity", 60, 50),
+        _q("band_drop", 80, 30),  # 37.5%: below 50%
+        _q("sharp_drop", 40, 25),  # 62.5%
+        _q("urgent_ticket_sla", 50, 10),  # 20%, but a broken promise pages anyway
+        _q("detractor", 90, 20),  # does not page in the shipped policy: stays so
+    ]
+    doc, choice = choose_paging(_doc(), training, source="t")
+    assert choice.target == 0.5
+    assert choice.dropped == [("band_drop", 0.375)]
+    assert doc["alerts"]["page"] == ["high_risk", "inactivity", "sharp_drop", "urgent_ticket_sla"]  # type: ignore[index]
+    assert "detractor" not in doc["alerts"]["page"]  # type: ignore[index]
+
+
+def test_a_rule_alerting_too_few_customers_to_judge_keeps_paging() -> None:
+    few = MIN_ALERTED - 1
+    training = [_q("high_risk", 100, 80), _q("band_drop", few, 0)]
+    _, choice = choose_paging(_doc(), training, source="t")
+    assert choice.dropped == []
+    _, choice = choose_paging(_doc(), [*training[:1], _q("band_drop", MIN_ALERTED, 0)], source="t")
+    assert choice.dropped == [("band_drop", 0.0)]
+
+
+def test_when_no_rule_reaches_the_target_the_most_precise_still_pages() -> None:
+    training = [_q("high_risk", 100, 30), _q("inactivity", 100, 40)]
+    doc, choice = choose_paging(_doc(["high_risk", "inactivity"]), training, source="t")
+    assert choice.kept == ["inactivity"]
+    assert doc["alerts"]["page"] == ["inactivity"]  # type: ignore[index]
+
+
+def test_without_outcomes_nothing_changes() -> None:
+    doc = _doc()
+    out, choice = choose_paging(doc, [RuleQuality("high_risk", 10, 0, 0, rows=0)], source="t")
+    assert out is doc
+    assert choice.target is None
+    assert choice.dropped == []
+
+
+def test_a_high_base_rate_uses_the_share_of_the_remaining_gap() -> None:
+    assert abs(page_target(0.7) - 0.8) < 1e-9
+    assert abs(page_target(0.1) - 0.25) < 1e-9
+
+
+# --- the budget: one strictness, tighter or looser ------------------------------------------
+
+
+def _measure(seen: list[float]) -> Measure:
+    """A stand-in for the training replay: looser risk scores send more and surer-less alerts."""
+
+    def measure(p: Policy) -> Trial:
+        seen.append(p.alerts.risk_score)
+        return Trial(volume=p.alerts.risk_score / 100, precision=1 - p.alerts.risk_score / 100)
+
+    return measure
+
+
+def _budget(budget: float) -> dict[str, object]:
+    doc = _doc()
+    doc["alerts"]["budget_per_customer_month"] = budget  # type: ignore[index]
+    return doc
+
+
+def test_a_budget_exceeded_tightens_to_the_least_strict_setting_within_it() -> None:
+    seen: list[float] = []
+    doc, choice = meet_budget(_budget(0.4), _measure(seen), source="t")
+    assert choice.met
+    assert 0 < choice.strictness < 1
+    assert doc["alerts"]["risk_score"] <= 40  # type: ignore[index]
+    looser = tightened(_budget(0.4)["alerts"], choice.strictness - 1 / 64)  # type: ignore[arg-type]
+    assert looser["risk_score"] > 40
+
+
+def test_a_budget_left_unused_is_spent_down_to_the_precision_floor() -> None:
+    doc, choice = meet_budget(_budget(0.9), _measure([]), source="t")
+    assert choice.strictness == -1  # nothing stops it: the loosest setting
+    assert doc["alerts"]["risk_score"] == 70  # type: ignore[index]
+
+    doc, choice = meet_budget(_budget(0.9), _measure([]), source="t", floor=0.4)
+    assert -1 < choice.strictness < 0
+    assert 1 - doc["alerts"]["risk_score"] / 100 >= 0.4  # type: ignore[index,operator]
+    step = tightened(_budget(0.9)["alerts"], choice.strictness - 1 / 64)  # type: ignore[arg-type]
+    assert 1 - step["risk_score"] / 100 < 0.4  # a step looser falls below the floor
+
+    doc, choice = meet_budget(_budget(0.55), _measure([]), source="t")
+    assert -1 < choice.strictness < 0  # the budget itself stops it
+    assert doc["alerts"]["risk_score"] <= 55  # type: ignore[index]
+
+
+def test_a_budget_out_of_reach_is_reported_not_met() -> None:
+    _, choice = meet_budget(_budget(0.01), _measure([]), source="t")
+    assert not choice.met
+    assert choice.strictness == 1
