@@ -568,6 +568,16 @@ class AlertVolume:
             customer_months=sum(r.span for r in replayed) / (30 * DAY),
         )
 
+    @staticmethod
+    def up_to(replayed: Sequence[Replayed], until: float, end: float) -> AlertVolume:
+        """What a replay of only the events up to `until` would count, from a replay that went
+        on to `end` (a replay is causal: what happened by `until` is the same)."""
+        return AlertVolume(
+            alerts=sum(1 for r in replayed for t in r.episodes if t <= until),
+            firings=sum(1 for r in replayed for _, t in r.alerts if t <= until),
+            customer_months=sum(max(0.0, until - (end - r.span)) for r in replayed) / (30 * DAY),
+        )
+
     def per_month(self, count: int) -> float | None:
         return count / self.customer_months if self.customer_months else None
 

@@ -23,6 +23,7 @@ from scoring.decay import DAY
 from scoring.fit import Fit, as_weights, fit_logistic, retarget_frequency, score_with
 from scoring.policy import ALERT_RULES, Policy, parse_policy
 from stream.backtest import (
+    AlertVolume,
     BacktestError,
     History,
     Replayed,
@@ -404,33 +405,22 @@ Measure = Callable[[Policy], Trial]
 
 def training_trial(
     replayed: Sequence[Replayed],
-    history: History,
     until: float,
+    end: float,
     horizon: float,
     labels: dict[str, tuple[bool, float | None]] | None,
     window_days: float = 30.0,
 ) -> Trial:
-    """A `Trial` from one replay of the training customers' whole history with the training
-    cutoff `until`: the alerts raised by `until` over the customer-months up to it (what a
-    replay of the events up to `until` alone would count: a replay is causal), and "any"
-    alert's precision at it."""
-    # a replay of the events up to `until` ends at the latest of them
-    end = max(
-        (e.occurred_at for ev in history.customers.values() for e in ev if e.occurred_at <= until),
-        default=until,
-    )
-    raised, seconds = 0, 0.0
-    for r in replayed:
-        events = history.customers.get(r.customer_id, ())
-        first = min((e.occurred_at for e in events), default=end)
-        seconds += max(0.0, end - first)
-        raised += sum(1 for t in r.episodes if t <= end)
-    volume = raised / (seconds / (30 * DAY)) if seconds else None
+    """A `Trial` from one replay of the training customers' history to `end` with the training
+    cutoff: the alerts raised by `until` (the latest event at or before the cutoff, where a
+    replay of the training window alone ends) per customer-month, and "any" alert's
+    precision at the cutoff."""
+    v = AlertVolume.up_to(replayed, until, end)
     quality = rule_quality(
         replayed, joined_rows(replayed, horizon, labels), window_days * DAY, horizon
     )
     precision = next((q.precision for q in quality if q.rule == "any"), None)
-    return Trial(volume, precision)
+    return Trial(v.per_month(v.alerts), precision)
 
 
 def meet_budget(

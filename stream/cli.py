@@ -539,10 +539,19 @@ def calibrate(
         gated, paging = choose_paging(result.document, trained, source="the calibrated policy")
         # the budget: the same events replayed with the training cutoff give the alerts raised
         # up to it and the precision they held at it
+        train_end = max(
+            (
+                e.occurred_at
+                for ev in part.customers.values()
+                for e in ev
+                if e.occurred_at <= train_at
+            ),
+            default=train_at,
+        )
 
         def measure(p: Policy) -> Trial:
             again = _replay(part, p, [train_at], workers, "budget: replaying the training window")
-            return training_trial(again, part, train_at, horizon, outcomes)
+            return training_trial(again, train_end, part.last or train_end, horizon, outcomes)
 
         document, choice = meet_budget(
             gated, measure, source="the calibrated policy", floor=paging.target

@@ -280,13 +280,12 @@ def print_budget(
         )
     reached = "-" if choice.per_customer_month is None else f"{choice.per_customer_month:.3f}"
     verdict = "met" if choice.met else "[red]not met even at the strictest setting[/]"
-    way = (
-        "the policy's own thresholds"
-        if choice.strictness == 0
-        else f"tightened {choice.strictness:.3f}"
-        if choice.strictness > 0
-        else f"loosened {-choice.strictness:.3f} to spend it"
-    )
+    if choice.strictness > 0:
+        way = f"tightened {choice.strictness:.3f}"
+    elif choice.strictness < 0:
+        way = f"loosened {-choice.strictness:.3f} to spend it"
+    else:
+        way = "the policy's own thresholds"
     console.print(
         f"alert budget {choice.budget:g} per customer-month: {reached} on the training window "
         f"at strictness {choice.strictness:.3f}, {way} ({verdict})"
