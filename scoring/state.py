@@ -123,6 +123,10 @@ class CustomerState:
     # dedupe window behind `clock` are dropped, and at most `dedupe_max_ids` are kept (see
     # `remember`), so a customer's memory of ids stays small whatever its volume
     seen: bytes = b""
+    # the latest whole second of event time whose ids `dedupe_max_ids` made the state forget
+    # (-1: none): an event at or before it that is not remembered cannot be told from a
+    # duplicate, so it is refused (`too_late`), like one older than the dedupe window
+    forgotten: int = -1
     # tickets resolved and forgotten, as entries like `seen` (time of the last resolution, then
     # a digest of the ticket id), the newest MAX_CLOSED of them
     closed: bytes = b""
@@ -217,17 +221,58 @@ def remember(entries: bytes, entry: bytes, oldest: float, most: int) -> bytes:
     >>> [kept[i * 12 + 3] for i in range(len(kept) // 12)]
     [2, 3]
     """
+    return remembered(entries, entry, oldest, most)[0]
+
+
+def remembered(entries: bytes, entry: bytes, oldest: float, most: int) -> tuple[bytes, int]:
+    """`remember`, and the second of the newest entry the `most` bound dropped (-1: none).
+
+    >>> e = [bytes([0, 0, 0, t]) + b"d" * 8 for t in (1, 2, 3)]
+    >>> kept, dropped = b"", -1
+    >>> for x in e:
+    ...     kept, d = remembered(kept, x, oldest=0.0, most=2)
+    ...     dropped = max(dropped, d)
+    >>> dropped
+    1
+    """
     at, found = entry_index(entries, entry)
     if not found:
         entries = entries[:at] + entry + entries[at:]
     cut = entry_index(entries, id_entry(oldest, "")[:4] + bytes(8))[0] if oldest > 0 else 0
-    cut = max(cut, len(entries) - most * ENTRY)
-    return entries[cut:] if cut > 0 else entries
+    over = len(entries) - most * ENTRY
+    dropped = -1
+    if over > cut:
+        cut = over
+        dropped = _SECONDS.unpack_from(entries, cut - ENTRY)[0]
+    return (entries[cut:] if cut > 0 else entries), dropped
 
 
 def is_duplicate(state: CustomerState, event: ev.Event) -> bool:
     """Has this event (same id, same second of event time) been applied and is it remembered?"""
     return entry_index(state.seen, id_entry(event.occurred_at, event.event_id))[1]
+
+
+def too_late(state: CustomerState, event: ev.Event, policy: Policy) -> str | None:
+    """Why an event not remembered cannot be told from a duplicate, or None when it can.
+
+    Its id would be remembered, had it been applied, unless it is more than the dedupe window
+    behind the customer's latest event, or no later than the newest second whose ids the
+    `dedupe_max_ids` bound dropped. Such an event is refused, not counted: the worker sends it
+    to the dead-letter topic with this reason (docs/guarantees.md, section 2)."""
+    t = event.occurred_at
+    if math.floor(t) <= state.forgotten:
+        return (
+            f"no later than the ids this customer no longer remembers (the newest "
+            f"{policy.dedupe_max_ids}, dedupe_max_ids): it cannot be told from a duplicate"
+        )
+    clock = state.clock
+    if clock is not None and t < clock - policy.dedupe_window:
+        days = policy.dedupe_window / _DAY
+        return (
+            f"more than {days:g} days (dedupe_window_days) of event time behind this "
+            f"customer's latest event: it cannot be told from a duplicate"
+        )
+    return None
 
 
 MAX_CLOSED = 128  # forgotten tickets remembered, so a late event can't bring one back
@@ -280,13 +325,13 @@ def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
 def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerState:
     """Apply one event; a remembered duplicate or a refused event returns the state unchanged.
 
-    An event older than the ids remembered is applied: its id can no longer be checked, and
-    losing a real event is worse than counting a duplicate that comes back that late
-    (redelivery after a crash is caught by offsets). A support event for a ticket resolved and
-    forgotten since changes nothing, so a late one never brings a closed ticket back."""
+    An event older than the ids remembered is refused (`too_late`): its id can no longer be
+    checked, and a duplicate must never count twice, however late it comes back (the worker
+    dead-letters it). A support event for a ticket resolved and forgotten since changes
+    nothing, so a late one never brings a closed ticket back."""
     if event.customer_id != state.customer_id:
         raise ValueError(f"event for {event.customer_id!r} applied to {state.customer_id!r}")
-    if is_duplicate(state, event):
+    if is_duplicate(state, event) or too_late(state, event, policy) is not None:
         return state
     before = state
     t = event.occurred_at
@@ -306,7 +351,11 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     kept: bytes = moved["seen"] if moved else state.seen
     clock = moved["clock"] if moved else state.clock
     oldest = (clock if clock is not None else t) - policy.dedupe_window
-    changes["seen"] = remember(kept, id_entry(t, event.event_id), oldest, policy.dedupe_max_ids)
+    changes["seen"], dropped = remembered(
+        kept, id_entry(t, event.event_id), oldest, policy.dedupe_max_ids
+    )
+    if dropped > state.forgotten:
+        changes["forgotten"] = dropped
     changes["first_seen"] = _min(state.first_seen, t)
     if moved:
         changes["clock"] = moved["clock"]

@@ -168,7 +168,7 @@ class Engine:
             records = await self._redis("load", self.store.load_many, pending)
             out = fold(records, pending, self.policy, self.options)
             if first:
-                out.dead = dead
+                out.dead = [*dead, *out.dead]
             await self._publish(out)
             conflicts = await self._redis("save", self.store.save_many, out.changed)
             result.applied += out.applied
@@ -178,7 +178,10 @@ class Engine:
             result.scores_published += len(out.scores)
             finished.extend(r for r in records.values() if r.customer_id not in conflicts)
             pending, first = {cid: groups[cid] for cid in conflicts}, False
-        result.dead_lettered += len(dead)
+        # and the events too late to tell from duplicates, which the fold dead-lettered
+        result.dead_lettered += len(dead) + sum(
+            o.outcome == "dead_lettered" for r in finished for o in r.outcomes
+        )
         await self._aggregate([r for r in finished if r.state is not None], dict(self.watermarks))
         for msg, _ in batch:
             self.positions[(msg.topic, msg.partition)] = msg.offset
@@ -195,6 +198,8 @@ class Engine:
         for rec in finished:
             for o in rec.outcomes:
                 m.events.labels(o.topic, o.type, o.outcome).inc()
+                if o.outcome == "dead_lettered":  # too late to tell from a duplicate
+                    m.dead_letters.labels(o.topic, "occurred_at").inc()
                 if o.outcome == "applied":
                     if o.produced is not None:
                         m.latency.observe(max(0.0, now - o.produced))

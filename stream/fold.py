@@ -6,10 +6,12 @@ were just loaded for this attempt) and returns what to publish; a lost compare-a
 runner load and fold those customers again.
 
 Per customer and batch, in the batch's order: a message at or below the offset the record has
-applied from its topic-partition is a redelivery and is skipped; due moments that an event's
-time passes are evaluated first, as the timer would have; the event is applied. Then the
-customer is evaluated once, at its latest event time (`scoring.timeline.evaluate_at`): the
-score, the alert rules, the next due time; and also before an event more than a day
+applied from its topic-partition is a redelivery and is skipped; an event the state can no
+longer tell from a duplicate (`scoring.state.too_late`) is a dead letter with its reason; due
+moments that an event's time passes are evaluated first, as the timer would have; the event is
+applied. Then the customer is evaluated once, at its latest event time
+(`scoring.timeline.evaluate_at`): the score, the alert rules, the next due time; and also
+before an event more than a day
 (`scoring.schedule.LOOKAHEAD`) of event time after the customer's last one, so a backfill's
 gaps get their due moments (inactivity, SLAs) at their time. With `every_event` it is
 evaluated after each event instead, which is what a replay of the history
@@ -29,7 +31,7 @@ from scoring.policy import Policy
 from scoring.schedule import LOOKAHEAD
 from scoring.segments import facts
 from scoring.serialize import alert_record, health_record
-from scoring.state import CustomerState, apply
+from scoring.state import CustomerState, apply, is_duplicate, too_late
 from scoring.timeline import Standing, Step, catch_up, evaluate_at
 from stream.codec import encode
 from stream.contract import INPUT_TOPICS
@@ -172,6 +174,11 @@ def _fold_customer(
         state = standing.state
         after = apply(state, event, policy)
         if after is state:
+            late = None if is_duplicate(state, event) else too_late(state, event, policy)
+            if late is not None:  # it cannot be told from a duplicate: refused, not lost
+                out.dead.append(DeadLetter(msg, late, "occurred_at"))
+                rec.outcomes.append(Outcome(topic, event.TYPE, "dead_lettered", msg.timestamp, t))
+                continue
             out.duplicates += 1  # the same event again, or one for a forgotten ticket
             rec.outcomes.append(Outcome(topic, event.TYPE, "duplicate", msg.timestamp, t))
             continue

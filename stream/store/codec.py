@@ -19,7 +19,7 @@ import orjson
 
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
-from scoring.state import CustomerState, Stamped, Ticket
+from scoring.state import ENTRY, CustomerState, Stamped, Ticket
 from stream.store.record import Evaluation, Published, Record
 
 FORMAT = 2
@@ -128,13 +128,27 @@ def _state(s: CustomerState) -> list[Any]:
         s.seen,
         s.closed,
         s.active_days.to_bytes((s.active_days.bit_length() + 7) // 8, "big") or None,
+        s.forgotten,
     ]
+
+
+OLD_MAX_IDS = 512  # `dedupe_max_ids` before records kept what it forgot
+
+
+def _forgotten_unrecorded(seen: bytes) -> int:
+    """What a record written before `forgotten` was kept (issue 23) may have forgotten: up to
+    its oldest remembered id when it holds as many as the bound then allowed (the bound may have
+    cut there), nothing otherwise (the window's cut is told from the clock)."""
+    if len(seen) >= OLD_MAX_IDS * ENTRY:
+        return int.from_bytes(seen[:4], "big")
+    return -1
 
 
 def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
     times, sums, attributes, features, seats, last_nps, tickets, seen, closed = raw[:9]
     # records before 0.4 have no active days: the rhythm is learnt again from new activity
     active_days = raw[9] if len(raw) > 9 else None
+    forgotten = raw[10] if len(raw) > 10 else _forgotten_unrecorded(seen)
     kwargs: dict[str, Any] = {n: _f(t) for n, t in zip(_TIMES, times, strict=True)}
     _sums_back(sums, kwargs)
     if attributes:
@@ -155,6 +169,7 @@ def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
         seen=seen,
         closed=closed,
         active_days=int.from_bytes(active_days, "big") if active_days else 0,
+        forgotten=forgotten,
         **kwargs,
     )
 
@@ -306,6 +321,7 @@ def _legacy_state(customer_id: str, d: dict[str, Any]) -> CustomerState:
         kwargs["seen"] = base64.b64decode(d["sn"])
     if "cl" in d:
         kwargs["closed"] = base64.b64decode(d["cl"])
+    kwargs["forgotten"] = _forgotten_unrecorded(kwargs.get("seen", b""))
     return CustomerState(customer_id, **kwargs)
 
 

@@ -41,7 +41,7 @@ class Outcome(NamedTuple):
 
     topic: str  # the contract's name of the input topic
     type: str  # the event type
-    outcome: str  # applied | duplicate | redelivered
+    outcome: str  # applied | duplicate | redelivered | dead_lettered
     produced: float | None  # the Kafka record's timestamp
     occurred: float  # the event time
 

@@ -287,3 +287,20 @@ def read_topic(stack: Stack, topic: str, **config: Any) -> list[tuple[str, dict[
         return out
     finally:
         consumer.close()
+
+
+def read_dead_letters(stack: Stack, topic: str) -> list[tuple[str, dict[str, str]]]:
+    """Every message of a dead-letter topic: (payload, its `dlq.*` headers), read with kcat."""
+    out = subprocess.run(
+        ["kcat", "-b", stack.bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-J", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    letters = []
+    for line in out.splitlines():
+        rec = json.loads(line)
+        headers = dict(zip(rec["headers"][::2], rec["headers"][1::2], strict=True))
+        letters.append((rec["payload"], headers))
+    return letters

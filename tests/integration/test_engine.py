@@ -17,7 +17,7 @@ import pytest
 from scoring.alerts import inactivity_threshold
 from scoring.health import score
 from scoring.serialize import rfc3339
-from scoring.state import CustomerState, apply, new_state
+from scoring.state import ENTRY, CustomerState, apply, new_state
 from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
 from stream.resources import load_policy
@@ -25,7 +25,7 @@ from stream.store import Keys, board_score, board_value
 
 from ..unit.scoring.test_properties import close
 from .conftest import Stack, wait_for
-from .harness import Run, Topics, produce, read_topic
+from .harness import Run, Topics, produce, read_dead_letters, read_topic
 from .histories import DAY, Doc, declining, doc, healthy, onboarding
 
 POLICY = load_policy()
@@ -160,6 +160,49 @@ def test_every_event_twice_and_the_whole_batch_again_change_no_score(
         assert before[cid].health_record(load_policy()) == after[cid].health_record(load_policy())
 
 
+def test_a_whole_history_produced_again_changes_no_score_state_or_alert(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """A re-run upstream job: every event of four months again, same ids, new offsets. What
+    is remembered is a duplicate; what is older than that is refused to the dead-letter topic,
+    never counted twice; a busy customer's memory stays within `dedupe_max_ids`."""
+    busy = [*onboarding("again-b")]
+    for d in range(40):  # 20 sessions a day: more ids than a customer remembers
+        busy += [
+            doc("usage", "session", "again-b", d * DAY + i * 600, user_id="u1") for i in range(20)
+        ]
+    docs = healthy("again-h", days=120) + declining("again-d", days=120) + busy
+    cids = ("again-h", "again-d", "again-b")
+    topics = Topics()
+    run = Run(stack, topics, tmp_path)
+    run.start()
+    try:
+        produce(stack, topics, docs)
+        run.wait_drained()
+        before = run.wait_quiet()
+        scores, alerts = read_topic(stack, topics.scores), read_topic(stack, topics.alerts)
+        assert [] == read_dead_letters(stack, topics.dlq)
+        produce(stack, topics, docs)
+        run.wait_drained()
+        after = run.wait_quiet()
+        letters = read_dead_letters(stack, topics.dlq)
+        assert scores == read_topic(stack, topics.scores)
+        assert alerts == read_topic(stack, topics.alerts)
+    finally:
+        run.stop_all()
+    assert any(k == "again-d" for k, _ in alerts)  # the history does alert
+    for cid in cids:
+        state = after[cid].state
+        assert state is not None
+        assert close(before[cid].state, state)
+        assert before[cid].health_record(POLICY) == after[cid].health_record(POLICY)
+        assert len(state.seen) <= POLICY.dedupe_max_ids * ENTRY
+    assert 0 < len(letters) < len(docs)
+    for _, headers in letters:
+        assert "cannot be told from a duplicate" in headers["dlq.error"]
+        assert "occurred_at" == headers["dlq.field"]
+
+
 MALFORMED = [
     (b"{not json", "message", "valid UTF-8 JSON"),
     (
@@ -217,32 +260,9 @@ def test_each_malformed_message_lands_in_the_dlq_with_its_reason_and_the_worker_
         produce(stack, topics, healthy("after-bad", days=3))
         run.wait_drained()
         wait_for(lambda: run.http_health("after-bad")[0] == 200, 60, "the good customer's score")
-        out = subprocess.run(
-            [
-                "kcat",
-                "-b",
-                stack.bootstrap,
-                "-C",
-                "-t",
-                topics.dlq,
-                "-o",
-                "beginning",
-                "-e",
-                "-J",
-                "-q",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
+        letters = dict(read_dead_letters(stack, topics.dlq))
     finally:
         run.stop_all()
-    letters = {}
-    for line in out.splitlines():
-        rec = json.loads(line)
-        headers = dict(zip(rec["headers"][::2], rec["headers"][1::2], strict=True))
-        letters[rec["payload"]] = headers
     assert len(MALFORMED) == len(letters)
     for raw, field, fragment in MALFORMED:
         headers = letters[raw.decode()]

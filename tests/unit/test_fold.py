@@ -126,6 +126,7 @@ def test_due_moments_an_event_passes_are_evaluated_before_it() -> None:
 
 
 def test_an_event_older_than_the_customer_clock_still_counts() -> None:
+    """Within the dedupe window (35 days)."""
     e, store, _ = engine()
     run(e, [usage(0, T0 + 10 * DAY, event_id="a")], [usage(1, T0, event_id="b")])
     late = stored(store).state
@@ -170,3 +171,16 @@ def test_dead_letters_are_published_once_and_the_rest_is_applied() -> None:
     run(e, [usage(0, T0), bad])
     assert [1] == [len(o.dead) for o in sent.outputs if o.dead]
     assert stored(store).offsets == {"u0": 0}
+
+
+def test_an_event_too_late_to_tell_from_a_duplicate_is_a_dead_letter_with_its_reason() -> None:
+    e, store, sent = engine()
+    late = usage(1, T0, event_id="old")
+    run(e, [usage(0, T0 + 60 * DAY, event_id="now")], [late])
+    (letter,) = [d for o in sent.outputs for d in o.dead]
+    assert (letter.source, letter.field) == (late, "occurred_at")
+    assert "dedupe_window_days" in letter.error
+    rec = stored(store)
+    assert rec.state is not None
+    assert rec.state.activity_long.ref == T0 + 60 * DAY  # not counted
+    assert rec.offsets == {"u0": 1}  # consumed: a redelivery of it is not dead-lettered again

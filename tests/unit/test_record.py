@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import replace
 
+import msgpack
 import orjson
 
+from scoring import events as ev
 from scoring.alerts import evaluate
 from scoring.health import score
 from scoring.serialize import health_record
 from stream.store import Evaluation, Published, Record, board_score, board_value
+from stream.store.codec import OLD_MAX_IDS
 from stream.store.record import TREND_DAYS
 
 from .scoring.builders import (
@@ -196,3 +200,25 @@ def test_revenue_at_risk_moves_in_the_sums_per_segment_and_owner_only_when_it_ch
     back = Record.parse(CID, b"%d|" % rec.version + rec.dump())
     assert back.evaluated == rec.evaluated
     assert back.loaded.revenue == rec.revenue()
+
+
+def _without_forgotten(stored: bytes) -> bytes:
+    """The stored form as records before `forgotten` wrote it: the state without its last field."""
+    fields = msgpack.unpackb(stored[1:], raw=False, strict_map_key=False)
+    fields[0] = fields[0][:10]
+    return stored[:1] + msgpack.packb(fields, use_bin_type=True)
+
+
+def test_what_the_id_bound_forgot_is_stored_and_taken_conservatively_from_older_records() -> None:
+    n = OLD_MAX_IDS + 3
+    state = build([ev.Session(f"s-{i}", CID, day(1) + i * 60.0, "u1") for i in range(n)])
+    assert state.forgotten == math.floor(day(1) + 2 * 60.0)  # s-2, the newest dropped
+    rec = Record(CID, state=state)
+    assert Record.parse(CID, b"1|" + rec.dump()).state == state
+    old = Record.parse(CID, b"1|" + _without_forgotten(rec.dump())).state
+    assert old is not None
+    assert old.forgotten == math.floor(day(1) + 3 * 60.0)  # up to its oldest id, to be safe
+    few = Record(CID, state=build([ev.Session("one", CID, day(1), "u1")]))
+    old_few = Record.parse(CID, b"1|" + _without_forgotten(few.dump())).state
+    assert old_few is not None
+    assert old_few.forgotten == -1  # below the bound then: nothing forgotten by it

@@ -90,8 +90,14 @@ def churned(t: float, cid: str = CID) -> ev.Churned:
     return ev.Churned(_id(), cid, t)
 
 
-def build(events: Iterable[ev.Event], policy: Policy = POLICY, cid: str = CID) -> CustomerState:
-    state = new_state(cid)
+def build(
+    events: Iterable[ev.Event],
+    policy: Policy = POLICY,
+    cid: str = CID,
+    start: CustomerState | None = None,
+) -> CustomerState:
+    """The state after `events`, applied in order to `start` (a new customer's state)."""
+    state = new_state(cid) if start is None else start
     for e in events:
         state = apply(state, e, policy)
     return state

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scoring import events as ev
+from scoring.decay import DAY
 from scoring.state import (
     ENTRY,
     advance,
@@ -17,9 +20,11 @@ from scoring.state import (
     is_closed,
     new_state,
     remember,
+    too_late,
 )
 
 from .builders import (
+    CID,
     POLICY,
     account,
     build,
@@ -88,16 +93,30 @@ def test_advancing_time_forgets_event_ids_older_than_the_dedupe_window() -> None
     assert 0 == len(advance(s, day(40), POLICY).seen)
 
 
-def test_an_event_older_than_the_dedupe_window_is_applied_late() -> None:
+def test_an_event_older_than_the_dedupe_window_is_refused_with_its_reason() -> None:
     s = build([session(day(40))])
-    later = apply(s, session(day(4)), POLICY)
-    assert day(4) == later.first_seen
-    assert s.activity_long.value < later.activity_long.value
+    late = session(day(4))
+    assert s is apply(s, late, POLICY)
+    reason = too_late(s, late, POLICY)
+    assert reason is not None
+    assert "35 days (dedupe_window_days)" in reason
 
 
-def test_a_late_event_older_than_the_ids_remembered_is_not_remembered() -> None:
-    s = build([session(day(40))])
-    assert s.seen == apply(s, session(day(4)), POLICY).seen
+def test_an_event_no_later_than_the_ids_the_bound_forgot_is_refused() -> None:
+    policy = replace(POLICY, dedupe_max_ids=4)
+    s = new_state(CID)
+    for i in range(6):
+        s = apply(s, ev.Session(f"b-{i}", CID, day(1) + i * 60.0, "u1"), policy)
+    assert 4 * ENTRY == len(s.seen)
+    assert math.floor(day(1) + 60.0) == s.forgotten  # the second of b-1, the newest dropped
+    old = ev.Session("new-but-late", CID, day(1) + 30.0, "u1")
+    assert s is apply(s, old, policy)
+    reason = too_late(s, old, policy)
+    assert reason is not None
+    assert "dedupe_max_ids" in reason
+    after = ev.Session("after-it", CID, day(1) + 90.0, "u1")
+    assert too_late(s, after, policy) is None
+    assert s is not apply(s, after, policy)
 
 
 def test_an_event_inside_the_dedupe_window_is_applied_whatever_its_order() -> None:
@@ -112,21 +131,24 @@ def test_a_remembered_duplicate_is_dropped_even_when_it_comes_late() -> None:
 
 
 def test_a_late_event_for_a_ticket_resolved_and_forgotten_changes_nothing() -> None:
-    s = build([opened(day(1), "T-1"), resolved(day(2), "T-1"), session(day(120))])
+    policy = replace(POLICY, dedupe_window=200 * DAY)  # late, yet within the dedupe window
+    s = build([opened(day(1), "T-1"), resolved(day(2), "T-1"), session(day(120))], policy)
     assert "T-1" not in s.tickets
     assert is_closed(s, "T-1")
-    assert s is apply(s, reopened(day(50), "T-1"), POLICY)
+    assert s is apply(s, reopened(day(50), "T-1"), policy)
+    assert too_late(s, reopened(day(50), "T-1"), policy) is None  # not a dead letter
 
 
 def test_a_late_ticket_event_for_a_ticket_never_seen_is_applied() -> None:
-    s = build([session(day(120))])
+    s = build([session(day(30))])
     assert apply(s, opened(day(10), "T-2"), POLICY).tickets["T-2"].is_open
 
 
 def test_a_ticket_backfilled_months_late_ends_forgotten_as_if_it_came_in_time() -> None:
-    in_time = build([opened(day(1), "T-3"), resolved(day(2), "T-3"), session(day(120))])
-    late = build([session(day(120)), opened(day(1), "T-3"), resolved(day(2), "T-3")])
-    late = advance(late, day(120) + 1, POLICY)
+    policy = replace(POLICY, dedupe_window=200 * DAY)
+    in_time = build([opened(day(1), "T-3"), resolved(day(2), "T-3"), session(day(120))], policy)
+    late = build([session(day(120)), opened(day(1), "T-3"), resolved(day(2), "T-3")], policy)
+    late = advance(late, day(120) + 1, policy)
     assert in_time.tickets == late.tickets == {}
 
 
