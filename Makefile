@@ -12,10 +12,10 @@ export HEALTHSCORE_STACK_DIR ?= $(CURDIR)/.stack
 SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server \
 	prometheus:prometheus promtool:prometheus kcat:kcat openssl:openssl \
 	prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager \
-	chromium:chromium
+	chromium:chromium gcc:gcc
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap system-deps venv kafka-jars test unit integration lint typecheck \
+.PHONY: help bootstrap system-deps venv kafka-jars test unit unit-pure compile clean-compiled integration lint typecheck \
 	imports promtool compose-check schemas dashboards bench bench-quick bench-faust bench-core bench-backtest bench-pages screenshots validation demo stack-up stack-down \
 	stack-status clean
 
@@ -23,7 +23,7 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
-bootstrap: system-deps venv kafka-jars ## Install everything missing: Debian packages, venv, Kafka jars
+bootstrap: system-deps venv kafka-jars compile ## Install everything missing: Debian packages, venv, Kafka jars, the compiled core
 
 system-deps: ## Install redis-server, prometheus, alertmanager, kcat, Java, Maven via apt-get if missing
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
@@ -47,18 +47,31 @@ venv: $(VENV)/.installed ## Create the virtual environment with the project and 
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip 'setuptools>=77'
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
 kafka-jars: venv ## Fetch the Apache Kafka broker jars from Maven Central (cached in .cache/)
 	@$(BIN)/healthscore stack fetch
 
-test: bootstrap lint typecheck imports promtool compose-check ## Linters, checks and every test
+test: bootstrap lint typecheck imports promtool compose-check ## Linters, checks and every test, on both builds
 	$(BIN)/python -m pytest
+	HEALTHSCORE_PURE_PYTHON=1 $(BIN)/python -m pytest tests/unit scoring docs
 
-unit: venv ## Run the unit tests only (no services)
+unit: compile ## Run the unit tests only (no services), compiled core
 	$(BIN)/python -m pytest tests/unit scoring docs
+
+unit-pure: venv ## Run the unit tests and the core's doctests on the pure-Python core
+	HEALTHSCORE_PURE_PYTHON=1 $(BIN)/python -m pytest tests/unit scoring docs
+
+compile: venv ## Compile the scoring core with mypyc (setup.py; redone only for changed sources)
+	@set -o pipefail; $(BIN)/python setup.py -q build_ext --inplace 2>&1 | \
+		{ grep -v "Treating generator comprehension as list" || true; }
+	@touch scoring/*.so  # rebuilt or found current: not older than their sources
+	@$(BIN)/python -c "import scoring.state as s; assert not s.__file__.endswith('.py'), 'not compiled'"
+
+clean-compiled: ## Remove the compiled core: everything then runs the pure-Python sources
+	rm -rf scoring/*.so *__mypyc*.so build
 
 integration: bootstrap ## Run the integration tests only (real Kafka, Redis)
 	$(BIN)/python -m pytest tests/integration
@@ -107,7 +120,7 @@ BENCH_ARGS ?=
 bench: bootstrap ## Benchmark: engine vs raw aiokafka, skewed/uniform/heavy mixes, 2 processes, latency, memory, soak
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-bench-core: venv ## The event path in one process without Kafka or Redis: one worker's ceiling
+bench-core: compile ## The event path in one process without Kafka or Redis, compiled and pure-Python core
 	$(BIN)/python -m bench.core $(BENCH_ARGS)
 
 bench-quick: bootstrap ## A smaller benchmark (200k events, 20k customers, 1-minute soak)
@@ -117,7 +130,7 @@ bench-quick: bootstrap ## A smaller benchmark (200k events, 20k customers, 1-min
 bench-faust: bootstrap ## Faust's own ceiling: no-op agent vs the batching consumer vs raw aiokafka
 	$(BIN)/python -m bench.faust_ceiling $(BENCH_ARGS)
 
-bench-backtest: venv ## `healthscore backtest` on ~1M simulated events, timed by phase
+bench-backtest: compile ## `healthscore backtest` on ~1M simulated events, timed by phase
 	$(BIN)/python -m bench.backtest $(BENCH_ARGS)
 
 bench-pages: bootstrap ## The managers' pages served at 100,000 customers (median, p95)
@@ -143,4 +156,5 @@ stack-status: venv ## Show whether the stack's services run
 	$(BIN)/healthscore stack status
 
 clean: stack-down ## Remove the venv, caches and stack state
-	rm -rf $(VENV) .cache .stack .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .cache .stack .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info \
+		scoring/*.so *__mypyc*.so build

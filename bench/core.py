@@ -3,23 +3,29 @@
 Messages of each mix (`bench.mixes`) are decoded, grouped by customer, their records read from
 and written to a dict in the stored form, and folded (`stream.fold`), in batches like the
 worker's. Prints microseconds per event for each step, events/s, and the size of the stored
-records. `make bench-core`.
+records. `make bench-core`. Run on the compiled core, it then runs itself again on the
+pure-Python one (`--build pure`), so both builds' figures come from the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import orjson
 from rich.console import Console
 from rich.table import Table
 
+import scoring.state
 from bench.mixes import MIXES, mix
 from stream.app import tune_garbage_collector
 from stream.contract import INPUT_TOPICS
+from stream.dev.builds import PURE_VARIABLE, build_of
 from stream.engine import Engine, fold_options
 from stream.fold import by_customer, fold
 from stream.messages import Incoming
@@ -89,10 +95,19 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--mix", action="append", choices=MIXES, help="repeatable; default: all")
     ap.add_argument("--every-event", action="store_true", help="evaluate after every event")
+    ap.add_argument(
+        "--build",
+        choices=("both", "this"),
+        default="both",
+        help="both: the compiled core, then the pure-Python one; this: the one imported",
+    )
     args = ap.parse_args()
     console = Console()
     settings = Settings(evaluate_every_event=args.every_event)
-    table = Table(title="event path in one process (no Kafka, no Redis), median of runs")
+    build = build_of(scoring.state)
+    table = Table(
+        title=f"event path in one process (no Kafka, no Redis), {build} core, median of runs"
+    )
     for column in ("mix", "timed events", *STEPS, "us/event", "events/s", "record bytes"):
         table.add_column(column, justify="right")
     tune_garbage_collector()  # as the worker does
@@ -123,6 +138,12 @@ def main() -> None:
             size,
         )
     console.print(table)
+    if args.build == "both" and build == "compiled":
+        console.print("the same on the pure-Python core:")
+        again = [a for a in sys.argv[1:] if not a.startswith("--build")]
+        env = {**os.environ, PURE_VARIABLE: "1"}
+        command = [sys.executable, "-m", "bench.core", *again, "--build", "this"]
+        subprocess.run(command, env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def _weighted_mean(weights: Sequence[float], subs: Sequence[float]) -> float | N
 
 def _weighted(name: str, parts: list[Part]) -> Component:
     """A component from its parts (each with weight), and what each part lost."""
-    total = sum(w for _, w, _, _ in parts)
+    total = sum((w for _, w, _, _ in parts), 0.0)
     losses = tuple(
         Loss(f"{name}.{sig}", w / total * (100.0 - sub), detail) for sig, w, sub, detail in parts
     )
@@ -260,9 +260,12 @@ def support(s: CustomerState, p: Policy, now: float, words: bool = True) -> Comp
 
     if open_:
         load = sum(
-            sp.priority_weights[k.priority or "normal"]
-            * (1.0 + min(2.0, (now - (k.opened_at or now)) / (7 * DAY)))
-            for k in open_
+            (
+                sp.priority_weights[k.priority or "normal"]
+                * (1.0 + min(2.0, (now - (k.opened_at or now)) / (7 * DAY)))
+                for k in open_
+            ),
+            0.0,
         )
         penalties.append(
             Loss(
@@ -322,7 +325,7 @@ def support(s: CustomerState, p: Policy, now: float, words: bool = True) -> Comp
             )
         )
 
-    lost = sum(x.points for x in penalties)
+    lost = sum((x.points for x in penalties), 0.0)
     value = max(0.0, 100.0 - lost)
     scale = (100.0 - value) / lost if lost > 0 else 0.0  # share out the clamp proportionally
     return Component(

@@ -41,7 +41,7 @@ def churn_auc(scores: Sequence[float], churned: Sequence[bool]) -> float | None:
         for k in range(i, j + 1):
             ranks[order[k]] = average
         i = j + 1
-    churn_rank_sum = sum(r for r, c in zip(ranks, churned, strict=True) if c)
+    churn_rank_sum = sum((r for r, c in zip(ranks, churned, strict=True) if c), 0.0)
     u = churn_rank_sum - n_churn * (n_churn + 1) / 2
     return u / (n_churn * n_stay)
 
@@ -146,7 +146,7 @@ def calibration(
                 low=b / bins,
                 high=(b + 1) / bins,
                 customers=len(rows),
-                predicted=sum(p for p, _ in rows) / len(rows),
+                predicted=sum((p for p, _ in rows), 0.0) / len(rows),
                 observed=sum(1 for _, c in rows if c) / len(rows),
             )
         )

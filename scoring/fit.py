@@ -32,12 +32,14 @@ class Fit:
     churners: int
 
     def probability(self, signals: Mapping[str, float]) -> float:
-        z = self.intercept - sum(c * signals.get(n, 0.0) / 100.0 for n, c in self.weights.items())
+        z = self.intercept - sum(
+            (c * signals.get(n, 0.0) / 100.0 for n, c in self.weights.items()), 0.0
+        )
         return 1.0 / (1.0 + math.exp(-z))
 
     @property
     def slope(self) -> float:
-        return sum(self.weights.values())
+        return sum(self.weights.values(), 0.0)
 
 
 def fit_logistic(
@@ -94,15 +96,15 @@ def as_weights(fit: Fit) -> tuple[dict[str, float], dict[str, float]] | None:
     1; None when every weight is zero (no signal predicted churn)."""
     c = fit.weights
     usage = {s: c.get(f"usage.{s}", 0.0) for s in USAGE_SIGNALS}
-    total = sum(c.values())
+    total = sum(c.values(), 0.0)
     if total <= 0:
         return None
     components = {
-        "usage": sum(usage.values()) / total,
+        "usage": sum(usage.values(), 0.0) / total,
         "support": c.get("support", 0.0) / total,
         "sentiment": c.get("sentiment", 0.0) / total,
     }
-    usage_total = sum(usage.values())
+    usage_total = sum(usage.values(), 0.0)
     signals = (
         {s: w / usage_total for s, w in usage.items()}
         if usage_total > 0
@@ -116,7 +118,7 @@ def score_with(fit: Fit, signals: Mapping[str, float]) -> float:
     total = fit.slope
     if total <= 0:
         return 50.0
-    return round(sum(c * signals.get(n, 0.0) for n, c in fit.weights.items()) / total, 2)
+    return round(sum((c * signals.get(n, 0.0) for n, c in fit.weights.items()), 0.0) / total, 2)
 
 
 def retarget_frequency(sub: float, old_typical: float, new_typical: float) -> float:

@@ -80,4 +80,4 @@ def ces_mean(scores: Iterable[int]) -> float | None:
     5.0
     """
     values = list(scores)
-    return sum(values) / len(values) if values else None
+    return sum(values, 0.0) / len(values) if values else None

@@ -139,7 +139,7 @@ def _combine(
     present = {n: v for n, v in values.items() if v is not None and weights[n] > 0}
     if not present:
         return None
-    total_weight = sum(weights[n] for n in present)
+    total_weight = sum((weights[n] for n in present), 0.0)
     shares = {n: weights[n] / total_weight for n in present}
     total = 0.0
     for name, v in present.items():
@@ -223,7 +223,7 @@ def score(
             )
         ),
     }
-    coverage = sum(weights[n] for n in shares if evidence[n]) / sum(weights.values())
+    coverage = sum((weights[n] for n in shares if evidence[n]), 0.0) / sum(weights.values(), 0.0)
     age = now - state.first_seen
     maturity = max(0.1, min(1.0, age / policy.maturity)) if policy.maturity > 0 else 1.0
     rounded = round(value, 2)

@@ -244,9 +244,9 @@ class _Reader:
                 self.source, sec._key(unknown[0]), "one of " + ", ".join(keys), unknown[0]
             )
         out = {k: sec.number(k, low=0.0, strict_low=False) for k in keys}
-        if sum(out.values()) <= 0:
+        if sum(out.values(), 0.0) <= 0:
             raise PolicyError(self.source, sec.path, "weights with a positive sum", sec.doc)
-        total = sum(out.values())
+        total = sum(out.values(), 0.0)
         return {k: v / total for k, v in out.items()}
 
     def per_priority(self, name: str, scale: float) -> dict[str, float]:

@@ -135,4 +135,4 @@ def _mean(values: list[float]) -> float | None:
     >>> _mean([1.0, 2.0, 6.0])
     3.0
     """
-    return sum(values) / len(values) if values else None
+    return sum(values, 0.0) / len(values) if values else None

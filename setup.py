@@ -1,0 +1,43 @@
+"""The compiled build: the scoring core compiled with mypyc (the compiler mypy ships with).
+
+`pip install .`, `pip wheel .` and `make compile` compile the modules of `scoring/` listed
+below to C extensions that sit beside their sources; Python imports an extension before the
+source of the same name, so the worker, `backtest` and `calibrate` run the compiled core. The
+sources stay the one truth: the same tests pass with the extensions removed (`make clean-compiled`),
+and `HEALTHSCORE_PURE_PYTHON=1` at build time builds no extension at all (a machine without a C
+compiler). docs/benchmarks.md has the figures of both builds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from setuptools import setup
+
+# Not compiled: `events` (mypyc takes the `ClassVar`s of a dataclass for fields: mypyc issue
+# 1122), `fit` (the logistic fit is numpy's work, and runs once per `calibrate`) and the
+# package's `__init__` (tools that read the sources, import-linter among them, find the
+# package by it).
+PURE = {"__init__.py", "events.py", "fit.py"}
+
+
+def compiled_modules() -> list[str]:
+    here = Path(__file__).parent
+    return sorted(
+        str(p.relative_to(here)) for p in (here / "scoring").glob("*.py") if p.name not in PURE
+    )
+
+
+def extensions() -> list[object]:
+    if os.environ.get("HEALTHSCORE_PURE_PYTHON"):
+        return []
+    from mypyc.build import mypycify  # the build requirement of pyproject.toml
+
+    # the project's mypy settings load plugins of runtime packages the build does not install;
+    # the core is checked with `--strict` by `make typecheck` as well
+    options = ["--config-file=", "--strict", "--ignore-missing-imports"]
+    return list(mypycify([*options, *compiled_modules()], opt_level="3"))
+
+
+setup(ext_modules=extensions())
