@@ -1,11 +1,12 @@
-"""The compiled build: the scoring core compiled with mypyc (the compiler mypy ships with).
+"""The compiled build: the scoring core and the fold compiled with mypyc (the compiler mypy
+ships with).
 
-`pip install .`, `pip wheel .` and `make compile` compile the modules of `scoring/` listed
-below to C extensions that sit beside their sources; Python imports an extension before the
-source of the same name, so the worker, `backtest` and `calibrate` run the compiled core. The
-sources stay the one truth: the same tests pass with the extensions removed (`make clean-compiled`),
-and `HEALTHSCORE_PURE_PYTHON=1` at build time builds no extension at all (a machine without a C
-compiler). docs/benchmarks.md has the figures of both builds.
+`pip install .`, `pip wheel .` and `make compile` compile the modules of `scoring/` and
+`stream/fold.py` to C extensions that sit beside their sources; Python imports an extension
+before the source of the same name, so the worker, `backtest` and `calibrate` run compiled.
+The sources stay the one truth: the same tests pass with the extensions removed (`make
+clean-compiled`), and `HEALTHSCORE_PURE_PYTHON=1` at build time builds no extension at all (a
+machine without a C compiler). docs/benchmarks.md has the figures of both builds.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from setuptools import setup
 # package's `__init__` (tools that read the sources, import-linter among them, find the
 # package by it).
 PURE = {"__init__.py", "events.py", "fit.py"}
+# and, beside the core, the fold: the engine's per-event loop around it
+BESIDE = ["stream/fold.py"]
 
 
 def compiled_modules() -> list[str]:
     here = Path(__file__).parent
-    return sorted(
-        str(p.relative_to(here)) for p in (here / "scoring").glob("*.py") if p.name not in PURE
-    )
+    core = [p for p in (here / "scoring").glob("*.py") if p.name not in PURE]
+    return sorted(str(p.relative_to(here)) for p in core) + BESIDE
 
 
 def extensions() -> list[object]:

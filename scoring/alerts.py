@@ -37,7 +37,7 @@ MAX_HISTORY = 48
 MAX_REASONS = 6
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class RuleState:
     """Whether a rule's condition holds, since when, and when it last raised an alert."""
 
@@ -49,7 +49,7 @@ class RuleState:
 QUIET = RuleState()  # a rule that never held (immutable, so shared)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Alert:
     """A churn-risk alert for the customer's success manager: one per episode."""
 
@@ -71,7 +71,7 @@ class Alert:
     revenue_at_risk_calibrated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class AlertState:
     """What the alert policy remembers of one customer between evaluations."""
 

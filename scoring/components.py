@@ -17,7 +17,7 @@ from scoring.policy import USAGE_SIGNALS, Policy
 from scoring.state import CustomerState, Ticket
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Loss:
     """Points a component lost to one signal, with the reason in words."""
 
@@ -26,7 +26,7 @@ class Loss:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Component:
     """A component's value (None when there is no evidence) and the losses that explain it."""
 

@@ -37,7 +37,7 @@ def _per_day(half_life: float) -> float:
     return 1.0 / (1.0 - decay_factor(DAY, half_life))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py
 class DecayedSum:
     """A sum of weights that halves every `half_life` seconds of event time.
 
@@ -50,6 +50,11 @@ class DecayedSum:
 
     value: float = 0.0
     ref: float | None = None
+
+    def __init__(self, value: float = 0.0, ref: float | None = None) -> None:
+        # written out: a compiled `__init__` (the dataclass's own would be interpreted)
+        self.value = value
+        self.ref = ref
 
     def add(self, weight: float, *, at: float, half_life: float) -> DecayedSum:
         """Add `weight` that happened at event time `at`."""

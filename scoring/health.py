@@ -13,7 +13,7 @@ from scoring.state import CustomerState
 MIN_DRIVER_POINTS = 0.05
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Driver:
     """One signal that moved the score: `impact` in points (negative pulls the score down)."""
 
@@ -22,7 +22,7 @@ class Driver:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class HealthScore:
     """A customer's health at one moment of event time, and why.
 
@@ -66,8 +66,8 @@ class HealthScore:
         if self._drivers is None:
             assert self._source is not None
             state, policy = self._source
-            object.__setattr__(self, "_drivers", drivers_at(state, policy, self.as_of))
-            object.__setattr__(self, "_source", None)
+            self._drivers = drivers_at(state, policy, self.as_of)  # the one lazy field
+            self._source = None
         assert self._drivers is not None
         return self._drivers
 

@@ -24,7 +24,7 @@ from scoring.state import CustomerState
 UNKNOWN_SEGMENT = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Fact:
     """One measurable fact for segment metrics, at event time `at`."""
 
@@ -66,7 +66,7 @@ def facts(before: CustomerState, after: CustomerState, event: ev.Event) -> list[
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class SegmentMetrics:
     """The measures of one segment over the window; None where there is no data."""
 

@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import math
 import struct
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scoring import events as ev
@@ -25,7 +25,7 @@ _DAY = 86_400.0
 EMPTY_SUM = DecayedSum()  # immutable, so one shared instance is a safe default
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Ticket:
     """What we know of one support ticket, as order-free facts."""
 
@@ -60,7 +60,7 @@ class Ticket:
         return max(0.0, self.first_resolved_at - self.opened_at)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Stamped:
     """A value with the event time it was set at; the latest wins, ties go to the larger value."""
 
@@ -83,7 +83,7 @@ def _max(a: float | None, b: float) -> float:
     return b if a is None else max(a, b)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py
 class CustomerState:
     """Everything the score of one customer is computed from."""
 
@@ -131,6 +131,66 @@ class CustomerState:
     # a digest of the ticket id), the newest MAX_CLOSED of them
     closed: bytes = b""
 
+    def __init__(
+        self,
+        customer_id: str,
+        clock: float | None = None,
+        first_seen: float | None = None,
+        attributes: dict[str, Stamped] | None = None,
+        churned_at: float | None = None,
+        renewed_at: float | None = None,
+        last_active_at: float | None = None,
+        activity_short: DecayedSum = EMPTY_SUM,
+        activity_long: DecayedSum = EMPTY_SUM,
+        activity_quarter: DecayedSum = EMPTY_SUM,
+        activity_year: DecayedSum = EMPTY_SUM,
+        active_days: int = 0,
+        features: dict[str, float] | None = None,
+        seats: Stamped | None = None,
+        tickets: dict[str, Ticket] | None = None,
+        promoters: DecayedSum = EMPTY_SUM,
+        passives: DecayedSum = EMPTY_SUM,
+        detractors: DecayedSum = EMPTY_SUM,
+        csat_satisfied: DecayedSum = EMPTY_SUM,
+        csat_total: DecayedSum = EMPTY_SUM,
+        ces_easy: DecayedSum = EMPTY_SUM,
+        ces_total: DecayedSum = EMPTY_SUM,
+        last_nps: Stamped | None = None,
+        last_detractor_at: float | None = None,
+        seen: bytes = b"",
+        forgotten: int = -1,
+        closed: bytes = b"",
+    ) -> None:
+        # written out: a compiled `__init__` (the dataclass's own would be interpreted,
+        # and this class is made once per event)
+        self.customer_id = customer_id
+        self.clock = clock
+        self.first_seen = first_seen
+        self.attributes = {} if attributes is None else attributes
+        self.churned_at = churned_at
+        self.renewed_at = renewed_at
+        self.last_active_at = last_active_at
+        self.activity_short = activity_short
+        self.activity_long = activity_long
+        self.activity_quarter = activity_quarter
+        self.activity_year = activity_year
+        self.active_days = active_days
+        self.features = {} if features is None else features
+        self.seats = seats
+        self.tickets = {} if tickets is None else tickets
+        self.promoters = promoters
+        self.passives = passives
+        self.detractors = detractors
+        self.csat_satisfied = csat_satisfied
+        self.csat_total = csat_total
+        self.ces_easy = ces_easy
+        self.ces_total = ces_total
+        self.last_nps = last_nps
+        self.last_detractor_at = last_detractor_at
+        self.seen = seen
+        self.forgotten = forgotten
+        self.closed = closed
+
     @property
     def segment(self) -> str | None:
         s = self.attributes.get("segment")
@@ -152,12 +212,45 @@ class CustomerState:
         return self.activity_long.ref is not None or self.seats is not None or bool(self.features)
 
 
-_STATE_FIELDS = tuple(f.name for f in fields(CustomerState))
+def _copy(s: CustomerState) -> CustomerState:
+    return CustomerState(
+        s.customer_id,
+        s.clock,
+        s.first_seen,
+        s.attributes,
+        s.churned_at,
+        s.renewed_at,
+        s.last_active_at,
+        s.activity_short,
+        s.activity_long,
+        s.activity_quarter,
+        s.activity_year,
+        s.active_days,
+        s.features,
+        s.seats,
+        s.tickets,
+        s.promoters,
+        s.passives,
+        s.detractors,
+        s.csat_satisfied,
+        s.csat_total,
+        s.ces_easy,
+        s.ces_total,
+        s.last_nps,
+        s.last_detractor_at,
+        s.seen,
+        s.forgotten,
+        s.closed,
+    )
 
 
 def _evolve(s: CustomerState, changes: dict[str, Any]) -> CustomerState:
-    """`dataclasses.replace` without its per-call introspection: the hot path's largest cost."""
-    return CustomerState(*[changes[n] if n in changes else getattr(s, n) for n in _STATE_FIELDS])
+    """A new state: `s` with `changes` (field name -> value). `dataclasses.replace` without its
+    per-call introspection: a copy field by field, then the few fields that change."""
+    out = _copy(s)
+    for name, value in changes.items():
+        setattr(out, name, value)
+    return out
 
 
 def new_state(customer_id: str) -> CustomerState:
@@ -304,16 +397,23 @@ def _advanced(state: CustomerState, now: float, policy: Policy) -> dict[str, Any
     clock = now if state.clock is None else max(state.clock, now)
     seen = _kept_ids(state.seen, clock - policy.dedupe_window)
     forget = clock - policy.support.forget_resolved_after
-    tickets: dict[str, Ticket] = {}
-    closed = state.closed
-    for k, t in state.tickets.items():
-        if t.is_open or t.last_resolved_at is None or t.last_resolved_at >= forget:
-            tickets[k] = t
-        else:
-            closed = remember(closed, id_entry(t.last_resolved_at, k), 0.0, MAX_CLOSED)
-    if clock == state.clock and len(seen) == len(state.seen) and len(tickets) == len(state.tickets):
+    tickets, closed = state.tickets, state.closed
+    if any(_forgettable(t, forget) for t in tickets.values()):  # rare: a new dict only then
+        tickets = {}
+        for k, t in state.tickets.items():
+            if _forgettable(t, forget):
+                assert t.last_resolved_at is not None
+                closed = remember(closed, id_entry(t.last_resolved_at, k), 0.0, MAX_CLOSED)
+            else:
+                tickets[k] = t
+    if clock == state.clock and len(seen) == len(state.seen) and tickets is state.tickets:
         return {}
     return {"clock": clock, "seen": seen, "tickets": tickets, "closed": closed}
+
+
+def _forgettable(t: Ticket, forget: float) -> bool:
+    """Resolved (and not reopened since) before event time `forget`."""
+    return not t.is_open and t.last_resolved_at is not None and t.last_resolved_at < forget
 
 
 def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:

@@ -19,7 +19,7 @@ from scoring.schedule import Check, next_check, next_due
 from scoring.state import CustomerState, apply
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Standing:
     """What is kept of a customer between steps: its state, alert memory and next due time.
 
@@ -42,7 +42,7 @@ def resolve(standing: Standing, policy: Policy, refresh: float) -> Standing:
     return replace(standing, due=due, exact=True)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Step:
     """The outcome of one step: the new standing, the latest health and the alerts raised."""
 

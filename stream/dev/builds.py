@@ -19,7 +19,10 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-CORE = Path(__file__).resolve().parent.parent.parent / "scoring"
+ROOT = Path(__file__).resolve().parent.parent.parent
+CORE = ROOT / "scoring"
+# compiled modules outside the core (setup.py): the fold, which runs the core per event
+BESIDE = {"stream.fold": ROOT / "stream" / "fold.py"}
 PURE_VARIABLE = "HEALTHSCORE_PURE_PYTHON"
 
 
@@ -29,11 +32,14 @@ def pure_wanted() -> bool:
 
 
 class SourceFinder(importlib.abc.MetaPathFinder):
-    """Finds `scoring` and its modules as sources, ahead of their compiled extensions."""
+    """Finds `scoring`, its modules and the other compiled modules (`BESIDE`) as sources,
+    ahead of their compiled extensions."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
+        if fullname in BESIDE:
+            return importlib.util.spec_from_file_location(fullname, BESIDE[fullname])
         if fullname == "scoring":
             return importlib.util.spec_from_file_location(
                 fullname, CORE / "__init__.py", submodule_search_locations=[str(CORE)]
@@ -46,7 +52,9 @@ class SourceFinder(importlib.abc.MetaPathFinder):
 
 def use_sources() -> None:
     """Load `scoring` from its sources from now on; refused once it has been imported."""
-    if any(name == "scoring" or name.startswith("scoring.") for name in sys.modules):
+    if any(
+        name == "scoring" or name.startswith("scoring.") or name in BESIDE for name in sys.modules
+    ):
         raise RuntimeError("scoring is imported already: the pure-Python core comes too late")
     if not any(isinstance(f, SourceFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, SourceFinder())
@@ -62,12 +70,12 @@ def compiled(source: Path) -> Path | None:
 
 
 def stale() -> list[str]:
-    """The sources of the core whose compiled extension is older than they are."""
-    out = []
-    for source in sorted(CORE.glob("*.py")):
+    """The sources of compiled modules whose extension is older than they are."""
+    out: list[str] = []
+    for source in [*sorted(CORE.glob("*.py")), *BESIDE.values()]:
         ext = compiled(source)
         if ext is not None and ext.stat().st_mtime < source.stat().st_mtime:
-            out.append(source.name)
+            out.append(str(source.relative_to(ROOT)))
     return out
 
 
