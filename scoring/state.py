@@ -431,8 +431,9 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     nothing, so a late one never brings a closed ticket back."""
     if event.customer_id != state.customer_id:
         raise ValueError(f"event for {event.customer_id!r} applied to {state.customer_id!r}")
-    if is_duplicate(state, event) or too_late(state, event, policy) is not None:
-        return state
+    entry = id_entry(event.occurred_at, event.event_id)
+    if entry_index(state.seen, entry)[1] or too_late(state, event, policy) is not None:
+        return state  # a remembered duplicate, or one too late to tell (`too_late`)
     before = state
     t = event.occurred_at
     moved = _advanced(state, t, policy)
@@ -451,9 +452,7 @@ def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerStat
     kept: bytes = moved["seen"] if moved else state.seen
     clock = moved["clock"] if moved else state.clock
     oldest = (clock if clock is not None else t) - policy.dedupe_window
-    changes["seen"], dropped = remembered(
-        kept, id_entry(t, event.event_id), oldest, policy.dedupe_max_ids
-    )
+    changes["seen"], dropped = remembered(kept, entry, oldest, policy.dedupe_max_ids)
     if dropped > state.forgotten:
         changes["forgotten"] = dropped
     changes["first_seen"] = _min(state.first_seen, t)
