@@ -14,15 +14,13 @@ the very same alerts.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from scoring.components import NEUTRAL_NOTE
 from scoring.decay import DAY
 from scoring.health import HealthScore, band_for
-from scoring.policy import ALERT_RULES, BANDS, Policy
+from scoring.policy import ALERT_RULES, BANDS, AlertPolicy, Policy
 from scoring.state import CustomerState, active_gaps
 
 RULES = ALERT_RULES
@@ -37,21 +35,31 @@ MAX_HISTORY = 48
 MAX_REASONS = 6
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True, eq=True, init=False)
 class RuleState:
     """Whether a rule's condition holds, since when, and when it last raised an alert."""
 
-    active: bool = False
-    since: float | None = None
-    last_raised_at: float | None = None
+    active: bool
+    since: float | None
+    last_raised_at: float | None
+
+    def __init__(
+        self, active: bool = False, since: float | None = None, last_raised_at: float | None = None
+    ) -> None:
+        self.active = active
+        self.since = since
+        self.last_raised_at = last_raised_at
+
+    def copy(self) -> RuleState:
+        return RuleState(self.active, self.since, self.last_raised_at)
 
 
-QUIET = RuleState()  # a rule that never held (immutable, so shared)
+QUIET = RuleState()  # a rule that never held: read, never changed
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Alert:
-    """A churn-risk alert for the customer's success manager: one per episode."""
+    """A churn-risk alert for the customer's success manager: one per episode. Immutable."""
 
     alert_id: str
     customer_id: str
@@ -71,15 +79,51 @@ class Alert:
     revenue_at_risk_calibrated: bool = False
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True, eq=True, init=False)
 class AlertState:
-    """What the alert policy remembers of one customer between evaluations."""
+    """What the alert policy remembers of one customer between evaluations (updated in place
+    by `evaluate_into`)."""
 
-    band: str | None = None
-    score: float | None = None
-    history: tuple[tuple[float, float], ...] = ()  # (event time, score) within the drop window
-    rules: dict[str, RuleState] = field(default_factory=dict)
-    open: Alert | None = None  # the alert of the episode under way, as it stands now
+    band: str | None
+    score: float | None
+    # the best score per slot of the drop window, as flat (event time, score) pairs, oldest
+    # first: [t0, s0, t1, s1, ...]
+    history: list[float]
+    rules: dict[str, RuleState]
+    open: Alert | None  # the alert of the episode under way, as it stands now
+    # when a list, `evaluate_into` adds (rule, event time) each time a rule fires (starts out
+    # of its cooldown), whether it opens an episode or joins one: what a backtest measures
+    # each rule by. Not stored
+    fired: list[tuple[str, float]] | None = field(default=None, compare=False)
+
+    def __init__(
+        self,
+        band: str | None = None,
+        score: float | None = None,
+        history: list[float] | None = None,
+        rules: dict[str, RuleState] | None = None,
+        open: Alert | None = None,
+    ) -> None:
+        self.band = band
+        self.score = score
+        self.history = [] if history is None else history
+        self.rules = {} if rules is None else rules
+        self.open = open
+        self.fired = None
+
+    def copy(self) -> AlertState:
+        return AlertState(
+            self.band,
+            self.score,
+            list(self.history),
+            {k: r.copy() for k, r in self.rules.items()},
+            self.open,
+        )
+
+    def pairs(self) -> list[tuple[float, float]]:
+        """The history as (event time, score) pairs."""
+        h = self.history
+        return [(h[i], h[i + 1]) for i in range(0, len(h), 2)]
 
 
 def alert_id(customer_id: str, rule: str, episode_start: float) -> str:
@@ -107,13 +151,24 @@ def inactivity_threshold(s: CustomerState, p: Policy) -> float:
     judges a customer still active from its frequency and recency. A customer active every
     day is inactive after the floor (4 days by default); one active most days, but at random,
     after about a week; one active once a month not before the ceiling (45 days).
+
+    Kept with the state until its active days change (it is read at every evaluation).
     """
     a = p.alerts
-    gaps = active_gaps(s.active_days)
+    mask = s.active_days
+    if s.rhythm_mask == mask and s.rhythm_of is a:
+        return s.rhythm
+    threshold = _inactivity_threshold(mask, a)
+    s.rhythm_mask, s.rhythm_of, s.rhythm = mask, a, threshold
+    return threshold
+
+
+def _inactivity_threshold(mask: int, a: AlertPolicy) -> float:
+    gaps = active_gaps(mask)
     if len(gaps) < MIN_GAPS:
         return a.inactivity_after
-    observed = s.active_days.bit_length() + 1  # days since its oldest active day, and one more
-    quiet = 1.0 - s.active_days.bit_count() / observed  # the chance a day is silent
+    observed = mask.bit_length() + 1  # days since its oldest active day, and one more
+    quiet = 1.0 - mask.bit_count() / observed  # the chance a day is silent
     unlikely = math.log(a.inactivity_odds) / -math.log(quiet)
     mean = sum(gaps) / len(gaps)
     typical = max(a.inactivity_gaps * mean, unlikely, max(gaps) + 1) * DAY
@@ -133,75 +188,22 @@ def risk_threshold(p: Policy, segment: str | None) -> float:
     return min(100.0, max(-1.0, 100.0 * (c.intercept - logit) / c.slope))
 
 
-def _typical_move(history: tuple[tuple[float, float], ...]) -> float:
+def _typical_move(history: list[float]) -> float:
     """The median move between successive slots of the drop window: the customer's own noise."""
-    moves = sorted(abs(b[1] - a[1]) for a, b in itertools.pairwise(history))
+    moves = sorted(abs(history[i + 3] - history[i + 1]) for i in range(0, len(history) - 2, 2))
     return moves[len(moves) // 2] if moves else 0.0
 
 
-def _floor_of(band: str, p: Policy) -> float:
-    return p.bands.healthy if band == "healthy" else p.bands.at_risk if band == "at_risk" else 0.0
+def _floor_of(band: int, p: Policy) -> float:
+    return p.bands.healthy if band == 0 else p.bands.at_risk if band == 1 else 0.0
 
 
-def _conditions(
-    prev: AlertState, s: CustomerState, h: HealthScore, p: Policy, now: float
-) -> dict[str, tuple[bool, str, Callable[[], str]]]:
-    """Evaluate every rule: (holds, severity, the reason in words). The reason is worded only
-    when an alert is raised: evaluation runs for every event, alerts are rare."""
-    a = p.alerts
-    out: dict[str, tuple[bool, str, Callable[[], str]]] = {}
-    trusted = h.confidence >= a.confidence_floor and not s.is_churned
-
-    window = [sc for t, sc in prev.history if now - t <= a.sharp_drop_window]
-    peak = max(window, default=h.score)
-    drop = peak - h.score
-    # a band edge crossed by a wobble is no news: the score must be past the edge of the best
-    # band it had within the drop window by a margin, itself larger for a noisy customer
-    noise = _typical_move(prev.history)
-    edge = _floor_of(band_for(peak, p.bands), p)
-    margin = max(a.band_drop_margin, NOISE_MULTIPLE / 2 * noise)
-    worse = (
-        prev.band is not None
-        and BANDS.index(h.band) > BANDS.index(band_for(peak, p.bands))
-        and h.score <= edge - margin
-    )
-    holding = (
-        prev.rules.get("band_drop", QUIET).active
-        and h.band != "healthy"
-        and (prev.band is None or BANDS.index(h.band) >= BANDS.index(prev.band))
-    )
-    out["band_drop"] = (
-        trusted and (worse or holding),
-        "critical" if h.band == "critical" else "warning",
-        lambda: (
-            f"health fell from {band_for(peak, p.bands)} to {h.band} "
-            f"(score {h.score:.0f}, was {peak:.0f} within {a.sharp_drop_window / DAY:.0f} days)"
-        ),
-    )
-
-    was = prev.rules.get("sharp_drop", QUIET).active
-    # large for this customer: past the policy's points and well past its own usual moves
-    needed = max(a.sharp_drop_points, NOISE_MULTIPLE * noise)
-    sharp = drop >= needed or (was and drop >= needed / 2)
-    out["sharp_drop"] = (
-        trusted and sharp,
-        "critical" if drop >= 2 * a.sharp_drop_points else "warning",
-        lambda: (
-            f"score dropped {drop:.0f} points within {a.sharp_drop_window / DAY:.0f} days "
-            f"(from {peak:.0f} to {h.score:.0f})"
-        ),
-    )
-
-    latest = s.last_nps
-    detractor = latest is not None and int(latest.value) <= a.detractor_max_score
-    out["detractor"] = (
-        detractor and not s.is_churned,
-        "warning",
-        lambda: f"latest NPS answer was {latest.value}/10 (a detractor)" if latest else "",
-    )
-
+def _late_urgent(s: CustomerState, p: Policy, now: float) -> list[str]:
+    """Open urgent tickets still unanswered past their first-response SLA, by id."""
+    if not s.tickets:
+        return []
     sla = p.support.first_response_sla["urgent"]
-    late = [
+    return [
         tid
         for tid, k in sorted(s.tickets.items())
         if k.is_open
@@ -210,47 +212,63 @@ def _conditions(
         and k.opened_at is not None
         and now - k.opened_at > sla
     ]
-    out["urgent_ticket_sla"] = (
-        bool(late) and not s.is_churned,
-        "critical",
-        lambda: (
+
+
+def _idle(s: CustomerState, now: float) -> float:
+    """Seconds of silence that inactivity judges (0 for a customer without usage)."""
+    since = s.last_active_at if s.last_active_at is not None else s.first_seen
+    return now - since if since is not None and s.has_usage else 0.0
+
+
+class _Reading:
+    """What the rules read at one evaluation, for the words of the reasons (made only when an
+    alert is raised or grows)."""
+
+    __slots__ = ("drop", "peak", "threshold")
+
+    def __init__(self, peak: float, drop: float, threshold: float) -> None:
+        self.peak, self.drop, self.threshold = peak, drop, threshold
+
+
+def _reason(rule: str, r: _Reading, s: CustomerState, h: HealthScore, p: Policy, now: float) -> str:
+    """A rule's reason, in words."""
+    a = p.alerts
+    if rule == "band_drop":
+        return (
+            f"health fell from {band_for(r.peak, p.bands)} to {h.band} "
+            f"(score {h.score:.0f}, was {r.peak:.0f} within {a.sharp_drop_window / DAY:.0f} days)"
+        )
+    if rule == "sharp_drop":
+        return (
+            f"score dropped {r.drop:.0f} points within {a.sharp_drop_window / DAY:.0f} days "
+            f"(from {r.peak:.0f} to {h.score:.0f})"
+        )
+    if rule == "detractor":
+        latest = s.last_nps
+        return f"latest NPS answer was {latest.value}/10 (a detractor)" if latest else ""
+    if rule == "urgent_ticket_sla":
+        late = _late_urgent(s, p, now)
+        sla = p.support.first_response_sla["urgent"]
+        return (
             f"{len(late)} urgent ticket{'s' if len(late) != 1 else ''} unanswered past the "
             f"{sla / 3600:g} h first-response SLA ({', '.join(late[:3])})"
-        ),
-    )
-
-    since = s.last_active_at if s.last_active_at is not None else s.first_seen
-    idle = now - since if since is not None and s.has_usage else 0.0
-    quiet = inactivity_threshold(s, p) if idle > 0 else 0.0
-    out["inactivity"] = (
-        idle > 0 and idle >= quiet and not s.is_churned,
-        "warning",
-        lambda: (
-            f"no product activity for {idle / DAY:.0f} days"
-            + (
-                f", unusual for this customer (usually active {_rhythm_words(s)})"
-                if len(active_gaps(s.active_days)) >= MIN_GAPS
-                else ""
-            )
-        ),
-    )
-
-    threshold = risk_threshold(p, s.segment)
-    in_risk = prev.rules.get("high_risk", QUIET).active
-    level = threshold + a.risk_margin if in_risk else threshold
-    calibrated = h.churn_probability is not None
-    out["high_risk"] = (
-        trusted and h.score <= level,
-        "critical",
-        lambda: (
+        )
+    if rule == "inactivity":
+        rhythm = (
+            f", unusual for this customer (usually active {_rhythm_words(s)})"
+            if len(active_gaps(s.active_days)) >= MIN_GAPS
+            else ""
+        )
+        return f"no product activity for {_idle(s, now) / DAY:.0f} days" + rhythm
+    if h.churn_probability is not None:
+        return (
             f"high churn risk: {h.churn_probability:.0%} likely to churn "
             f"(score {h.score:.0f}) for {a.risk_for / DAY:g}+ days"
-            if calibrated and h.churn_probability is not None
-            else f"high churn risk: score {h.score:.0f}, at or below {threshold:.0f} "
-            f"for {a.risk_for / DAY:g}+ days"
-        ),
+        )
+    return (
+        f"high churn risk: score {h.score:.0f}, at or below {r.threshold:.0f} "
+        f"for {a.risk_for / DAY:g}+ days"
     )
-    return out
 
 
 def _rhythm_words(s: CustomerState) -> str:
@@ -268,62 +286,150 @@ def pending_until(memory: AlertState, policy: Policy) -> float | None:
     return rs.since + policy.alerts.risk_for
 
 
-def evaluate(
-    prev: AlertState, state: CustomerState, health: HealthScore, policy: Policy, now: float
-) -> tuple[AlertState, list[Alert]]:
-    """Evaluate every rule at event time `now`; return the new alert state and the alert raised
-    (at most one: an episode starts). `AlertState.open` is the episode's alert as it stands,
-    None once the customer has recovered."""
-    conditions = _conditions(prev, state, health, policy, now)
-    rules = dict(prev.rules)
-    started: list[tuple[str, str, Callable[[], str]]] = []  # rules whose condition began now
+def _active(memory: AlertState, rule: str) -> bool:
+    rs = memory.rules.get(rule)
+    return rs is not None and rs.active
+
+
+def _holding(
+    memory: AlertState, s: CustomerState, h: HealthScore, p: Policy, now: float
+) -> tuple[int, int, _Reading]:
+    """Which rules' conditions hold (a bit per rule, in RULES order) and which are critical,
+    with what their reasons read."""
+    a = p.alerts
+    hist = memory.history
+    window = a.sharp_drop_window
+    score = h.score
+    peak = -1.0
+    for i in range(0, len(hist), 2):
+        if now - hist[i] <= window and hist[i + 1] > peak:
+            peak = hist[i + 1]
+    if peak < 0:
+        peak = score
+    drop = peak - score
+    churned = s.is_churned
+    trusted = h.confidence >= a.confidence_floor and not churned
+    band = BANDS.index(h.band)
+    peak_band = 0 if peak >= p.bands.healthy else 1 if peak >= p.bands.at_risk else 2
+    # a band edge crossed by a wobble is no news: the score must be past the edge of the best
+    # band it had within the drop window by a margin, itself larger for a noisy customer; a
+    # sharp drop must be large for this customer too. Its noise is read only when it matters
+    below = memory.band is not None and band > peak_band
+    noise = _typical_move(hist) if below or drop >= a.sharp_drop_points / 2 else 0.0
+    holds = critical = 0
+    if trusted:
+        margin = max(a.band_drop_margin, NOISE_MULTIPLE / 2 * noise)
+        worse = below and score <= _floor_of(peak_band, p) - margin
+        prev = memory.band
+        holding = (
+            _active(memory, "band_drop")
+            and band != 0
+            and (prev is None or band >= BANDS.index(prev))
+        )
+        if worse or holding:
+            holds |= _BAND_DROP
+            if band == 2:
+                critical |= _BAND_DROP
+        needed = max(a.sharp_drop_points, NOISE_MULTIPLE * noise)
+        if drop >= needed or (_active(memory, "sharp_drop") and drop >= needed / 2):
+            holds |= _SHARP_DROP
+            if drop >= 2 * a.sharp_drop_points:
+                critical |= _SHARP_DROP
+    threshold = -1.0
+    if not churned:
+        latest = s.last_nps
+        if latest is not None and int(latest.value) <= a.detractor_max_score:
+            holds |= _DETRACTOR
+        if s.tickets and _late_urgent(s, p, now):
+            holds |= _URGENT
+            critical |= _URGENT
+        idle = _idle(s, now)
+        if idle > 0 and idle >= inactivity_threshold(s, p):
+            holds |= _INACTIVITY
+    if trusted:
+        threshold = risk_threshold(p, s.segment)
+        level = threshold + a.risk_margin if _active(memory, "high_risk") else threshold
+        if score <= level:
+            holds |= _HIGH_RISK
+            critical |= _HIGH_RISK
+    return holds, critical, _Reading(peak, drop, threshold)
+
+
+_BAND_DROP, _SHARP_DROP, _DETRACTOR, _URGENT, _INACTIVITY, _HIGH_RISK = (1 << i for i in range(6))
+
+
+def evaluate_into(
+    memory: AlertState, state: CustomerState, health: HealthScore, policy: Policy, now: float
+) -> Alert | None:
+    """Evaluate every rule at event time `now`, updating the alert memory in place; return the
+    alert raised (at most one: an episode starts), or None. `AlertState.open` is the episode's
+    alert as it stands, None once the customer has recovered."""
+    holds, critical, reading = _holding(memory, state, health, policy, now)
+    a = policy.alerts
+    rules = memory.rules
+    started: list[tuple[str, str]] = []  # rules whose condition began now, and severities
     fresh = False  # one of them is out of its cooldown: it may open an episode
     holding = False
-    for rule in RULES:
-        holds, severity, reason = conditions[rule]
-        rs = rules.get(rule, QUIET)
-        if not holds:
-            if rs.active or rs.since is not None:
-                rules[rule] = replace(rs, active=False, since=None)
+    for i, rule in enumerate(RULES):
+        rs = rules.get(rule)
+        if not holds >> i & 1:
+            if rs is not None and (rs.active or rs.since is not None):
+                rs.active, rs.since = False, None
             continue
-        if rule == "high_risk" and not rs.active:
+        if rs is None:
+            rs = rules[rule] = RuleState()
+        if i == 5 and not rs.active:  # high_risk
             # persistence (Prometheus `for:`): pending since it began, an alert once it held
-            if rs.since is None:
-                rules[rule] = replace(rs, since=now)
-            if now - (rs.since if rs.since is not None else now) < policy.alerts.risk_for:
+            since = rs.since
+            if since is None:
+                rs.since = now
+            if now - (since if since is not None else now) < a.risk_for:
                 continue
         holding = True
         if rs.active:
             continue
-        rs = replace(rs, active=True, since=now)
-        cooling = rs.last_raised_at is not None and now - rs.last_raised_at < policy.alerts.cooldown
-        if not cooling:
-            rs = replace(rs, last_raised_at=now)
-            fresh = fresh or policy.alerts.pages(rule)
-        started.append((rule, severity, reason))
-        rules[rule] = rs
-    episode = prev.open if holding else None
-    raised: list[Alert] = []
+        rs.active, rs.since = True, now
+        last = rs.last_raised_at
+        if last is None or now - last >= a.cooldown:
+            rs.last_raised_at = now
+            fresh = fresh or a.pages(rule)
+            if memory.fired is not None:
+                memory.fired.append((rule, now))
+        started.append((rule, "critical" if critical >> i & 1 else "warning"))
+    episode = memory.open if holding else None
+    raised: Alert | None = None
     if started and (episode is not None or fresh):
         opening = episode is None
         if opening:
             # rules already holding that do not page (or were cooling) join the new alert
-            named = {r for r, _, _ in started}
+            named = {r for r, _ in started}
             started += [
-                (r, conditions[r][1], conditions[r][2])
-                for r in RULES
-                if r not in named and conditions[r][0] and rules.get(r, QUIET).active
+                (r, "critical" if critical >> i & 1 else "warning")
+                for i, r in enumerate(RULES)
+                if r not in named and holds >> i & 1 and _active(memory, r)
             ]
-        episode = _merge(episode, started, state, health, prev.score, now)
+        said = [(r, sev, _reason(r, reading, state, health, policy, now)) for r, sev in started]
+        episode = _merge(episode, said, state, health, memory.score, now)
         if opening:
-            raised.append(episode)
-    history = _remember(prev.history, now, health.score, policy.alerts.sharp_drop_window)
-    return AlertState(health.band, health.score, history, rules, episode), raised
+            raised = episode
+    memory.open = episode
+    _remember(memory.history, now, health.score, a.sharp_drop_window)
+    memory.band, memory.score = health.band, health.score
+    return raised
+
+
+def evaluate(
+    prev: AlertState, state: CustomerState, health: HealthScore, policy: Policy, now: float
+) -> tuple[AlertState, list[Alert]]:
+    """`evaluate_into` on a copy of `prev`: the new alert state, and the alert raised."""
+    memory = prev.copy()
+    raised = evaluate_into(memory, state, health, policy, now)
+    return memory, [] if raised is None else [raised]
 
 
 def _merge(
     episode: Alert | None,
-    started: list[tuple[str, str, Callable[[], str]]],
+    started: list[tuple[str, str, str]],
     state: CustomerState,
     health: HealthScore,
     previous_score: float | None,
@@ -332,7 +438,7 @@ def _merge(
     """Open an episode's alert with the rules that started, the leading rule first, or add them
     to the open one (their reasons first: what changed)."""
     started = sorted(started, key=lambda s: LEADS.index(s[0]))
-    said = [reason() for _, _, reason in started]
+    said = [reason for _, _, reason in started]
     severity = max((sev for _, sev, _ in started), key=SEVERITIES.index)
     if episode is not None:
         return replace(
@@ -362,17 +468,25 @@ def _merge(
     )
 
 
-def _remember(
-    history: tuple[tuple[float, float], ...], now: float, score: float, window: float
-) -> tuple[tuple[float, float], ...]:
-    """Keep the highest score per slot of `window / MAX_HISTORY` seconds, within the window."""
+def _remember(history: list[float], now: float, score: float, window: float) -> None:
+    """Keep the highest score per slot of `window / MAX_HISTORY` seconds, within the window
+    (in place)."""
     slot = window / MAX_HISTORY
     start = (now // slot) * slot
-    if history and history[-1][0] == start and history[0][0] >= now - window:
+    n = len(history)
+    if n and history[n - 2] == start and history[0] >= now - window:
         # the latest slot again, and nothing left the window: the common case, made cheap
-        if score <= history[-1][1]:
-            return history
-        return (*history[:-1], (start, score))
-    kept = [(t, sc) for t, sc in history if t >= now - window and t != start]
-    best = max([score, *(sc for t, sc in history if t == start)])
-    return tuple(sorted([*kept, (start, best)]))[-MAX_HISTORY - 1 :]
+        if score > history[n - 1]:
+            history[n - 1] = score
+        return
+    kept = [
+        (history[i], history[i + 1])
+        for i in range(0, n, 2)
+        if history[i] >= now - window and history[i] != start
+    ]
+    best = score
+    for i in range(0, n, 2):
+        if history[i] == start and history[i + 1] > best:
+            best = history[i + 1]
+    pairs = sorted([*kept, (start, best)])[-MAX_HISTORY - 1 :]
+    history[:] = [x for pair in pairs for x in pair]

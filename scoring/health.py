@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scoring import components as comp
+from scoring import drivers, reading
 from scoring.policy import BANDS, BandPolicy, Policy
 from scoring.state import CustomerState
 
@@ -22,26 +23,64 @@ class Driver:
     detail: str
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True, eq=True, init=False)
 class HealthScore:
     """A customer's health at one moment of event time, and why.
 
-    `drivers` are worked out when first read (`score(..., explain=False)`): the engine
-    evaluates a customer more often than it publishes or alerts, and the drivers in words are
-    half the cost of a score. They are the same whenever they are read: the state they are
-    worked out from is immutable."""
+    `drivers` are worked out when first read (`score(..., explain=False)`), from the state the
+    score was computed from: the engine evaluates a customer more often than it publishes or
+    alerts, and the drivers in words cost more than the score. The state is updated in place by
+    the engine's fold, so they must be read (or the record published) before the next event is
+    applied to it, which the fold and the replay do."""
 
     customer_id: str
     score: float
     band: str
-    components: dict[str, float | None]
+    usage: float | None  # the components, each 0-100 (None without evidence of any kind)
+    support: float | None
+    sentiment: float | None
     confidence: float
     as_of: float
     model: str
-    churn_probability: float | None = None  # within the calibration's horizon, when calibrated
-    mrr: float | None = None  # the account's monthly recurring revenue, when known
-    _drivers: tuple[Driver, ...] | None = field(default=None, repr=False, compare=False)
-    _source: tuple[CustomerState, Policy] | None = field(default=None, repr=False, compare=False)
+    churn_probability: float | None  # within the calibration's horizon, when calibrated
+    mrr: float | None  # the account's monthly recurring revenue, when known
+    _drivers: tuple[Driver, ...] | None = field(repr=False, compare=False)
+    _source: tuple[CustomerState, Policy] | None = field(repr=False, compare=False)
+
+    def __init__(
+        self,
+        customer_id: str,
+        score: float,
+        band: str,
+        usage: float | None,
+        support: float | None,
+        sentiment: float | None,
+        confidence: float,
+        as_of: float,
+        model: str,
+        churn_probability: float | None = None,
+        mrr: float | None = None,
+        _drivers: tuple[Driver, ...] | None = None,
+        _source: tuple[CustomerState, Policy] | None = None,
+    ) -> None:
+        self.customer_id = customer_id
+        self.score = score
+        self.band = band
+        self.usage = usage
+        self.support = support
+        self.sentiment = sentiment
+        self.confidence = confidence
+        self.as_of = as_of
+        self.model = model
+        self.churn_probability = churn_probability
+        self.mrr = mrr
+        self._drivers = _drivers
+        self._source = _source
+
+    @property
+    def components(self) -> dict[str, float | None]:
+        """The components by name (what `health-scores` carries)."""
+        return {"usage": self.usage, "support": self.support, "sentiment": self.sentiment}
 
     @property
     def revenue_at_risk(self) -> float | None:
@@ -72,11 +111,9 @@ class HealthScore:
         return self._drivers
 
 
-def _mrr(state: CustomerState) -> float | None:
-    s = state.attributes.get("mrr")
-    if s is None or not isinstance(s.value, int | float) or isinstance(s.value, bool):
-        return None
-    return float(s.value)
+def _raw_band(score: float, bands: BandPolicy) -> int:
+    """The index in BANDS of a score's band, without hysteresis."""
+    return 0 if score >= bands.healthy else 1 if score >= bands.at_risk else 2
 
 
 def band_for(score: float, bands: BandPolicy, previous: str | None = None) -> str:
@@ -89,20 +126,13 @@ def band_for(score: float, bands: BandPolicy, previous: str | None = None) -> st
     >>> band_for(71, b, previous="at_risk"), band_for(73, b, previous="at_risk")
     ('at_risk', 'healthy')
     """
-    raw = (
-        "healthy" if score >= bands.healthy else "at_risk" if score >= bands.at_risk else "critical"
-    )
-    if previous is None or BANDS.index(raw) >= BANDS.index(previous):
-        return raw
-    margin = score - bands.hysteresis
-    lifted = (
-        "healthy"
-        if margin >= bands.healthy
-        else "at_risk"
-        if margin >= bands.at_risk
-        else "critical"
-    )
-    return BANDS[min(BANDS.index(previous), BANDS.index(lifted))]
+    raw = _raw_band(score, bands)
+    if previous is None:
+        return BANDS[raw]
+    was = BANDS.index(previous)
+    if raw >= was:
+        return BANDS[raw]
+    return BANDS[min(was, _raw_band(score - bands.hysteresis, bands))]
 
 
 def compute_components(
@@ -131,20 +161,35 @@ def churn_probability(value: float, policy: Policy, segment: str | None) -> floa
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def _combine(
-    values: Mapping[str, float | None], weights: Mapping[str, float]
-) -> tuple[float, dict[str, float]] | None:
-    """The weighted sum of the components with a value and a weight (0-100), and each one's
-    share of the weight; None when none has both."""
-    present = {n: v for n, v in values.items() if v is not None and weights[n] > 0}
-    if not present:
-        return None
-    total_weight = sum((weights[n] for n in present), 0.0)
-    shares = {n: weights[n] / total_weight for n in present}
+def _weighted(
+    usage: float | None,
+    support: float | None,
+    sentiment: float | None,
+    weights: Mapping[str, float],
+) -> float:
+    """The weighted sum of the components with a value and a weight (0-100), the weights
+    renormalised over those; -1 when none has both."""
+    wu, ws, wm = weights["usage"], weights["support"], weights["sentiment"]
+    has_u = usage is not None and wu > 0
+    has_s = support is not None and ws > 0
+    has_m = sentiment is not None and wm > 0
+    total_weight = 0.0
+    if has_u:
+        total_weight += wu
+    if has_s:
+        total_weight += ws
+    if has_m:
+        total_weight += wm
+    if not (has_u or has_s or has_m):
+        return -1.0
     total = 0.0
-    for name, v in present.items():
-        total += shares[name] * v
-    return max(0.0, min(100.0, total)), shares
+    if usage is not None and has_u:
+        total += wu / total_weight * usage
+    if support is not None and has_s:
+        total += ws / total_weight * support
+    if sentiment is not None and has_m:
+        total += wm / total_weight * sentiment
+    return max(0.0, min(100.0, total))
 
 
 def value(state: CustomerState, policy: Policy, now: float) -> float | None:
@@ -152,37 +197,29 @@ def value(state: CustomerState, policy: Policy, now: float) -> float | None:
     asks many times when it looks ahead for a silent customer."""
     if state.first_seen is None:
         return None
-    combined = _combine(_values(state, policy, now), policy.weights_for(state.segment))
-    return None if combined is None else round(combined[0], 2)
-
-
-def _values(state: CustomerState, policy: Policy, now: float) -> dict[str, float | None]:
-    """The components' values at `now`, without their losses in words."""
-    return {
-        "usage": comp.usage_value(state, policy, now),
-        "support": comp.support(state, policy, now, words=False).value,
-        "sentiment": comp.sentiment(state, policy, now, words=False).value,
-    }
+    v = _weighted(
+        reading.usage_value(state, policy, now),
+        reading.support_value(state, policy, now),
+        reading.sentiment_value(state, policy, now),
+        policy.weights_for(state.segment),
+    )
+    return None if v < 0 else round(v, 2)
 
 
 def drivers_at(state: CustomerState, policy: Policy, now: float) -> tuple[Driver, ...]:
     """What pulls the score at `now` down, in points and words, most first (those of at least
-    `MIN_DRIVER_POINTS`); empty for a customer never heard of."""
-    parts = compute_components(state, policy, now)
-    combined = _combine({n: c.value for n, c in parts.items()}, policy.weights_for(state.segment))
-    return () if combined is None else _drivers(parts, combined[1])
+    `MIN_DRIVER_POINTS`); empty for a customer never heard of. Only those are worded."""
+    if state.first_seen is None:
+        return ()
+    shown, subs = drivers.shown(state, policy, now, MIN_DRIVER_POINTS)
+    return tuple(
+        Driver(signal, round(impact, 2), drivers.detail(signal, state, policy, now, subs))
+        for impact, signal in shown
+    )
 
 
-def _drivers(
-    parts: Mapping[str, comp.Component], shares: Mapping[str, float]
-) -> tuple[Driver, ...]:
-    lost = [
-        (-share * x.points, x.signal, x.detail)
-        for name, share in shares.items()
-        for x in parts[name].losses
-    ]
-    shown = sorted(x for x in lost if x[0] <= -MIN_DRIVER_POINTS)
-    return tuple(Driver(signal, round(impact, 2), detail) for impact, signal, detail in shown)
+def _rounded2(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
 
 
 def score(
@@ -195,51 +232,56 @@ def score(
     """Score the customer at event time `now`; None for a customer never heard of.
 
     Every known customer has all three components: a signal without evidence counts as
-    neutral (`components.NEUTRAL`) and lowers the confidence instead, so a missing feed never
+    neutral (`reading.NEUTRAL`) and lowers the confidence instead, so a missing feed never
     moves a customer up or down the ranking. Confidence is the weight share of the components
     with evidence, times how long the customer has been known against `maturity_days`.
     Without `explain`, the drivers are worked out when first read (`HealthScore.drivers`).
     """
-    if state.first_seen is None:
+    first_seen = state.first_seen
+    if first_seen is None:
         return None
     weights = policy.weights_for(state.segment)
-    parts = compute_components(state, policy, now) if explain else None
-    values = {n: c.value for n, c in parts.items()} if parts else _values(state, policy, now)
-    combined = _combine(values, weights)
-    if combined is None:
+    usage = reading.usage_value(state, policy, now)
+    support = reading.support_value(state, policy, now)
+    sentiment = reading.sentiment_value(state, policy, now)
+    v = _weighted(usage, support, sentiment, weights)
+    if v < 0:
         return None
-    value, shares = combined
-    evidence = {
-        "usage": state.has_usage,
-        "support": True,  # no ticket is evidence too: the customer needed no help
-        "sentiment": any(
-            x.ref is not None
-            for x in (
-                state.promoters,
-                state.passives,
-                state.detractors,
-                state.csat_total,
-                state.ces_total,
-            )
-        ),
-    }
-    coverage = sum((weights[n] for n in shares if evidence[n]), 0.0) / sum(weights.values(), 0.0)
-    age = now - state.first_seen
+    # the weight share of the components with evidence: no ticket is evidence too (the
+    # customer needed no help)
+    wu, ws, wm = weights["usage"], weights["support"], weights["sentiment"]
+    covered = 0.0
+    if usage is not None and wu > 0 and state.has_usage:
+        covered += wu
+    if support is not None and ws > 0:
+        covered += ws
+    if sentiment is not None and wm > 0 and reading.has_answers(state):
+        covered += wm
+    everything = 0.0
+    for w in weights.values():
+        everything += w
+    coverage = covered / everything
+    age = now - first_seen
     maturity = max(0.1, min(1.0, age / policy.maturity)) if policy.maturity > 0 else 1.0
-    rounded = round(value, 2)
-    return HealthScore(
-        customer_id=state.customer_id,
-        score=rounded,
-        band=band_for(value, policy.bands, previous_band),
-        components={n: None if v is None else round(v, 2) for n, v in values.items()},
-        confidence=round(coverage * maturity, 3),
-        as_of=now,
-        model=policy.model,
-        churn_probability=_rounded(churn_probability(rounded, policy, state.segment)),
-        mrr=_mrr(state),
-        _drivers=None if parts is None else _drivers(parts, shares),
-        _source=(state, policy) if parts is None else None,
+    rounded = round(v, 2)
+    health = HealthScore(
+        state.customer_id,
+        rounded,
+        band_for(v, policy.bands, previous_band),
+        _rounded2(usage),
+        _rounded2(support),
+        _rounded2(sentiment),
+        round(coverage * maturity, 3),
+        now,
+        policy.model,
+        _rounded(churn_probability(rounded, policy, state.segment)),
+        state.mrr,
     )
+    if explain:
+        health._drivers = drivers_at(state, policy, now)
+    else:
+        health._source = (state, policy)
+    return health
 
 
 def _rounded(p: float | None) -> float | None:

@@ -42,28 +42,52 @@ def moments(state: CustomerState, policy: Policy, now: float) -> list[float]:
     []
     """
     out: list[float] = []
+    _moments(state, policy, now, out)
+    return out
+
+
+def first_moment(state: CustomerState, policy: Policy, now: float) -> float:
+    """The earliest of `moments` (infinity when there is none), without listing them."""
+    return _moments(state, policy, now, None)
+
+
+def _moments(state: CustomerState, policy: Policy, now: float, out: list[float] | None) -> float:
+    """The moments after `now`, added to `out` when given; the earliest (or infinity)."""
+    first = math.inf
     since = state.last_active_at if state.last_active_at is not None else state.first_seen
     if since is not None and state.has_usage:
         crossing = since + inactivity_threshold(state, policy)
         if crossing > now:
-            out.append(crossing)
+            first = crossing
+            if out is not None:
+                out.append(crossing)
+    if not state.tickets:
+        return first
     urgent = policy.support.first_response_sla["urgent"]
     contact = policy.support.contact_window
+    window = policy.support.window
     for t in state.tickets.values():
-        if t.opened_at is None:
+        opened = t.opened_at
+        if opened is None:
             continue
-        if t.opened_at + contact > now:
-            out.append(t.opened_at + contact)  # no longer counted as a contact
+        if opened + contact > now:
+            first = min(first, opened + contact)  # no longer counted as a contact
+            if out is not None:
+                out.append(opened + contact)
         if t.is_open:
             if t.priority == "urgent" and t.first_agent_reply_at is None:
-                passes = t.opened_at + urgent + 1.0
+                passes = opened + urgent + 1.0
                 if passes > now:
-                    out.append(passes)
+                    first = min(first, passes)
+                    if out is not None:
+                        out.append(passes)
         else:
-            leaves = t.opened_at + policy.support.window
+            leaves = opened + window
             if leaves > now:
-                out.append(leaves)
-    return out
+                first = min(first, leaves)
+                if out is not None:
+                    out.append(leaves)
+    return first
 
 
 def next_due(
@@ -89,8 +113,9 @@ def next_due(
     """
     if state.is_churned:
         return None
-    ahead = moments(state, policy, now) + _memory_moments(memory, policy, now)
-    limit = min(ahead) if ahead else now + FAR
+    first = min(first_moment(state, policy, now), _memory_moment(memory, policy, now))
+    ahead = first != math.inf
+    limit = first if ahead else now + FAR
     if current is None or current.as_of != now:
         current = score(state, policy, now, memory.band, explain=False)
     if current is None:
@@ -180,7 +205,7 @@ def next_check(
     if state.is_churned:
         return Check(None, True)
     ahead = now + min(LOOKAHEAD, refresh)
-    if any(m <= ahead for m in moments(state, policy, now) + _memory_moments(memory, policy, now)):
+    if min(first_moment(state, policy, now), _memory_moment(memory, policy, now)) <= ahead:
         return Check(next_due(state, memory, policy, now, refresh, current), True)
     if current is None or current.as_of != now:
         current = score(state, policy, now, memory.band, explain=False)
@@ -203,15 +228,20 @@ def _levels(
     if current.score > risk:
         floor = max(floor, risk)
     window = policy.alerts.sharp_drop_window
-    peak = max([current.score, *(s for t, s in memory.history if now - t <= window)])
+    peak = current.score
+    history = memory.history
+    for i in range(0, len(history), 2):
+        if now - history[i] <= window and history[i + 1] > peak:
+            peak = history[i + 1]
     drop = peak - policy.alerts.sharp_drop_points
     return floor, (-1.0 if drop >= current.score else drop)
 
 
-def _memory_moments(memory: AlertState, policy: Policy, now: float) -> list[float]:
-    """Moments the alert memory sets: a high-risk condition that will have persisted."""
+def _memory_moment(memory: AlertState, policy: Policy, now: float) -> float:
+    """The moment the alert memory sets (infinity: none): a high-risk condition that will have
+    persisted."""
     until = pending_until(memory, policy)
-    return [until] if until is not None and until > now else []
+    return until if until is not None and until > now else math.inf
 
 
 def _band_floor(band: str, policy: Policy) -> float:

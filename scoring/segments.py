@@ -33,9 +33,31 @@ class Fact:
     at: float
 
 
-def facts(before: CustomerState, after: CustomerState, event: ev.Event) -> list[Fact]:
-    """Derive the segment facts one applied event adds (none for a duplicate)."""
-    if before is after:
+# What `new_facts` needs of the state before an event: for a support event, whether its ticket
+# was known, with its first-response and resolution seconds; for a churn, whether the customer
+# was churned already; nothing otherwise
+Snapshot = tuple[bool, float | None, float | None] | bool | None
+
+
+def snapshot(state: CustomerState, event: ev.Event) -> Snapshot:
+    """What `new_facts` needs of the state before `event` is applied to it (in place)."""
+    if isinstance(event, ev.Session | ev.FeatureUsed):
+        return None
+    if isinstance(event, ev.Churned):
+        return state.is_churned
+    ticket_id = getattr(event, "ticket_id", None)
+    if ticket_id is None:
+        return None
+    old = state.tickets.get(ticket_id)
+    if old is None:
+        return (False, None, None)
+    return (True, old.first_response_seconds(), old.resolution_seconds())
+
+
+def new_facts(before: Snapshot, after: CustomerState, event: ev.Event) -> list[Fact]:
+    """The segment facts an applied event adds, from what the state was before it
+    (`snapshot`) and what it is after."""
+    if isinstance(event, ev.Session | ev.FeatureUsed):
         return []
     t = event.occurred_at
     if isinstance(event, ev.NpsAnswered):
@@ -45,25 +67,33 @@ def facts(before: CustomerState, after: CustomerState, event: ev.Event) -> list[
     if isinstance(event, ev.CesAnswered):
         return [Fact("ces", event.score, t)]
     if isinstance(event, ev.Churned):
-        return [Fact("churned", 1, t)] if not before.is_churned and after.is_churned else []
+        return [Fact("churned", 1, t)] if before is False and after.is_churned else []
+    if not isinstance(before, tuple):
+        return []
+    known, first_response, resolution = before
     out: list[Fact] = []
-    if isinstance(event, ev.TicketOpened) and event.ticket_id not in before.tickets:
+    if isinstance(event, ev.TicketOpened) and not known:
         out.append(Fact("ticket_opened", 1, t))
     if isinstance(event, ev.TicketReopened):
         out.append(Fact("reopen", 1, t))
     ticket_id = getattr(event, "ticket_id", None)
-    if ticket_id is not None:
-        old, new = before.tickets.get(ticket_id), after.tickets.get(ticket_id)
-        if new is not None:
-            was = old.first_response_seconds() if old else None
-            now = new.first_response_seconds()
-            if was is None and now is not None:
-                out.append(Fact("first_response", now, t))
-            was = old.resolution_seconds() if old else None
-            now = new.resolution_seconds()
-            if was is None and now is not None:
-                out.append(Fact("resolution", now, t))
+    new = after.tickets.get(ticket_id) if ticket_id is not None else None
+    if new is not None:
+        now = new.first_response_seconds()
+        if first_response is None and now is not None:
+            out.append(Fact("first_response", now, t))
+        now = new.resolution_seconds()
+        if resolution is None and now is not None:
+            out.append(Fact("resolution", now, t))
     return out
+
+
+def facts(before: CustomerState, after: CustomerState, event: ev.Event) -> list[Fact]:
+    """The segment facts one applied event adds, from the states before and after it (none
+    for a duplicate: the same state)."""
+    if before is after:
+        return []
+    return new_facts(snapshot(before, event), after, event)
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py

@@ -1,8 +1,12 @@
-"""A customer's state, built from events: apply(state, event) -> state, time as an argument.
+"""A customer's state, built from events, updated in place: time is an argument.
 
 Every field is an order-free aggregate (a min, a max, a count, a decayed sum or "latest by event
 time, ties broken by value"), so the state after a set of events does not depend on the order in
 which they arrived, and a redelivered event (same `event_id`) changes nothing.
+
+The engine's fold owns the states it loaded and updates them in place (`apply_into`,
+`advance_into`): no new state per event. `apply` and `advance` are the same steps on a copy, for
+callers that keep the state they had (tests, tools).
 """
 
 from __future__ import annotations
@@ -11,32 +15,71 @@ import hashlib
 import itertools
 import math
 import struct
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from scoring import events as ev
-from scoring.decay import DecayedSum
-from scoring.policy import Policy
+from scoring.decay import DecayedSum, decay_factor
+from scoring.policy import AlertPolicy, Policy
 
 MAX_FEATURES = 32
 MAX_FEATURE_UNITS = 20
 ACTIVE_DAYS = 120  # days of activity remembered per customer, as bits (`active_days`)
 _DAY = 86_400.0
 EMPTY_SUM = DecayedSum()  # immutable, so one shared instance is a safe default
+NO_YEAR = -1.0  # `act_year` of activity recorded before the year sum existed (sums are >= 0)
+
+# What `apply_into` did with an event
+APPLIED: Final = 0
+DUPLICATE: Final = 1  # its id is remembered: applied before
+TOO_LATE: Final = 2  # it cannot be told from a duplicate any more (`too_late`): refused
+CLOSED_TICKET: Final = 3  # for a ticket resolved and forgotten since: changes nothing
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True, eq=True, init=False)
 class Ticket:
-    """What we know of one support ticket, as order-free facts."""
+    """What we know of one support ticket, as order-free facts (updated in place)."""
 
-    priority: ev.Priority | None = None
-    opened_at: float | None = None
-    first_agent_reply_at: float | None = None
-    first_resolved_at: float | None = None
-    last_resolved_at: float | None = None
-    last_reopened_at: float | None = None
-    reopens: int = 0
-    escalations: int = 0
+    priority: ev.Priority | None
+    opened_at: float | None
+    first_agent_reply_at: float | None
+    first_resolved_at: float | None
+    last_resolved_at: float | None
+    last_reopened_at: float | None
+    reopens: int
+    escalations: int
+
+    def __init__(
+        self,
+        priority: ev.Priority | None = None,
+        opened_at: float | None = None,
+        first_agent_reply_at: float | None = None,
+        first_resolved_at: float | None = None,
+        last_resolved_at: float | None = None,
+        last_reopened_at: float | None = None,
+        reopens: int = 0,
+        escalations: int = 0,
+    ) -> None:
+        self.priority = priority
+        self.opened_at = opened_at
+        self.first_agent_reply_at = first_agent_reply_at
+        self.first_resolved_at = first_resolved_at
+        self.last_resolved_at = last_resolved_at
+        self.last_reopened_at = last_reopened_at
+        self.reopens = reopens
+        self.escalations = escalations
+
+    def copy(self) -> Ticket:
+        return Ticket(
+            self.priority,
+            self.opened_at,
+            self.first_agent_reply_at,
+            self.first_resolved_at,
+            self.last_resolved_at,
+            self.last_reopened_at,
+            self.reopens,
+            self.escalations,
+        )
 
     @property
     def is_open(self) -> bool:
@@ -62,7 +105,8 @@ class Ticket:
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Stamped:
-    """A value with the event time it was set at; the latest wins, ties go to the larger value."""
+    """A value with the event time it was set at; the latest wins, ties go to the larger value.
+    Immutable (shared between states)."""
 
     value: Any
     at: float
@@ -83,53 +127,79 @@ def _max(a: float | None, b: float) -> float:
     return b if a is None else max(a, b)
 
 
-@dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py
+def _attribute(attributes: dict[str, Stamped], name: str) -> str | None:
+    s = attributes.get(name)
+    return None if s is None else str(s.value)
+
+
+def _mrr(attributes: dict[str, Stamped]) -> float | None:
+    s = attributes.get("mrr")
+    if s is None or not isinstance(s.value, int | float) or isinstance(s.value, bool):
+        return None
+    return float(s.value)
+
+
+@dataclass(slots=True, eq=True, init=False)
 class CustomerState:
-    """Everything the score of one customer is computed from."""
+    """Everything the score of one customer is computed from. Mutable: `apply_into` and
+    `advance_into` update it in place; `copy` makes an independent one."""
 
     customer_id: str
-    clock: float | None = None  # stream time this state has been advanced to (max event time)
-    first_seen: float | None = None
-    attributes: dict[str, Stamped] = field(default_factory=dict)  # segment, owner, mrr, renewal
-    churned_at: float | None = None
-    renewed_at: float | None = None
+    clock: float | None  # stream time this state has been advanced to (max event time)
+    first_seen: float | None
+    attributes: dict[str, Stamped]  # segment, owner, mrr, renewal; Stamped values, shared
+    # attributes' segment and owner, kept at hand (read at every score)
+    segment: str | None = field(init=False, compare=False)
+    owner: str | None = field(init=False, compare=False)
+    mrr: float | None = field(init=False, compare=False)  # and the MRR, when a number
+    # the inactivity threshold of `active_days` under an alert policy, kept until they change
+    # (`scoring.alerts.inactivity_threshold`; not stored)
+    rhythm_mask: int = field(init=False, compare=False)
+    rhythm_of: AlertPolicy | None = field(init=False, compare=False)
+    rhythm: float = field(init=False, compare=False)
+    churned_at: float | None
+    renewed_at: float | None
     # usage
-    last_active_at: float | None = None
-    activity_short: DecayedSum = EMPTY_SUM
-    activity_long: DecayedSum = EMPTY_SUM
-    activity_quarter: DecayedSum = EMPTY_SUM
-    activity_year: DecayedSum = EMPTY_SUM
+    last_active_at: float | None
+    # four decayed sums of activity units (half-lives: the policy's short, long, quarter and
+    # year), always added together, so kept at one reference time (`act_ref`, None before any
+    # activity): each sum's value at t >= act_ref is its field * 2 ** (-(t - act_ref) / h)
+    act_ref: float | None
+    act_short: float
+    act_long: float
+    act_quarter: float
+    act_year: float  # NO_YEAR: activity without a year sum (records from before it existed)
     # the days with product activity, as a bit mask: bit i set when the customer was active on
     # the i-th day (UTC) before the day of `last_active_at`, the last ACTIVE_DAYS days of it
     # (order-free: a set of days, cut at the latest). The customer's own rhythm is read from it
-    active_days: int = 0
-    features: dict[str, float] = field(default_factory=dict)  # feature -> last used
-    seats: Stamped | None = None  # value: (active_users, licensed_seats)
+    active_days: int
+    features: dict[str, float]  # feature -> last used
+    seats: Stamped | None  # value: (active_users, licensed_seats)
     # support
-    tickets: dict[str, Ticket] = field(default_factory=dict)
-    # sentiment
-    promoters: DecayedSum = EMPTY_SUM
-    passives: DecayedSum = EMPTY_SUM
-    detractors: DecayedSum = EMPTY_SUM
-    csat_satisfied: DecayedSum = EMPTY_SUM
-    csat_total: DecayedSum = EMPTY_SUM
-    ces_easy: DecayedSum = EMPTY_SUM
-    ces_total: DecayedSum = EMPTY_SUM
-    last_nps: Stamped | None = None
-    last_detractor_at: float | None = None
+    tickets: dict[str, Ticket]
+    # sentiment (immutable sums, replaced when added to: answers are rare)
+    promoters: DecayedSum
+    passives: DecayedSum
+    detractors: DecayedSum
+    csat_satisfied: DecayedSum
+    csat_total: DecayedSum
+    ces_easy: DecayedSum
+    ces_total: DecayedSum
+    last_nps: Stamped | None
+    last_detractor_at: float | None
     # idempotency: the ids of the latest events applied, as 12-byte entries (event time in whole
     # seconds, big-endian, then an 8-byte digest of the id) in one sorted byte string: sorted
     # by event time, so forgetting the oldest drops a prefix. Bounded: entries older than the
     # dedupe window behind `clock` are dropped, and at most `dedupe_max_ids` are kept (see
     # `remember`), so a customer's memory of ids stays small whatever its volume
-    seen: bytes = b""
+    seen: bytes
     # the latest whole second of event time whose ids `dedupe_max_ids` made the state forget
     # (-1: none): an event at or before it that is not remembered cannot be told from a
     # duplicate, so it is refused (`too_late`), like one older than the dedupe window
-    forgotten: int = -1
+    forgotten: int
     # tickets resolved and forgotten, as entries like `seen` (time of the last resolution, then
     # a digest of the ticket id), the newest MAX_CLOSED of them
-    closed: bytes = b""
+    closed: bytes
 
     def __init__(
         self,
@@ -140,10 +210,11 @@ class CustomerState:
         churned_at: float | None = None,
         renewed_at: float | None = None,
         last_active_at: float | None = None,
-        activity_short: DecayedSum = EMPTY_SUM,
-        activity_long: DecayedSum = EMPTY_SUM,
-        activity_quarter: DecayedSum = EMPTY_SUM,
-        activity_year: DecayedSum = EMPTY_SUM,
+        act_ref: float | None = None,
+        act_short: float = 0.0,
+        act_long: float = 0.0,
+        act_quarter: float = 0.0,
+        act_year: float = 0.0,
         active_days: int = 0,
         features: dict[str, float] | None = None,
         seats: Stamped | None = None,
@@ -161,19 +232,23 @@ class CustomerState:
         forgotten: int = -1,
         closed: bytes = b"",
     ) -> None:
-        # written out: a compiled `__init__` (the dataclass's own would be interpreted,
-        # and this class is made once per event)
+        # written out: a compiled `__init__` (the dataclass's own would be interpreted)
         self.customer_id = customer_id
         self.clock = clock
         self.first_seen = first_seen
         self.attributes = {} if attributes is None else attributes
+        self.segment = _attribute(self.attributes, "segment")
+        self.owner = _attribute(self.attributes, "owner")
+        self.mrr = _mrr(self.attributes)
+        self.rhythm_mask, self.rhythm_of, self.rhythm = -1, None, 0.0
         self.churned_at = churned_at
         self.renewed_at = renewed_at
         self.last_active_at = last_active_at
-        self.activity_short = activity_short
-        self.activity_long = activity_long
-        self.activity_quarter = activity_quarter
-        self.activity_year = activity_year
+        self.act_ref = act_ref
+        self.act_short = act_short
+        self.act_long = act_long
+        self.act_quarter = act_quarter
+        self.act_year = act_year
         self.active_days = active_days
         self.features = {} if features is None else features
         self.seats = seats
@@ -191,66 +266,84 @@ class CustomerState:
         self.forgotten = forgotten
         self.closed = closed
 
-    @property
-    def segment(self) -> str | None:
-        s = self.attributes.get("segment")
-        return None if s is None else str(s.value)
-
-    @property
-    def owner(self) -> str | None:
-        s = self.attributes.get("owner")
-        return None if s is None else str(s.value)
-
-    @property
-    def is_churned(self) -> bool:
-        return self.churned_at is not None and (
-            self.renewed_at is None or self.churned_at > self.renewed_at
+    def copy(self) -> CustomerState:
+        """An independent copy: what `apply_into` changes in place is copied (the containers
+        and the tickets); immutable values are shared."""
+        return CustomerState(
+            self.customer_id,
+            self.clock,
+            self.first_seen,
+            dict(self.attributes),
+            self.churned_at,
+            self.renewed_at,
+            self.last_active_at,
+            self.act_ref,
+            self.act_short,
+            self.act_long,
+            self.act_quarter,
+            self.act_year,
+            self.active_days,
+            dict(self.features),
+            self.seats,
+            {k: t.copy() for k, t in self.tickets.items()},
+            self.promoters,
+            self.passives,
+            self.detractors,
+            self.csat_satisfied,
+            self.csat_total,
+            self.ces_easy,
+            self.ces_total,
+            self.last_nps,
+            self.last_detractor_at,
+            self.seen,
+            self.forgotten,
+            self.closed,
         )
 
     @property
+    def is_churned(self) -> bool:
+        churned = self.churned_at
+        if churned is None:
+            return False
+        renewed = self.renewed_at
+        return renewed is None or churned > renewed
+
+    @property
     def has_usage(self) -> bool:
-        return self.activity_long.ref is not None or self.seats is not None or bool(self.features)
+        return self.act_ref is not None or self.seats is not None or bool(self.features)
 
+    def activity(self, which: int, half_life: float, now: float) -> float:
+        """The value at `now` of one activity sum (0 short, 1 long, 2 quarter, 3 year)."""
+        ref = self.act_ref
+        if ref is None:
+            return 0.0
+        v = (
+            self.act_short
+            if which == 0
+            else self.act_long
+            if which == 1
+            else self.act_quarter
+            if which == 2
+            else self.act_year
+        )
+        return v * decay_factor(now - ref, half_life)
 
-def _copy(s: CustomerState) -> CustomerState:
-    return CustomerState(
-        s.customer_id,
-        s.clock,
-        s.first_seen,
-        s.attributes,
-        s.churned_at,
-        s.renewed_at,
-        s.last_active_at,
-        s.activity_short,
-        s.activity_long,
-        s.activity_quarter,
-        s.activity_year,
-        s.active_days,
-        s.features,
-        s.seats,
-        s.tickets,
-        s.promoters,
-        s.passives,
-        s.detractors,
-        s.csat_satisfied,
-        s.csat_total,
-        s.ces_easy,
-        s.ces_total,
-        s.last_nps,
-        s.last_detractor_at,
-        s.seen,
-        s.forgotten,
-        s.closed,
-    )
+    # the activity sums as `DecayedSum`s, for readers outside the hot path
+    @property
+    def activity_short(self) -> DecayedSum:
+        return DecayedSum(self.act_short, self.act_ref)
 
+    @property
+    def activity_long(self) -> DecayedSum:
+        return DecayedSum(self.act_long, self.act_ref)
 
-def _evolve(s: CustomerState, changes: dict[str, Any]) -> CustomerState:
-    """A new state: `s` with `changes` (field name -> value). `dataclasses.replace` without its
-    per-call introspection: a copy field by field, then the few fields that change."""
-    out = _copy(s)
-    for name, value in changes.items():
-        setattr(out, name, value)
-    return out
+    @property
+    def activity_quarter(self) -> DecayedSum:
+        return DecayedSum(self.act_quarter, self.act_ref)
+
+    @property
+    def activity_year(self) -> DecayedSum:
+        return DecayedSum(self.act_year, self.act_ref)
 
 
 def new_state(customer_id: str) -> CustomerState:
@@ -269,6 +362,12 @@ def event_digest(event_id: str) -> bytes:
 
 ENTRY = 12  # bytes per remembered id: 4 of event time, 8 of digest
 _SECONDS = struct.Struct(">I")
+_MAX_SECOND = 0xFFFFFFFF
+
+
+def _second(t: float) -> int:
+    """The whole second of event time an entry stores (clamped to 4 bytes)."""
+    return min(max(math.floor(t), 0), _MAX_SECOND)
 
 
 def id_entry(occurred_at: float, event_id: str) -> bytes:
@@ -279,8 +378,7 @@ def id_entry(occurred_at: float, event_id: str) -> bytes:
     >>> id_entry(2.5, "e-1")[:4], len(id_entry(2.5, "e-1"))
     (b'\\x00\\x00\\x00\\x02', 12)
     """
-    second = min(max(math.floor(occurred_at), 0), 0xFFFFFFFF)
-    return _SECONDS.pack(second) + event_digest(event_id)
+    return _SECONDS.pack(_second(occurred_at)) + event_digest(event_id)
 
 
 def entry_index(entries: bytes, entry: bytes) -> tuple[int, bool]:
@@ -290,7 +388,11 @@ def entry_index(entries: bytes, entry: bytes) -> tuple[int, bool]:
     >>> entry_index(two, b"b" * 12), entry_index(two, b"c" * 12)
     ((12, False), (12, True))
     """
-    lo, hi = 0, len(entries) // ENTRY
+    n = len(entries)
+    # most events come in event-time order: past the last entry, no search
+    if n == 0 or entries[n - ENTRY :] < entry:
+        return n, False
+    lo, hi = 0, n // ENTRY
     while lo < hi:
         mid = (lo + hi) // 2
         at = entries[mid * ENTRY : mid * ENTRY + ENTRY]
@@ -301,6 +403,21 @@ def entry_index(entries: bytes, entry: bytes) -> tuple[int, bool]:
         else:
             hi = mid
     return lo * ENTRY, False
+
+
+def _first_from(entries: bytes, second: int) -> int:
+    """The byte offset of the first entry at or after whole second `second`."""
+    n = len(entries)
+    if n == 0 or _SECONDS.unpack_from(entries, 0)[0] >= second:
+        return 0
+    lo, hi = 0, n // ENTRY
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _SECONDS.unpack_from(entries, mid * ENTRY)[0] < second:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo * ENTRY
 
 
 def remember(entries: bytes, entry: bytes, oldest: float, most: int) -> bytes:
@@ -330,8 +447,8 @@ def remembered(entries: bytes, entry: bytes, oldest: float, most: int) -> tuple[
     """
     at, found = entry_index(entries, entry)
     if not found:
-        entries = entries[:at] + entry + entries[at:]
-    cut = entry_index(entries, id_entry(oldest, "")[:4] + bytes(8))[0] if oldest > 0 else 0
+        entries = entries + entry if at == len(entries) else entries[:at] + entry + entries[at:]
+    cut = _first_from(entries, _second(oldest)) if oldest > 0 else 0
     over = len(entries) - most * ENTRY
     dropped = -1
     if over > cut:
@@ -343,6 +460,13 @@ def remembered(entries: bytes, entry: bytes, oldest: float, most: int) -> tuple[
 def is_duplicate(state: CustomerState, event: ev.Event) -> bool:
     """Has this event (same id, same second of event time) been applied and is it remembered?"""
     return entry_index(state.seen, id_entry(event.occurred_at, event.event_id))[1]
+
+
+def _too_late(state: CustomerState, t: float, policy: Policy) -> bool:
+    if math.floor(t) <= state.forgotten:
+        return True
+    clock = state.clock
+    return clock is not None and t < clock - policy.dedupe_window
 
 
 def too_late(state: CustomerState, event: ev.Event, policy: Policy) -> str | None:
@@ -374,7 +498,10 @@ MAX_CLOSED = 128  # forgotten tickets remembered, so a late event can't bring on
 def is_closed(state: CustomerState, ticket_id: str) -> bool:
     """Was this ticket forgotten (resolved `forget_resolved_after` ago, or pushed out by newer
     ones beyond `max_tickets`) while remembered?"""
-    digest, closed = event_digest(ticket_id), state.closed
+    closed = state.closed
+    if not closed:
+        return False
+    digest = event_digest(ticket_id)
     at = closed.find(digest)
     while at != -1:
         if at % ENTRY == 4:  # a digest, not bytes straddling two entries
@@ -383,82 +510,113 @@ def is_closed(state: CustomerState, ticket_id: str) -> bool:
     return False
 
 
-def _kept_ids(seen: bytes, oldest: float) -> bytes:
-    """The remembered ids from event time `oldest` on (a prefix of older ones dropped)."""
-    if not seen or _SECONDS.unpack_from(seen, 0)[0] >= oldest:
-        return seen
-    return seen[
-        entry_index(seen, _SECONDS.pack(min(math.ceil(oldest), 0xFFFFFFFF)) + bytes(8))[0] :
-    ]
-
-
-def _advanced(state: CustomerState, now: float, policy: Policy) -> dict[str, Any]:
-    """The fields `advance` changes (empty when it changes nothing)."""
-    clock = now if state.clock is None else max(state.clock, now)
-    seen = _kept_ids(state.seen, clock - policy.dedupe_window)
-    forget = clock - policy.support.forget_resolved_after
-    tickets, closed = state.tickets, state.closed
-    if any(_forgettable(t, forget) for t in tickets.values()):  # rare: a new dict only then
-        tickets = {}
-        for k, t in state.tickets.items():
-            if _forgettable(t, forget):
-                assert t.last_resolved_at is not None
-                closed = remember(closed, id_entry(t.last_resolved_at, k), 0.0, MAX_CLOSED)
-            else:
-                tickets[k] = t
-    if clock == state.clock and len(seen) == len(state.seen) and tickets is state.tickets:
-        return {}
-    return {"clock": clock, "seen": seen, "tickets": tickets, "closed": closed}
-
-
 def _forgettable(t: Ticket, forget: float) -> bool:
     """Resolved (and not reopened since) before event time `forget`."""
-    return not t.is_open and t.last_resolved_at is not None and t.last_resolved_at < forget
+    resolved = t.last_resolved_at
+    return resolved is not None and resolved < forget and not t.is_open
+
+
+def advance_into(state: CustomerState, now: float, policy: Policy) -> None:
+    """Move the state's stream time forward to `now` (never back) and forget what expired:
+    ids older than the dedupe window, tickets resolved `forget_resolved_after` ago."""
+    clock = state.clock
+    if clock is None or now > clock:
+        clock = state.clock = now
+    seen = state.seen
+    if seen:
+        oldest = clock - policy.dedupe_window
+        if _SECONDS.unpack_from(seen, 0)[0] < oldest:
+            state.seen = seen[_first_from(seen, min(math.ceil(oldest), _MAX_SECOND)) :]
+    tickets = state.tickets
+    if tickets:
+        forget = clock - policy.support.forget_resolved_after
+        gone = [k for k, t in tickets.items() if _forgettable(t, forget)]
+        for k in gone:
+            last = tickets.pop(k).last_resolved_at
+            assert last is not None
+            state.closed = remember(state.closed, id_entry(last, k), 0.0, MAX_CLOSED)
 
 
 def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
-    """Move the state's stream time forward to `now` (never back) and forget what expired."""
-    changes = _advanced(state, now, policy)
-    return _evolve(state, changes) if changes else state
+    """`advance_into` on a copy (the same state when nothing would change)."""
+    out = state.copy()
+    advance_into(out, now, policy)
+    return state if out == state else out
+
+
+def _ticket_of(event: ev.Event) -> str | None:
+    if isinstance(
+        event,
+        ev.TicketOpened
+        | ev.TicketReplied
+        | ev.TicketResolved
+        | ev.TicketReopened
+        | ev.TicketEscalated,
+    ):
+        return event.ticket_id
+    return None
+
+
+def apply_into(state: CustomerState, event: ev.Event, policy: Policy) -> int:
+    """Apply one event in place; return what became of it: APPLIED, or DUPLICATE, TOO_LATE or
+    CLOSED_TICKET, in which cases the state is left exactly as it was.
+
+    A remembered id is a duplicate. An event older than the ids remembered is refused
+    (`too_late`): its id can no longer be checked, and a duplicate must never count twice,
+    however late it comes back (the worker dead-letters it). A support event for a ticket
+    resolved and forgotten since changes nothing, so a late one never brings a closed ticket
+    back."""
+    if event.customer_id != state.customer_id:
+        raise ValueError(f"event for {event.customer_id!r} applied to {state.customer_id!r}")
+    t = event.occurred_at
+    entry = id_entry(t, event.event_id)
+    at, found = entry_index(state.seen, entry)
+    if found:
+        return DUPLICATE
+    if _too_late(state, t, policy):
+        return TOO_LATE
+    ticket_id = _ticket_of(event)
+    if ticket_id is not None:
+        known = state.tickets.get(ticket_id)
+        if known is None:
+            if is_closed(state, ticket_id):
+                return CLOSED_TICKET
+        else:
+            clock = t if state.clock is None else max(state.clock, t)
+            if _forgettable(known, clock - policy.support.forget_resolved_after):
+                return CLOSED_TICKET  # advancing to the event forgets it
+    before = len(state.seen)
+    advance_into(state, t, policy)
+    at -= before - len(state.seen)  # the prefix advancing dropped
+    _change(state, event, policy, ticket_id)
+    # remember the id: where the search found its place (most often the end)
+    seen = state.seen
+    if at < 0:
+        at = 0
+    seen = seen + entry if at >= len(seen) else seen[:at] + entry + seen[at:]
+    now = state.clock
+    oldest = (now if now is not None else t) - policy.dedupe_window
+    cut = _first_from(seen, _second(oldest)) if oldest > 0 else 0
+    over = len(seen) - policy.dedupe_max_ids * ENTRY
+    if over > cut:
+        cut = over
+        dropped = _SECONDS.unpack_from(seen, cut - ENTRY)[0]
+        if dropped > state.forgotten:
+            state.forgotten = dropped
+    state.seen = seen[cut:] if cut > 0 else seen
+    first = state.first_seen
+    if first is None or t < first:
+        state.first_seen = t
+    return APPLIED
 
 
 def apply(state: CustomerState, event: ev.Event, policy: Policy) -> CustomerState:
-    """Apply one event; a remembered duplicate or a refused event returns the state unchanged.
-
-    An event older than the ids remembered is refused (`too_late`): its id can no longer be
-    checked, and a duplicate must never count twice, however late it comes back (the worker
-    dead-letters it). A support event for a ticket resolved and forgotten since changes
-    nothing, so a late one never brings a closed ticket back."""
+    """`apply_into` on a copy: the new state, or `state` itself when the event changes
+    nothing (a remembered duplicate, a refused event, a forgotten ticket's)."""
     if event.customer_id != state.customer_id:
         raise ValueError(f"event for {event.customer_id!r} applied to {state.customer_id!r}")
-    entry = id_entry(event.occurred_at, event.event_id)
-    if entry_index(state.seen, entry)[1] or too_late(state, event, policy) is not None:
-        return state  # a remembered duplicate, or one too late to tell (`too_late`)
-    before = state
-    t = event.occurred_at
-    moved = _advanced(state, t, policy)
-    if moved and len(moved["tickets"]) != len(state.tickets):
-        state, moved = _evolve(state, moved), {}  # the event's changes see the tickets kept
-    ticket_id = getattr(event, "ticket_id", None)
-    if ticket_id is not None and ticket_id not in state.tickets and is_closed(state, ticket_id):
-        return before
-    # Otherwise only the clock and the ids moved, which `_changes` does not read: one new
-    # state holds both steps
-    changes = _changes(state, event, policy)
-    if "tickets" in changes and len(changes["tickets"]) > policy.support.max_tickets:
-        changes["tickets"], changes["closed"] = _evict_oldest(
-            changes["tickets"], state.closed, policy.support.max_tickets
-        )
-    kept: bytes = moved["seen"] if moved else state.seen
-    clock = moved["clock"] if moved else state.clock
-    oldest = (clock if clock is not None else t) - policy.dedupe_window
-    changes["seen"], dropped = remembered(kept, entry, oldest, policy.dedupe_max_ids)
-    if dropped > state.forgotten:
-        changes["forgotten"] = dropped
-    changes["first_seen"] = _min(state.first_seen, t)
-    if moved:
-        changes["clock"] = moved["clock"]
-    return _evolve(state, changes)
+    out = state.copy()
+    return out if apply_into(out, event, policy) == APPLIED else state
 
 
 def mark_active_day(mask: int, last_active_at: float | None, t: float) -> int:
@@ -475,6 +633,8 @@ def mark_active_day(mask: int, last_active_at: float | None, t: float) -> int:
     if last_active_at is None:
         return 1
     latest = math.floor(last_active_at / _DAY)
+    if day == latest:
+        return mask | 1
     full = (1 << ACTIVE_DAYS) - 1
     if day > latest:
         return ((mask << min(day - latest, ACTIVE_DAYS)) | 1) & full
@@ -493,119 +653,143 @@ def active_gaps(mask: int) -> list[int]:
     return [b - a for a, b in itertools.pairwise(days)]
 
 
-def _evict_oldest(
-    tickets: dict[str, Ticket], closed: bytes, most: int
-) -> tuple[dict[str, Ticket], bytes]:
-    """The newest `most` tickets by opening time (unknown opening first out, then by id), the
-    others forgotten as if closed, so a late event never brings one back."""
+def _evict_oldest(state: CustomerState, most: int) -> None:
+    """Keep the newest `most` tickets by opening time (unknown opening first out, then by id),
+    the others forgotten as if closed, so a late event never brings one back."""
+    tickets = state.tickets
     order = sorted(
         tickets, key=lambda k: (tickets[k].opened_at is not None, tickets[k].opened_at or 0.0, k)
     )
     for k in order[: len(tickets) - most]:
-        t = tickets[k]
-        closed = remember(closed, id_entry(t.opened_at or 0.0, k), 0.0, MAX_CLOSED)
-    keep = set(order[len(tickets) - most :])
-    return {k: t for k, t in tickets.items() if k in keep}, closed
+        t = tickets.pop(k)
+        state.closed = remember(state.closed, id_entry(t.opened_at or 0.0, k), 0.0, MAX_CLOSED)
 
 
-def _changes(s: CustomerState, e: ev.Event, p: Policy) -> dict[str, Any]:
+def _add_activity(s: CustomerState, units: float, t: float, p: Policy) -> None:
+    """Add `units` at `t` to the four activity sums (one reference time: the latest)."""
+    u = p.usage
+    ref = s.act_ref
+    if ref is None:
+        s.act_ref = t
+        s.act_short, s.act_long, s.act_quarter, s.act_year = units, units, units, units
+        return
+    if s.act_year < 0:  # the year sum starts now (a record from before it existed)
+        s.act_year = 0.0 if t >= ref else units * decay_factor(ref - t, u.year_half_life)
+        if t < ref:
+            s.act_short += units * decay_factor(ref - t, u.short_half_life)
+            s.act_long += units * decay_factor(ref - t, u.long_half_life)
+            s.act_quarter += units * decay_factor(ref - t, u.quarter_half_life)
+            return
+    if t >= ref:
+        if t > ref:
+            s.act_ref = t
+            s.act_short *= decay_factor(t - ref, u.short_half_life)
+            s.act_long *= decay_factor(t - ref, u.long_half_life)
+            s.act_quarter *= decay_factor(t - ref, u.quarter_half_life)
+            s.act_year *= decay_factor(t - ref, u.year_half_life)
+        s.act_short += units
+        s.act_long += units
+        s.act_quarter += units
+        s.act_year += units
+    else:
+        s.act_short += units * decay_factor(ref - t, u.short_half_life)
+        s.act_long += units * decay_factor(ref - t, u.long_half_life)
+        s.act_quarter += units * decay_factor(ref - t, u.quarter_half_life)
+        s.act_year += units * decay_factor(ref - t, u.year_half_life)
+
+
+def _change(s: CustomerState, e: ev.Event, p: Policy, ticket_id: str | None) -> None:
+    """What the event changes, in place (its id and the clock are the caller's)."""
     t = e.occurred_at
     if isinstance(e, ev.Session | ev.FeatureUsed):
         units = 1.0 if isinstance(e, ev.Session) else float(min(e.count, MAX_FEATURE_UNITS))
-        out: dict[str, Any] = {
-            "last_active_at": _max(s.last_active_at, t),
-            "active_days": mark_active_day(s.active_days, s.last_active_at, t),
-            "activity_short": s.activity_short.add(units, at=t, half_life=p.usage.short_half_life),
-            "activity_long": s.activity_long.add(units, at=t, half_life=p.usage.long_half_life),
-            "activity_quarter": s.activity_quarter.add(
-                units, at=t, half_life=p.usage.quarter_half_life
-            ),
-            "activity_year": s.activity_year.add(units, at=t, half_life=p.usage.year_half_life),
-        }
+        s.active_days = mark_active_day(s.active_days, s.last_active_at, t)
+        last = s.last_active_at
+        if last is None or t > last:
+            s.last_active_at = t
+        _add_activity(s, units, t, p)
         if isinstance(e, ev.FeatureUsed):
-            features = {**s.features, e.feature: _max(s.features.get(e.feature), t)}
+            features = s.features
+            used = features.get(e.feature)
+            if used is None or t > used:
+                features[e.feature] = t
             if len(features) > MAX_FEATURES:
                 keep = sorted(features.items(), key=lambda kv: (kv[1], kv[0]))[-MAX_FEATURES:]
-                features = dict(keep)
-            out["features"] = features
-        return out
+                s.features = dict(keep)
+        return
+    if ticket_id is not None:
+        ticket = s.tickets.get(ticket_id)
+        if ticket is None:
+            ticket = s.tickets[ticket_id] = Ticket()
+        _ticket_change(ticket, e)
+        if len(s.tickets) > p.support.max_tickets:
+            _evict_oldest(s, p.support.max_tickets)
+        return
     if isinstance(e, ev.SeatSnapshot):
-        return {"seats": Stamped((e.active_users, e.licensed_seats), t).newer(s.seats)}
-    if isinstance(
-        e,
-        ev.TicketOpened
-        | ev.TicketReplied
-        | ev.TicketResolved
-        | ev.TicketReopened
-        | ev.TicketEscalated,
-    ):
-        ticket = _ticket_after(s.tickets.get(e.ticket_id, Ticket()), e)
-        return {"tickets": {**s.tickets, e.ticket_id: ticket}}
-    if isinstance(e, ev.NpsAnswered):
-        return _nps(s, e, p)
-    if isinstance(e, ev.CsatAnswered):
+        s.seats = Stamped((e.active_users, e.licensed_seats), t).newer(s.seats)
+    elif isinstance(e, ev.NpsAnswered):
         h = p.sentiment.half_life
-        return {
-            "csat_satisfied": s.csat_satisfied.add(1.0 if e.score >= 4 else 0.0, at=t, half_life=h),
-            "csat_total": s.csat_total.add(1.0, at=t, half_life=h),
-        }
-    if isinstance(e, ev.CesAnswered):
+        s.last_nps = Stamped(e.score, t).newer(s.last_nps)
+        if e.score >= 9:
+            s.promoters = s.promoters.add(1.0, at=t, half_life=h)
+        elif e.score >= 7:
+            s.passives = s.passives.add(1.0, at=t, half_life=h)
+        else:
+            s.detractors = s.detractors.add(1.0, at=t, half_life=h)
+        if e.score <= p.alerts.detractor_max_score:
+            s.last_detractor_at = _max(s.last_detractor_at, t)
+    elif isinstance(e, ev.CsatAnswered):
         h = p.sentiment.half_life
-        return {
-            "ces_easy": s.ces_easy.add(1.0 if e.score >= 5 else 0.0, at=t, half_life=h),
-            "ces_total": s.ces_total.add(1.0, at=t, half_life=h),
-        }
-    if isinstance(e, ev.AccountUpdated):
-        attrs = dict(s.attributes)
-        for name in ("segment", "owner", "mrr", "renewal_date"):
-            value = getattr(e, name)
+        s.csat_satisfied = s.csat_satisfied.add(1.0 if e.score >= 4 else 0.0, at=t, half_life=h)
+        s.csat_total = s.csat_total.add(1.0, at=t, half_life=h)
+    elif isinstance(e, ev.CesAnswered):
+        h = p.sentiment.half_life
+        s.ces_easy = s.ces_easy.add(1.0 if e.score >= 5 else 0.0, at=t, half_life=h)
+        s.ces_total = s.ces_total.add(1.0, at=t, half_life=h)
+    elif isinstance(e, ev.AccountUpdated):
+        attrs = s.attributes
+        for name, value in (
+            ("segment", e.segment),
+            ("owner", e.owner),
+            ("mrr", e.mrr),
+            ("renewal_date", e.renewal_date),
+        ):
             if value is not None:
                 attrs[name] = Stamped(value, t).newer(attrs.get(name))
-        return {"attributes": attrs}
-    if isinstance(e, ev.Churned):
-        return {"churned_at": _max(s.churned_at, t)}
-    if isinstance(e, ev.Renewed):
-        return {"renewed_at": _max(s.renewed_at, t)}
-    return {}
+        s.segment = _attribute(attrs, "segment")
+        s.owner = _attribute(attrs, "owner")
+        s.mrr = _mrr(attrs)
+    elif isinstance(e, ev.Churned):
+        s.churned_at = _max(s.churned_at, t)
+    elif isinstance(e, ev.Renewed):
+        s.renewed_at = _max(s.renewed_at, t)
 
 
-def _nps(s: CustomerState, e: ev.NpsAnswered, p: Policy) -> dict[str, Any]:
-    h, t = p.sentiment.half_life, e.occurred_at
-    out: dict[str, Any] = {"last_nps": Stamped(e.score, t).newer(s.last_nps)}
-    if e.score >= 9:
-        out["promoters"] = s.promoters.add(1.0, at=t, half_life=h)
-    elif e.score >= 7:
-        out["passives"] = s.passives.add(1.0, at=t, half_life=h)
-    else:
-        out["detractors"] = s.detractors.add(1.0, at=t, half_life=h)
-    if e.score <= p.alerts.detractor_max_score:
-        out["last_detractor_at"] = _max(s.last_detractor_at, t)
-    return out
+_PRIORITY_RANK = {p: i for i, p in enumerate(ev.PRIORITIES)}
 
 
-def _ticket_after(k: Ticket, e: ev.Event) -> Ticket:
+def _ticket_change(k: Ticket, e: ev.Event) -> None:
     t = e.occurred_at
     if isinstance(e, ev.TicketOpened):
-        rank = ev.PRIORITIES.index
+        opened = k.opened_at
         if (
-            k.opened_at is None
-            or t < k.opened_at
-            or (t == k.opened_at and k.priority is not None and rank(e.priority) > rank(k.priority))
+            opened is None
+            or t < opened
+            or (
+                t == opened
+                and k.priority is not None
+                and _PRIORITY_RANK[e.priority] > _PRIORITY_RANK[k.priority]
+            )
         ):
-            return replace(k, opened_at=t, priority=e.priority)
-        return k
-    if isinstance(e, ev.TicketReplied):
-        if e.by != "agent":
-            return k
-        return replace(k, first_agent_reply_at=_min(k.first_agent_reply_at, t))
-    if isinstance(e, ev.TicketResolved):
-        return replace(
-            k,
-            first_resolved_at=_min(k.first_resolved_at, t),
-            last_resolved_at=_max(k.last_resolved_at, t),
-        )
-    if isinstance(e, ev.TicketReopened):
-        return replace(k, last_reopened_at=_max(k.last_reopened_at, t), reopens=k.reopens + 1)
-    if isinstance(e, ev.TicketEscalated):
-        return replace(k, escalations=k.escalations + 1)
-    return k
+            k.opened_at, k.priority = t, e.priority
+    elif isinstance(e, ev.TicketReplied):
+        if e.by == "agent":
+            k.first_agent_reply_at = _min(k.first_agent_reply_at, t)
+    elif isinstance(e, ev.TicketResolved):
+        k.first_resolved_at = _min(k.first_resolved_at, t)
+        k.last_resolved_at = _max(k.last_resolved_at, t)
+    elif isinstance(e, ev.TicketReopened):
+        k.last_reopened_at = _max(k.last_reopened_at, t)
+        k.reopens += 1
+    elif isinstance(e, ev.TicketEscalated):
+        k.escalations += 1

@@ -9,42 +9,61 @@ to the event's time is evaluated first, exactly as the timer would have when liv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
-from scoring.alerts import Alert, AlertState, evaluate
+from scoring import alerts
+from scoring.alerts import Alert, AlertState
 from scoring.events import Event, event_order
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
-from scoring.schedule import Check, next_check, next_due
-from scoring.state import CustomerState, apply
+from scoring.schedule import next_check, next_due
+from scoring.state import APPLIED, CustomerState, apply_into
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True, eq=True, init=False)
 class Standing:
-    """What is kept of a customer between steps: its state, alert memory and next due time.
+    """What is kept of a customer between steps: its state, alert memory and next due time,
+    updated in place by the steps below.
 
     `due` is exact, or (`exact` False) a time before which nothing can be due, the exact time
     being worked out from the evaluation at `evaluated_at` once that bound is reached
     (`scoring.schedule.next_check`)."""
 
     state: CustomerState
-    memory: AlertState = field(default_factory=AlertState)
-    due: float | None = None
-    exact: bool = True
-    evaluated_at: float | None = None
+    memory: AlertState
+    due: float | None
+    exact: bool
+    evaluated_at: float | None
+
+    def __init__(
+        self,
+        state: CustomerState,
+        memory: AlertState | None = None,
+        due: float | None = None,
+        exact: bool = True,
+        evaluated_at: float | None = None,
+    ) -> None:
+        self.state = state
+        self.memory = AlertState() if memory is None else memory
+        self.due = due
+        self.exact = exact
+        self.evaluated_at = evaluated_at
 
 
 def resolve(standing: Standing, policy: Policy, refresh: float) -> Standing:
-    """The standing with its exact due time."""
-    if standing.exact or standing.evaluated_at is None:
-        return standing
-    due = next_due(standing.state, standing.memory, policy, standing.evaluated_at, refresh)
-    return replace(standing, due=due, exact=True)
+    """Work out the standing's exact due time (in place); return it."""
+    if not standing.exact and standing.evaluated_at is not None:
+        standing.due = next_due(
+            standing.state, standing.memory, policy, standing.evaluated_at, refresh
+        )
+        standing.exact = True
+    return standing
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True)
 class Step:
-    """The outcome of one step: the new standing, the latest health and the alerts raised."""
+    """The outcome of a step: the standing (updated in place), the latest health and the
+    alerts raised."""
 
     standing: Standing
     health: HealthScore | None = None
@@ -52,53 +71,87 @@ class Step:
     evaluated: tuple[float, ...] = ()  # the event times it evaluated the customer at, in order
 
 
-def evaluate_at(
-    standing: Standing, at: float, policy: Policy, refresh: float, exact: bool = False
-) -> Step:
+def evaluate_into(
+    standing: Standing,
+    at: float,
+    policy: Policy,
+    refresh: float,
+    exact: bool = False,
+    raised: list[Alert] | None = None,
+) -> HealthScore | None:
     """Evaluate a customer at event time `at` (never before its clock) without a new event,
     and schedule its next due moment: exactly when `exact` (a silent customer evaluated at a
     due moment: no event is likely to come first, so the bound `next_check` would give is only
-    a second visit), else lazily. Either way the later evaluations are the same."""
+    a second visit), else lazily. Either way the later evaluations are the same. The standing
+    is updated in place; an alert raised is added to `raised`."""
     state = standing.state
-    now = max(at, state.clock if state.clock is not None else at)
-    health = score(state, policy, now, standing.memory.band, explain=False)
-    memory, raised = standing.memory, list[Alert]()
+    clock = state.clock
+    now = at if clock is None or at >= clock else clock
+    memory = standing.memory
+    health = score(state, policy, now, memory.band, explain=False)
     if health is not None:
-        memory, raised = evaluate(memory, state, health, policy, now)
+        alert = alerts.evaluate_into(memory, state, health, policy, now)
+        if alert is not None and raised is not None:
+            raised.append(alert)
     if exact:
-        check = Check(next_due(state, memory, policy, now, refresh, health), True)
+        standing.due = next_due(state, memory, policy, now, refresh, health)
+        standing.exact = True
     else:
         check = next_check(state, memory, policy, now, refresh, health)
-    return Step(Standing(state, memory, check.at, check.exact, now), health, tuple(raised), (now,))
+        standing.due, standing.exact = check.at, check.exact
+    standing.evaluated_at = now
+    return health
+
+
+def evaluate_at(
+    standing: Standing, at: float, policy: Policy, refresh: float, exact: bool = False
+) -> Step:
+    """`evaluate_into`, with what it did as a `Step`."""
+    raised: list[Alert] = []
+    health = evaluate_into(standing, at, policy, refresh, exact, raised)
+    assert standing.evaluated_at is not None
+    return Step(standing, health, tuple(raised), (standing.evaluated_at,))
+
+
+def catch_up_into(
+    standing: Standing,
+    until: float,
+    policy: Policy,
+    refresh: float,
+    raised: list[Alert],
+    times: list[float] | None = None,
+) -> HealthScore | None:
+    """Evaluate every due moment after the customer's clock, up to and including `until`, in
+    place; return the latest health (None: nothing was due). Alerts raised go to `raised`, the
+    times evaluated at to `times` when given."""
+    health: HealthScore | None = None
+    while True:
+        due, clock = standing.due, standing.state.clock
+        if due is None or clock is None or not clock < due <= until:
+            return health
+        if not standing.exact:
+            resolve(standing, policy, refresh)
+            continue
+        health = evaluate_into(standing, due, policy, refresh, True, raised) or health
+        if times is not None and standing.evaluated_at is not None:
+            times.append(standing.evaluated_at)
 
 
 def catch_up(standing: Standing, until: float, policy: Policy, refresh: float) -> Step:
-    """Evaluate every due moment after the customer's clock, up to and including `until`."""
-    current, health = standing, None
+    """`catch_up_into`, with what it did as a `Step`."""
     raised: list[Alert] = []
     times: list[float] = []
-    while True:
-        due, clock = current.due, current.state.clock
-        if due is None or clock is None or not clock < due <= until:
-            return Step(current, health, tuple(raised), tuple(times))
-        if not current.exact:
-            current = resolve(current, policy, refresh)
-            continue
-        later = evaluate_at(current, due, policy, refresh, exact=True)
-        raised.extend(later.raised)
-        times.extend(later.evaluated)
-        current, health = later.standing, later.health or health
+    health = catch_up_into(standing, until, policy, refresh, raised, times)
+    return Step(standing, health, tuple(raised), tuple(times))
 
 
 def on_event(standing: Standing, event: Event, policy: Policy, refresh: float) -> Step | None:
-    """Apply one event and evaluate the customer at its clock; None when the event changes
-    nothing (a remembered duplicate or a refused event). Due moments before the event are the
-    caller's to catch up first (`catch_up`), so it can tell their alerts apart."""
-    after = apply(standing.state, event, policy)
-    if after is standing.state:
+    """Apply one event and evaluate the customer at its clock (in place); None when the event
+    changes nothing (a remembered duplicate or a refused event). Due moments before the event
+    are the caller's to catch up first (`catch_up`), so it can tell their alerts apart."""
+    if apply_into(standing.state, event, policy) != APPLIED:
         return None
-    moved = replace(standing, state=after)
-    return evaluate_at(moved, event.occurred_at, policy, refresh)
+    return evaluate_at(standing, event.occurred_at, policy, refresh)
 
 
 def replay(
@@ -112,16 +165,9 @@ def replay(
     for event in sorted(events, key=event_order):
         if standing is None:
             standing = Standing(CustomerState(event.customer_id))
-        caught = catch_up(standing, event.occurred_at, policy, refresh)
-        raised.extend(caught.raised)
-        step = on_event(caught.standing, event, policy, refresh)
-        if step is not None:
-            standing = step.standing
-            raised.extend(step.raised)
-        else:
-            standing = caught.standing
+        catch_up_into(standing, event.occurred_at, policy, refresh, raised)
+        if apply_into(standing.state, event, policy) == APPLIED:
+            evaluate_into(standing, event.occurred_at, policy, refresh, False, raised)
     if standing is not None and until is not None:
-        caught = catch_up(standing, until, policy, refresh)
-        standing = caught.standing
-        raised.extend(caught.raised)
+        catch_up_into(standing, until, policy, refresh, raised)
     return standing, raised

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from scoring import evaluation as evl
-from scoring.alerts import RULES, AlertState
+from scoring.alerts import RULES, Alert
 from scoring.components import plain_signals, signals
 from scoring.decay import DAY
 from scoring.events import Churned, Event, event_order
 from scoring.health import score
 from scoring.policy import BANDS, Policy
-from scoring.state import CustomerState
-from scoring.timeline import Standing, catch_up, on_event
+from scoring.state import APPLIED, CustomerState, apply_into
+from scoring.timeline import Standing, catch_up_into, evaluate_into
 from stream.codec import DecodeError, decode_event
 
 DEFAULT_REFRESH = 7 * DAY  # the worker's default `reevaluate_every_seconds`
@@ -165,18 +165,6 @@ class Replayed:
     span: float = 0.0  # seconds from the customer's first event to the end of the replay
 
 
-def rules_started(before: AlertState, after: AlertState) -> list[tuple[str, float]]:
-    """The rules that fired between two alert memories, and when: each rule is measured on its
-    own, whether it opened an episode's alert or joined one already open."""
-    out = []
-    for rule, now in after.rules.items():
-        at = now.last_raised_at
-        was = before.rules.get(rule)
-        if at is not None and (was is None or was.last_raised_at != at):
-            out.append((rule, at))
-    return out
-
-
 def _read(standing: Standing, cutoff: float, policy: Policy) -> AtCutoff | None:
     state: CustomerState = standing.state
     if state.first_seen is None or state.first_seen > cutoff or state.is_churned:
@@ -204,36 +192,31 @@ def replay_customer(
     ordered = sorted(events, key=event_order)
     customer = ordered[0].customer_id
     standing = Standing(CustomerState(customer))
+    state = standing.state
+    fired: list[tuple[str, float]] = []  # every rule that fired: merged into an alert or not
+    standing.memory.fired = fired
     pending = sorted(cutoffs)
     readings: list[AtCutoff] = []
-    alerts: list[tuple[str, float]] = []
-    episodes: list[float] = []
-
-    def reach(until: float) -> None:
-        nonlocal standing
-        caught = catch_up(standing, until, policy, refresh)
-        alerts.extend(rules_started(standing.memory, caught.standing.memory))
-        episodes.extend(a.raised_at for a in caught.raised)
-        standing = caught.standing
-
+    raised: list[Alert] = []
     for event in ordered:
-        while pending and pending[0] < event.occurred_at:
-            reach(pending[0])
+        t = event.occurred_at
+        while pending and pending[0] < t:
+            catch_up_into(standing, pending[0], policy, refresh, raised)
             reading = _read(standing, pending.pop(0), policy)
             if reading is not None:
                 readings.append(reading)
-        reach(event.occurred_at)
-        step = on_event(standing, event, policy, refresh)
-        if step is not None:
-            alerts.extend(rules_started(standing.memory, step.standing.memory))
-            episodes.extend(a.raised_at for a in step.raised)
-            standing = step.standing
+        catch_up_into(standing, t, policy, refresh, raised)
+        if apply_into(state, event, policy) == APPLIED:
+            evaluate_into(standing, t, policy, refresh, False, raised)
     for cutoff in pending:
-        reach(cutoff)
+        catch_up_into(standing, cutoff, policy, refresh, raised)
         reading = _read(standing, cutoff, policy)
         if reading is not None:
             readings.append(reading)
-    reach(end)
+    catch_up_into(standing, end, policy, refresh, raised)
+    standing.memory.fired = None
+    alerts = fired
+    episodes = [a.raised_at for a in raised]
     churns = tuple(sorted(e.occurred_at for e in ordered if isinstance(e, Churned)))
     span = end - ordered[0].occurred_at
     return Replayed(

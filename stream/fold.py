@@ -24,15 +24,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from scoring.alerts import Alert, evaluate
-from scoring.events import TopicKind
+from scoring import alerts
+from scoring.alerts import Alert
+from scoring.events import FeatureUsed, Session, TopicKind
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.schedule import LOOKAHEAD
-from scoring.segments import facts
+from scoring.segments import new_facts, snapshot
 from scoring.serialize import alert_record, health_record
-from scoring.state import CustomerState, apply, is_duplicate, too_late
-from scoring.timeline import Standing, Step, catch_up, evaluate_at
+from scoring.state import APPLIED, TOO_LATE, CustomerState, apply_into, too_late
+from scoring.timeline import Standing, catch_up_into, evaluate_into
 from stream.codec import encode
 from stream.contract import INPUT_TOPICS
 from stream.messages import DeadLetter, Decoded
@@ -60,6 +61,8 @@ class FoldOptions:
     topics: Mapping[str, str] = field(default_factory=dict)
     every_event: bool = False  # HEALTHSCORE_EVALUATE_EVERY_EVENT
     shadow: Policy | None = None  # a candidate policy scored beside the live one
+    # (consumed topic, partition) -> the key of its applied offset in a record (filled as met)
+    codes: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,29 +126,45 @@ def fold_due(
         elif rec.due > until:
             fixes[cid] = rec.due  # the index ran early; the record holds the truth
         else:
-            step = catch_up(rec.standing(), until, policy, options.refresh)
-            rec.settle(step.standing)
-            _take(rec, step, policy, options, out)
-            if step.health is not None:
-                _publish_health(rec, step.health, options, out)
+            standing = rec.standing()
+            raised: list[Alert] = []
+            times: list[float] | None = [] if options.shadow is not None else None
+            health = catch_up_into(standing, until, policy, options.refresh, raised, times)
+            _shadow(standing.state, rec, times, options, out)
+            rec.settle(standing)
+            _take(rec, raised, out)
+            if health is not None:
+                _publish_health(rec, health, options, out)
             out.changed.append(rec)
     return out, fixes
+
+
+def _partition_code(opts: FoldOptions, topic: str, partition: int) -> str:
+    """The key of a topic-partition's applied offset in a record: "<code><partition>"."""
+    key = (topic, partition)
+    code = opts.codes.get(key)
+    if code is None:
+        code = opts.codes[key] = f"{TOPIC_CODES.get(topic, topic + ':')}{partition}"
+    return code
 
 
 def _fold_customer(
     rec: Record, items: Sequence[Decoded], policy: Policy, opts: FoldOptions, out: Outputs
 ) -> bool:
-    """Fold one customer's events of this batch, in order, into its record."""
+    """Fold one customer's events of this batch, in order, into its record (in place)."""
     refresh = opts.refresh
     gap = min(LOOKAHEAD, refresh)
     standing = rec.standing()
+    state = standing.state
     changed = False
     health: HealthScore | None = None
+    raised: list[Alert] = []
+    times: list[float] | None = [] if opts.shadow is not None else None
     unevaluated = False  # an event applied since the last evaluation
     for msg, event in items:
         assert not isinstance(event, DeadLetter)
         topic = opts.topics.get(msg.topic, msg.topic)
-        tp = f"{TOPIC_CODES.get(topic, msg.topic + ':')}{msg.partition}"
+        tp = _partition_code(opts, topic, msg.partition)
         if msg.offset <= rec.offsets.get(tp, -1):
             out.duplicates += 1  # redelivered after a crash: already in this record
             rec.outcomes.append(
@@ -156,26 +175,24 @@ def _fold_customer(
         rec.partition = msg.partition
         changed = True
         t = event.occurred_at
-        clock = standing.state.clock
+        clock = state.clock
         if unevaluated and clock is not None and t > clock + gap:
             # a jump in event time inside one batch (a backfill): evaluate where the customer
             # stood first, so what became due in the gap (inactivity, SLAs, a decaying score)
             # is evaluated at its moment, as living through it would
-            step = evaluate_at(standing, clock, policy, refresh)
-            _take(rec, step, policy, opts, out)
-            standing, health, unevaluated = step.standing, step.health or health, False
+            health = evaluate_into(standing, clock, policy, refresh, False, raised) or health
+            _evaluated(standing, state, rec, times, opts, out)
+            unevaluated = False
         # Stream time passed due moments before this event: evaluate them first, as the timer
         # would have when living through the stream
         if standing.due is not None and standing.due <= t:
-            caught = catch_up(standing, t, policy, refresh)
-            if caught.evaluated:
-                _take(rec, caught, policy, opts, out)
-                standing, health = caught.standing, caught.health or health
-        state = standing.state
-        after = apply(state, event, policy)
-        if after is state:
-            late = None if is_duplicate(state, event) else too_late(state, event, policy)
-            if late is not None:  # it cannot be told from a duplicate: refused, not lost
+            health = catch_up_into(standing, t, policy, refresh, raised, times) or health
+            _shadow(state, rec, times, opts, out)
+        before = None if isinstance(event, Session | FeatureUsed) else snapshot(state, event)
+        code = apply_into(state, event, policy)
+        if code != APPLIED:
+            if code == TOO_LATE:  # it cannot be told from a duplicate: refused, not lost
+                late = too_late(state, event, policy) or "too late"
                 out.dead.append(DeadLetter(msg, late, "occurred_at"))
                 rec.outcomes.append(Outcome(topic, event.TYPE, "dead_lettered", msg.timestamp, t))
                 continue
@@ -184,34 +201,54 @@ def _fold_customer(
             continue
         out.applied += 1
         rec.outcomes.append(Outcome(topic, event.TYPE, "applied", msg.timestamp, t))
-        rec.facts.extend(facts(state, after, event))
-        standing = Standing(
-            after, standing.memory, standing.due, standing.exact, standing.evaluated_at
-        )
+        if not isinstance(event, Session | FeatureUsed):  # usage adds no segment facts
+            rec.facts.extend(new_facts(before, state, event))
         if opts.every_event:
-            step = evaluate_at(standing, t, policy, refresh)
-            _take(rec, step, policy, opts, out)
-            standing, health = step.standing, step.health or health
+            health = evaluate_into(standing, t, policy, refresh, False, raised) or health
+            _evaluated(standing, state, rec, times, opts, out)
         else:
             unevaluated = True
-    if unevaluated and standing.state.clock is not None:
-        step = evaluate_at(standing, standing.state.clock, policy, refresh)
-        _take(rec, step, policy, opts, out)
-        standing, health = step.standing, step.health or health
+    if unevaluated and state.clock is not None:
+        health = evaluate_into(standing, state.clock, policy, refresh, False, raised) or health
+        _evaluated(standing, state, rec, times, opts, out)
     rec.settle(standing)
+    _take(rec, raised, out)
     if health is not None:
         _publish_health(rec, health, opts, out)
     return changed
 
 
-def _take(rec: Record, step: Step, policy: Policy, opts: FoldOptions, out: Outputs) -> None:
-    """Publish a step's alerts, and score the shadow policy at each of its evaluations."""
-    for alert in step.raised:
+def _evaluated(
+    standing: Standing,
+    state: CustomerState,
+    rec: Record,
+    times: list[float] | None,
+    opts: FoldOptions,
+    out: Outputs,
+) -> None:
+    """After an evaluation: the shadow policy scores the same moment."""
+    if times is not None and standing.evaluated_at is not None:
+        times.append(standing.evaluated_at)
+        _shadow(state, rec, times, opts, out)
+
+
+def _shadow(
+    state: CustomerState, rec: Record, times: list[float] | None, opts: FoldOptions, out: Outputs
+) -> None:
+    """Score the shadow policy at the live policy's evaluations just made (`times`, then
+    cleared), from the state they were made from: before it changes again."""
+    if times is None or opts.shadow is None:
+        return
+    for at in times:
+        _shadow_at(rec, state, opts.shadow, at, opts, out)
+    times.clear()
+
+
+def _take(rec: Record, raised: list[Alert], out: Outputs) -> None:
+    """Publish the alerts raised."""
+    for alert in raised:
         out.alerts.append(Keyed(alert.customer_id, encode(alert_record(alert))))
         out.raised.append(alert)
-    if opts.shadow is not None:
-        for at in step.evaluated:
-            _shadow_at(rec, step.standing.state, opts.shadow, at, opts, out)
 
 
 def _moved(published: Published | None, health: HealthScore, step: float) -> bool:
@@ -249,9 +286,8 @@ def _shadow_at(
     if health is None:
         return
     previous = memory.score
-    memory, raised = evaluate(memory, state, health, shadow, at)
-    rec.shadow_memory = memory
-    for alert in raised:
+    alert = alerts.evaluate_into(memory, state, health, shadow, at)
+    if alert is not None:
         out.shadow_alerts.append(Keyed(alert.customer_id, encode(alert_record(alert))))
     if _moved(rec.shadow_published, health, opts.publish_min_step):
         rec.shadow_published = Published(health.score, health.band)

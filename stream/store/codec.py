@@ -19,7 +19,7 @@ import orjson
 
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
-from scoring.state import ENTRY, CustomerState, Stamped, Ticket
+from scoring.state import ENTRY, NO_YEAR, CustomerState, Stamped, Ticket
 from stream.store.record import Evaluation, Published, Record
 
 FORMAT = 2
@@ -82,18 +82,14 @@ def _f(x: float | None) -> float | None:
 
 
 def _sums(s: CustomerState) -> list[Any]:
-    """The decayed sums: the four activity sums, always added together, share one reference
-    time (stored once when they do); the others as [value, ref] or None."""
-    acts: list[DecayedSum] = [getattr(s, name) for name in _SUMS[:4]]
-    ref = acts[0].ref
+    """The decayed sums: the four activity sums, kept at one reference time, stored once with
+    it; the others as [value, ref] or None."""
     out: list[Any] = []
-    if ref is not None and all(d.ref == ref for d in acts):
-        out.append([_n(ref), *(d.value for d in acts)])
-        rest: tuple[str, ...] = _SUMS[4:]
-    else:
-        out.append(None)
-        rest = _SUMS
-    for name in rest:
+    ref = s.act_ref
+    out.append(
+        None if ref is None else [_n(ref), s.act_short, s.act_long, s.act_quarter, s.act_year]
+    )
+    for name in _SUMS[4:]:
         d: DecayedSum = getattr(s, name)
         out.append(None if d.ref is None else [d.value, _n(d.ref)])
     return out
@@ -101,15 +97,31 @@ def _sums(s: CustomerState) -> list[Any]:
 
 def _sums_back(raw: list[Any], kwargs: dict[str, Any]) -> None:
     shared, *rest = raw
-    names: tuple[str, ...] = _SUMS
+    # eleven pairs when the four activity sums were stored apart (records before they shared
+    # one time, and those without activity), seven otherwise
+    names: tuple[str, ...] = _SUMS if len(rest) == len(_SUMS) else _SUMS[4:]
     if shared is not None:
-        ref = float(shared[0])
-        for name, value in zip(_SUMS[:4], shared[1:], strict=True):
-            kwargs[name] = DecayedSum(float(value), ref)
-        names = _SUMS[4:]
+        kwargs["act_ref"] = float(shared[0])
+        kwargs["act_short"], kwargs["act_long"], kwargs["act_quarter"], kwargs["act_year"] = (
+            float(v) for v in shared[1:]
+        )
     for name, pair in zip(names, rest, strict=True):
-        if pair is not None:
+        if pair is None:
+            continue
+        if name in _SUMS[:4]:
+            # stored apart by records before the four shared their time: they were always
+            # added together, so their times are one
+            kwargs["act_ref"] = float(pair[1])
+            kwargs["act_" + name.removeprefix("activity_")] = float(pair[0])
+        else:
             kwargs[name] = DecayedSum(float(pair[0]), float(pair[1]))
+    _year_unrecorded(kwargs)
+
+
+def _year_unrecorded(kwargs: dict[str, Any]) -> None:
+    """Activity stored without a year sum (records before it existed): the year is unknown."""
+    if "act_ref" in kwargs and "act_year" not in kwargs:
+        kwargs["act_year"] = NO_YEAR
 
 
 def _state(s: CustomerState) -> list[Any]:
@@ -177,7 +189,7 @@ def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
 def _alerts(a: AlertState) -> list[Any] | None:
     if a.band is None and not a.rules:
         return None
-    history = [_n(x) for pair in a.history for x in pair]
+    history = [_n(x) for x in a.history]
     rules = {k: [r.active, _n(r.since), _n(r.last_raised_at)] for k, r in a.rules.items()}
     if a.open is None:
         return [a.band, a.score, history, rules]
@@ -209,7 +221,7 @@ def _alert_state(
     return AlertState(
         band=band,
         score=score,
-        history=tuple((float(t), float(v)) for t, v in history),
+        history=[float(x) for pair in history for x in pair],
         rules={k: RuleState(v[0], _f(v[1]), _f(v[2])) for k, v in rules.items()},
         open=open_alert,
     )
@@ -303,8 +315,14 @@ _LEGACY_TIMES = dict(zip(_TIMES, ("c", "f", "ch", "rn", "la", "ld"), strict=True
 def _legacy_state(customer_id: str, d: dict[str, Any]) -> CustomerState:
     kwargs: dict[str, Any] = {n: d[k] for n, k in _LEGACY_TIMES.items() if k in d}
     for name, key in _LEGACY_SUMS.items():
-        if key in d:
+        if key not in d:
+            continue
+        if name in _SUMS[:4]:  # the four activity sums share one time (they did then too)
+            kwargs["act_ref"] = float(d[key][1])
+            kwargs["act_" + name.removeprefix("activity_")] = float(d[key][0])
+        else:
             kwargs[name] = DecayedSum(d[key][0], d[key][1])
+    _year_unrecorded(kwargs)
     if "at" in d:
         kwargs["attributes"] = {
             _ATTRIBUTE_NAMES.get(k, k): _unstamped(v) for k, v in d["at"].items()

@@ -118,7 +118,9 @@ def test_a_one_point_wobble_across_a_band_edge_raises_nothing() -> None:
 
 def _health(value: float, at: float, probability: float | None = None) -> HealthScore:
     band = "healthy" if value >= 70 else "at_risk" if value >= 50 else "critical"
-    return HealthScore("acme", value, band, {}, 1.0, at, "test", probability, _drivers=())
+    return HealthScore(
+        "acme", value, band, None, None, None, 1.0, at, "test", probability, _drivers=()
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -10,6 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scoring import components as comp
+from scoring import reading
 from scoring import events as ev
 from scoring.decay import DAY
 from scoring.health import score
@@ -242,3 +243,17 @@ def test_advancing_time_without_events_never_raises_usage(
     assert after is not None
     assert before is not None
     assert after <= before + 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories(span_days=60, max_size=60), st.floats(0, 90))
+def test_the_lean_reading_equals_the_components_explained_in_words(
+    events: list[ev.Event], later: float
+) -> None:
+    """Every evaluation reads the components as plain arithmetic (`scoring.reading`); the
+    drivers explain them in words (`scoring.components`): the two are the same numbers."""
+    state = build(events)
+    now = latest(events) + later * DAY
+    assert comp.usage(state, POLICY, now).value == reading.usage_value(state, POLICY, now)
+    assert comp.support(state, POLICY, now).value == reading.support_value(state, POLICY, now)
+    assert comp.sentiment(state, POLICY, now).value == reading.sentiment_value(state, POLICY, now)

@@ -1,0 +1,355 @@
+"""What pulls a score down, in points and in words: worked out when a score is published or read.
+
+Each component starts from 100 and loses points to its signals. The losses (signal, points)
+follow the arithmetic of `scoring.reading`, so a component's losses add up to 100 less its
+value and a score's drivers add up to 100 less the score. The words of a signal (`detail`)
+are made only for the drivers shown: an evaluation that publishes nothing makes none.
+"""
+
+from __future__ import annotations
+
+from scoring import events as ev
+from scoring import formulas, reading
+from scoring.decay import DAY, HOUR
+from scoring.policy import USAGE_SIGNALS, Policy
+from scoring.reading import NEUTRAL
+from scoring.state import CustomerState, Ticket
+
+NEUTRAL_NOTE = "(counted as neutral)"  # ends the words of a signal read at NEUTRAL
+NO_ANSWERS = "sentiment.no_answers"
+_USAGE = tuple(f"usage.{name}" for name in USAGE_SIGNALS)
+
+Loss = tuple[str, float]  # (signal, points lost)
+Subs = tuple[float, float, float, float, float, float]
+
+
+def days(seconds: float) -> str:
+    """A duration in whole days, in words.
+
+    >>> days(DAY), days(2.6 * DAY)
+    ('1 day', '3 days')
+    """
+    n = seconds / DAY
+    return f"{n:.0f} day{'s' if round(n) != 1 else ''}"
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / HOUR:g} h"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+# --- usage ----------------------------------------------------------------------------------
+
+
+def usage_losses(s: CustomerState, p: Policy, subs: Subs) -> list[Loss]:
+    """The points the usage signals with weight lose, from their sub-scores (`usage_subs`)."""
+    weights = p.usage.weights_for(s.segment)
+    total = 0.0
+    for name in USAGE_SIGNALS:
+        w = weights[name]
+        if w > 0:
+            total += w
+    out: list[Loss] = []
+    for i, name in enumerate(USAGE_SIGNALS):
+        w = weights[name]
+        if w > 0:
+            out.append((_USAGE[i], w / total * (100.0 - subs[i])))
+    return out
+
+
+def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs) -> str:
+    """One usage signal (`USAGE_SIGNALS`) in words."""
+    u = p.usage
+    if name == "recency":
+        idle = reading.idle_seconds(s, now)
+        if s.last_active_at is None:
+            return f"no product activity since first seen {days(idle)} ago"
+        if idle > u.idle_after:
+            return f"no product activity for {days(idle)}"
+        return f"last active {days(idle)} ago"
+    if name == "frequency":
+        daily = s.activity(2, u.quarter_half_life, now) / reading.per_day(u.quarter_half_life)
+        return (
+            f"{daily:.1f} uses a day over recent months, against "
+            f"{u.typical_for(s.segment):g} typical for the segment"
+        )
+    if name == "trend":
+        return f"activity lately is {subs[2]:.0f}% of this customer's usual rate (last weeks)"
+    if name == "slow_trend":
+        if reading.no_year(s):
+            return "no year of activity recorded yet " + NEUTRAL_NOTE
+        return f"activity over the last quarter is {subs[3]:.0f}% of its rate over the year"
+    if name == "breadth":
+        if not s.features:
+            return "no feature usage reported " + NEUTRAL_NOTE
+        used = reading.features_used(s, u.feature_window, now)
+        return (
+            f"{_plural(used, 'feature')} used in the last "
+            f"{days(u.feature_window)} (target {u.feature_target})"
+        )
+    if s.seats is None:
+        return "no seat snapshot reported " + NEUTRAL_NOTE
+    active, licensed = s.seats.value
+    share = active / licensed if licensed else 0.0
+    return (
+        f"{active} of {licensed} licensed seats active "
+        f"({share * 100:.0f}%, target {u.seat_target * 100:.0f}%)"
+    )
+
+
+# --- support --------------------------------------------------------------------------------
+
+
+def _known(s: CustomerState, now: float) -> list[Ticket]:
+    return [k for k in s.tickets.values() if k.opened_at is not None and k.opened_at <= now]
+
+
+def _recent(known: list[Ticket], p: Policy, now: float) -> list[Ticket]:
+    start = now - p.support.window
+    out = []
+    for k in known:
+        opened = k.opened_at
+        if k.is_open or (opened is not None and opened >= start):
+            out.append(k)
+    return out
+
+
+def contact_count(s: CustomerState, p: Policy, now: float) -> int:
+    """Tickets opened in the contact window up to `now`: how often the customer needed help."""
+    since = now - p.support.contact_window
+    n = 0
+    for k in s.tickets.values():
+        if k.opened_at is not None and since <= k.opened_at <= now:
+            n += 1
+    return n
+
+
+def _slow(recent: list[Ticket], p: Policy) -> tuple[int, int]:
+    """Of the recent tickets resolved, how many took longer than their resolution target."""
+    resolved = slow = 0
+    for k in recent:
+        r = k.resolution_seconds()
+        if r is not None:
+            resolved += 1
+            if r > p.support.resolution_target[k.priority or "normal"]:
+                slow += 1
+    return slow, resolved
+
+
+def support_losses(s: CustomerState, p: Policy, now: float) -> tuple[float, list[Loss]]:
+    """The support component's value and the points its penalties take, scaled down together
+    when they exceed 100 (so they still add up to 100 less the value).
+
+    Every penalty grows with the count of what it penalises (never a share), so one more
+    ticket, open or not, never raises the component."""
+    sp = p.support
+    known = _known(s, now)
+    if not known:
+        return 100.0, []
+    recent = _recent(known, p, now)
+    penalties: list[Loss] = []
+    contacts = contact_count(s, p, now)
+    if contacts:
+        penalties.append(
+            ("support.contacts", sp.contact_max * contacts / (contacts + sp.contact_half))
+        )
+    open_ = [k for k in known if k.is_open]
+    if open_:
+        load = 0.0
+        for k in open_:
+            load += sp.priority_weights[k.priority or "normal"] * (
+                1.0 + min(2.0, (now - (k.opened_at or now)) / (7 * DAY))
+            )
+        penalties.append(("support.open_tickets", min(sp.open_max, sp.open_points_per_unit * load)))
+    breached = 0
+    for k in recent:
+        if reading.breached(k, p, now):
+            breached += 1
+    if breached:
+        penalties.append(("support.first_response", sp.sla_breach_max * breached / (breached + 1)))
+    reopens = escalations = 0
+    for k in recent:
+        reopens += k.reopens
+        escalations += k.escalations
+    if reopens:
+        penalties.append(("support.reopens", sp.reopen_max * reopens / (reopens + 1)))
+    if escalations:
+        points = min(sp.escalation_max, sp.escalation_points_each * escalations)
+        penalties.append(("support.escalations", points))
+    slow = _slow(recent, p)[0]
+    if slow:
+        penalties.append(("support.resolution_time", sp.slow_resolution_max * slow / (slow + 1)))
+    lost = 0.0
+    for _, points in penalties:
+        lost += points
+    value = max(0.0, 100.0 - lost)
+    scale = (100.0 - value) / lost if lost > 0 else 0.0  # share out the clamp proportionally
+    return value, [(signal, points * scale) for signal, points in penalties]
+
+
+def support_detail(signal: str, s: CustomerState, p: Policy, now: float) -> str:
+    """One support penalty (`support_losses`) in words."""
+    sp = p.support
+    known = _known(s, now)
+    recent = _recent(known, p, now)
+    if signal == "support.contacts":
+        return f"{_plural(contact_count(s, p, now), 'ticket')} opened in the last " + days(
+            sp.contact_window
+        )
+    if signal == "support.open_tickets":
+        return _open_words([k for k in known if k.is_open], now)
+    if signal == "support.first_response":
+        return _breach_words([k for k in recent if reading.breached(k, p, now)], recent, p)
+    if signal == "support.reopens":
+        reopens = sum(k.reopens for k in recent)
+        return (
+            f"{_plural(reopens, 'reopen')} across {len(recent)} tickets in the last "
+            f"{days(sp.window)}"
+        )
+    if signal == "support.escalations":
+        escalations = sum(k.escalations for k in recent)
+        return f"{_plural(escalations, 'escalation')} in the last {days(sp.window)}"
+    slow, resolved = _slow(recent, p)
+    return f"{slow} of {resolved} resolved tickets took longer than the resolution target"
+
+
+def _open_words(open_: list[Ticket], now: float) -> str:
+    by = {pr: sum(1 for k in open_ if k.priority == pr) for pr in ("urgent", "high")}
+    mix = ", ".join(f"{n} {pr}" for pr, n in by.items() if n)
+    oldest = max(now - (k.opened_at or now) for k in open_)
+    return (
+        f"{_plural(len(open_), 'open ticket')}{' (' + mix + ')' if mix else ''}, "
+        f"oldest open {days(oldest)}"
+    )
+
+
+def _breach_words(breached: list[Ticket], recent: list[Ticket], p: Policy) -> str:
+    sp = p.support
+    waiting = [k for k in breached if k.is_open and k.first_agent_reply_at is None]
+    phrases = []
+    for prio in reversed(ev.PRIORITIES):
+        n = sum(1 for k in waiting if k.priority == prio)
+        if n:
+            phrases.append(
+                f"{_plural(n, prio + ' ticket')} open longer than the "
+                f"{_hours(sp.first_response_sla[prio])} first-response SLA"
+            )
+    late = len(breached) - len(waiting)
+    if late:
+        phrases.append(
+            f"{late} of {len(recent)} tickets answered later than the "
+            f"first-response SLA in the last {days(sp.window)}"
+        )
+    return "; ".join(phrases)
+
+
+# --- sentiment ------------------------------------------------------------------------------
+
+
+def _sentiment_parts(s: CustomerState, p: Policy, now: float) -> list[tuple[str, float, float]]:
+    """The survey measures with an answer and a weight: (signal, weight, sub-score 0-100)."""
+    h = p.sentiment.half_life
+    w = p.sentiment.weights
+    parts: list[tuple[str, float, float]] = []
+    nps = formulas.nps(
+        s.promoters.value_at(now, h), s.passives.value_at(now, h), s.detractors.value_at(now, h)
+    )
+    if nps is not None and w["nps"] > 0:
+        parts.append(("sentiment.nps", w["nps"], (nps + 100.0) / 2.0))
+    csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
+    if csat is not None and w["csat"] > 0:
+        parts.append(("sentiment.csat", w["csat"], csat))
+    ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
+    if ces is not None and w["ces"] > 0:
+        parts.append(("sentiment.ces", w["ces"], ces))
+    return parts
+
+
+def sentiment_losses(s: CustomerState, p: Policy, now: float) -> list[Loss]:
+    """The points the survey measures lose; without answers, the neutral half."""
+    if not reading.has_answers(s):
+        return [(NO_ANSWERS, 100.0 - NEUTRAL)]
+    parts = _sentiment_parts(s, p, now)
+    if not parts:
+        return [(NO_ANSWERS, 100.0 - NEUTRAL)]
+    total = 0.0
+    for _, w, _ in parts:
+        total += w
+    return [(signal, w / total * (100.0 - sub)) for signal, w, sub in parts]
+
+
+def sentiment_detail(signal: str, s: CustomerState, p: Policy, now: float) -> str:
+    """One survey measure (`sentiment_losses`) in words."""
+    if signal == NO_ANSWERS:
+        return "no survey answers " + NEUTRAL_NOTE
+    h = p.sentiment.half_life
+    if signal == "sentiment.nps":
+        nps = formulas.nps(
+            s.promoters.value_at(now, h),
+            s.passives.value_at(now, h),
+            s.detractors.value_at(now, h),
+        )
+        latest = f" (latest answer {s.last_nps.value}/10)" if s.last_nps is not None else ""
+        return f"NPS {nps or 0.0:+.0f}{latest}"
+    if signal == "sentiment.csat":
+        csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
+        return f"CSAT {csat or 0.0:.0f}% satisfied (4-5 of 5)"
+    ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
+    return f"CES: {ces or 0.0:.0f}% of answers say low effort (5-7 of 7)"
+
+
+# --- a score's drivers ----------------------------------------------------------------------
+
+
+def detail(signal: str, s: CustomerState, p: Policy, now: float, subs: Subs) -> str:
+    """Any signal's words."""
+    if signal.startswith("usage."):
+        return usage_detail(signal[6:], s, p, now, subs)
+    if signal.startswith("support."):
+        return support_detail(signal, s, p, now)
+    return sentiment_detail(signal, s, p, now)
+
+
+def shown(
+    s: CustomerState, p: Policy, now: float, least: float
+) -> tuple[list[tuple[float, str]], Subs]:
+    """The score's losses of at least `least` points once shared out by the component weights,
+    as (impact, signal), most negative first; and the usage sub-scores they were read from."""
+    weights = p.weights_for(s.segment)
+    subs = reading.usage_subs(s, p, now)
+    usage = reading.usage_value(s, p, now)
+    wu, ws, wm = weights["usage"], weights["support"], weights["sentiment"]
+    has_u = usage is not None and wu > 0
+    total = 0.0
+    if has_u:
+        total += wu
+    if ws > 0:
+        total += ws
+    if wm > 0:
+        total += wm
+    out: list[tuple[float, str]] = []
+    if total <= 0:
+        return out, subs
+    if has_u:
+        share = wu / total
+        for signal, points in usage_losses(s, p, subs):
+            impact = -share * points
+            if impact <= -least:
+                out.append((impact, signal))
+    if ws > 0:
+        share = ws / total
+        for signal, points in support_losses(s, p, now)[1]:
+            impact = -share * points
+            if impact <= -least:
+                out.append((impact, signal))
+    if wm > 0:
+        share = wm / total
+        for signal, points in sentiment_losses(s, p, now):
+            impact = -share * points
+            if impact <= -least:
+                out.append((impact, signal))
+    out.sort()
+    return out, subs

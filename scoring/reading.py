@@ -1,0 +1,236 @@
+"""The components' values at a moment, as straight-line arithmetic over the state's fields.
+
+This is what every evaluation computes (the score, and the schedule's look-ahead): no parts, no
+losses, no words, no containers. `scoring.components` explains the same values in words, and
+only when a score is published or read; the two agree exactly (a property test checks it),
+because both take the usage signals from `usage_subs` and the same formulas in the same order.
+"""
+
+from __future__ import annotations
+
+from scoring import formulas
+from scoring.decay import DAY, decay_factor
+from scoring.policy import Policy
+from scoring.state import CustomerState, Ticket
+
+NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
+_WEEK = 7 * DAY
+
+
+def per_day(half_life: float) -> float:
+    """What a steady rate of one a day sums to: 1 / (1 - 2^(-1 day / h)).
+
+    >>> round(per_day(DAY), 6)
+    2.0
+    """
+    return 1.0 / (1.0 - decay_factor(DAY, half_life))
+
+
+def ratio(recent: float, baseline: float) -> float:
+    """100 * recent / baseline, capped at 100 (using more than usual is not a risk).
+
+    >>> ratio(1.0, 4.0), ratio(5.0, 4.0), ratio(1.0, 0.0)
+    (25.0, 100.0, 0.0)
+    """
+    return 100.0 * min(1.0, recent / baseline) if baseline > 0 else 0.0
+
+
+def no_year(s: CustomerState) -> bool:
+    """Activity without a year of it recorded (records written before the year sum existed)."""
+    return s.act_ref is not None and s.act_year < 0
+
+
+def idle_seconds(s: CustomerState, now: float) -> float:
+    """Seconds since the last product activity (since first seen, without any)."""
+    active = s.last_active_at
+    since = active if active is not None else s.first_seen
+    return 0.0 if since is None else max(0.0, now - since)
+
+
+def features_used(s: CustomerState, window: float, now: float) -> int:
+    """Features last used within `window` before `now`."""
+    used = 0
+    for last in s.features.values():
+        if now - last <= window:
+            used += 1
+    return used
+
+
+def usage_subs(
+    s: CustomerState, p: Policy, now: float
+) -> tuple[float, float, float, float, float, float]:
+    """The usage signals' sub-scores (0-100, in `USAGE_SIGNALS` order): recency, frequency,
+    trend, slow trend, breadth, seats. See `scoring.components.usage_parts` for what they mean."""
+    u = p.usage
+    idle = idle_seconds(s, now)
+    daily = trend = slow = 0.0
+    ref = s.act_ref
+    if ref is not None:
+        elapsed = now - ref
+        daily = s.act_quarter * decay_factor(elapsed, u.quarter_half_life)
+        daily /= per_day(u.quarter_half_life)
+        short = s.act_short * decay_factor(elapsed, u.short_half_life)
+        short /= per_day(u.short_half_life)
+        long = s.act_long * decay_factor(elapsed, u.long_half_life)
+        long /= per_day(u.long_half_life)
+        trend = ratio(short, long)
+        if s.act_year < 0:
+            slow = NEUTRAL
+        else:
+            year = s.act_year * decay_factor(elapsed, u.year_half_life)
+            slow = ratio(daily, year / per_day(u.year_half_life))
+    level = daily / u.typical_for(s.segment)
+    breadth = NEUTRAL
+    if s.features:
+        used = features_used(s, u.feature_window, now)
+        breadth = NEUTRAL + (100.0 - NEUTRAL) * min(1.0, used / u.feature_target)
+    seats = NEUTRAL
+    if s.seats is not None:
+        active_users, licensed = s.seats.value
+        share = active_users / licensed if licensed else 0.0
+        seats = 100.0 * min(1.0, share / u.seat_target)
+    return (
+        100.0 * u.recency / (u.recency + idle),
+        100.0 * level / (1.0 + level),
+        trend,
+        slow,
+        breadth,
+        seats,
+    )
+
+
+def usage_value(s: CustomerState, p: Policy, now: float) -> float | None:
+    """The usage component (0-100): its signals combined with the segment's weights; None for
+    a customer never heard of."""
+    if s.first_seen is None:
+        return None
+    w = p.usage.weights_for(s.segment)
+    recency, frequency, trend, slow, breadth, seats = usage_subs(s, p, now)
+    weights = (
+        w["recency"],
+        w["frequency"],
+        w["trend"],
+        w["slow_trend"],
+        w["breadth"],
+        w["seats"],
+    )
+    total = 0.0
+    for x in weights:
+        if x > 0:
+            total += x
+    if not total:
+        return None
+    acc = 0.0
+    for x, sub in zip(weights, (recency, frequency, trend, slow, breadth, seats), strict=True):
+        if x > 0:
+            acc += x / total * sub
+    return max(0.0, min(100.0, acc))
+
+
+def breached(k: Ticket, p: Policy, now: float) -> bool:
+    """Did the ticket miss its first-response SLA (answered late, or still unanswered past it)?"""
+    opened, priority = k.opened_at, k.priority
+    if opened is None or priority is None:
+        return False
+    sla = p.support.first_response_sla[priority]
+    reply = k.first_agent_reply_at
+    if reply is not None:
+        return max(0.0, reply - opened) > sla
+    return k.is_open and now - opened > sla
+
+
+def support_value(s: CustomerState, p: Policy, now: float) -> float | None:
+    """The support component (0-100): 100 less the penalties `scoring.components.support`
+    names; None for a customer never heard of."""
+    if s.first_seen is None:
+        return None
+    tickets = s.tickets
+    if not tickets:
+        return 100.0
+    sp = p.support
+    since = now - sp.contact_window
+    window_start = now - sp.window
+    known = contacts = breaches = reopens = escalations = slow = 0
+    load = 0.0
+    for k in tickets.values():
+        opened = k.opened_at
+        if opened is None or opened > now:
+            continue
+        known += 1
+        if since <= opened:
+            contacts += 1
+        is_open = k.is_open
+        if is_open:
+            weight = sp.priority_weights[k.priority or "normal"]
+            # an opening at 0.0 (the epoch) counts as now, as it always has
+            load += weight * (1.0 + min(2.0, (now - (opened or now)) / _WEEK))
+        if not (is_open or opened >= window_start):
+            continue
+        if breached(k, p, now):
+            breaches += 1
+        reopens += k.reopens
+        escalations += k.escalations
+        resolved = k.first_resolved_at
+        if resolved is not None:
+            target = sp.resolution_target[k.priority or "normal"]
+            if max(0.0, resolved - opened) > target:
+                slow += 1
+    if not known:
+        return 100.0
+    lost = 0.0
+    if contacts:
+        lost += sp.contact_max * contacts / (contacts + sp.contact_half)
+    if load > 0.0:
+        lost += min(sp.open_max, sp.open_points_per_unit * load)
+    if breaches:
+        lost += sp.sla_breach_max * breaches / (breaches + 1)
+    if reopens:
+        lost += sp.reopen_max * reopens / (reopens + 1)
+    if escalations:
+        lost += min(sp.escalation_max, sp.escalation_points_each * escalations)
+    if slow:
+        lost += sp.slow_resolution_max * slow / (slow + 1)
+    return max(0.0, 100.0 - lost)
+
+
+def has_answers(s: CustomerState) -> bool:
+    """Has the customer answered any survey?"""
+    return (
+        s.promoters.ref is not None
+        or s.passives.ref is not None
+        or s.detractors.ref is not None
+        or s.csat_total.ref is not None
+        or s.ces_total.ref is not None
+    )
+
+
+def sentiment_value(s: CustomerState, p: Policy, now: float) -> float | None:
+    """The sentiment component (0-100): NPS, CSAT and CES from the decayed answers, combined
+    with the policy's weights; neutral without answers; None for a customer never heard of."""
+    if s.first_seen is None:
+        return None
+    if not has_answers(s):
+        return NEUTRAL
+    h = p.sentiment.half_life
+    w = p.sentiment.weights
+    subs: list[tuple[float, float]] = []
+    nps = formulas.nps(
+        s.promoters.value_at(now, h), s.passives.value_at(now, h), s.detractors.value_at(now, h)
+    )
+    if nps is not None and w["nps"] > 0:
+        subs.append((w["nps"], (nps + 100.0) / 2.0))
+    csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
+    if csat is not None and w["csat"] > 0:
+        subs.append((w["csat"], csat))
+    ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
+    if ces is not None and w["ces"] > 0:
+        subs.append((w["ces"], ces))
+    if not subs:
+        return NEUTRAL
+    weights = 0.0
+    for x, _ in subs:
+        weights += x
+    total = 0.0
+    for x, sub in subs:
+        total += x / weights * sub
+    return max(0.0, min(100.0, total))
