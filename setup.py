@@ -39,7 +39,13 @@ def extensions() -> list[object]:
     # the project's mypy settings load plugins of runtime packages the build does not install;
     # the core is checked with `--strict` by `make typecheck` as well
     options = ["--config-file=", "--strict", "--ignore-missing-imports", "--follow-imports=silent"]
-    return list(mypycify([*options, *compiled_modules()], opt_level="3"))
+    # the compiled code of every module in one library inside the package, `scoring.compiled`,
+    # which each module's own small extension loads: inside the package, it is found however
+    # the project is installed (an editable install puts nothing at the top level) and from
+    # any working directory
+    return list(
+        mypycify([*options, *compiled_modules()], opt_level="3", group_name="scoring.compiled")
+    )
 
 
 setup(ext_modules=extensions())

@@ -178,14 +178,7 @@ def _inactivity_threshold(mask: int, a: AlertPolicy) -> float:
 def risk_threshold(p: Policy, segment: str | None) -> float:
     """The score at or below which a customer is at high risk: where the segment's calibrated
     churn probability reaches `risk_probability`, else the policy's `risk_score`."""
-    c = p.calibration_for(segment)
-    if c is None:
-        return p.alerts.risk_score
-    q = min(max(p.alerts.risk_probability, 1e-6), 1 - 1e-6)
-    logit = math.log(q / (1 - q))
-    if c.slope <= 0:
-        return 100.0 if c.intercept >= logit else -1.0
-    return min(100.0, max(-1.0, 100.0 * (c.intercept - logit) / c.slope))
+    return p.model_for(segment).risk
 
 
 def _typical_move(history: list[float]) -> float:

@@ -29,8 +29,8 @@ def days(seconds: float) -> str:
     >>> days(DAY), days(2.6 * DAY)
     ('1 day', '3 days')
     """
-    n = seconds / DAY
-    return f"{n:.0f} day{'s' if round(n) != 1 else ''}"
+    n = round(seconds / DAY)  # as "{:.0f}" rounds: half to even
+    return f"{n} day{'s' if n != 1 else ''}"
 
 
 def _hours(seconds: float) -> str:
@@ -46,17 +46,21 @@ def _plural(n: int, word: str) -> str:
 
 def usage_losses(s: CustomerState, p: Policy, subs: Subs) -> list[Loss]:
     """The points the usage signals with weight lose, from their sub-scores (`usage_subs`)."""
-    weights = p.usage.weights_for(s.segment)
-    total = 0.0
-    for name in USAGE_SIGNALS:
-        w = weights[name]
-        if w > 0:
-            total += w
+    m = p.model_for(s.segment)
+    total = m.usage_signals
     out: list[Loss] = []
-    for i, name in enumerate(USAGE_SIGNALS):
-        w = weights[name]
-        if w > 0:
-            out.append((_USAGE[i], w / total * (100.0 - subs[i])))
+    if m.recency > 0:
+        out.append((_USAGE[0], m.recency / total * (100.0 - subs[0])))
+    if m.frequency > 0:
+        out.append((_USAGE[1], m.frequency / total * (100.0 - subs[1])))
+    if m.trend > 0:
+        out.append((_USAGE[2], m.trend / total * (100.0 - subs[2])))
+    if m.slow_trend > 0:
+        out.append((_USAGE[3], m.slow_trend / total * (100.0 - subs[3])))
+    if m.breadth > 0:
+        out.append((_USAGE[4], m.breadth / total * (100.0 - subs[4])))
+    if m.seats > 0:
+        out.append((_USAGE[5], m.seats / total * (100.0 - subs[5])))
     return out
 
 
@@ -77,11 +81,11 @@ def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs)
             f"{u.typical_for(s.segment):g} typical for the segment"
         )
     if name == "trend":
-        return f"activity lately is {subs[2]:.0f}% of this customer's usual rate (last weeks)"
+        return f"activity lately is {round(subs[2])}% of this customer's usual rate (last weeks)"
     if name == "slow_trend":
         if reading.no_year(s):
             return "no year of activity recorded yet " + NEUTRAL_NOTE
-        return f"activity over the last quarter is {subs[3]:.0f}% of its rate over the year"
+        return f"activity over the last quarter is {round(subs[3])}% of its rate over the year"
     if name == "breadth":
         if not s.features:
             return "no feature usage reported " + NEUTRAL_NOTE
@@ -318,11 +322,10 @@ def shown(
 ) -> tuple[list[tuple[float, str]], Subs]:
     """The score's losses of at least `least` points once shared out by the component weights,
     as (impact, signal), most negative first; and the usage sub-scores they were read from."""
-    weights = p.weights_for(s.segment)
+    m = p.model_for(s.segment)
     subs = reading.usage_subs(s, p, now)
-    usage = reading.usage_value(s, p, now)
-    wu, ws, wm = weights["usage"], weights["support"], weights["sentiment"]
-    has_u = usage is not None and wu > 0
+    wu, ws, wm = m.usage, m.support, m.sentiment
+    has_u = s.first_seen is not None and m.usage_signals > 0 and wu > 0  # usage has a value
     total = 0.0
     if has_u:
         total += wu

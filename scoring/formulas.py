@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 
@@ -81,3 +82,24 @@ def ces_mean(scores: Iterable[int]) -> float | None:
     """
     values = list(scores)
     return sum(values, 0.0) / len(values) if values else None
+
+
+_SCALES = (1.0, 10.0, 100.0, 1_000.0, 10_000.0)
+
+
+def rounded(x: float, digits: int) -> float:
+    """`round(x, digits)` (0-4 digits), exactly, without its decimal conversion in the usual
+    case: scaled, the value is rounded to a whole number and scaled back, which gives the same
+    float unless the scaled value lies within a hair of a half, where `round` decides.
+
+    >>> rounded(72.345678, 2), rounded(-0.125, 2), rounded(2.675, 2), rounded(0.5, 0)
+    (72.35, -0.12, 2.67, 0.0)
+    """
+    scale = _SCALES[digits]
+    y = x * scale
+    whole = math.floor(y)
+    rest = y - whole
+    if abs(rest - 0.5) < 1e-6 or not abs(y) < 4e15:  # a near tie, or beyond exact integers
+        return round(x, digits)
+    out = (whole + (1.0 if rest > 0.5 else 0.0)) / scale
+    return out if out != 0.0 else round(x, digits)  # round keeps the sign of a zero

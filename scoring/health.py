@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scoring import components as comp
 from scoring import drivers, reading
-from scoring.policy import BANDS, BandPolicy, Policy
+from scoring.formulas import rounded
+from scoring.policy import BANDS, BandPolicy, Calibration, Policy, SegmentModel
 from scoring.state import CustomerState
 
 MIN_DRIVER_POINTS = 0.05
@@ -93,7 +93,7 @@ class HealthScore:
             if self.churn_probability is not None
             else (100.0 - self.score) / 100.0
         )
-        return round(self.mrr * risk, 2)
+        return rounded(self.mrr * risk, 2)
 
     @property
     def revenue_at_risk_calibrated(self) -> bool:
@@ -154,7 +154,10 @@ def churn_probability(value: float, policy: Policy, segment: str | None) -> floa
     >>> churn_probability(50.0, load_policy(), None) is None
     True
     """
-    c = policy.calibration_for(segment)
+    return _probability(value, policy.model_for(segment).calibration)
+
+
+def _probability(value: float, c: Calibration | None) -> float | None:
     if c is None:
         return None
     z = c.intercept - c.slope * value / 100.0
@@ -162,32 +165,26 @@ def churn_probability(value: float, policy: Policy, segment: str | None) -> floa
 
 
 def _weighted(
-    usage: float | None,
-    support: float | None,
-    sentiment: float | None,
-    weights: Mapping[str, float],
+    usage: float | None, support: float | None, sentiment: float | None, m: SegmentModel
 ) -> float:
     """The weighted sum of the components with a value and a weight (0-100), the weights
     renormalised over those; -1 when none has both."""
-    wu, ws, wm = weights["usage"], weights["support"], weights["sentiment"]
-    has_u = usage is not None and wu > 0
-    has_s = support is not None and ws > 0
-    has_m = sentiment is not None and wm > 0
+    wu, ws, wm = m.usage, m.support, m.sentiment
     total_weight = 0.0
-    if has_u:
+    if usage is not None and wu > 0:
         total_weight += wu
-    if has_s:
+    if support is not None and ws > 0:
         total_weight += ws
-    if has_m:
+    if sentiment is not None and wm > 0:
         total_weight += wm
-    if not (has_u or has_s or has_m):
+    if total_weight <= 0:
         return -1.0
     total = 0.0
-    if usage is not None and has_u:
+    if usage is not None and wu > 0:
         total += wu / total_weight * usage
-    if support is not None and has_s:
+    if support is not None and ws > 0:
         total += ws / total_weight * support
-    if sentiment is not None and has_m:
+    if sentiment is not None and wm > 0:
         total += wm / total_weight * sentiment
     return max(0.0, min(100.0, total))
 
@@ -201,9 +198,9 @@ def value(state: CustomerState, policy: Policy, now: float) -> float | None:
         reading.usage_value(state, policy, now),
         reading.support_value(state, policy, now),
         reading.sentiment_value(state, policy, now),
-        policy.weights_for(state.segment),
+        policy.model_for(state.segment),
     )
-    return None if v < 0 else round(v, 2)
+    return None if v < 0 else rounded(v, 2)
 
 
 def drivers_at(state: CustomerState, policy: Policy, now: float) -> tuple[Driver, ...]:
@@ -213,13 +210,13 @@ def drivers_at(state: CustomerState, policy: Policy, now: float) -> tuple[Driver
         return ()
     shown, subs = drivers.shown(state, policy, now, MIN_DRIVER_POINTS)
     return tuple(
-        Driver(signal, round(impact, 2), drivers.detail(signal, state, policy, now, subs))
+        Driver(signal, rounded(impact, 2), drivers.detail(signal, state, policy, now, subs))
         for impact, signal in shown
     )
 
 
 def _rounded2(x: float | None) -> float | None:
-    return None if x is None else round(x, 2)
+    return None if x is None else rounded(x, 2)
 
 
 def score(
@@ -240,41 +237,37 @@ def score(
     first_seen = state.first_seen
     if first_seen is None:
         return None
-    weights = policy.weights_for(state.segment)
+    m = policy.model_for(state.segment)
     usage = reading.usage_value(state, policy, now)
     support = reading.support_value(state, policy, now)
     sentiment = reading.sentiment_value(state, policy, now)
-    v = _weighted(usage, support, sentiment, weights)
+    v = _weighted(usage, support, sentiment, m)
     if v < 0:
         return None
     # the weight share of the components with evidence: no ticket is evidence too (the
     # customer needed no help)
-    wu, ws, wm = weights["usage"], weights["support"], weights["sentiment"]
     covered = 0.0
-    if usage is not None and wu > 0 and state.has_usage:
-        covered += wu
-    if support is not None and ws > 0:
-        covered += ws
-    if sentiment is not None and wm > 0 and reading.has_answers(state):
-        covered += wm
-    everything = 0.0
-    for w in weights.values():
-        everything += w
-    coverage = covered / everything
+    if usage is not None and m.usage > 0 and state.has_usage:
+        covered += m.usage
+    if support is not None and m.support > 0:
+        covered += m.support
+    if sentiment is not None and m.sentiment > 0 and reading.has_answers(state):
+        covered += m.sentiment
+    coverage = covered / m.all_weights
     age = now - first_seen
     maturity = max(0.1, min(1.0, age / policy.maturity)) if policy.maturity > 0 else 1.0
-    rounded = round(v, 2)
+    two = rounded(v, 2)
     health = HealthScore(
         state.customer_id,
-        rounded,
+        two,
         band_for(v, policy.bands, previous_band),
         _rounded2(usage),
         _rounded2(support),
         _rounded2(sentiment),
-        round(coverage * maturity, 3),
+        rounded(coverage * maturity, 3),
         now,
         policy.model,
-        _rounded(churn_probability(rounded, policy, state.segment)),
+        _rounded(_probability(two, m.calibration)),
         state.mrr,
     )
     if explain:
@@ -285,4 +278,4 @@ def score(
 
 
 def _rounded(p: float | None) -> float | None:
-    return None if p is None else round(p, 4)
+    return None if p is None else rounded(p, 4)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,6 +163,59 @@ class Calibration:
     slope: float
 
 
+class SegmentModel:
+    """A policy's numbers for one segment as plain fields, worked out once: what every
+    evaluation reads (`Policy.model_for`)."""
+
+    def __init__(self, policy: Policy, segment: str | None) -> None:
+        weights = policy.weights_for(segment)
+        self.usage = weights["usage"]  # the components' weights
+        self.support = weights["support"]
+        self.sentiment = weights["sentiment"]
+        everything = 0.0
+        for w in weights.values():
+            everything += w
+        self.all_weights = everything
+        u = policy.usage
+        uw = u.weights_for(segment)
+        self.recency = uw["recency"]  # the usage signals' weights
+        self.frequency = uw["frequency"]
+        self.trend = uw["trend"]
+        self.slow_trend = uw["slow_trend"]
+        self.breadth = uw["breadth"]
+        self.seats = uw["seats"]
+        total = 0.0
+        for name in USAGE_SIGNALS:
+            if uw[name] > 0:
+                total += uw[name]
+        self.usage_signals = total  # their sum, over those with weight
+        self.typical = u.typical_for(segment)
+        # what a steady one a day sums to, for each half-life of activity (`reading.per_day`)
+        self.per_day_short = _per_day(u.short_half_life)
+        self.per_day_long = _per_day(u.long_half_life)
+        self.per_day_quarter = _per_day(u.quarter_half_life)
+        self.per_day_year = _per_day(u.year_half_life)
+        self.calibration = policy.calibration_for(segment)
+        self.risk = _risk_threshold(policy, self.calibration)
+
+
+def _per_day(half_life: float) -> float:
+    """What a steady rate of one a day sums to: 1 / (1 - 2^(-1 day / h)) (`reading.per_day`)."""
+    return 1.0 / (1.0 - math.pow(2.0, -DAY / half_life))
+
+
+def _risk_threshold(p: Policy, c: Calibration | None) -> float:
+    """The score at or below which a customer is at high risk: where the calibrated churn
+    probability reaches `risk_probability`, else the policy's `risk_score`."""
+    if c is None:
+        return p.alerts.risk_score
+    q = min(max(p.alerts.risk_probability, 1e-6), 1 - 1e-6)
+    logit = math.log(q / (1 - q))
+    if c.slope <= 0:
+        return 100.0 if c.intercept >= logit else -1.0
+    return min(100.0, max(-1.0, 100.0 * (c.intercept - logit) / c.slope))
+
+
 @dataclass(frozen=True)
 class Policy:
     """Everything the scoring core needs to turn a customer's history into a score and alerts."""
@@ -178,6 +232,19 @@ class Policy:
     dedupe_max_ids: int
     maturity: float
     calibration: Mapping[str, Calibration] = dataclasses.field(default_factory=dict)
+    # each segment's `SegmentModel`, made when first asked for; not a field `replace` copies,
+    # so a policy made from another with other numbers works its own out
+    _models: dict[str, SegmentModel] = dataclasses.field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def model_for(self, segment: str | None) -> SegmentModel:
+        """The segment's numbers as plain fields (worked out once per policy and segment)."""
+        key = segment or ""
+        model = self._models.get(key)
+        if model is None:
+            model = self._models[key] = SegmentModel(self, segment)
+        return model
 
     def calibration_for(self, segment: str | None) -> Calibration | None:
         """The churn-probability calibration of a segment (its own, else `default`, else None)."""

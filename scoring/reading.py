@@ -62,24 +62,22 @@ def usage_subs(
     """The usage signals' sub-scores (0-100, in `USAGE_SIGNALS` order): recency, frequency,
     trend, slow trend, breadth, seats. See `scoring.components.usage_parts` for what they mean."""
     u = p.usage
+    m = p.model_for(s.segment)
     idle = idle_seconds(s, now)
     daily = trend = slow = 0.0
     ref = s.act_ref
     if ref is not None:
         elapsed = now - ref
-        daily = s.act_quarter * decay_factor(elapsed, u.quarter_half_life)
-        daily /= per_day(u.quarter_half_life)
-        short = s.act_short * decay_factor(elapsed, u.short_half_life)
-        short /= per_day(u.short_half_life)
-        long = s.act_long * decay_factor(elapsed, u.long_half_life)
-        long /= per_day(u.long_half_life)
+        daily = s.act_quarter * decay_factor(elapsed, u.quarter_half_life) / m.per_day_quarter
+        short = s.act_short * decay_factor(elapsed, u.short_half_life) / m.per_day_short
+        long = s.act_long * decay_factor(elapsed, u.long_half_life) / m.per_day_long
         trend = ratio(short, long)
         if s.act_year < 0:
             slow = NEUTRAL
         else:
-            year = s.act_year * decay_factor(elapsed, u.year_half_life)
-            slow = ratio(daily, year / per_day(u.year_half_life))
-    level = daily / u.typical_for(s.segment)
+            year = s.act_year * decay_factor(elapsed, u.year_half_life) / m.per_day_year
+            slow = ratio(daily, year)
+    level = daily / m.typical
     breadth = NEUTRAL
     if s.features:
         used = features_used(s, u.feature_window, now)
@@ -104,26 +102,24 @@ def usage_value(s: CustomerState, p: Policy, now: float) -> float | None:
     a customer never heard of."""
     if s.first_seen is None:
         return None
-    w = p.usage.weights_for(s.segment)
-    recency, frequency, trend, slow, breadth, seats = usage_subs(s, p, now)
-    weights = (
-        w["recency"],
-        w["frequency"],
-        w["trend"],
-        w["slow_trend"],
-        w["breadth"],
-        w["seats"],
-    )
-    total = 0.0
-    for x in weights:
-        if x > 0:
-            total += x
+    m = p.model_for(s.segment)
+    total = m.usage_signals
     if not total:
         return None
+    recency, frequency, trend, slow, breadth, seats = usage_subs(s, p, now)
     acc = 0.0
-    for x, sub in zip(weights, (recency, frequency, trend, slow, breadth, seats), strict=True):
-        if x > 0:
-            acc += x / total * sub
+    if m.recency > 0:
+        acc += m.recency / total * recency
+    if m.frequency > 0:
+        acc += m.frequency / total * frequency
+    if m.trend > 0:
+        acc += m.trend / total * trend
+    if m.slow_trend > 0:
+        acc += m.slow_trend / total * slow
+    if m.breadth > 0:
+        acc += m.breadth / total * breadth
+    if m.seats > 0:
+        acc += m.seats / total * seats
     return max(0.0, min(100.0, acc))
 
 

@@ -6,6 +6,7 @@ The stored form of a customer is `stream.store.codec`'s, not this module's.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,13 +14,35 @@ from scoring.alerts import Alert
 from scoring.health import HealthScore
 
 
-def rfc3339(ts: float) -> str:
-    """Format POSIX seconds as an RFC 3339 UTC timestamp.
+_DATES: dict[int, str] = {}  # "YYYY-MM-DD" of a day since the epoch, as met
 
-    >>> rfc3339(1767225600.0)
-    '2026-01-01T00:00:00.000Z'
+
+def rfc3339(ts: float) -> str:
+    """Format POSIX seconds as an RFC 3339 UTC timestamp, to the millisecond (as
+    `datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")` does: microseconds
+    rounded half to even, then cut), the date of each day worked out once.
+
+    >>> rfc3339(1767225600.0), rfc3339(1767225600.0015), rfc3339(-0.5)
+    ('2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.001Z', '1969-12-31T23:59:59.500Z')
     """
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    fraction, whole = math.modf(ts)
+    micro = round(fraction * 1e6)
+    seconds = int(whole)
+    if micro >= 1_000_000:
+        micro -= 1_000_000
+        seconds += 1
+    elif micro < 0:
+        micro += 1_000_000
+        seconds -= 1
+    day, second = divmod(seconds, 86_400)
+    date = _DATES.get(day)
+    if date is None:
+        if len(_DATES) > 100_000:
+            _DATES.clear()
+        date = _DATES[day] = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
+    hour, second = divmod(second, 3_600)
+    minute, second = divmod(second, 60)
+    return f"{date}T{hour:02d}:{minute:02d}:{second:02d}.{micro // 1000:03d}Z"
 
 
 def health_record(h: HealthScore, previous_score: float | None) -> dict[str, Any]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoring import formulas
 
@@ -38,3 +42,17 @@ def test_ces_mean_is_the_average_answer() -> None:
 
 def test_decayed_counts_work_like_plain_counts() -> None:
     assert pytest.approx(30.0) == formulas.nps(2.5, 1.5, 1.0)
+
+
+@given(
+    st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.integers(-(10**8), 10**8).map(lambda n: n / 1000 + 0.0005),  # ties in decimal
+        st.integers(-(10**8), 10**8).map(lambda n: n / 100),
+    ),
+    st.integers(0, 4),
+)
+def test_rounded_is_exactly_round(x: float, digits: int) -> None:
+    expected = round(x, digits)
+    actual = formulas.rounded(x, digits)
+    assert (expected, math.copysign(1.0, expected)) == (actual, math.copysign(1.0, actual))
