@@ -21,8 +21,9 @@ from setuptools import setup
 # package's `__init__` (tools that read the sources, import-linter among them, find the
 # package by it).
 PURE = {"__init__.py", "events.py", "fit.py"}
-# and, beside the core, the fold: the engine's per-event loop around it
-BESIDE = ["stream/fold.py"]
+# and, beside the core, the fold (the engine's per-event loop around it) and the customer
+# record with its stored form, which the fold reads and the runner writes once per batch
+BESIDE = ["stream/fold.py", "stream/store/codec.py", "stream/store/record.py"]
 
 
 def compiled_modules() -> list[str]:
@@ -48,4 +49,5 @@ def extensions() -> list[object]:
     )
 
 
-setup(ext_modules=extensions())
+if __name__ == "__main__":  # as pip's build backend and `python setup.py` run it
+    setup(ext_modules=extensions())

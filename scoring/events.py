@@ -189,6 +189,16 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Renewed,
 )
 EVENT_TYPE_BY_NAME: dict[str, type[Event]] = {cls.TYPE: cls for cls in EVENT_TYPES}
+# kinds of event tested for on every event, as tuples: `isinstance(e, A | B)` builds its union
+# each time it runs
+USAGE_EVENTS: tuple[type[Event], ...] = (Session, FeatureUsed)
+TICKET_EVENTS: tuple[type[Event], ...] = (
+    TicketOpened,
+    TicketReplied,
+    TicketResolved,
+    TicketReopened,
+    TicketEscalated,
+)
 
 # Events at the same instant are taken in this order of their kinds: the account's attributes
 # (segment, owner) first, so an alert raised at that instant already names its owner.

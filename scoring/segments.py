@@ -41,7 +41,7 @@ Snapshot = tuple[bool, float | None, float | None] | bool | None
 
 def snapshot(state: CustomerState, event: ev.Event) -> Snapshot:
     """What `new_facts` needs of the state before `event` is applied to it (in place)."""
-    if isinstance(event, ev.Session | ev.FeatureUsed):
+    if isinstance(event, ev.USAGE_EVENTS):
         return None
     if isinstance(event, ev.Churned):
         return state.is_churned
@@ -57,7 +57,7 @@ def snapshot(state: CustomerState, event: ev.Event) -> Snapshot:
 def new_facts(before: Snapshot, after: CustomerState, event: ev.Event) -> list[Fact]:
     """The segment facts an applied event adds, from what the state was before it
     (`snapshot`) and what it is after."""
-    if isinstance(event, ev.Session | ev.FeatureUsed):
+    if isinstance(event, ev.USAGE_EVENTS):
         return []
     t = event.occurred_at
     if isinstance(event, ev.NpsAnswered):

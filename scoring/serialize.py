@@ -13,8 +13,9 @@ from typing import Any
 from scoring.alerts import Alert
 from scoring.health import HealthScore
 
-
 _DATES: dict[int, str] = {}  # "YYYY-MM-DD" of a day since the epoch, as met
+_TWO = tuple(f"{n:02d}" for n in range(60))
+_THREE = tuple(f"{n:03d}" for n in range(1000))
 
 
 def rfc3339(ts: float) -> str:
@@ -42,7 +43,17 @@ def rfc3339(ts: float) -> str:
         date = _DATES[day] = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
     hour, second = divmod(second, 3_600)
     minute, second = divmod(second, 60)
-    return f"{date}T{hour:02d}:{minute:02d}:{second:02d}.{micro // 1000:03d}Z"
+    return (
+        date
+        + "T"
+        + _TWO[hour]
+        + ":"
+        + _TWO[minute]
+        + ":"
+        + _TWO[second]
+        + "."
+        + (_THREE[micro // 1000] + "Z")
+    )
 
 
 def health_record(h: HealthScore, previous_score: float | None) -> dict[str, Any]:

@@ -545,15 +545,9 @@ def advance(state: CustomerState, now: float, policy: Policy) -> CustomerState:
 
 
 def _ticket_of(event: ev.Event) -> str | None:
-    if isinstance(
-        event,
-        ev.TicketOpened
-        | ev.TicketReplied
-        | ev.TicketResolved
-        | ev.TicketReopened
-        | ev.TicketEscalated,
-    ):
-        return event.ticket_id
+    if isinstance(event, ev.TICKET_EVENTS):
+        ticket_id: str = event.ticket_id  # type: ignore[attr-defined]
+        return ticket_id
     return None
 
 
@@ -701,8 +695,10 @@ def _add_activity(s: CustomerState, units: float, t: float, p: Policy) -> None:
 def _change(s: CustomerState, e: ev.Event, p: Policy, ticket_id: str | None) -> None:
     """What the event changes, in place (its id and the clock are the caller's)."""
     t = e.occurred_at
-    if isinstance(e, ev.Session | ev.FeatureUsed):
-        units = 1.0 if isinstance(e, ev.Session) else float(min(e.count, MAX_FEATURE_UNITS))
+    if isinstance(e, ev.USAGE_EVENTS):
+        units = 1.0
+        if isinstance(e, ev.FeatureUsed):
+            units = float(min(e.count, MAX_FEATURE_UNITS))
         s.active_days = mark_active_day(s.active_days, s.last_active_at, t)
         last = s.last_active_at
         if last is None or t > last:

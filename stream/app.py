@@ -237,6 +237,8 @@ def create_app(settings: Settings) -> BatchingApp:
     merges = app.merged_batch_topics(ranks, engine.decode_one, limits)
     consumer = app.batching_consumer
     consumer.on_fetch_error = lambda exc: metrics.fetch_errors.labels(type(exc).__name__).inc()
+    # partitions may move: the records kept in memory are loaded again from Redis
+    consumer.on_rebalance = engine.cache.clear
 
     async def drain(partition: int) -> None:
         """One partition number's messages in merged event-time order, a batch at a time:

@@ -79,12 +79,14 @@ class BatchingConsumer(faust_aiokafka.Consumer):
     batch_sinks: dict[str, PartitionMerges]
     fetch_problem: str | None  # why the last fetch could not be decoded, until one succeeds
     on_fetch_error: Callable[[Exception], None] | None
+    on_rebalance: Callable[[], None] | None  # told when a rebalance starts (or the flow stops)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batch_sinks = {}
         self.fetch_problem = None
         self.on_fetch_error = None
+        self.on_rebalance = None
         self._fetch_backoff = 0.0
 
     async def _drain_messages(self, fetcher: Any) -> None:
@@ -187,6 +189,8 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         super().stop_flow()
         for sink in {id(s): s for s in self.batch_sinks.values()}.values():
             sink.clear()
+        if self.on_rebalance is not None:
+            self.on_rebalance()
 
     def fetch_lag(self, tp: TP) -> int | None:
         """Messages of `tp` on the broker not yet handed over by the fetcher (its highwater

@@ -28,6 +28,7 @@ from stream.messages import DeadLetter, Decoded, Incoming
 from stream.metrics import EngineMetrics
 from stream.settings import Settings
 from stream.store import Record, retry_forever
+from stream.store.cache import RecordCache
 from stream.store.port import Store
 from stream.store.views import AlertChanges
 
@@ -83,6 +84,9 @@ class Engine:
         self.shadow = shadow  # a candidate policy scored beside the live one, published apart
         self.options = fold_options(settings, shadow)
         self.store = store
+        # the records of this worker's customers, kept between batches (HEALTHSCORE_RECORD_
+        # CACHE_SIZE; 0 reads every record from the store each batch)
+        self.cache = RecordCache(settings.record_cache_size)
         self.publisher = publisher
         self.metrics = metrics
         self.positions: dict[tuple[str, int], int] = {}  # last offset processed per topic-partition
@@ -135,6 +139,13 @@ class Engine:
             on_retry=on_retry,
         )
 
+    async def _load(self, customer_ids: Iterable[str]) -> dict[str, Record]:
+        """The customers' records: those kept in memory, and the others from the store."""
+        found, missing = self.cache.take(customer_ids)
+        if missing:
+            found.update(await self._redis("load", self.store.load_many, missing))
+        return found
+
     async def _aggregate(
         self, records: list[Record], marks: dict[int, float] | None = None
     ) -> None:
@@ -164,8 +175,11 @@ class Engine:
         pending = groups
         first = True
         finished: list[Record] = []
+        generation = self.cache.generation
         while pending or first:
-            records = await self._redis("load", self.store.load_many, pending)
+            # the records are changed in place from here: any failure before they are stored
+            # leaves them out of the cache (they are taken out of it), to be loaded again
+            records = await self._load(pending)
             out = fold(records, pending, self.policy, self.options)
             if first:
                 out.dead = [*dead, *out.dead]
@@ -183,6 +197,7 @@ class Engine:
             o.outcome == "dead_lettered" for r in finished for o in r.outcomes
         )
         await self._aggregate([r for r in finished if r.state is not None], dict(self.watermarks))
+        self.cache.keep(finished, generation)
         for msg, _ in batch:
             self.positions[(msg.topic, msg.partition)] = msg.offset
         self._observe(finished, dead, result, time.perf_counter() - started)
@@ -244,7 +259,8 @@ class Engine:
         due = await self._redis("due", self.store.due, partition, until, limit)
         if not due:
             return False
-        records = await self._redis("load", self.store.load_many, [c for c, _ in due])
+        generation = self.cache.generation
+        records = await self._load([c for c, _ in due])
         out, fixes = fold_due(records, until, self.policy, self.options)
         await self._redis("due", self.store.set_due, partition, fixes)
         await self._publish(out)
@@ -258,6 +274,7 @@ class Engine:
             "due", self.store.set_due, partition, {r.customer_id: r.due for r in saved}
         )
         await self._aggregate(saved)
+        self.cache.keep((r for r in records.values() if r.customer_id not in conflicts), generation)
         if self.metrics is not None:
             self.metrics.reevaluations.inc(len(saved))
             self.metrics.scores_published.inc(len(out.scores))

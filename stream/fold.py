@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from scoring import alerts
 from scoring.alerts import Alert
-from scoring.events import FeatureUsed, Session, TopicKind
+from scoring.events import USAGE_EVENTS, TopicKind
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.schedule import LOOKAHEAD
@@ -108,6 +108,8 @@ def fold(
     out = Outputs()
     for cid, items in messages.items():
         rec = records[cid]
+        rec.outcomes.clear()  # of an earlier batch, when the record was kept in memory
+        rec.facts.clear()
         if _fold_customer(rec, items, policy, options, out):
             out.changed.append(rec)
     return out
@@ -126,6 +128,8 @@ def fold_due(
         elif rec.due > until:
             fixes[cid] = rec.due  # the index ran early; the record holds the truth
         else:
+            rec.outcomes.clear()
+            rec.facts.clear()
             standing = rec.standing()
             raised: list[Alert] = []
             times: list[float] | None = [] if options.shadow is not None else None
@@ -188,7 +192,7 @@ def _fold_customer(
         if standing.due is not None and standing.due <= t:
             health = catch_up_into(standing, t, policy, refresh, raised, times) or health
             _shadow(state, rec, times, opts, out)
-        before = None if isinstance(event, Session | FeatureUsed) else snapshot(state, event)
+        before = None if isinstance(event, USAGE_EVENTS) else snapshot(state, event)
         code = apply_into(state, event, policy)
         if code != APPLIED:
             if code == TOO_LATE:  # it cannot be told from a duplicate: refused, not lost
@@ -201,7 +205,7 @@ def _fold_customer(
             continue
         out.applied += 1
         rec.outcomes.append(Outcome(topic, event.TYPE, "applied", msg.timestamp, t))
-        if not isinstance(event, Session | FeatureUsed):  # usage adds no segment facts
+        if not isinstance(event, USAGE_EVENTS):  # usage adds no segment facts
             rec.facts.extend(new_facts(before, state, event))
         if opts.every_event:
             health = evaluate_into(standing, t, policy, refresh, False, raised) or health

@@ -117,6 +117,13 @@ class Settings(BaseSettings):
         "replay does, instead of once per customer per batch at its latest event time: "
         "identical alerts however the stream was batched, at several times the CPU per event",
     )
+    record_cache_size: int = Field(
+        100_000,
+        ge=0,
+        le=10_000_000,
+        description="customer records a worker keeps in memory between batches (about 2 KiB "
+        "each), so Redis is read only on a miss; cleared at each rebalance; 0: none",
+    )
     input_idle_seconds: float = Field(
         10.0,
         ge=0,

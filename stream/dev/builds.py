@@ -21,8 +21,13 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CORE = ROOT / "scoring"
-# compiled modules outside the core (setup.py): the fold, which runs the core per event
-BESIDE = {"stream.fold": ROOT / "stream" / "fold.py"}
+# compiled modules outside the core (setup.py): the fold, which runs the core per event, and
+# the customer record with its stored form
+BESIDE = {
+    "stream.fold": ROOT / "stream" / "fold.py",
+    "stream.store.codec": ROOT / "stream" / "store" / "codec.py",
+    "stream.store.record": ROOT / "stream" / "store" / "record.py",
+}
 PURE_VARIABLE = "HEALTHSCORE_PURE_PYTHON"
 
 

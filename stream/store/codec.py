@@ -1,37 +1,48 @@
 """The stored form of a customer record: the one place that knows its layout.
 
 `<version>|<payload>`, the version being the compare-and-set counter. The payload is one
-format byte, then a fixed-layout MessagePack array: positions, not keys, and binary strings for
-the remembered event ids, so an ordinary customer takes a few hundred bytes with no
-compression to pay for on every read and write. Records written by 0.1 (JSON, zlib-compressed
-or plain) are read too, and written back in this form.
+format byte (3), then one flat MessagePack array of fixed positions (`_LAYOUT`): numbers, short
+codes for bands, binary strings for the remembered event ids, and nested arrays only for what
+varies in number (attributes, features, tickets, rules). No names, no compression: an ordinary
+customer takes a few hundred bytes, written in one pass and read in one, and compiled with the
+core (setup.py). Whole-second times are stored as integers (5 bytes instead of 9).
+
+Records written in earlier formats are read (`stream.store.older`) and written back in this one.
 """
 
 from __future__ import annotations
 
-import base64
-import zlib
-from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import msgpack
-import orjson
 
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
-from scoring.state import ENTRY, NO_YEAR, CustomerState, Stamped, Ticket
+from scoring.state import CustomerState, Stamped, Ticket
+from stream.store.older import decode_older
 from stream.store.record import Evaluation, Published, Record
 
-FORMAT = 2
-_FORMAT_BYTE = bytes([FORMAT])
+FORMAT: Final = 3
+_FORMAT_BYTE: Final = b"\x03"
 
-# the positional layout of a state: times, then decayed sums, then the rest
-_TIMES = ("clock", "first_seen", "churned_at", "renewed_at", "last_active_at", "last_detractor_at")
-_SUMS = (
-    "activity_short",
-    "activity_long",
-    "activity_quarter",
-    "activity_year",
+# the positions of the array, in order (documentation, and the count every record has)
+_LAYOUT: Final = (
+    "clock", "first_seen", "churned_at", "renewed_at", "last_active_at", "last_detractor_at",
+    "act_ref", "act_short", "act_long", "act_quarter", "act_year", "active_days",
+    "attributes", "features", "seats", "tickets", "sentiment", "last_nps",
+    "seen", "forgotten", "closed",
+    "alert_band", "alert_score", "alert_history", "alert_rules", "alert_open",
+    "offsets", "partition", "published_score", "published_band",
+    "evaluated_at", "evaluated_score", "evaluated_band", "evaluated_previous", "evaluated_revenue",
+    "due", "due_exact", "due_from", "shadow", "trend_day", "trend",
+)  # fmt: skip
+_BANDS: Final = ("healthy", "at_risk", "critical")
+_BAND_CODES: Final = {"healthy": 0, "at_risk": 1, "critical": 2}
+_PRIORITIES: Final = (None, "low", "normal", "high", "urgent")
+_PRIORITY_CODES: Final = {None: 0, "low": 1, "normal": 2, "high": 3, "urgent": 4}
+_ATTRIBUTE_CODES: Final = {"segment": "s", "owner": "o", "mrr": "m", "renewal_date": "r"}
+_ATTRIBUTE_NAMES: Final = {"s": "segment", "o": "owner", "m": "mrr", "r": "renewal_date"}
+_SENTIMENT: Final = (
     "promoters",
     "passives",
     "detractors",
@@ -40,233 +51,263 @@ _SUMS = (
     "ces_easy",
     "ces_total",
 )
-_TICKET_FIELDS = (
-    "priority",
-    "opened_at",
-    "first_agent_reply_at",
-    "first_resolved_at",
-    "last_resolved_at",
-    "last_reopened_at",
-    "reopens",
-    "escalations",
-)
-_TICKET_TIMES = _TICKET_FIELDS[1:6]
-_ATTRIBUTES = {"segment": "s", "owner": "o", "mrr": "m", "renewal_date": "r"}
-_ATTRIBUTE_NAMES = {v: k for k, v in _ATTRIBUTES.items()}
 _pack = msgpack.Packer(use_bin_type=True, autoreset=True).pack
 
 
-def _stamped(s: Stamped | None) -> list[Any] | None:
-    if s is None:
+def _t(x: float | None) -> Any:
+    """A time in its shortest exact form: a whole number of seconds as an integer."""
+    if x is None:
         return None
-    value = list(s.value) if isinstance(s.value, tuple) else s.value
-    return [value, _n(s.at)]
+    whole = int(x)
+    return whole if whole == x else x
 
 
-def _unstamped(raw: list[Any] | None, as_tuple: bool = False) -> Stamped | None:
-    if raw is None:
-        return None
-    return Stamped(tuple(raw[0]) if as_tuple else raw[0], float(raw[1]))
-
-
-def _n(x: float | None) -> float | int | None:
-    """A number in its shortest exact form: whole values (most event times) as integers, which
-    MessagePack stores in 5 bytes instead of 9; read back as floats (`_f`)."""
-    if x is not None and x.is_integer() and -(2**63) <= x < 2**63:
-        return int(x)
-    return x
-
-
-def _f(x: float | None) -> float | None:
+def _f(x: Any) -> float | None:
     return None if x is None else float(x)
 
 
-def _sums(s: CustomerState) -> list[Any]:
-    """The decayed sums: the four activity sums, kept at one reference time, stored once with
-    it; the others as [value, ref] or None."""
+def _band(band: str | None) -> int | None:
+    return None if band is None else _BAND_CODES[band]
+
+
+def _band_back(code: Any) -> str | None:
+    return None if code is None else _BANDS[code]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _attributes(s: CustomerState) -> list[Any] | None:
+    if not s.attributes:
+        return None
     out: list[Any] = []
-    ref = s.act_ref
-    out.append(
-        None if ref is None else [_n(ref), s.act_short, s.act_long, s.act_quarter, s.act_year]
-    )
-    for name in _SUMS[4:]:
-        d: DecayedSum = getattr(s, name)
-        out.append(None if d.ref is None else [d.value, _n(d.ref)])
+    for name, stamped in s.attributes.items():
+        out.append(_ATTRIBUTE_CODES.get(name, name))
+        out.append(stamped.value)
+        out.append(_t(stamped.at))
     return out
 
 
-def _sums_back(raw: list[Any], kwargs: dict[str, Any]) -> None:
-    shared, *rest = raw
-    # eleven pairs when the four activity sums were stored apart (records before they shared
-    # one time, and those without activity), seven otherwise
-    names: tuple[str, ...] = _SUMS if len(rest) == len(_SUMS) else _SUMS[4:]
-    if shared is not None:
-        kwargs["act_ref"] = float(shared[0])
-        kwargs["act_short"], kwargs["act_long"], kwargs["act_quarter"], kwargs["act_year"] = (
-            float(v) for v in shared[1:]
-        )
-    for name, pair in zip(names, rest, strict=True):
-        if pair is None:
-            continue
-        if name in _SUMS[:4]:
-            # stored apart by records before the four shared their time: they were always
-            # added together, so their times are one
-            kwargs["act_ref"] = float(pair[1])
-            kwargs["act_" + name.removeprefix("activity_")] = float(pair[0])
-        else:
-            kwargs[name] = DecayedSum(float(pair[0]), float(pair[1]))
-    _year_unrecorded(kwargs)
-
-
-def _year_unrecorded(kwargs: dict[str, Any]) -> None:
-    """Activity stored without a year sum (records before it existed): the year is unknown."""
-    if "act_ref" in kwargs and "act_year" not in kwargs:
-        kwargs["act_year"] = NO_YEAR
-
-
-def _state(s: CustomerState) -> list[Any]:
-    return [
-        [_n(getattr(s, name)) for name in _TIMES],
-        _sums(s),
-        {_ATTRIBUTES.get(k, k): _stamped(v) for k, v in s.attributes.items()} or None,
-        {k: _n(t) for k, t in s.features.items()} or None,
-        _stamped(s.seats),
-        _stamped(s.last_nps),
-        {
-            k: [t.priority, *(_n(getattr(t, f)) for f in _TICKET_TIMES), t.reopens, t.escalations]
-            for k, t in s.tickets.items()
-        }
-        or None,
-        s.seen,
-        s.closed,
-        s.active_days.to_bytes((s.active_days.bit_length() + 7) // 8, "big") or None,
-        s.forgotten,
-    ]
-
-
-OLD_MAX_IDS = 512  # `dedupe_max_ids` before records kept what it forgot
-
-
-def _forgotten_unrecorded(seen: bytes) -> int:
-    """What a record written before `forgotten` was kept (issue 23) may have forgotten: up to
-    its oldest remembered id when it holds as many as the bound then allowed (the bound may have
-    cut there), nothing otherwise (the window's cut is told from the clock)."""
-    if len(seen) >= OLD_MAX_IDS * ENTRY:
-        return int.from_bytes(seen[:4], "big")
-    return -1
-
-
-def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
-    times, sums, attributes, features, seats, last_nps, tickets, seen, closed = raw[:9]
-    # records before 0.4 have no active days: the rhythm is learnt again from new activity
-    active_days = raw[9] if len(raw) > 9 else None
-    forgotten = raw[10] if len(raw) > 10 else _forgotten_unrecorded(seen)
-    kwargs: dict[str, Any] = {n: _f(t) for n, t in zip(_TIMES, times, strict=True)}
-    _sums_back(sums, kwargs)
-    if attributes:
-        kwargs["attributes"] = {
-            _ATTRIBUTE_NAMES.get(k, k): _unstamped(v) for k, v in attributes.items()
-        }
-    if features:
-        kwargs["features"] = {k: float(t) for k, t in features.items()}
-    if tickets:
-        kwargs["tickets"] = {
-            k: Ticket(v[0], _f(v[1]), _f(v[2]), _f(v[3]), _f(v[4]), _f(v[5]), v[6], v[7])
-            for k, v in tickets.items()
-        }
-    return CustomerState(
-        customer_id,
-        seats=_unstamped(seats, as_tuple=True),
-        last_nps=_unstamped(last_nps),
-        seen=seen,
-        closed=closed,
-        active_days=int.from_bytes(active_days, "big") if active_days else 0,
-        forgotten=forgotten,
-        **kwargs,
-    )
-
-
-def _alerts(a: AlertState) -> list[Any] | None:
-    if a.band is None and not a.rules:
+def _tickets(s: CustomerState) -> list[Any] | None:
+    if not s.tickets:
         return None
-    history = [_n(x) for x in a.history]
-    rules = {k: [r.active, _n(r.since), _n(r.last_raised_at)] for k, r in a.rules.items()}
-    if a.open is None:
-        return [a.band, a.score, history, rules]
-    o = a.open
-    episode = [o.alert_id, list(o.rules), o.severity, _n(o.score), _n(o.previous_score), o.band,
-               list(o.reasons), o.owner, o.segment, _n(o.raised_at)]  # fmt: skip
-    if o.revenue_at_risk is not None:
-        episode += [o.revenue_at_risk, o.revenue_at_risk_calibrated]
-    return [a.band, a.score, history, rules, episode]
+    out: list[Any] = []
+    for k, t in s.tickets.items():
+        out.append(k)
+        out.append(_PRIORITY_CODES[t.priority])
+        out.append(_t(t.opened_at))
+        out.append(_t(t.first_agent_reply_at))
+        out.append(_t(t.first_resolved_at))
+        out.append(_t(t.last_resolved_at))
+        out.append(_t(t.last_reopened_at))
+        out.append(t.reopens)
+        out.append(t.escalations)
+    return out
 
 
-def _alert_state(
-    band: str | None,
-    score: float | None,
-    history: Iterable[Sequence[Any]],
-    rules: dict[str, Any],
-    episode: list[Any] | None = None,
-    customer_id: str = "",
-) -> AlertState:
-    """The alert memory; `episode`, the open alert (records before 0.3 have none; its revenue
-    at risk, two more elements, only when known)."""
-    open_alert = None
-    if episode:
-        alert_id, names, severity, sc, prev, eband, reasons, owner, segment, at, *money = episode
-        rar, calibrated = money if money else (None, False)
-        open_alert = Alert(alert_id, customer_id, names[0], severity, float(sc), _f(prev), eband,
-                           tuple(reasons), owner, segment, float(at), tuple(names),
-                           _f(rar), bool(calibrated))  # fmt: skip
-    return AlertState(
-        band=band,
-        score=score,
-        history=[float(x) for pair in history for x in pair],
-        rules={k: RuleState(v[0], _f(v[1]), _f(v[2])) for k, v in rules.items()},
-        open=open_alert,
+def _sentiment(s: CustomerState) -> list[Any] | None:
+    sums = (
+        s.promoters,
+        s.passives,
+        s.detractors,
+        s.csat_satisfied,
+        s.csat_total,
+        s.ces_easy,
+        s.ces_total,
     )
+    if all(d.ref is None for d in sums):
+        return None
+    out: list[Any] = []
+    for d in sums:
+        out.append(d.value)
+        out.append(_t(d.ref))
+    return out
 
 
-def _alerts_back(raw: list[Any] | None, customer_id: str) -> AlertState:
-    if not raw:
-        return AlertState()
-    band, score, flat, rules, *episode = raw
-    pairs = zip(flat[::2], flat[1::2], strict=True)
-    return _alert_state(band, score, pairs, rules, episode[0] if episode else None, customer_id)
+def _rules(a: AlertState) -> list[Any] | None:
+    if not a.rules:
+        return None
+    out: list[Any] = []
+    for name, r in a.rules.items():
+        out.append(name)
+        out.append(r.active)
+        out.append(_t(r.since))
+        out.append(_t(r.last_raised_at))
+    return out
 
 
-def _shadow_into(record: Record, memory: AlertState, published: list[Any] | None) -> None:
-    record.shadow_memory = memory
-    record.shadow_published = Published(*published) if published else None
+def _episode(o: Alert | None) -> list[Any] | None:
+    if o is None:
+        return None
+    return [o.alert_id, list(o.rules), o.severity, o.score, o.previous_score, o.band,
+            list(o.reasons), o.owner, o.segment, _t(o.raised_at), o.revenue_at_risk,
+            o.revenue_at_risk_calibrated]  # fmt: skip
 
 
-def _evaluation(e: Evaluation) -> list[Any]:
-    """The latest evaluation; its revenue at risk only when known (records stay as small)."""
-    out = [_n(e.at), e.score, e.band, e.previous]
-    return out if e.revenue is None else [*out, e.revenue]
+def _memory(a: AlertState) -> list[Any]:
+    return [_band(a.band), a.score, [_t(x) for x in a.history], _rules(a), _episode(a.open)]
 
 
 def encode_record(r: Record) -> bytes:
     """The payload of a record (the caller puts the version in front)."""
-    shadow = None
+    s = r.current_state()
+    a = r.alerts
+    e = r.evaluated
+    p = r.published
+    mask = s.active_days
+    shadow: list[Any] | None = None
     if r.shadow_memory.band is not None:
-        shadow = [_alerts(r.shadow_memory), r.shadow_published]
-    payload: bytes = _pack(
-        [
-            _state(r.current_state()),
-            _alerts(r.alerts),
-            r.offsets,
-            r.partition,
-            r.published,
-            None if r.evaluated is None else _evaluation(r.evaluated),
-            _n(r.due),
-            r.due_exact,
-            _n(r.due_from),
-            shadow,
-            [r.trend_day, r.trend] if r.trend_day is not None else None,
-        ]
-    )
+        sp = r.shadow_published
+        shadow = [_memory(r.shadow_memory), None if sp is None else [sp.score, sp.band]]
+    fields = [
+        _t(s.clock),
+        _t(s.first_seen),
+        _t(s.churned_at),
+        _t(s.renewed_at),
+        _t(s.last_active_at),
+        _t(s.last_detractor_at),
+        _t(s.act_ref),
+        s.act_short,
+        s.act_long,
+        s.act_quarter,
+        s.act_year,
+        mask.to_bytes((mask.bit_length() + 7) // 8, "big") if mask else None,
+        _attributes(s),
+        {k: _t(t) for k, t in s.features.items()} if s.features else None,
+        None if s.seats is None else [*s.seats.value, _t(s.seats.at)],
+        _tickets(s),
+        _sentiment(s),
+        None if s.last_nps is None else [s.last_nps.value, _t(s.last_nps.at)],
+        s.seen,
+        s.forgotten,
+        s.closed or None,
+        _band(a.band),
+        a.score,
+        [_t(x) for x in a.history] if a.history else None,
+        _rules(a),
+        _episode(a.open),
+        r.offsets,
+        r.partition,
+        None if p is None else p.score,
+        None if p is None else _band(p.band),
+        None if e is None else _t(e.at),
+        None if e is None else e.score,
+        None if e is None else _band(e.band),
+        None if e is None else e.previous,
+        None if e is None else e.revenue,
+        _t(r.due),
+        r.due_exact,
+        _t(r.due_from),
+        shadow,
+        r.trend_day,
+        r.trend or None,
+    ]
+    payload: bytes = _pack(fields)
     return _FORMAT_BYTE + payload
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _attributes_back(raw: list[Any] | None) -> dict[str, Stamped] | None:
+    if not raw:
+        return None
+    out: dict[str, Stamped] = {}
+    for i in range(0, len(raw), 3):
+        name = _ATTRIBUTE_NAMES.get(raw[i], raw[i])
+        out[name] = Stamped(raw[i + 1], float(raw[i + 2]))
+    return out
+
+
+def _tickets_back(raw: list[Any] | None) -> dict[str, Ticket] | None:
+    if not raw:
+        return None
+    out: dict[str, Ticket] = {}
+    for i in range(0, len(raw), 9):
+        out[raw[i]] = Ticket(
+            _PRIORITIES[raw[i + 1]],
+            _f(raw[i + 2]),
+            _f(raw[i + 3]),
+            _f(raw[i + 4]),
+            _f(raw[i + 5]),
+            _f(raw[i + 6]),
+            raw[i + 7],
+            raw[i + 8],
+        )
+    return out
+
+
+def _rules_back(raw: list[Any] | None) -> dict[str, RuleState] | None:
+    if not raw:
+        return None
+    out: dict[str, RuleState] = {}
+    for i in range(0, len(raw), 4):
+        out[raw[i]] = RuleState(bool(raw[i + 1]), _f(raw[i + 2]), _f(raw[i + 3]))
+    return out
+
+
+def _episode_back(raw: list[Any] | None, customer_id: str) -> Alert | None:
+    if not raw:
+        return None
+    alert_id, names, severity, score, previous, band, reasons, owner, segment, at, rar, cal = raw
+    return Alert(alert_id, customer_id, names[0], severity, float(score), _f(previous), band,
+                 tuple(reasons), owner, segment, float(at), tuple(names), _f(rar),
+                 bool(cal))  # fmt: skip
+
+
+def _memory_back(
+    band: Any, score: Any, history: Any, rules: Any, episode: Any, customer_id: str
+) -> AlertState:
+    return AlertState(
+        _band_back(band),
+        _f(score),
+        [float(x) for x in history] if history else None,
+        _rules_back(rules),
+        _episode_back(episode, customer_id),
+    )
+
+
+def _state_back(customer_id: str, v: list[Any]) -> CustomerState:
+    sentiment: list[DecayedSum] = []
+    raw_sums = v[16]
+    for i in range(7):
+        if raw_sums is None or raw_sums[2 * i + 1] is None:
+            sentiment.append(DecayedSum())
+        else:
+            sentiment.append(DecayedSum(float(raw_sums[2 * i]), float(raw_sums[2 * i + 1])))
+    features = v[13]
+    seats = v[14]
+    nps = v[17]
+    return CustomerState(
+        customer_id,
+        _f(v[0]),
+        _f(v[1]),
+        _attributes_back(v[12]),
+        _f(v[2]),
+        _f(v[3]),
+        _f(v[4]),
+        _f(v[6]),
+        float(v[7]),
+        float(v[8]),
+        float(v[9]),
+        float(v[10]),
+        int.from_bytes(v[11], "big") if v[11] else 0,
+        {k: float(t) for k, t in features.items()} if features else None,
+        None if seats is None else Stamped((seats[0], seats[1]), float(seats[2])),
+        _tickets_back(v[15]),
+        sentiment[0],
+        sentiment[1],
+        sentiment[2],
+        sentiment[3],
+        sentiment[4],
+        sentiment[5],
+        sentiment[6],
+        None if nps is None else Stamped(nps[0], float(nps[1])),
+        _f(v[5]),
+        v[18],
+        int(v[19]),
+        v[20] or b"",
+    )
 
 
 def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
@@ -274,98 +315,34 @@ def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
     if stored is None:
         return Record(customer_id)
     data = stored.encode() if isinstance(stored, str) else stored
-    head, _, raw = data.partition(b"|")
+    bar = data.index(b"|")
+    raw = data[bar + 1 :]
     if raw[:1] != _FORMAT_BYTE:
-        record = _legacy(customer_id, raw)
+        record = decode_older(customer_id, raw)
     else:
-        fields = msgpack.unpackb(raw[1:], raw=False, strict_map_key=False)
-        (state, alerts, offsets, partition, published, evaluated, due, exact, due_from, shadow) = (
-            fields[:10]
-        )
-        trend = fields[10] if len(fields) > 10 else None  # records before 0.3 have none
-        record = Record(
-            customer_id,
-            state=_state_back(customer_id, state),
-            alerts=_alerts_back(alerts, customer_id),
-            offsets=offsets,
-            partition=partition,
-            published=Published(*published) if published else None,
-            evaluated=Evaluation(float(evaluated[0]), *evaluated[1:]) if evaluated else None,
-            due=_f(due),
-            due_exact=exact,
-            due_from=_f(due_from),
-        )
+        v: list[Any] = msgpack.unpackb(raw[1:], raw=False, strict_map_key=False)
+        record = Record(customer_id)
+        record.state = _state_back(customer_id, v)
+        record.alerts = _memory_back(v[21], v[22], v[23], v[24], v[25], customer_id)
+        record.offsets = v[26]
+        record.partition = v[27]
+        if v[28] is not None:
+            record.published = Published(float(v[28]), _BANDS[v[29]])
+        if v[30] is not None:
+            record.evaluated = Evaluation(
+                float(v[30]), float(v[31]), _BANDS[v[32]], _f(v[33]), _f(v[34])
+            )
+        record.due = _f(v[35])
+        record.due_exact = bool(v[36])
+        record.due_from = _f(v[37])
+        shadow = v[38]
         if shadow:
-            _shadow_into(record, _alerts_back(shadow[0], customer_id), shadow[1])
-        if trend:
-            record.trend_day, record.trend = int(trend[0]), bytes(trend[1])
-    record.version = int(head)
+            m = shadow[0]
+            record.shadow_memory = _memory_back(m[0], m[1], m[2], m[3], m[4], customer_id)
+            sp = shadow[1]
+            record.shadow_published = None if sp is None else Published(float(sp[0]), sp[1])
+        if v[39] is not None:
+            record.trend_day, record.trend = int(v[39]), bytes(v[40] or b"")
+    record.version = int(data[:bar])
     record.mark_loaded()
-    return record
-
-
-# --- records written by 0.1: JSON with short keys, zlib-compressed or plain -------------------
-
-_LEGACY_SUMS = dict(
-    zip(_SUMS, ("as", "al", "aq", "ay", "np", "na", "nd", "cs", "ct", "ee", "et"), strict=True)
-)
-_LEGACY_TIMES = dict(zip(_TIMES, ("c", "f", "ch", "rn", "la", "ld"), strict=True))
-
-
-def _legacy_state(customer_id: str, d: dict[str, Any]) -> CustomerState:
-    kwargs: dict[str, Any] = {n: d[k] for n, k in _LEGACY_TIMES.items() if k in d}
-    for name, key in _LEGACY_SUMS.items():
-        if key not in d:
-            continue
-        if name in _SUMS[:4]:  # the four activity sums share one time (they did then too)
-            kwargs["act_ref"] = float(d[key][1])
-            kwargs["act_" + name.removeprefix("activity_")] = float(d[key][0])
-        else:
-            kwargs[name] = DecayedSum(d[key][0], d[key][1])
-    _year_unrecorded(kwargs)
-    if "at" in d:
-        kwargs["attributes"] = {
-            _ATTRIBUTE_NAMES.get(k, k): _unstamped(v) for k, v in d["at"].items()
-        }
-    if "ft" in d:
-        kwargs["features"] = d["ft"]
-    if "st" in d:
-        kwargs["seats"] = _unstamped(d["st"], as_tuple=True)
-    if "ln" in d:
-        kwargs["last_nps"] = _unstamped(d["ln"])
-    if "tk" in d:
-        kwargs["tickets"] = {k: Ticket(*v) for k, v in d["tk"].items()}
-    if isinstance(d.get("sn"), str):
-        kwargs["seen"] = base64.b64decode(d["sn"])
-    if "cl" in d:
-        kwargs["closed"] = base64.b64decode(d["cl"])
-    kwargs["forgotten"] = _forgotten_unrecorded(kwargs.get("seen", b""))
-    return CustomerState(customer_id, **kwargs)
-
-
-def _legacy_alerts(d: list[Any] | None) -> AlertState:
-    if not d:
-        return AlertState()
-    band, score, history, rules = d
-    return _alert_state(band, score, history, rules)
-
-
-def _legacy(customer_id: str, raw: bytes) -> Record:
-    d = orjson.loads(raw if raw[:1] == b"{" else zlib.decompress(raw))
-    published, evaluated = d.get("p"), d.get("e")
-    record = Record(
-        customer_id,
-        state=_legacy_state(customer_id, d["s"]),
-        alerts=_legacy_alerts(d.get("a")),
-        offsets=d.get("o") or {},
-        partition=d.get("pt"),
-        published=Published(*published) if published else None,
-        evaluated=Evaluation(*evaluated) if evaluated else None,
-        due=d.get("d"),
-        due_exact=d.get("dx", 1) != 0,
-        due_from=d.get("df"),
-    )
-    shadow = d.get("sh")
-    if shadow:
-        _shadow_into(record, _legacy_alerts(shadow[0]), shadow[1])
     return record

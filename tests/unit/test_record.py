@@ -14,7 +14,7 @@ from scoring.alerts import evaluate
 from scoring.health import score
 from scoring.serialize import health_record
 from stream.store import Evaluation, Published, Record, board_score, board_value
-from stream.store.codec import OLD_MAX_IDS
+from stream.store.older import OLD_MAX_IDS, encode_v2
 from stream.store.record import TREND_DAYS
 
 from .scoring.builders import (
@@ -87,7 +87,7 @@ def test_a_record_survives_being_stored_and_read_back() -> None:
 
 def test_the_stored_form_is_positional_binary_without_names() -> None:
     stored = a_full_record().dump()
-    assert stored[:1] == bytes([2])  # the format
+    assert stored[:1] == bytes([3])  # the format
     assert b"activity_short" not in stored
     assert b"customer_id" not in stored
     assert CID.encode() not in stored  # the id is the key
@@ -202,8 +202,10 @@ def test_revenue_at_risk_moves_in_the_sums_per_segment_and_owner_only_when_it_ch
     assert back.loaded.revenue == rec.revenue()
 
 
-def _without_forgotten(stored: bytes) -> bytes:
-    """The stored form as records before `forgotten` wrote it: the state without its last field."""
+def _without_forgotten(rec: Record) -> bytes:
+    """The stored form as records before `forgotten` wrote it: format 2 (`stream.store.older`),
+    the state without its last field."""
+    stored = encode_v2(rec)
     fields = msgpack.unpackb(stored[1:], raw=False, strict_map_key=False)
     fields[0] = fields[0][:10]
     return stored[:1] + msgpack.packb(fields, use_bin_type=True)
@@ -215,10 +217,24 @@ def test_what_the_id_bound_forgot_is_stored_and_taken_conservatively_from_older_
     assert state.forgotten == math.floor(day(1) + 2 * 60.0)  # s-2, the newest dropped
     rec = Record(CID, state=state)
     assert Record.parse(CID, b"1|" + rec.dump()).state == state
-    old = Record.parse(CID, b"1|" + _without_forgotten(rec.dump())).state
+    old = Record.parse(CID, b"1|" + _without_forgotten(rec)).state
     assert old is not None
     assert old.forgotten == math.floor(day(1) + 3 * 60.0)  # up to its oldest id, to be safe
     few = Record(CID, state=build([ev.Session("one", CID, day(1), "u1")]))
-    old_few = Record.parse(CID, b"1|" + _without_forgotten(few.dump())).state
+    old_few = Record.parse(CID, b"1|" + _without_forgotten(few)).state
     assert old_few is not None
     assert old_few.forgotten == -1  # below the bound then: nothing forgotten by it
+
+
+def test_records_written_in_format_2_are_read_and_written_back_in_format_3() -> None:
+    rec = a_full_record()
+    older = Record.parse(CID, b"3|" + encode_v2(rec))
+    assert (older.state, older.alerts) == (rec.state, rec.alerts)
+    assert (older.offsets, older.published, older.evaluated, older.due) == (
+        rec.offsets,
+        rec.published,
+        rec.evaluated,
+        rec.due,
+    )
+    assert older.dump()[:1] == bytes([3])
+    assert Record.parse(CID, b"4|" + older.dump()).state == rec.state

@@ -10,8 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scoring import components as comp
-from scoring import reading
 from scoring import events as ev
+from scoring import reading
 from scoring.decay import DAY
 from scoring.health import score
 from scoring.state import (
