@@ -4,8 +4,9 @@ Messages of each mix (`bench.mixes`) are decoded, grouped by customer, their rec
 the worker's record cache (`stream.store.cache`, `HEALTHSCORE_RECORD_CACHE_SIZE`) or read from a
 dict in the stored form on a miss, folded (`stream.fold`), and written to the dict in the stored
 form, in batches like the worker's. Prints microseconds per event for each step, events/s,
-and the size of the stored records. `make bench-core`. Run on the compiled core, it then runs itself again on the
-pure-Python one (`--build pure`), so both builds' figures come from the same run.
+and the size of the stored records. `make bench-core`. Run on the compiled core, it then runs
+itself again on the pure-Python one (`--build pure`), so both builds' figures come from the
+same run.
 """
 
 from __future__ import annotations
