@@ -7,7 +7,7 @@ The stored form of a customer is `stream.store.codec`'s, not this module's.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from scoring.alerts import Alert
@@ -54,6 +54,94 @@ def rfc3339(ts: float) -> str:
         + "."
         + (_THREE[micro // 1000] + "Z")
     )
+
+
+_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> its POSIX seconds (UTC), as met
+_SEPARATORS = frozenset("Tt ")
+_EPOCH_DATE = date(1970, 1, 1)
+
+
+def _digit(text: str, i: int) -> int:
+    """The ASCII digit at text[i], or -100 (so any number it is part of is negative)."""
+    c = ord(text[i]) - 48
+    return c if 0 <= c <= 9 else -100
+
+
+def _two(text: str, i: int) -> int:
+    return _digit(text, i) * 10 + _digit(text, i + 1)
+
+
+def _minute(prefix: str) -> int:
+    """POSIX seconds (as if UTC) of "YYYY-MM-DDTHH:MM", or -1 when it is not one."""
+    if prefix[4] != "-" or prefix[7] != "-" or prefix[10] not in _SEPARATORS:
+        return -1
+    if prefix[13] != ":":
+        return -1
+    hour, minute = _two(prefix, 11), _two(prefix, 14)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return -1
+    year = _two(prefix, 0) * 100 + _two(prefix, 2)
+    if year < 0 or _two(prefix, 5) < 0 or _two(prefix, 8) < 0:
+        return -1
+    try:
+        day = date.fromisoformat(prefix[:10])
+    except ValueError:
+        return -1
+    return (day - _EPOCH_DATE).days * 86_400 + hour * 3_600 + minute * 60
+
+
+def read_time(text: str) -> float | None:
+    """POSIX seconds of an RFC 3339 time in its common form, exactly as `datetime.fromisoformat`
+    and `timestamp()` read it (whole microseconds over 10**6; fractions finer than a
+    microsecond cut); None for anything else, which the decoder's checking path then reads
+    (`stream.codec`). Each minute's start is worked out once.
+
+    >>> read_time("2026-01-01T00:00:00.001Z"), read_time("2026-01-01T01:00:00+01:00")
+    (1767225600.001, 1767225600.0)
+    >>> read_time("2026-01-01"), read_time("2026-02-30T00:00:00Z")
+    (None, None)
+    """
+    n = len(text)
+    if n < 20 or text[16] != ":":
+        return None
+    prefix = text[:16]
+    base = _MINUTES.get(prefix)
+    if base is None:
+        base = _minute(prefix)
+        if base < 0:
+            return None
+        if len(_MINUTES) > 200_000:
+            _MINUTES.clear()
+        _MINUTES[prefix] = base
+    second = _two(text, 17)
+    if not 0 <= second <= 59:
+        return None
+    i = 19
+    micro = 0
+    if text[i] == ".":
+        j = i + 1
+        while j < n and 0 <= ord(text[j]) - 48 <= 9:
+            if j - i <= 6:
+                micro = micro * 10 + ord(text[j]) - 48
+            j += 1
+        digits = j - i - 1
+        if not 1 <= digits <= 9:
+            return None
+        for _ in range(digits, 6):
+            micro *= 10
+        i = j
+    if i == n - 1 and (text[i] == "Z" or text[i] == "z"):
+        offset = 0
+    elif i == n - 6 and (text[i] == "+" or text[i] == "-") and text[i + 3] == ":":
+        off_h, off_m = _two(text, i + 1), _two(text, i + 4)
+        if not (0 <= off_h <= 23 and 0 <= off_m <= 59):
+            return None
+        offset = off_h * 3_600 + off_m * 60
+        if text[i] == "-":
+            offset = -offset
+    else:
+        return None
+    return ((base + second - offset) * 1_000_000 + micro) / 1_000_000
 
 
 def health_record(h: HealthScore, previous_score: float | None) -> dict[str, Any]:

@@ -14,7 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import events as ev
-from stream.codec import DATE_PATTERN, TIMESTAMP_PATTERN, DecodeError, decode_event
+from stream.codec import (
+    DATE_PATTERN,
+    TIMESTAMP_PATTERN,
+    DecodeError,
+    checked_event,
+    decode_event,
+)
 from stream.contract import INPUT_TOPICS
 
 from .test_codec import BASE, VALID
@@ -39,12 +45,23 @@ json_values = st.recursive(
 
 
 def outcome(raw: bytes, topic: str | None, key: bytes | None) -> ev.Event | DecodeError:
-    """Decode, and check a rejection names its field and rule."""
+    """Decode, and check a rejection names its field and rule, and that the fast path and the
+    checking one agree: the same event, or the same error."""
     result: ev.Event | DecodeError
     try:
         result = decode_event(raw, topic=topic, key=key, max_bytes=4096)
     except DecodeError as exc:  # anything else fails the test
         result = exc
+    if len(raw) <= 4096:
+        checked: ev.Event | DecodeError
+        try:
+            checked = checked_event(raw, topic=topic, key=key)
+        except DecodeError as exc:
+            checked = exc
+        assert str(checked) == str(result)
+        assert type(checked) is type(result)
+        if isinstance(checked, ev.Event):
+            assert checked == result
     if isinstance(result, DecodeError):
         assert result.field
         assert result.rule
