@@ -64,6 +64,25 @@ def usage_losses(s: CustomerState, p: Policy, subs: Subs) -> list[Loss]:
     return out
 
 
+def _text(s: CustomerState, p: Policy, name: str) -> str:
+    """Words made of the segment's numbers alone, made once per policy and segment."""
+    texts = p.model_for(s.segment).texts
+    text = texts.get(name)
+    if text is None:
+        u = p.usage
+        if name == "frequency":
+            text = (
+                f" uses a day over recent months, against {u.typical_for(s.segment):g} "
+                "typical for the segment"
+            )
+        elif name == "breadth":
+            text = f" used in the last {days(u.feature_window)} (target {u.feature_target})"
+        else:
+            text = f"%, target {u.seat_target * 100:.0f}%)"
+        texts[name] = text
+    return text
+
+
 def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs) -> str:
     """One usage signal (`USAGE_SIGNALS`) in words."""
     u = p.usage
@@ -75,11 +94,9 @@ def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs)
             return f"no product activity for {days(idle)}"
         return f"last active {days(idle)} ago"
     if name == "frequency":
-        daily = s.activity(2, u.quarter_half_life, now) / reading.per_day(u.quarter_half_life)
-        return (
-            f"{daily:.1f} uses a day over recent months, against "
-            f"{u.typical_for(s.segment):g} typical for the segment"
-        )
+        m = p.model_for(s.segment)
+        daily = s.activity(2, u.quarter_half_life, now) / m.per_day_quarter
+        return f"{daily:.1f}" + _text(s, p, name)
     if name == "trend":
         return f"activity lately is {round(subs[2])}% of this customer's usual rate (last weeks)"
     if name == "slow_trend":
@@ -90,18 +107,12 @@ def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs)
         if not s.features:
             return "no feature usage reported " + NEUTRAL_NOTE
         used = reading.features_used(s, u.feature_window, now)
-        return (
-            f"{_plural(used, 'feature')} used in the last "
-            f"{days(u.feature_window)} (target {u.feature_target})"
-        )
+        return _plural(used, "feature") + _text(s, p, name)
     if s.seats is None:
         return "no seat snapshot reported " + NEUTRAL_NOTE
     active, licensed = s.seats.value
     share = active / licensed if licensed else 0.0
-    return (
-        f"{active} of {licensed} licensed seats active "
-        f"({share * 100:.0f}%, target {u.seat_target * 100:.0f}%)"
-    )
+    return f"{active} of {licensed} licensed seats active ({share * 100:.0f}" + _text(s, p, name)
 
 
 # --- support --------------------------------------------------------------------------------

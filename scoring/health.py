@@ -36,7 +36,9 @@ class HealthScore:
     customer_id: str
     score: float
     band: str
-    usage: float | None  # the components, each 0-100 (None without evidence of any kind)
+    # the components, each 0-100 (None without evidence of any kind), as computed: rounded to
+    # two decimals where they are shown (`components`)
+    usage: float | None
     support: float | None
     sentiment: float | None
     confidence: float
@@ -80,7 +82,11 @@ class HealthScore:
     @property
     def components(self) -> dict[str, float | None]:
         """The components by name (what `health-scores` carries)."""
-        return {"usage": self.usage, "support": self.support, "sentiment": self.sentiment}
+        return {
+            "usage": _rounded2(self.usage),
+            "support": _rounded2(self.support),
+            "sentiment": _rounded2(self.sentiment),
+        }
 
     @property
     def revenue_at_risk(self) -> float | None:
@@ -261,9 +267,9 @@ def score(
         state.customer_id,
         two,
         band_for(v, policy.bands, previous_band),
-        _rounded2(usage),
-        _rounded2(support),
-        _rounded2(sentiment),
+        usage,
+        support,
+        sentiment,
         rounded(coverage * maturity, 3),
         now,
         policy.model,

@@ -197,6 +197,8 @@ class SegmentModel:
         self.per_day_year = _per_day(u.year_half_life)
         self.calibration = policy.calibration_for(segment)
         self.risk = _risk_threshold(policy, self.calibration)
+        # words made of this segment's numbers alone, worded once (`scoring.drivers` fills it)
+        self.texts: dict[str, str] = {}
 
 
 def _per_day(half_life: float) -> float:

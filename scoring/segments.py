@@ -45,10 +45,9 @@ def snapshot(state: CustomerState, event: ev.Event) -> Snapshot:
         return None
     if isinstance(event, ev.Churned):
         return state.is_churned
-    ticket_id = getattr(event, "ticket_id", None)
-    if ticket_id is None:
+    if not isinstance(event, ev.TICKET_EVENTS):
         return None
-    old = state.tickets.get(ticket_id)
+    old = state.tickets.get(event.ticket_id)  # type: ignore[attr-defined]
     if old is None:
         return (False, None, None)
     return (True, old.first_response_seconds(), old.resolution_seconds())
@@ -76,8 +75,8 @@ def new_facts(before: Snapshot, after: CustomerState, event: ev.Event) -> list[F
         out.append(Fact("ticket_opened", 1, t))
     if isinstance(event, ev.TicketReopened):
         out.append(Fact("reopen", 1, t))
-    ticket_id = getattr(event, "ticket_id", None)
-    new = after.tickets.get(ticket_id) if ticket_id is not None else None
+    ticket_id: str = event.ticket_id  # type: ignore[attr-defined]
+    new = after.tickets.get(ticket_id)
     if new is not None:
         now = new.first_response_seconds()
         if first_response is None and now is not None:

@@ -144,22 +144,26 @@ def read_time(text: str) -> float | None:
     return ((base + second - offset) * 1_000_000 + micro) / 1_000_000
 
 
-def health_record(h: HealthScore, previous_score: float | None) -> dict[str, Any]:
-    """The `health-scores` message (and HTTP body) of a score."""
+def health_record(
+    h: HealthScore, previous_score: float | None, revenue_at_risk: float | None = None
+) -> dict[str, Any]:
+    """The `health-scores` message (and HTTP body) of a score (`revenue_at_risk`: the score's,
+    when the caller has it at hand)."""
+    drivers = []
+    for d in h.drivers:
+        drivers.append({"signal": d.signal, "impact": d.impact, "detail": d.detail})
     return {
         "customer_id": h.customer_id,
         "score": h.score,
         "band": h.band,
-        "components": dict(h.components),
-        "drivers": [
-            {"signal": d.signal, "impact": d.impact, "detail": d.detail} for d in h.drivers
-        ],
+        "components": h.components,
+        "drivers": drivers,
         "confidence": h.confidence,
         "as_of": rfc3339(h.as_of),
         "model": h.model,
         "previous_score": previous_score,
         "churn_probability": h.churn_probability,
-        "revenue_at_risk": h.revenue_at_risk,
+        "revenue_at_risk": h.revenue_at_risk if revenue_at_risk is None else revenue_at_risk,
         "revenue_at_risk_calibrated": h.revenue_at_risk_calibrated,
     }
 

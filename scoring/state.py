@@ -157,6 +157,8 @@ class CustomerState:
     rhythm_mask: int = field(init=False, compare=False)
     rhythm_of: AlertPolicy | None = field(init=False, compare=False)
     rhythm: float = field(init=False, compare=False)
+    # the attributes in their stored form, kept until they change (`stream.store.codec`)
+    stored_attributes: list[Any] | None = field(init=False, compare=False)
     churned_at: float | None
     renewed_at: float | None
     # usage
@@ -241,6 +243,7 @@ class CustomerState:
         self.owner = _attribute(self.attributes, "owner")
         self.mrr = _mrr(self.attributes)
         self.rhythm_mask, self.rhythm_of, self.rhythm = -1, None, 0.0
+        self.stored_attributes = None
         self.churned_at = churned_at
         self.renewed_at = renewed_at
         self.last_active_at = last_active_at
@@ -755,6 +758,7 @@ def _change(s: CustomerState, e: ev.Event, p: Policy, ticket_id: str | None) -> 
         s.segment = _attribute(attrs, "segment")
         s.owner = _attribute(attrs, "owner")
         s.mrr = _mrr(attrs)
+        s.stored_attributes = None
     elif isinstance(e, ev.Churned):
         s.churned_at = _max(s.churned_at, t)
     elif isinstance(e, ev.Renewed):

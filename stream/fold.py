@@ -265,14 +265,15 @@ def _moved(published: Published | None, health: HealthScore, step: float) -> boo
 
 
 def _publish_health(rec: Record, health: HealthScore, opts: FoldOptions, out: Outputs) -> None:
-    previous = rec.published.score if rec.published else None
-    rec.evaluated = Evaluation(
-        health.as_of, health.score, health.band, previous, health.revenue_at_risk
-    )
+    published = rec.published
+    previous = published.score if published is not None else None
+    revenue = health.revenue_at_risk
+    rec.evaluated = Evaluation(health.as_of, health.score, health.band, previous, revenue)
     rec.note_trend(health.as_of, health.score)
-    if _moved(rec.published, health, opts.publish_min_step):
+    if _moved(published, health, opts.publish_min_step):
         rec.published = Published(health.score, health.band)
-        out.scores.append(Keyed(rec.customer_id, encode(health_record(health, previous))))
+        record = health_record(health, previous, revenue)
+        out.scores.append(Keyed(rec.customer_id, encode(record)))
 
 
 def _shadow_at(

@@ -56,10 +56,13 @@ _pack = msgpack.Packer(use_bin_type=True, autoreset=True).pack
 
 def _t(x: float | None) -> Any:
     """A time in its shortest exact form: a whole number of seconds as an integer."""
-    if x is None:
-        return None
+    if x is None or not -_EXACT < x < _EXACT:
+        return x
     whole = int(x)
-    return whole if whole == x else x
+    return whole if float(whole) == x else x
+
+
+_EXACT: Final = 2.0**53
 
 
 def _f(x: Any) -> float | None:
@@ -78,13 +81,18 @@ def _band_back(code: Any) -> str | None:
 
 
 def _attributes(s: CustomerState) -> list[Any] | None:
+    """The attributes as stored, kept with the state until they change (they seldom do)."""
     if not s.attributes:
         return None
+    kept = s.stored_attributes
+    if kept is not None:
+        return kept
     out: list[Any] = []
     for name, stamped in s.attributes.items():
         out.append(_ATTRIBUTE_CODES.get(name, name))
         out.append(stamped.value)
         out.append(_t(stamped.at))
+    s.stored_attributes = out
     return out
 
 
