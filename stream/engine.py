@@ -25,7 +25,7 @@ from scoring.policy import Policy
 from stream.codec import DecodeError, decode_event
 from stream.fold import FoldOptions, Outputs, by_customer, fold, fold_due
 from stream.messages import DeadLetter, Decoded, Incoming
-from stream.metrics import EngineMetrics
+from stream.metrics import EngineMetrics, observe_many
 from stream.settings import Settings
 from stream.store import Record, retry_forever
 from stream.store.cache import RecordCache
@@ -210,15 +210,23 @@ class Engine:
         if m is None:
             return
         now = time.time()
+        counts: dict[tuple[str, str, str], int] = {}
+        latencies: list[float] = []
+        ages: list[float] = []
         for rec in finished:
             for o in rec.outcomes:
-                m.events.labels(o.topic, o.type, o.outcome).inc()
+                key = (o.topic, o.type, o.outcome)
+                counts[key] = counts.get(key, 0) + 1
                 if o.outcome == "dead_lettered":  # too late to tell from a duplicate
                     m.dead_letters.labels(o.topic, "occurred_at").inc()
-                if o.outcome == "applied":
+                elif o.outcome == "applied":
                     if o.produced is not None:
-                        m.latency.observe(max(0.0, now - o.produced))
-                    m.event_age.observe(max(0.0, now - o.occurred))
+                        latencies.append(max(0.0, now - o.produced))
+                    ages.append(max(0.0, now - o.occurred))
+        for (topic, kind, outcome), n in counts.items():
+            m.events.labels(topic, kind, outcome).inc(n)
+        observe_many(m.latency, latencies)
+        observe_many(m.event_age, ages)
         for letter in dead:
             topic = self._contract_topic.get(letter.source.topic, letter.source.topic)
             m.events.labels(topic, "unknown", "dead_lettered").inc()

@@ -325,14 +325,20 @@ class RecordStore:
             return set()
         cmds = Commands()
         keys = self.keys
-        writes: list[int] = []  # the index of each record's compare-and-set reply
+        due: list[views.Command] = []
         for r in recs:
             if r.partition is not None and (r.version == 0 or r.due != r.loaded_due):
-                due = r.due if r.due is not None else float("inf")
-                cmds.add("ZADD", keys.due(r.partition), "LT", due, r.customer_id)
+                when = r.due if r.due is not None else float("inf")
+                due.append(("ZADD", keys.due(r.partition), "LT", when, r.customer_id))
+        for command in views.merged(due):  # before the records: an entry never runs late
+            cmds.add(*command)
+        writes: list[int] = []  # the index of each record's compare-and-set reply
+        boards: list[views.Command] = []
+        for r in recs:
             writes.append(self._cas.call(cmds, [keys.record(r.customer_id)], [r.version, r.dump()]))
-            for command in views.board_commands(keys, r):
-                cmds.add(*command)
+            boards += views.board_commands(keys, r)
+        for command in views.merged(boards):
+            cmds.add(*command)
         replies = await self._execute(cmds)
         conflicts: set[str] = set()
         for r, i in zip(recs, writes, strict=True):
@@ -379,7 +385,7 @@ class RecordStore:
             self._views_migrated = True
         recs = list(records)
         cmds = Commands()
-        for command in views.segment_commands(self.keys, recs):
+        for command in views.merged(views.segment_commands(self.keys, recs)):
             cmds.add(*command)
         alert_cmds, changes = views.alert_commands(self.keys, recs)
         for command in alert_cmds:

@@ -82,6 +82,50 @@ def segment_measures(t: dict[str, float], customers: int) -> SegmentSnapshot:
 Command = tuple[Any, ...]
 
 
+_SUMMED = frozenset({"HINCRBY", "HINCRBYFLOAT"})
+_JOINED = frozenset({"ZADD", "ZREM"})
+_ZADD_FLAGS = frozenset({"NX", "XX", "GT", "LT", "CH"})
+
+
+def merged(commands: Iterable[Command]) -> list[Command]:
+    """The same effect in fewer commands: increments of one hash field summed into one, and
+    sorted-set additions (with the same flags) or removals on one key joined into one
+    variadic command, each where its first stood. A batch's records each add their own
+    (one member each), so joining them keeps their order where it matters.
+
+    >>> merged([("HINCRBY", "h", "a", 2), ("ZADD", "z", 1.0, "x"), ("HINCRBY", "h", "a", -1),
+    ...         ("ZADD", "z", 2.0, "y"), ("ZADD", "z", "LT", 3.0, "w")])
+    [('HINCRBY', 'h', 'a', 1), ('ZADD', 'z', 1.0, 'x', 2.0, 'y'), ('ZADD', 'z', 'LT', 3.0, 'w')]
+    """
+    out: list[list[Any]] = []
+    at: dict[tuple[Any, ...], int] = {}
+    for c in commands:
+        name = c[0]
+        if name in _SUMMED:
+            where = (name, c[1], c[2])
+            i = at.get(where)
+            if i is None:
+                at[where] = len(out)
+                out.append(list(c))
+            else:
+                out[i][3] += c[3]
+        elif name in _JOINED:
+            j = 2
+            while name == "ZADD" and j < len(c) and c[j] in _ZADD_FLAGS:
+                j += 1
+            flags = tuple(c[2:j])
+            where = (name, c[1], flags)
+            i = at.get(where)
+            if i is None:
+                at[where] = len(out)
+                out.append(list(c))
+            else:
+                out[i].extend(c[2 + len(flags) :])
+        else:
+            out.append(list(c))
+    return [tuple(c) for c in out]
+
+
 def board_commands(keys: Keys, r: Record) -> list[Command]:
     """Move a customer on the score board, and on its owner's, when its score, band or owner
     changed since loaded."""
