@@ -16,14 +16,20 @@ from pathlib import Path
 
 from setuptools import setup
 
-# Not compiled: `events` (mypyc takes the `ClassVar`s of a dataclass for fields: mypyc issue
-# 1122), `fit` (the logistic fit is numpy's work, and runs once per `calibrate`) and the
-# package's `__init__` (tools that read the sources, import-linter among them, find the
-# package by it).
-PURE = {"__init__.py", "events.py", "fit.py"}
-# and, beside the core, the fold (the engine's per-event loop around it) and the customer
-# record with its stored form, which the fold reads and the runner writes once per batch
-BESIDE = ["stream/fold.py", "stream/store/codec.py", "stream/store/record.py"]
+# Not compiled: `events` (msgspec structs, a C extension's classes already), `fit` and
+# `evaluation` (numpy's work: the logistic fit, the bootstrap; once per `calibrate` or
+# `backtest`) and the package's `__init__` (tools that read the sources, import-linter among
+# them, find the package by it).
+PURE = {"__init__.py", "evaluation.py", "events.py", "fit.py"}
+# and, beside the core, the fold (the engine's per-event loop around it), the customer
+# record with its stored form, which the fold reads and the runner writes once per batch, and
+# the packing of Redis commands
+BESIDE = [
+    "stream/fold.py",
+    "stream/store/codec.py",
+    "stream/store/record.py",
+    "stream/store/resp.py",
+]
 
 
 def compiled_modules() -> list[str]:

@@ -194,7 +194,7 @@ class Engine:
             pending, first = {cid: groups[cid] for cid in conflicts}, False
         # and the events too late to tell from duplicates, which the fold dead-lettered
         result.dead_lettered += len(dead) + sum(
-            o.outcome == "dead_lettered" for r in finished for o in r.outcomes
+            o[2] == "dead_lettered" for r in finished for o in r.outcomes
         )
         await self._aggregate([r for r in finished if r.state is not None], dict(self.watermarks))
         self.cache.keep(finished, generation)
@@ -214,15 +214,15 @@ class Engine:
         latencies: list[float] = []
         ages: list[float] = []
         for rec in finished:
-            for o in rec.outcomes:
-                key = (o.topic, o.type, o.outcome)
+            for topic, kind, outcome, produced, occurred in rec.outcomes:
+                key = (topic, kind, outcome)
                 counts[key] = counts.get(key, 0) + 1
-                if o.outcome == "dead_lettered":  # too late to tell from a duplicate
-                    m.dead_letters.labels(o.topic, "occurred_at").inc()
-                elif o.outcome == "applied":
-                    if o.produced is not None:
-                        latencies.append(max(0.0, now - o.produced))
-                    ages.append(max(0.0, now - o.occurred))
+                if outcome == "dead_lettered":  # too late to tell from a duplicate
+                    m.dead_letters.labels(topic, "occurred_at").inc()
+                elif outcome == "applied":
+                    if produced is not None:
+                        latencies.append(max(0.0, now - produced))
+                    ages.append(max(0.0, now - occurred))
         for (topic, kind, outcome), n in counts.items():
             m.events.labels(topic, kind, outcome).inc(n)
         observe_many(m.latency, latencies)

@@ -37,7 +37,7 @@ from scoring.timeline import Standing, catch_up_into, evaluate_into
 from stream.codec import encode
 from stream.contract import INPUT_TOPICS
 from stream.messages import DeadLetter, Decoded
-from stream.store.record import Evaluation, Outcome, Published, Record
+from stream.store.record import Evaluation, Published, Record
 
 # Applied offsets are stored per customer under "<code><partition>", by the topic's contract.
 _CODES: dict[TopicKind, str] = {"usage": "u", "support": "s", "survey": "v", "account": "a"}
@@ -169,16 +169,14 @@ def _fold_customer(
         assert not isinstance(event, DeadLetter)
         topic = opts.topics.get(msg.topic, msg.topic)
         tp = _partition_code(opts, topic, msg.partition)
+        t = event.occurred_at
         if msg.offset <= rec.offsets.get(tp, -1):
             out.duplicates += 1  # redelivered after a crash: already in this record
-            rec.outcomes.append(
-                Outcome(topic, event.TYPE, "redelivered", msg.timestamp, event.occurred_at)
-            )
+            rec.outcomes.append((topic, event.TYPE, "redelivered", msg.timestamp, t))
             continue
         rec.offsets[tp] = msg.offset
         rec.partition = msg.partition
         changed = True
-        t = event.occurred_at
         clock = state.clock
         if unevaluated and clock is not None and t > clock + gap:
             # a jump in event time inside one batch (a backfill): evaluate where the customer
@@ -198,13 +196,13 @@ def _fold_customer(
             if code == TOO_LATE:  # it cannot be told from a duplicate: refused, not lost
                 late = too_late(state, event, policy) or "too late"
                 out.dead.append(DeadLetter(msg, late, "occurred_at"))
-                rec.outcomes.append(Outcome(topic, event.TYPE, "dead_lettered", msg.timestamp, t))
+                rec.outcomes.append((topic, event.TYPE, "dead_lettered", msg.timestamp, t))
                 continue
             out.duplicates += 1  # the same event again, or one for a forgotten ticket
-            rec.outcomes.append(Outcome(topic, event.TYPE, "duplicate", msg.timestamp, t))
+            rec.outcomes.append((topic, event.TYPE, "duplicate", msg.timestamp, t))
             continue
         out.applied += 1
-        rec.outcomes.append(Outcome(topic, event.TYPE, "applied", msg.timestamp, t))
+        rec.outcomes.append((topic, event.TYPE, "applied", msg.timestamp, t))
         if not isinstance(event, USAGE_EVENTS):  # usage adds no segment facts
             rec.facts.extend(new_facts(before, state, event))
         if opts.every_event:

@@ -27,6 +27,7 @@ BESIDE = {
     "stream.fold": ROOT / "stream" / "fold.py",
     "stream.store.codec": ROOT / "stream" / "store" / "codec.py",
     "stream.store.record": ROOT / "stream" / "store" / "record.py",
+    "stream.store.resp": ROOT / "stream" / "store" / "resp.py",
 }
 PURE_VARIABLE = "HEALTHSCORE_PURE_PYTHON"
 

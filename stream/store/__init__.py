@@ -2,7 +2,9 @@
 
 - `keys`: every Redis key name, in one place;
 - `record`: the record of one customer and its named parts;
-- `codec`: the record's stored form;
+- `codec`: the record's stored form (`older`: the forms written before it);
+- `cache`: the records a worker keeps in memory between batches;
+- `resp`: Redis commands packed for one round trip;
 - `commands`: the Redis adapter (compare-and-set writes, due index, watermarks, retries);
 - `views`: the cross-customer views (score board, segment counters) and their snapshot;
 - `memory`: an in-memory twin of the adapter, for unit tests of the engine.
@@ -11,12 +13,12 @@
 from stream.store.commands import (
     OPERATION_TIMEOUT,
     RETRYABLE,
-    Commands,
     RecordStore,
     retry_forever,
 )
 from stream.store.keys import Keys, customer_record_key
 from stream.store.record import Evaluation, Outcome, Published, Record, ViewsSeen
+from stream.store.resp import Commands
 from stream.store.views import as_text, board_score, board_value
 
 __all__ = [

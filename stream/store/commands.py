@@ -37,6 +37,7 @@ from stream.store import views
 from stream.store.client import Client
 from stream.store.keys import Keys
 from stream.store.record import Record
+from stream.store.resp import Commands
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,41 +91,6 @@ async def retry_forever(
             log.warning("redis unavailable during %s (%s); retrying in %.2fs", what, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay)
-
-
-def _arg(value: bytes | str | int | float) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, float):
-        return repr(value).encode()
-    return str(value).encode()
-
-
-class Commands:
-    """Commands for one round trip, packed as RESP by hand.
-
-    redis-py's pipeline spends about twice the client CPU per command (argument encoding, a
-    response callback each, and a `SCRIPT EXISTS` round trip before any pipeline with scripts);
-    the engine sends a few commands per customer per batch, so that is most of its Redis cost."""
-
-    __slots__ = ("packed", "routes")
-
-    def __init__(self) -> None:
-        self.packed: list[bytes] = []
-        self.routes: list[bytes] = []  # each command's key, for routing on a cluster
-
-    def __len__(self) -> int:
-        return len(self.packed)
-
-    def add(self, *args: bytes | str | int | float) -> int:
-        """Queue a command; return the index of its reply."""
-        enc = [_arg(a) for a in args]
-        # the key that routes it on a cluster (a command without one goes to slot 0's node)
-        self.routes.append(enc[3] if enc[0] == b"EVALSHA" else enc[1] if len(enc) > 1 else b"")
-        self.packed.append(
-            b"*%d\r\n" % len(enc) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in enc)
-        )
-        return len(self.packed) - 1
 
 
 class Script:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -85,3 +86,24 @@ def test_calibration_bins_compare_predicted_and_observed_churn() -> None:
 def test_calibration_refuses_a_probability_outside_zero_to_one() -> None:
     with pytest.raises(ValueError, match=r"probability: must be from 0 to 1, got 1\.5"):
         calibration([1.5], [True])
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.booleans()), min_size=2, max_size=40),
+    st.integers(0, 1000),
+)
+def test_each_bootstrap_draw_is_the_auc_of_the_customers_it_picked(
+    rows: list[tuple[int, bool]], seed: int
+) -> None:
+    scores = [float(s) for s, _ in rows]
+    churned = [c for _, c in rows]
+    assume(churn_auc(scores, churned) is not None)
+    picks = np.random.default_rng(seed).integers(0, len(rows), size=(1, len(rows)))[0]
+    expected = churn_auc([scores[i] for i in picks], [churned[i] for i in picks])
+    interval = auc_interval(scores, churned, draws=1, seed=seed)
+    if expected is None:
+        assert interval is None
+    else:
+        assert interval is not None
+        assert abs(expected - interval[0]) < 1e-12
+        assert interval[0] == interval[1]
