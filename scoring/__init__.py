@@ -3,10 +3,12 @@
 Nothing in this package reads a clock, a socket or a file: time is always an argument, so the
 stream, backtests and tests run the very same code.
 
-Its modules are compiled with mypyc (setup.py) and must stay compilable. The value classes
-of the hot path (state, decayed sums, scores, alert memory, standings) are dataclasses with
-slots but not frozen: mypyc builds a frozen dataclass's `__init__` from `object.__setattr__`
-calls, four times slower, once per field and per object. They are treated as immutable all
-the same: nothing assigns an attribute after construction (changes make a new object), and
-`unsafe_hash` keeps them hashable as frozen ones were.
+Its modules are compiled with mypyc (setup.py) and must stay compilable. The hot path is
+written for the compiler: a customer's state, alert memory and standing are native classes
+with typed attributes that the fold updates in place (`apply_into`, `evaluate_into`: the fold
+owns the records it loaded, so a new object per event would buy nothing); evaluation is plain
+arithmetic over their fields (`reading`); words are made only when a person reads them
+(`drivers`). What is shared between states or published stays immutable: events, decayed
+sums of answers, stamped attributes, alerts. `apply` and `evaluate` give the same results on
+copies, for callers that keep what they had.
 """

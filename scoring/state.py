@@ -194,7 +194,7 @@ class CustomerState:
     # by event time, so forgetting the oldest drops a prefix. Bounded: entries older than the
     # dedupe window behind `clock` are dropped, and at most `dedupe_max_ids` are kept (see
     # `remember`), so a customer's memory of ids stays small whatever its volume
-    seen: bytes
+    seen: bytearray  # changed in place: appended to, and its oldest entries cut from the front
     # the latest whole second of event time whose ids `dedupe_max_ids` made the state forget
     # (-1: none): an event at or before it that is not remembered cannot be told from a
     # duplicate, so it is refused (`too_late`), like one older than the dedupe window
@@ -230,7 +230,7 @@ class CustomerState:
         ces_total: DecayedSum = EMPTY_SUM,
         last_nps: Stamped | None = None,
         last_detractor_at: float | None = None,
-        seen: bytes = b"",
+        seen: bytes | bytearray = b"",
         forgotten: int = -1,
         closed: bytes = b"",
     ) -> None:
@@ -265,7 +265,7 @@ class CustomerState:
         self.ces_total = ces_total
         self.last_nps = last_nps
         self.last_detractor_at = last_detractor_at
-        self.seen = seen
+        self.seen = bytearray(seen)  # its own (a copy of what it is given)
         self.forgotten = forgotten
         self.closed = closed
 
@@ -384,7 +384,7 @@ def id_entry(occurred_at: float, event_id: str) -> bytes:
     return _SECONDS.pack(_second(occurred_at)) + event_digest(event_id)
 
 
-def entry_index(entries: bytes, entry: bytes) -> tuple[int, bool]:
+def entry_index(entries: bytes | bytearray, entry: bytes) -> tuple[int, bool]:
     """Binary search of a 12-byte entry in a sorted string of them: (byte offset, found).
 
     >>> two = b"a" * 12 + b"c" * 12
@@ -408,7 +408,7 @@ def entry_index(entries: bytes, entry: bytes) -> tuple[int, bool]:
     return lo * ENTRY, False
 
 
-def _first_from(entries: bytes, second: int) -> int:
+def _first_from(entries: bytes | bytearray, second: int) -> int:
     """The byte offset of the first entry at or after whole second `second`."""
     n = len(entries)
     if n == 0 or _SECONDS.unpack_from(entries, 0)[0] >= second:
@@ -529,7 +529,7 @@ def advance_into(state: CustomerState, now: float, policy: Policy) -> None:
     if seen:
         oldest = clock - policy.dedupe_window
         if _SECONDS.unpack_from(seen, 0)[0] < oldest:
-            state.seen = seen[_first_from(seen, min(math.ceil(oldest), _MAX_SECOND)) :]
+            del seen[: _first_from(seen, min(math.ceil(oldest), _MAX_SECOND))]
     tickets = state.tickets
     if tickets:
         forget = clock - policy.support.forget_resolved_after
@@ -590,7 +590,10 @@ def apply_into(state: CustomerState, event: ev.Event, policy: Policy) -> int:
     seen = state.seen
     if at < 0:
         at = 0
-    seen = seen + entry if at >= len(seen) else seen[:at] + entry + seen[at:]
+    if at >= len(seen):
+        seen += entry
+    else:
+        seen[at:at] = entry
     now = state.clock
     oldest = (now if now is not None else t) - policy.dedupe_window
     cut = _first_from(seen, _second(oldest)) if oldest > 0 else 0
@@ -600,7 +603,8 @@ def apply_into(state: CustomerState, event: ev.Event, policy: Policy) -> int:
         dropped = _SECONDS.unpack_from(seen, cut - ENTRY)[0]
         if dropped > state.forgotten:
             state.forgotten = dropped
-    state.seen = seen[cut:] if cut > 0 else seen
+    if cut > 0:
+        del seen[:cut]  # a bytearray drops a prefix without copying what is kept
     first = state.first_seen
     if first is None or t < first:
         state.first_seen = t

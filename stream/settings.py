@@ -121,7 +121,7 @@ class Settings(BaseSettings):
         100_000,
         ge=0,
         le=10_000_000,
-        description="customer records a worker keeps in memory between batches (about 2 KiB "
+        description="customer records a worker keeps in memory between batches (about 4 KiB "
         "each), so Redis is read only on a miss; cleared at each rebalance; 0: none",
     )
     input_idle_seconds: float = Field(
