@@ -104,7 +104,7 @@ def tally(
 
 
 def _ids(record: Record) -> set[bytes]:
-    seen = record.state.seen if record.state is not None else b""
+    seen = bytes(record.state.seen) if record.state is not None else b""  # a bytearray in state
     return {seen[i : i + ENTRY] for i in range(0, len(seen), ENTRY)}
 
 
