@@ -14,15 +14,15 @@ import os
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
+import bench
 from scoring.decay import DAY
 from stream import backtest as bt
 from stream.datasets import simulate_churn
 from stream.resources import load_policy
 
-console = Console()
+console = bench.console()
 
 
 def main() -> None:

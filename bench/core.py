@@ -20,9 +20,9 @@ import sys
 import time
 
 import orjson
-from rich.console import Console
 from rich.table import Table
 
+import bench
 import scoring.state
 from bench.mixes import MIXES, mix
 from stream.app import tune_garbage_collector
@@ -109,7 +109,7 @@ def main() -> None:
         help="both: the compiled core, then the pure-Python one; this: the one imported",
     )
     args = ap.parse_args()
-    console = Console()
+    console = bench.console()
     settings = Settings(evaluate_every_event=args.every_event)
     build = build_of(scoring.state)
     table = Table(

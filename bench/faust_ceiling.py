@@ -36,6 +36,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
 
+import bench
 from bench.stack import bench_stack
 
 MODES = ("aiokafka", "agent", "take", "batch")
@@ -195,7 +196,7 @@ def main() -> None:
         else:
             run_faust(args.one, args.bootstrap, args.topic, meter)
         return
-    console = Console(stderr=True)
+    console = bench.console(stderr=True)
     if args.bootstrap is not None:
         compare(args, console)
         return
@@ -224,7 +225,7 @@ def compare(args: argparse.Namespace, console: Console) -> None:
             f"{results[mode]:,.0f}",
             f"{results[mode] / base:.1%}" if base else "",
         )
-    Console().print(table)
+    bench.console().print(table)
 
 
 if __name__ == "__main__":

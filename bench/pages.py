@@ -18,9 +18,9 @@ from pathlib import Path
 
 import orjson
 import redis
-from rich.console import Console
 from rich.table import Table
 
+import bench
 from bench.run import Worker
 from bench.stack import bench_stack
 from scoring.decay import DAY
@@ -33,7 +33,7 @@ from stream.resources import load_policy
 from stream.store import Keys, Record, board_value
 from stream.store.record import Evaluation
 
-console = Console()
+console = bench.console()
 OWNERS = 50
 
 

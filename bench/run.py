@@ -21,9 +21,9 @@ from pathlib import Path
 
 import redis
 from kafka import KafkaConsumer, TopicPartition
-from rich.console import Console
 from rich.table import Table
 
+import bench
 from bench.baseline import baseline_rate
 from bench.load import produce_mix
 from bench.mixes import MIXES
@@ -35,7 +35,7 @@ from stream.settings import Settings
 from stream.store import Keys
 from stream.topics import ensure_topics
 
-console = Console(stderr=True)
+console = bench.console(stderr=True)
 KINDS = ("usage", "support", "survey", "account")
 
 
@@ -370,7 +370,7 @@ def run(args: argparse.Namespace, opts: StackOptions, overrides: dict[str, str])
     )
     for k, v in rows:
         table.add_row(k, v)
-    Console().print(table)
+    bench.console().print(table)
 
 
 def throughput(

@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rich.console import Console
 from rich.table import Table
 
+import bench
 from scoring.decay import DAY
 from stream import backtest as bt
 from stream.calibrate import calibrate
 from stream.datasets import cdnow, saas, simulate_churn
 from stream.resources import load_policy, resource
 
-console = Console()
+console = bench.console()
 
 
 def build(name: str, root: Path, customers: int) -> Path:
