@@ -18,8 +18,8 @@ from rich.table import Table
 
 import bench
 from scoring.decay import DAY
-from stream import backtest as bt
-from stream.datasets import simulate_churn
+from stream.offline import backtest as bt
+from stream.offline.datasets import simulate_churn
 from stream.resources import load_policy
 
 console = bench.console()

@@ -20,9 +20,9 @@ from rich.table import Table
 
 import bench
 from scoring.decay import DAY
-from stream import backtest as bt
-from stream.calibrate import calibrate
-from stream.datasets import cdnow, saas, simulate_churn
+from stream.offline import backtest as bt
+from stream.offline.calibrate import calibrate
+from stream.offline.datasets import cdnow, saas, simulate_churn
 from stream.resources import load_policy, resource
 
 console = bench.console()

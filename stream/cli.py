@@ -354,7 +354,7 @@ def _history(
 ) -> tuple[Any, str]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeElapsedColumn
 
-    from stream import backtest as bt
+    from stream.offline import backtest as bt
 
     if kafka:
         settings = load_settings()
@@ -388,7 +388,7 @@ def _replay(
 ) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from stream import backtest as bt
+    from stream.offline import backtest as bt
 
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
@@ -422,8 +422,8 @@ def backtest(
     import orjson
 
     from scoring.policy import PolicyError
-    from stream import backtest as bt
-    from stream.report import print_report, write_html
+    from stream.offline import backtest as bt
+    from stream.offline.report import print_report, write_html
     from stream.resources import load_policy
 
     try:
@@ -473,8 +473,8 @@ def calibrate(
     import yaml
 
     from scoring.policy import Policy, PolicyError, parse_policy
-    from stream import backtest as bt
-    from stream.calibrate import (
+    from stream.offline import backtest as bt
+    from stream.offline.calibrate import (
         Trial,
         alert_quality,
         check_target,
@@ -486,8 +486,8 @@ def calibrate(
         window,
         write_policy,
     )
-    from stream.calibrate import calibrate as fit
-    from stream.report import print_budget
+    from stream.offline.calibrate import calibrate as fit
+    from stream.offline.report import print_budget
     from stream.resources import load_policy, resource
 
     try:
@@ -612,7 +612,7 @@ def dataset(
 ) -> None:
     """Turn a public churn data set (downloaded from PyPI, cached) or the churn simulator into
     contract events, labels and a note of what is real."""
-    from stream import datasets as ds
+    from stream.offline import datasets as ds
 
     target = out or Path(".cache") / "data" / name
     try:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from scoring.health import score
-from stream import backtest as bt
+from stream.offline import backtest as bt
 from stream.resources import load_policy, resource
 
 from .conftest import Stack

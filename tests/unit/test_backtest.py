@@ -13,7 +13,7 @@ from scoring.decay import DAY
 from scoring.health import score
 from scoring.state import CustomerState, apply
 from scoring.timeline import replay
-from stream import backtest as bt
+from stream.offline import backtest as bt
 from stream.resources import load_policy
 
 POLICY = load_policy()

@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 
 from scoring.policy import Policy
-from stream.backtest import RuleQuality
-from stream.calibrate import (
+from stream.offline.backtest import RuleQuality
+from stream.offline.calibrate import (
     MIN_ALERTED,
     Measure,
     Trial,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from stream.cli import app
 from stream.codec import decode_event
-from stream.datasets import cdnow, saas, simulate_churn
+from stream.offline.datasets import cdnow, saas, simulate_churn
 from stream.resources import load_policy, resource
 
 runner = CliRunner()
@@ -133,8 +133,8 @@ def test_calibrate_meets_the_alert_budget_on_its_training_window(
     simulated: Path, tmp_path: Path, budget: float
 ) -> None:
     """A tight budget tightens the paging rules; a generous one loosens them to spend it."""
-    from stream.backtest import AlertVolume, read_files, replay_history
-    from stream.calibrate import window
+    from stream.offline.backtest import AlertVolume, read_files, replay_history
+    from stream.offline.calibrate import window
 
     base = yaml.safe_load(Path(str(resource("scoring.yaml"))).read_text())
     base["alerts"]["budget_per_customer_month"] = budget

@@ -376,7 +376,7 @@ def simulate_churn(
 
     about = {
         "name": "simulated",
-        "source": "stream.datasets.simulate_churn",
+        "source": "stream.offline.datasets.simulate_churn",
         "real": "nothing: every event is simulated with known churn mechanics",
         "synthesised": "everything (see the function's documentation)",
         "customers": customers,

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from scoring.decay import DAY
-from stream.backtest import Measured, Report, RuleQuality
-from stream.calibrate import BudgetChoice, PagingChoice
+from stream.offline.backtest import Measured, Report, RuleQuality
+from stream.offline.calibrate import BudgetChoice, PagingChoice
 
 RULE_COLUMNS = (
     "rule",

@@ -22,7 +22,7 @@ from scoring import evaluation as evl
 from scoring.decay import DAY
 from scoring.fit import Fit, as_weights, fit_logistic, retarget_frequency, score_with
 from scoring.policy import ALERT_RULES, Policy, parse_policy
-from stream.backtest import (
+from stream.offline.backtest import (
     AlertVolume,
     BacktestError,
     History,
@@ -31,7 +31,7 @@ from stream.backtest import (
     RuleQuality,
     rule_quality,
 )
-from stream.backtest import rows as joined_rows
+from stream.offline.backtest import rows as joined_rows
 
 MIN_CLASS = 30  # churners and stayers a segment needs for weights of its own
 
