@@ -67,12 +67,12 @@ unit-pure: venv ## Run the unit tests and the core's doctests on the pure-Python
 compile: venv ## Compile the scoring core and the fold with mypyc (setup.py; redone for changed sources)
 	@set -o pipefail; $(BIN)/python setup.py -q build_ext --inplace 2>&1 | \
 		{ grep -v "Treating generator comprehension as list" || true; }
-	@touch scoring/*.so stream/fold*.so stream/store/*.so  # rebuilt or current: not older than sources
-	@$(BIN)/python -c "import scoring.state as s, stream.fold as f, stream.store.codec as c; \
+	@touch scoring/*.so stream/worker/*.so stream/store/*.so  # rebuilt or current: not older than sources
+	@$(BIN)/python -c "import scoring.state as s, stream.worker.fold as f, stream.store.codec as c; \
 		assert not any(m.__file__.endswith('.py') for m in (s, f, c)), 'not compiled'"
 
 clean-compiled: ## Remove the compiled core: everything then runs the pure-Python sources
-	rm -rf scoring/*.so stream/*.so stream/store/*.so *__mypyc*.so build
+	rm -rf scoring/*.so stream/*.so stream/worker/*.so stream/store/*.so *__mypyc*.so build
 
 integration: bootstrap ## Run the integration tests only (real Kafka, Redis)
 	$(BIN)/python -m pytest tests/integration
@@ -158,4 +158,4 @@ stack-status: venv ## Show whether the stack's services run
 
 clean: stack-down ## Remove the venv, caches and stack state
 	rm -rf $(VENV) .cache .stack .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info \
-		scoring/*.so stream/*.so stream/store/*.so *__mypyc*.so build
+		scoring/*.so stream/*.so stream/worker/*.so stream/store/*.so *__mypyc*.so build

@@ -2,7 +2,7 @@
 ships with).
 
 `pip install .`, `pip wheel .` and `make compile` compile the modules of `scoring/` and
-`stream/fold.py` to C extensions that sit beside their sources; Python imports an extension
+`stream/worker/fold.py` to C extensions that sit beside their sources; Python imports an extension
 before the source of the same name, so the worker, `backtest` and `calibrate` run compiled.
 The sources stay the one truth: the same tests pass with the extensions removed (`make
 clean-compiled`), and `HEALTHSCORE_PURE_PYTHON=1` at build time builds no extension at all (a
@@ -25,7 +25,7 @@ PURE = {"__init__.py", "evaluation.py", "events.py", "fit.py"}
 # record with its stored form, which the fold reads and the runner writes once per batch, and
 # the packing of Redis commands
 BESIDE = [
-    "stream/fold.py",
+    "stream/worker/fold.py",
     "stream/store/codec.py",
     "stream/store/record.py",
     "stream/store/resp.py",

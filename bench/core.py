@@ -2,11 +2,11 @@
 
 Messages of each mix (`bench.mixes`) are decoded, grouped by customer, their records taken from
 the worker's record cache (`stream.store.cache`, `HEALTHSCORE_RECORD_CACHE_SIZE`) or read from a
-dict in the stored form on a miss, folded (`stream.fold`), and written to the dict in the stored
-form, in batches like the worker's. Prints microseconds per event for each step, events/s,
-and the size of the stored records. `make bench-core`. Run on the compiled core, it then runs
-itself again on the pure-Python one (`--build pure`), so both builds' figures come from the
-same run.
+dict in the stored form on a miss, folded (`stream.worker.fold`), and written to the dict in
+the stored form, in batches like the worker's. Prints microseconds per event for each step,
+events/s, and the size of the stored records. `make bench-core`. Run on the compiled core, it
+then runs itself again on the pure-Python one (`--build pure`), so both builds' figures come
+from the same run.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from bench.mixes import MIXES, mix
 from stream.app import tune_garbage_collector
 from stream.contract import INPUT_TOPICS
 from stream.dev.builds import PURE_VARIABLE, build_of
-from stream.engine import Engine, fold_options
-from stream.fold import by_customer, fold
 from stream.messages import Incoming
 from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import Record
+from stream.worker.engine import Engine, fold_options
+from stream.worker.fold import by_customer, fold
 
 STEPS = ("decode", "read record", "fold (apply, score, alerts)", "write record")
 

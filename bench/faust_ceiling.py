@@ -9,7 +9,7 @@ a fresh process per mode, on the same broker:
 - ``agent``: a Faust agent, ``async for value in stream: pass``;
 - ``take``: a Faust agent, ``stream.noack_take(1000, within=0.05)`` then ``ack`` (the engine's
   way before the batching consumer);
-- ``batch``: the batching consumer of ``stream.batching`` (whole fetches, acked in bulk).
+- ``batch``: the batching consumer of ``stream.worker.batching`` (whole fetches, acked in bulk).
 
 Each mode reports messages per second from its first message to its last; the table shows the
 median of ``--repeat`` runs. No Redis, no scoring: only the framework's path.
@@ -97,9 +97,9 @@ async def run_aiokafka(bootstrap: str, topic: str, meter: Meter) -> None:
 def run_faust(mode: str, bootstrap: str, topic: str, meter: Meter) -> None:
     import faust
 
-    from stream.alignment import MergeLimits
-    from stream.batching import BatchingApp
     from stream.messages import DeadLetter, Incoming
+    from stream.worker.alignment import MergeLimits
+    from stream.worker.batching import BatchingApp
 
     app_cls = BatchingApp if mode == "batch" else faust.App
     name = f"ceiling-{uuid.uuid4().hex[:6]}"

@@ -16,17 +16,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import SecretStr
 
 from scoring.policy import Policy, PolicyError, state_differences
-from stream import pages
-from stream.alertmanager import Forwarder
-from stream.alignment import TOPIC_RANK, MergeLimits
-from stream.batching import BatchingApp
-from stream.engine import DeadLetter, Decoded, Engine, Outputs
 from stream.metrics import BusinessCollector, EngineMetrics
 from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import OPERATION_TIMEOUT, RETRYABLE, Record, RecordStore
 from stream.store.client import connect_async
 from stream.topics import TopicError, ensure_topics
+from stream.web import pages
+from stream.worker.alertmanager import Forwarder
+from stream.worker.alignment import TOPIC_RANK, MergeLimits
+from stream.worker.batching import BatchingApp
+from stream.worker.engine import DeadLetter, Decoded, Engine, Outputs
 
 log = logging.getLogger(__name__)
 

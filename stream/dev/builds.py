@@ -24,7 +24,7 @@ CORE = ROOT / "scoring"
 # compiled modules outside the core (setup.py): the fold, which runs the core per event, and
 # the customer record with its stored form
 BESIDE = {
-    "stream.fold": ROOT / "stream" / "fold.py",
+    "stream.worker.fold": ROOT / "stream" / "worker" / "fold.py",
     "stream.store.codec": ROOT / "stream" / "store" / "codec.py",
     "stream.store.record": ROOT / "stream" / "store" / "record.py",
     "stream.store.resp": ROOT / "stream" / "store" / "resp.py",

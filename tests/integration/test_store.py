@@ -16,12 +16,12 @@ from scoring.events import AccountUpdated
 from scoring.serialize import rfc3339
 from scoring.state import apply, new_state
 from stream.contract import INPUT_TOPICS
-from stream.engine import Engine, Incoming, Outputs
 from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import RETRYABLE, Commands, Evaluation, Record, RecordStore, board_value
 from stream.store.client import Client, connect_async
 from stream.store.commands import ClusterNotConfiguredError
+from stream.worker.engine import Engine, Incoming, Outputs
 
 from .conftest import Stack
 

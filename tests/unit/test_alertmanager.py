@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pytest
 
-from stream.alertmanager import Forwarder, labels_of, payload
 from stream.settings import Settings
 from stream.store.views import AlertChanges
+from stream.worker.alertmanager import Forwarder, labels_of, payload
 
 
 def alert(cid: str = "acme", **changes: Any) -> dict[str, Any]:

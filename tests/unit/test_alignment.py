@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import events as ev
-from stream.alignment import TOPIC_RANK, Merge, MergeLimits
 from stream.messages import DeadLetter, Decoded, Incoming
+from stream.worker.alignment import TOPIC_RANK, Merge, MergeLimits
 
 USAGE, SUPPORT, ACCOUNT = "usage-events", "support-events", "account-events"
 

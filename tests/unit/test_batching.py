@@ -8,9 +8,9 @@ from typing import Any
 from faust.types import TP
 
 from scoring import events as ev
-from stream.alignment import MergeLimits
-from stream.batching import Batch, BatchingConsumer, PartitionMerges
 from stream.messages import DeadLetter, Decoded, Incoming
+from stream.worker.alignment import MergeLimits
+from stream.worker.batching import Batch, BatchingConsumer, PartitionMerges
 
 USAGE, SUPPORT = "usage-events", "support-events"
 
@@ -195,7 +195,7 @@ def test_acking_a_batch_records_every_offset_in_faust_s_ledger_once() -> None:
 def test_the_installed_faust_is_the_release_whose_drain_loop_is_replaced() -> None:
     import faust
 
-    from stream.batching import FAUST_VERSION
+    from stream.worker.batching import FAUST_VERSION
 
     assert FAUST_VERSION == faust.__version__
 
@@ -205,7 +205,7 @@ def test_the_replaced_faust_methods_still_exist_with_the_signatures_overridden()
 
     from faust.transport.consumer import Consumer
 
-    from stream.batching import BatchingConsumer
+    from stream.worker.batching import BatchingConsumer
 
     for name in ("_drain_messages", "stop_flow"):
         ours, theirs = getattr(BatchingConsumer, name), getattr(Consumer, name)

@@ -9,13 +9,13 @@ from typing import Any
 import orjson
 
 from scoring.serialize import rfc3339
-from stream.engine import Engine, Outputs
-from stream.fold import FoldOptions, by_customer, fold
 from stream.messages import Incoming
 from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import Record
 from stream.store.memory import MemoryStore
+from stream.worker.engine import Engine, Outputs
+from stream.worker.fold import FoldOptions, by_customer, fold
 
 POLICY = load_policy()
 DAY = 86_400.0

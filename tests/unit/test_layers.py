@@ -51,17 +51,32 @@ def test_the_tree_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
     ("module", "line", "contract"),
     [
         (
-            "stream/engine.py",
+            "stream/worker/engine.py",
             "import stream.offline.backtest",
             "The worker and the web never import the offline tools",
         ),
         (
-            "stream/pages.py",
+            "stream/web/pages.py",
             "from stream.offline import calibrate",
             "The worker and the web never import the offline tools",
         ),
         (
-            "stream/fold.py",
+            "stream/worker/fold.py",
+            "import stream.web.pages",
+            "The worker's path never imports the web",
+        ),
+        (
+            "stream/web/pages.py",
+            "import stream.worker.engine",
+            "The web never imports the worker's",
+        ),
+        (
+            "stream/store/views.py",
+            "import stream.worker.fold",
+            "The shared modules and the store import neither",
+        ),
+        (
+            "stream/worker/fold.py",
             "import stream.dev.synthetic",
             "The worker runtime does not import the developer tools",
         ),

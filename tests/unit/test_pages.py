@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from stream.pages import (
+from stream.resources import load_policy
+from stream.store import Record
+from stream.web.pages import (
     Row,
     customer_page,
     history_json,
@@ -13,8 +15,6 @@ from stream.pages import (
     worklist_order,
     worklist_page,
 )
-from stream.resources import load_policy
-from stream.store import Record
 
 from .test_record import a_full_record
 

@@ -9,7 +9,7 @@ messages per second with an agent that does nothing, about 2.5% of what the Kafk
 delivers (``python -m bench.faust_ceiling`` measures it; ``docs/benchmarks.md`` has the numbers).
 
 The health engine works on batches anyway, so for its input topics the consumer below hands each
-fetch, decoded, to a :class:`stream.alignment.Merge` per partition number, which releases the
+fetch, decoded, to a :class:`stream.worker.alignment.Merge` per partition number, which releases the
 co-partitioned topics' messages in event-time order; the rest of Faust stays: group membership
 and rebalancing, flow control, offset bookkeeping and commits, the producer, timers and the web
 server. Each batch taken from a merge is one Faust ``Message`` per topic-partition in Faust's
@@ -45,8 +45,8 @@ from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
 from scoring.events import Event
-from stream.alignment import Merge, MergeLimits
 from stream.messages import DeadLetter, Decoded, Incoming
+from stream.worker.alignment import Merge, MergeLimits
 
 log = logging.getLogger(__name__)
 # The faust-streaming release whose `Consumer._drain_messages` and `stop_flow` are replaced here

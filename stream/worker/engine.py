@@ -1,7 +1,7 @@
 """The runner: load customer records, fold a batch into them, publish, save. Thin by design.
 
 Independent of Faust: the worker hands it decoded batches and a publisher. Per batch: one
-pipelined read of the customers' records, the pure fold (`stream.fold`), publish the outputs
+pipelined read of the customers' records, the pure fold (`stream.worker.fold`), publish the outputs
 (awaiting the broker's acks), one pipelined compare-and-set write. Only then may the caller ack
 the offsets, so a crash at any point redelivers the batch, and redelivered messages are
 recognised by their offsets (kept per customer and topic-partition) and skipped. Customers whose
@@ -23,7 +23,6 @@ from scoring.alerts import Alert
 from scoring.events import Event
 from scoring.policy import Policy
 from stream.codec import DecodeError, decode_event
-from stream.fold import FoldOptions, Outputs, by_customer, fold, fold_due
 from stream.messages import DeadLetter, Decoded, Incoming
 from stream.metrics import EngineMetrics, observe_many
 from stream.settings import Settings
@@ -31,6 +30,7 @@ from stream.store import Record, retry_forever
 from stream.store.cache import RecordCache
 from stream.store.port import Store
 from stream.store.views import AlertChanges
+from stream.worker.fold import FoldOptions, Outputs, by_customer, fold, fold_due
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """The engine's fold: customer records and a batch of decoded messages in, outputs out. Pure.
 
-No I/O, no clock: `stream.engine` (the runner) loads the records, calls `fold` or `fold_due`,
+No I/O, no clock: `stream.worker.engine` (the runner) loads the records, calls `fold` or `fold_due`,
 publishes the outputs, then saves the records. The fold mutates the records it is given (they
 were just loaded for this attempt) and returns what to publish; a lost compare-and-set makes the
 runner load and fold those customers again.
