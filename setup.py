@@ -27,6 +27,7 @@ PURE = {"__init__.py", "evaluation.py", "events.py", "fit.py"}
 BESIDE = [
     "stream/worker/fold.py",
     "stream/store/codec.py",
+    "stream/store/parts.py",
     "stream/store/record.py",
     "stream/store/resp.py",
 ]

@@ -26,6 +26,7 @@ CORE = ROOT / "scoring"
 BESIDE = {
     "stream.worker.fold": ROOT / "stream" / "worker" / "fold.py",
     "stream.store.codec": ROOT / "stream" / "store" / "codec.py",
+    "stream.store.parts": ROOT / "stream" / "store" / "parts.py",
     "stream.store.record": ROOT / "stream" / "store" / "record.py",
     "stream.store.resp": ROOT / "stream" / "store" / "resp.py",
 }

@@ -8,6 +8,8 @@ customer takes a few hundred bytes, written in one pass and read in one, and com
 core (setup.py). Whole-second times are stored as integers (5 bytes instead of 9).
 
 Records written in earlier formats are read (`stream.store.older`) and written back in this one.
+The codec knows a record's parts (`stream.store.parts`), not the record that holds them: the
+record (`stream.store.record`) uses the codec, never the other way round.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
 from scoring.state import CustomerState, Stamped, Ticket
 from stream.store.older import decode_older
-from stream.store.record import Evaluation, Published, Record
+from stream.store.parts import Evaluation, Parts, Published
 
 FORMAT: Final = 3
 _FORMAT_BYTE: Final = b"\x03"
@@ -156,17 +158,13 @@ def _memory(a: AlertState) -> list[Any]:
     return [_band(a.band), a.score, [_t(x) for x in a.history], _rules(a), _episode(a.open)]
 
 
-def encode_record(r: Record) -> bytes:
-    """The payload of a record (the caller puts the version in front)."""
-    s = r.current_state()
-    a = r.alerts
-    e = r.evaluated
-    p = r.published
+def encode_record(parts: Parts) -> bytes:
+    """The payload of a record's parts (the caller puts the version in front)."""
+    (s, a, offsets, partition, p, e, due, due_exact, due_from, sm, sp, trend_day, trend) = parts
     mask = s.active_days
     shadow: list[Any] | None = None
-    if r.shadow_memory.band is not None:
-        sp = r.shadow_published
-        shadow = [_memory(r.shadow_memory), None if sp is None else [sp.score, sp.band]]
+    if sm.band is not None:
+        shadow = [_memory(sm), None if sp is None else [sp.score, sp.band]]
     fields = [
         _t(s.clock),
         _t(s.first_seen),
@@ -194,8 +192,8 @@ def encode_record(r: Record) -> bytes:
         [_t(x) for x in a.history] if a.history else None,
         _rules(a),
         _episode(a.open),
-        r.offsets,
-        r.partition,
+        offsets,
+        partition,
         None if p is None else p.score,
         None if p is None else _band(p.band),
         None if e is None else _t(e.at),
@@ -203,12 +201,12 @@ def encode_record(r: Record) -> bytes:
         None if e is None else _band(e.band),
         None if e is None else e.previous,
         None if e is None else e.revenue,
-        _t(r.due),
-        r.due_exact,
-        _t(r.due_from),
+        _t(due),
+        due_exact,
+        _t(due_from),
         shadow,
-        r.trend_day,
-        r.trend or None,
+        trend_day,
+        trend or None,
     ]
     payload: bytes = _pack(fields)
     return _FORMAT_BYTE + payload
@@ -318,39 +316,37 @@ def _state_back(customer_id: str, v: list[Any]) -> CustomerState:
     )
 
 
-def decode_record(customer_id: str, stored: bytes | str | None) -> Record:
-    """A record from its stored `<version>|<payload>` form (None: a customer not seen yet)."""
-    if stored is None:
-        return Record(customer_id)
-    data = stored.encode() if isinstance(stored, str) else stored
-    bar = data.index(b"|")
-    raw = data[bar + 1 :]
+def decode_payload(customer_id: str, raw: bytes) -> Parts:
+    """A record's parts from its payload (the stored form after `<version>|`), in any format."""
     if raw[:1] != _FORMAT_BYTE:
-        record = decode_older(customer_id, raw)
-    else:
-        v: list[Any] = msgpack.unpackb(raw[1:], raw=False, strict_map_key=False)
-        record = Record(customer_id)
-        record.state = _state_back(customer_id, v)
-        record.alerts = _memory_back(v[21], v[22], v[23], v[24], v[25], customer_id)
-        record.offsets = v[26]
-        record.partition = v[27]
-        if v[28] is not None:
-            record.published = Published(float(v[28]), _BANDS[v[29]])
-        if v[30] is not None:
-            record.evaluated = Evaluation(
-                float(v[30]), float(v[31]), _BANDS[v[32]], _f(v[33]), _f(v[34])
-            )
-        record.due = _f(v[35])
-        record.due_exact = bool(v[36])
-        record.due_from = _f(v[37])
-        shadow = v[38]
-        if shadow:
-            m = shadow[0]
-            record.shadow_memory = _memory_back(m[0], m[1], m[2], m[3], m[4], customer_id)
-            sp = shadow[1]
-            record.shadow_published = None if sp is None else Published(float(sp[0]), sp[1])
-        if v[39] is not None:
-            record.trend_day, record.trend = int(v[39]), bytes(v[40] or b"")
-    record.version = int(data[:bar])
-    record.mark_loaded()
-    return record
+        return decode_older(customer_id, raw)
+    v: list[Any] = msgpack.unpackb(raw[1:], raw=False, strict_map_key=False)
+    published = None if v[28] is None else Published(float(v[28]), _BANDS[v[29]])
+    evaluated = None
+    if v[30] is not None:
+        evaluated = Evaluation(float(v[30]), float(v[31]), _BANDS[v[32]], _f(v[33]), _f(v[34]))
+    shadow_memory = AlertState()
+    shadow_published = None
+    shadow = v[38]
+    if shadow:
+        m = shadow[0]
+        shadow_memory = _memory_back(m[0], m[1], m[2], m[3], m[4], customer_id)
+        sp = shadow[1]
+        shadow_published = None if sp is None else Published(float(sp[0]), sp[1])
+    trend_day = None if v[39] is None else int(v[39])
+    trend = b"" if v[39] is None else bytes(v[40] or b"")
+    return (
+        _state_back(customer_id, v),
+        _memory_back(v[21], v[22], v[23], v[24], v[25], customer_id),
+        v[26],
+        v[27],
+        published,
+        evaluated,
+        _f(v[35]),
+        bool(v[36]),
+        _f(v[37]),
+        shadow_memory,
+        shadow_published,
+        trend_day,
+        trend,
+    )

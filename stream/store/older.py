@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 import msgpack
 import orjson
@@ -16,7 +16,7 @@ import orjson
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
 from scoring.state import ENTRY, NO_YEAR, CustomerState, Stamped, Ticket
-from stream.store.record import Evaluation, Published, Record
+from stream.store.parts import Evaluation, Parts, Published
 
 FORMAT = 2
 _FORMAT_BYTE = bytes([FORMAT])
@@ -231,67 +231,76 @@ def _alerts_back(raw: list[Any] | None, customer_id: str) -> AlertState:
     return _alert_state(band, score, pairs, rules, episode[0] if episode else None, customer_id)
 
 
-def _shadow_into(record: Record, memory: AlertState, published: list[Any] | None) -> None:
-    record.shadow_memory = memory
-    record.shadow_published = Published(*published) if published else None
-
-
 def _evaluation(e: Evaluation) -> list[Any]:
     """The latest evaluation; its revenue at risk only when known (records stay as small)."""
     out = [_n(e.at), e.score, e.band, e.previous]
     return out if e.revenue is None else [*out, e.revenue]
 
 
-def encode_v2(r: Record) -> bytes:
+class _Stored(Protocol):
+    def parts(self) -> Parts: ...
+
+
+def encode_v2(record: _Stored) -> bytes:
     """A record in format 2, as 0.4 wrote it (the caller puts the version in front)."""
+    parts = record.parts()
+    state, alerts, offsets, partition, published, evaluated, due, exact, due_from = parts[:9]
+    shadow_memory, shadow_published, trend_day, trend = parts[9:]
     shadow = None
-    if r.shadow_memory.band is not None:
-        shadow = [_alerts(r.shadow_memory), r.shadow_published]
+    if shadow_memory.band is not None:
+        shadow = [_alerts(shadow_memory), shadow_published]
     payload: bytes = _pack(
         [
-            _state(r.current_state()),
-            _alerts(r.alerts),
-            r.offsets,
-            r.partition,
-            r.published,
-            None if r.evaluated is None else _evaluation(r.evaluated),
-            _n(r.due),
-            r.due_exact,
-            _n(r.due_from),
+            _state(state),
+            _alerts(alerts),
+            offsets,
+            partition,
+            published,
+            None if evaluated is None else _evaluation(evaluated),
+            _n(due),
+            exact,
+            _n(due_from),
             shadow,
-            [r.trend_day, r.trend] if r.trend_day is not None else None,
+            [trend_day, trend] if trend_day is not None else None,
         ]
     )
     return _FORMAT_BYTE + payload
 
 
-def decode_older(customer_id: str, raw: bytes) -> Record:
-    """A record from its payload in format 2 or 0.1's JSON (without the version)."""
+def decode_older(customer_id: str, raw: bytes) -> Parts:
+    """A record's parts from its payload in format 2 or 0.1's JSON (without the version)."""
     if raw[:1] != _FORMAT_BYTE:
-        record = _legacy(customer_id, raw)
-    else:
-        fields = msgpack.unpackb(raw[1:], raw=False, strict_map_key=False)
-        (state, alerts, offsets, partition, published, evaluated, due, exact, due_from, shadow) = (
-            fields[:10]
-        )
-        trend = fields[10] if len(fields) > 10 else None  # records before 0.3 have none
-        record = Record(
-            customer_id,
-            state=_state_back(customer_id, state),
-            alerts=_alerts_back(alerts, customer_id),
-            offsets=offsets,
-            partition=partition,
-            published=Published(*published) if published else None,
-            evaluated=Evaluation(float(evaluated[0]), *evaluated[1:]) if evaluated else None,
-            due=_f(due),
-            due_exact=exact,
-            due_from=_f(due_from),
-        )
-        if shadow:
-            _shadow_into(record, _alerts_back(shadow[0], customer_id), shadow[1])
-        if trend:
-            record.trend_day, record.trend = int(trend[0]), bytes(trend[1])
-    return record
+        return _legacy(customer_id, raw)
+    fields = msgpack.unpackb(raw[1:], raw=False, strict_map_key=False)
+    (state, alerts, offsets, partition, published, evaluated, due, exact, due_from, shadow) = (
+        fields[:10]
+    )
+    trend = fields[10] if len(fields) > 10 else None  # records before 0.3 have none
+    shadow_memory, shadow_published = _shadow(shadow, customer_id, _alerts_back)
+    return (
+        _state_back(customer_id, state),
+        _alerts_back(alerts, customer_id),
+        offsets,
+        partition,
+        Published(*published) if published else None,
+        Evaluation(float(evaluated[0]), *evaluated[1:]) if evaluated else None,
+        _f(due),
+        exact,
+        _f(due_from),
+        shadow_memory,
+        shadow_published,
+        int(trend[0]) if trend else None,
+        bytes(trend[1]) if trend else b"",
+    )
+
+
+def _shadow(
+    raw: list[Any] | None, customer_id: str, alerts_back: Callable[[Any, str], AlertState]
+) -> tuple[AlertState, Published | None]:
+    """The shadow policy's alert memory and last published score."""
+    if not raw:
+        return AlertState(), None
+    return alerts_back(raw[0], customer_id), Published(*raw[1]) if raw[1] else None
 
 
 # --- records written by 0.1: JSON with short keys, zlib-compressed or plain -------------------
@@ -340,22 +349,24 @@ def _legacy_alerts(d: list[Any] | None) -> AlertState:
     return _alert_state(band, score, history, rules)
 
 
-def _legacy(customer_id: str, raw: bytes) -> Record:
+def _legacy(customer_id: str, raw: bytes) -> Parts:
     d = orjson.loads(raw if raw[:1] == b"{" else zlib.decompress(raw))
     published, evaluated = d.get("p"), d.get("e")
-    record = Record(
-        customer_id,
-        state=_legacy_state(customer_id, d["s"]),
-        alerts=_legacy_alerts(d.get("a")),
-        offsets=d.get("o") or {},
-        partition=d.get("pt"),
-        published=Published(*published) if published else None,
-        evaluated=Evaluation(*evaluated) if evaluated else None,
-        due=d.get("d"),
-        due_exact=d.get("dx", 1) != 0,
-        due_from=d.get("df"),
+    shadow_memory, shadow_published = _shadow(
+        d.get("sh"), customer_id, lambda a, _: _legacy_alerts(a)
     )
-    shadow = d.get("sh")
-    if shadow:
-        _shadow_into(record, _legacy_alerts(shadow[0]), shadow[1])
-    return record
+    return (
+        _legacy_state(customer_id, d["s"]),
+        _legacy_alerts(d.get("a")),
+        d.get("o") or {},
+        d.get("pt"),
+        Published(*published) if published else None,
+        Evaluation(*evaluated) if evaluated else None,
+        d.get("d"),
+        d.get("dx", 1) != 0,
+        d.get("df"),
+        shadow_memory,
+        shadow_published,
+        None,
+        b"",
+    )

@@ -13,27 +13,14 @@ from scoring.segments import Fact
 from scoring.serialize import health_record
 from scoring.state import CustomerState, new_state
 from scoring.timeline import Standing
+from stream.store.codec import decode_payload, encode_record
+from stream.store.parts import Evaluation, Parts, Published
+
+__all__ = ["Evaluation", "Published", "Record", "Revenue", "ViewsSeen"]
 
 UNKNOWN_SEGMENT = "unknown"
 TREND_DAYS = 90  # daily score points kept per customer
 NO_POINT = 255  # a day without an evaluation
-
-
-class Published(NamedTuple):
-    """The last score and band sent to the score topic."""
-
-    score: float
-    band: str
-
-
-class Evaluation(NamedTuple):
-    """The latest evaluation: its event time, score and band, and the score published before."""
-
-    at: float
-    score: float
-    band: str
-    previous: float | None
-    revenue: float | None = None  # the revenue at risk (None when the MRR is unknown)
 
 
 # What became of one consumed message, for the metrics (not stored): the contract's name of its
@@ -168,15 +155,51 @@ class Record:
         health = score(self.state, policy, self.evaluated.at, self.evaluated.band)
         return None if health is None else health_record(health, self.evaluated.previous)
 
+    def parts(self) -> Parts:
+        """What is stored of this record (`stream.store.parts`)."""
+        return (
+            self.current_state(),
+            self.alerts,
+            self.offsets,
+            self.partition,
+            self.published,
+            self.evaluated,
+            self.due,
+            self.due_exact,
+            self.due_from,
+            self.shadow_memory,
+            self.shadow_published,
+            self.trend_day,
+            self.trend,
+        )
+
     def dump(self) -> bytes:
         """The stored form (without the version)."""
-        from stream.store.codec import encode_record
-
-        return encode_record(self)
+        return encode_record(self.parts())
 
     @classmethod
     def parse(cls, customer_id: str, stored: bytes | str | None) -> Record:
         """A record from its stored `<version>|<record>` form (None: a customer not seen yet)."""
-        from stream.store.codec import decode_record
-
-        return decode_record(customer_id, stored)
+        record = cls(customer_id)
+        if stored is None:
+            return record
+        data = stored.encode() if isinstance(stored, str) else stored
+        bar = data.index(b"|")
+        (
+            record.state,
+            record.alerts,
+            record.offsets,
+            record.partition,
+            record.published,
+            record.evaluated,
+            record.due,
+            record.due_exact,
+            record.due_from,
+            record.shadow_memory,
+            record.shadow_published,
+            record.trend_day,
+            record.trend,
+        ) = decode_payload(customer_id, data[bar + 1 :])
+        record.version = int(data[:bar])
+        record.mark_loaded()
+        return record

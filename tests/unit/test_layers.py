@@ -95,3 +95,20 @@ def test_a_forbidden_import_is_caught(
     assert verdict, f"no contract {contract!r} in:\n{done.stdout}"
     first = min((w for w in ("KEPT", "BROKEN") if w in verdict.split()), key=verdict.find)
     assert first == "BROKEN", done.stdout
+
+
+def test_no_module_of_the_store_imports_one_that_imports_it() -> None:
+    import grimp
+
+    graph = grimp.build_graph("stream")
+    modules = sorted(m for m in graph.modules if m.startswith("stream.store."))
+    circles = [
+        (a, b)
+        for a in modules
+        for b in modules
+        if a < b
+        and graph.find_shortest_chain(importer=a, imported=b)
+        and graph.find_shortest_chain(importer=b, imported=a)
+    ]
+    assert circles == []
+    assert graph.find_shortest_chain(importer="stream.store.record", imported="stream.store.codec")
