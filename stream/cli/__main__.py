@@ -1,0 +1,5 @@
+"""`python -m stream.cli`: the `healthscore` command."""
+
+from stream.cli import main
+
+main()
