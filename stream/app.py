@@ -1,87 +1,34 @@
-"""The Faust worker: agents on the input topics, the stream-time timer and the HTTP views."""
+"""The Faust worker, wired from named parts: the loops (`stream.worker.loops`: ingest and the
+stream-time timer; the Alertmanager forwarder), the worker's probes and metrics
+(`stream.worker.probes`) and the customer API and pages (`stream.web.routes`)."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
-import hmac
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
 from kafka.errors import KafkaError as SyncKafkaError
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from pydantic import SecretStr
+from prometheus_client import CollectorRegistry
 
 from scoring.policy import Policy, PolicyError, state_differences
 from stream.metrics import BusinessCollector, EngineMetrics
 from stream.resources import load_policy
 from stream.settings import Settings
-from stream.store import OPERATION_TIMEOUT, RETRYABLE, Record, RecordStore
+from stream.store import RecordStore
 from stream.store.client import connect_async
 from stream.topics import TopicError, ensure_topics
-from stream.web import pages
+from stream.web.routes import CustomerRoutes
 from stream.worker.alertmanager import Forwarder
 from stream.worker.alignment import TOPIC_RANK, MergeLimits
 from stream.worker.batching import BatchingApp
-from stream.worker.engine import DeadLetter, Decoded, Engine, Outputs
+from stream.worker.engine import Engine, Outputs
+from stream.worker.loops import Ingest, Reevaluation
+from stream.worker.probes import Probes
 
 log = logging.getLogger(__name__)
-
-MAX_CUSTOMER_ID = 128  # characters, as the input contract has it
-PORTFOLIO_PAGE = 50  # customers per portfolio page
-WORKLIST_BOOK = 2000  # an owner's customers a worklist reads, most at risk first
-
-Page = Callable[..., Awaitable[Any]]
-
-
-TOKEN_COOKIE = "healthscore_token"  # noqa: S105 - a cookie name; set by /login for browsers
-
-
-def authorized(headers: Any, token: SecretStr | None, cookies: Any = None) -> bool:
-    """Does a request carry the token, as a bearer token or the /login cookie (always true
-    when none is configured)?"""
-    if token is None:
-        return True
-    expected = token.get_secret_value().encode()
-    scheme, _, given = str(headers.get("Authorization", "")).partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
-        return True
-    cookie = str((cookies or {}).get(TOKEN_COOKIE, ""))
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), expected)
-
-
-def guarded(token: SecretStr | None) -> Callable[[Page], Page]:
-    """A page that needs the bearer token (when one is configured) and never answers with a
-    stack trace: an unexpected error is logged and answered with a plain 500."""
-
-    def wrap(page: Page) -> Page:
-        @functools.wraps(page)
-        async def view(web: Any, request: Any, **kwargs: Any) -> Any:
-            if not authorized(request.headers, token, getattr(request, "cookies", None)):
-                return web.json(
-                    {
-                        "error": "this page needs the worker's token: Authorization: Bearer, "
-                        "or sign in at /login in a browser"
-                    },
-                    status=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="healthscore"'},
-                )
-            try:
-                return await page(web, request, **kwargs)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("HTTP %s failed", request.path)
-                return web.json(
-                    {"error": "internal error; the worker's log has the details"}, status=500
-                )
-
-        return view
-
-    return wrap
 
 
 def faust_credentials(settings: Settings) -> Any:
@@ -237,26 +184,18 @@ def create_app(settings: Settings) -> BatchingApp:
     registry.register(business)
     shadow = load_shadow(settings, policy)
     engine = Engine(settings, policy, store, FaustPublisher(app, settings), metrics, shadow)
-    input_names = set(settings.input_topics)
-
-    async def handle(batch: Sequence[Decoded]) -> None:
-        """Process a batch; an unexpected error isolates the message that causes it."""
-        try:
-            await engine.process_decoded(batch)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("batch failed; retrying its messages one by one")
-            for item in batch:
-                msg = item[0]
-                try:
-                    await engine.process_decoded([item])
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    log.exception("message %s[%s]@%s failed", msg.topic, msg.partition, msg.offset)
-                    letter = DeadLetter(msg, f"internal: {exc!r}", "internal")
-                    await engine.publisher.publish(Outputs(dead=[letter]))
+    probes = Probes(
+        app,
+        store,
+        client.ping,
+        registry,
+        metrics,
+        business,
+        dict(settings.input_topics),
+        engine.positions,
+    )
+    probes.register(settings.web_token)
+    CustomerRoutes(store, policy, metrics.on_redis_error).register(app, settings.web_token)
 
     ranks = {name: TOPIC_RANK[contract] for name, contract in settings.input_topics.items()}
     limits = MergeLimits(
@@ -269,217 +208,27 @@ def create_app(settings: Settings) -> BatchingApp:
     consumer.on_fetch_error = lambda exc: metrics.fetch_errors.labels(type(exc).__name__).inc()
     # partitions may move: the records kept in memory are loaded again from Redis
     consumer.on_rebalance = engine.cache.clear
-
-    async def drain(partition: int) -> None:
-        """One partition number's messages in merged event-time order, a batch at a time:
-        acked only once published and stored."""
-        while True:
-            batch = await merges.next_batch(
-                partition, settings.batch_max, settings.batch_within_seconds
-            )
-            consumer.track_batch(batch)
-            async with engine.partition_lock(partition):
-                await handle(batch.items)
-            consumer.ack_batch(batch)
-
-    @app.task  # type: ignore[untyped-decorator]
-    async def ingest() -> None:
-        """The engine's agent: a task per partition number (the input topics are
-        co-partitioned, so a customer's events all arrive on one partition number),
-        overlapping their round trips."""
-        async with asyncio.TaskGroup() as group:
-            while True:
-                group.create_task(drain(await merges.new.get()))
-
-    def assigned_partitions() -> set[int]:
-        try:
-            assignment = app.consumer.assignment()
-        except Exception:  # noqa: BLE001 - not started or rebalancing
-            return set()
-        return {tp.partition for tp in assignment if tp.topic in input_names}
-
+    ingest = Ingest(engine, merges, consumer, settings.batch_max, settings.batch_within_seconds)
+    app.task(ingest.run)
+    timer = Reevaluation(engine, lambda: bool(app.rebalancing), probes.assigned_partitions)
+    app.timer(interval=settings.timer_interval_seconds)(timer.tick)
     if settings.alertmanager_url is not None:
         forwarder = Forwarder(store, settings, metrics)
         engine.on_alert_changes = forwarder.notify
 
-        @app.task  # type: ignore[untyped-decorator]
         async def forward_alerts() -> None:
             """Alerts to Alertmanager: as they change, and all open ones periodically."""
             try:
-                await forwarder.run(assigned_partitions)
+                await forwarder.run(probes.assigned_partitions)
             finally:
                 await forwarder.close()
 
-    @app.timer(interval=settings.timer_interval_seconds)  # type: ignore[untyped-decorator]
-    async def reevaluate() -> None:
-        if app.rebalancing:
-            return
-        try:
-            await engine.tick(assigned_partitions())
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("re-evaluation tick failed")
-
-    async def load_customer(web: Any, customer_id: str) -> tuple[Record | None, Any]:
-        """The customer's record, or the answer to give instead (400, 503, 404)."""
-        if not 1 <= len(customer_id) <= MAX_CUSTOMER_ID:
-            error = {"error": f"a customer id is 1-{MAX_CUSTOMER_ID} characters"}
-            return None, web.json(error, status=400)
-        try:
-            async with asyncio.timeout(OPERATION_TIMEOUT):
-                record = await store.record(customer_id)
-        except RETRYABLE as exc:
-            metrics.on_redis_error("http")
-            return None, web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
-        if record is None or record.evaluated is None:
-            return None, web.json({"error": f"unknown customer {customer_id!r}"}, status=404)
-        return record, None
-
-    @app.page("/customers/{customer_id}/health")
-    @guarded(settings.web_token)
-    async def customer_health(web: Any, request: Any, customer_id: str) -> Any:
-        record, answer = await load_customer(web, customer_id)
-        if record is None:
-            return answer
-        return web.json(record.health_record(policy))
-
-    @app.page("/customers/{customer_id}/history")
-    @guarded(settings.web_token)
-    async def customer_history(web: Any, request: Any, customer_id: str) -> Any:
-        record, answer = await load_customer(web, customer_id)
-        if record is None:
-            return answer
-        return web.json(pages.history_json(record))
-
-    @app.page("/customers/{customer_id}")
-    @guarded(settings.web_token)
-    async def customer_page(web: Any, request: Any, customer_id: str) -> Any:
-        record, answer = await load_customer(web, customer_id)
-        if record is None:
-            return answer
-        return web.html(pages.customer_page(record, record.health_record(policy)))
-
-    @app.page("/login")
-    class Login(faust.web.View):
-        """A form that takes the token and keeps it in an HttpOnly cookie, so the pages open
-        in a browser when HEALTHSCORE_WEB_TOKEN is set."""
-
-        async def get(self, request: Any) -> Any:
-            return self.html(pages.login_page(failed=False))
-
-        async def post(self, request: Any) -> Any:
-            form = await request.post()
-            given = str(form.get("token", ""))
-            if settings.web_token is None or not authorized({}, settings.web_token,
-                                                            {TOKEN_COOKIE: given}):  # fmt: skip
-                return self.html(pages.login_page(failed=True), status=401)
-            response: Any = self.web.text("", status=303, headers={"Location": "/portfolio"})
-            response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="Strict")
-            return response
-
-    @app.page("/portfolio")
-    @guarded(settings.web_token)
-    async def portfolio(web: Any, request: Any) -> Any:
-        owner = (request.query.get("owner") or "").strip()[:MAX_CUSTOMER_ID] or None
-        try:
-            offset = max(0, int(request.query.get("offset") or 0))
-        except ValueError:
-            offset = 0
-        try:
-            async with asyncio.timeout(OPERATION_TIMEOUT):
-                total, records = await store.portfolio(owner, offset, PORTFOLIO_PAGE)
-        except RETRYABLE as exc:
-            metrics.on_redis_error("http")
-            return web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
-        rows = [pages.Row(r, r.health_record(policy)) for r in records]
-        html = pages.portfolio_page(
-            rows, owner=owner, total=total, offset=offset, limit=PORTFOLIO_PAGE
-        )
-        return web.html(html)
-
-    @app.page("/worklist")
-    @guarded(settings.web_token)
-    async def worklist(web: Any, request: Any) -> Any:
-        owner = (request.query.get("owner") or "").strip()[:MAX_CUSTOMER_ID] or None
-        if owner is None:
-            return web.html(pages.worklist_page([], owner=None, scanned=0, book=0, next_steps={}))
-        try:
-            async with asyncio.timeout(OPERATION_TIMEOUT):
-                book, records = await store.portfolio(owner, 0, WORKLIST_BOOK)
-        except RETRYABLE as exc:
-            metrics.on_redis_error("http")
-            return web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
-        rows = [pages.Row(r, r.health_record(policy)) for r in records]
-        html = pages.worklist_page(
-            rows,
-            owner=owner,
-            scanned=len(records),
-            book=book,
-            next_steps=policy.alerts.next_steps,
-        )
-        return web.html(html)
+        app.task(forward_alerts)
 
     async def count_rebalance(sender: Any, *args: Any, **kwargs: Any) -> None:
         metrics.rebalances.inc()
 
     app.on_rebalance_complete.connect(count_rebalance)  # type: ignore[arg-type]
-
-    def refresh_lag() -> None:
-        try:
-            assignment = app.consumer.assignment()
-        except Exception:  # noqa: BLE001 - not started or rebalancing: report nothing new
-            return
-        committed = getattr(app.consumer, "_committed_offset", {})
-        metrics.lag.clear()
-        for tp in assignment:
-            if tp.topic not in input_names:
-                continue
-            end = app.consumer.highwater(tp)
-            done = engine.positions.get((tp.topic, tp.partition))
-            start = done + 1 if done is not None else committed.get(tp)
-            if end is not None and start is not None:
-                contract = settings.input_topics[tp.topic]
-                metrics.lag.labels(contract, str(tp.partition)).set(max(0, end - start))
-
-    @app.page("/metrics")
-    @guarded(settings.web_token)
-    async def prometheus_metrics(web: Any, request: Any) -> Any:
-        try:
-            async with asyncio.timeout(OPERATION_TIMEOUT):
-                business.snapshot = await store.business_snapshot()
-        except RETRYABLE as exc:
-            metrics.on_redis_error("metrics")
-            log.warning("business metrics unavailable: %s", exc)
-        refresh_lag()
-        # aiohttp adds the charset itself and refuses one inside content_type
-        content_type = CONTENT_TYPE_LATEST.split(";", 1)[0]
-        return web.bytes(generate_latest(registry), content_type=content_type)
-
-    @app.page("/healthz")
-    @guarded(None)  # probes send no token; it says nothing about customers
-    async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok"})
-
-    @app.page("/readyz")
-    @guarded(None)
-    async def readyz(web: Any, request: Any) -> Any:
-        problems = []
-        try:
-            async with asyncio.timeout(5):
-                await client.ping()
-        except Exception as exc:  # noqa: BLE001 - reported, never raised
-            problems.append(f"redis: {exc}")
-        if app.batching_consumer.fetch_problem:
-            problems.append(f"kafka: {app.batching_consumer.fetch_problem}")
-        if app.rebalancing:
-            problems.append("kafka: rebalancing")
-        elif not assigned_partitions():
-            problems.append("kafka: no partitions assigned yet")
-        if problems:
-            return web.json({"status": "not ready", "problems": problems}, status=503)
-        return web.json({"status": "ready", "partitions": sorted(assigned_partitions())})
-
     app.engine = engine  # type: ignore[attr-defined]
     return app
 

@@ -1,0 +1,143 @@
+"""The customer API and the managers' pages as HTTP routes: handlers with the store and the
+policy passed in, registered on the worker's Faust app by `stream.app`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import faust
+from pydantic import SecretStr
+
+from scoring.policy import Policy
+from stream.auth import TOKEN_COOKIE, authorized, guarded
+from stream.store import OPERATION_TIMEOUT, RETRYABLE, Record, RecordStore
+from stream.web import pages
+
+MAX_CUSTOMER_ID = 128  # characters, as the input contract has it
+PORTFOLIO_PAGE = 50  # customers per portfolio page
+WORKLIST_BOOK = 2000  # an owner's customers a worklist reads, most at risk first
+
+
+class CustomerRoutes:
+    """`/customers/{id}` (page), `/customers/{id}/health`, `/customers/{id}/history`,
+    `/portfolio`, `/worklist` and `/login`. A Redis that does not answer is a 503, never a
+    stack trace; `on_redis_error("http")` counts it."""
+
+    def __init__(
+        self, store: RecordStore, policy: Policy, on_redis_error: Callable[[str], None]
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.on_redis_error = on_redis_error
+
+    def register(self, app: faust.App, token: SecretStr | None) -> None:
+        """Serve the routes from `app`'s web server, each behind `token` (when one is set)."""
+        guard = guarded(token)
+        app.page("/customers/{customer_id}/health")(guard(self.customer_health))
+        app.page("/customers/{customer_id}/history")(guard(self.customer_history))
+        app.page("/customers/{customer_id}")(guard(self.customer_page))
+        app.page("/login")(login_view(token))
+        app.page("/portfolio")(guard(self.portfolio))
+        app.page("/worklist")(guard(self.worklist))
+
+    async def load_customer(self, web: Any, customer_id: str) -> tuple[Record | None, Any]:
+        """The customer's record, or the answer to give instead (400, 503, 404)."""
+        if not 1 <= len(customer_id) <= MAX_CUSTOMER_ID:
+            error = {"error": f"a customer id is 1-{MAX_CUSTOMER_ID} characters"}
+            return None, web.json(error, status=400)
+        try:
+            async with asyncio.timeout(OPERATION_TIMEOUT):
+                record = await self.store.record(customer_id)
+        except RETRYABLE as exc:
+            self.on_redis_error("http")
+            return None, web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
+        if record is None or record.evaluated is None:
+            return None, web.json({"error": f"unknown customer {customer_id!r}"}, status=404)
+        return record, None
+
+    async def customer_health(self, web: Any, request: Any, customer_id: str) -> Any:
+        record, answer = await self.load_customer(web, customer_id)
+        if record is None:
+            return answer
+        return web.json(record.health_record(self.policy))
+
+    async def customer_history(self, web: Any, request: Any, customer_id: str) -> Any:
+        record, answer = await self.load_customer(web, customer_id)
+        if record is None:
+            return answer
+        return web.json(pages.history_json(record))
+
+    async def customer_page(self, web: Any, request: Any, customer_id: str) -> Any:
+        record, answer = await self.load_customer(web, customer_id)
+        if record is None:
+            return answer
+        return web.html(pages.customer_page(record, record.health_record(self.policy)))
+
+    async def _book(self, web: Any, owner: str | None, offset: int, limit: int) -> Any:
+        """(total, records) of an owner's book (everyone's without one), or a 503 answer."""
+        try:
+            async with asyncio.timeout(OPERATION_TIMEOUT):
+                return await self.store.portfolio(owner, offset, limit)
+        except RETRYABLE as exc:
+            self.on_redis_error("http")
+            return web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
+
+    async def portfolio(self, web: Any, request: Any) -> Any:
+        owner = _owner(request)
+        try:
+            offset = max(0, int(request.query.get("offset") or 0))
+        except ValueError:
+            offset = 0
+        book = await self._book(web, owner, offset, PORTFOLIO_PAGE)
+        if not isinstance(book, tuple):
+            return book
+        total, records = book
+        rows = [pages.Row(r, r.health_record(self.policy)) for r in records]
+        html = pages.portfolio_page(
+            rows, owner=owner, total=total, offset=offset, limit=PORTFOLIO_PAGE
+        )
+        return web.html(html)
+
+    async def worklist(self, web: Any, request: Any) -> Any:
+        owner = _owner(request)
+        if owner is None:
+            return web.html(pages.worklist_page([], owner=None, scanned=0, book=0, next_steps={}))
+        book = await self._book(web, owner, 0, WORKLIST_BOOK)
+        if not isinstance(book, tuple):
+            return book
+        total, records = book
+        rows = [pages.Row(r, r.health_record(self.policy)) for r in records]
+        html = pages.worklist_page(
+            rows,
+            owner=owner,
+            scanned=len(records),
+            book=total,
+            next_steps=self.policy.alerts.next_steps,
+        )
+        return web.html(html)
+
+
+def _owner(request: Any) -> str | None:
+    return (request.query.get("owner") or "").strip()[:MAX_CUSTOMER_ID] or None
+
+
+def login_view(token: SecretStr | None) -> type[faust.web.View]:
+    """`/login`: a form that takes the token and keeps it in an HttpOnly cookie, so the pages
+    open in a browser when HEALTHSCORE_WEB_TOKEN is set."""
+
+    class Login(faust.web.View):
+        async def get(self, request: Any) -> Any:
+            return self.html(pages.login_page(failed=False))
+
+        async def post(self, request: Any) -> Any:
+            form = await request.post()
+            given = str(form.get("token", ""))
+            if token is None or not authorized({}, token, {TOKEN_COOKIE: given}):
+                return self.html(pages.login_page(failed=True), status=401)
+            response: Any = self.web.text("", status=303, headers={"Location": "/portfolio"})
+            response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="Strict")
+            return response
+
+    return Login
