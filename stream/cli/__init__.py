@@ -2,7 +2,8 @@
 `dev` (simulate, demo), `offline` (backtest, calibrate, dataset) and `stack` (the local stack).
 `common` holds the app and what every command shares, `options` the options several take.
 
-A command imports what it runs when it runs, so `healthscore --help` stays quick and the
+The CLI sits above everything else and may import any part of the project; nothing imports
+it. A command imports what it runs when it runs, so `healthscore --help` stays quick and the
 worker loads none of the offline tools.
 """
 
