@@ -2,7 +2,7 @@
 
 A worker owns its partitions' customers: between two batches nobody else writes their records,
 except another worker during a rebalance, which the compare-and-set of every write catches (a
-lost write makes the engine drop the record here and load it again). Bounded: past `limit`
+record whose write lost is not put back, so it is loaded again). Bounded: past `limit`
 records the least recently used go. A rebalance clears it (`clear`), and a batch that started
 before the clear does not put its records back (`generation`). A record is only kept once it
 is stored: the engine drops a batch's records when anything fails between its fold and its
@@ -11,6 +11,7 @@ write, since the fold changed them in place.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 from stream.store.record import Record
@@ -23,8 +24,6 @@ class RecordCache:
         self.limit = limit
         self.records: dict[str, Record] = {}
         self.generation = 0  # moves on at each `clear`
-        self.hits = 0
-        self.misses = 0
 
     def __len__(self) -> int:
         return len(self.records)
@@ -41,8 +40,6 @@ class RecordCache:
                 missing.append(cid)
             else:
                 found[cid] = rec
-        self.hits += len(found)
-        self.misses += len(missing)
         return found, missing
 
     def keep(self, records: Iterable[Record], generation: int) -> None:
@@ -55,21 +52,10 @@ class RecordCache:
             held[rec.customer_id] = rec
         over = len(held) - self.limit
         if over > 0:
-            for cid in list(_first(held, over)):
+            for cid in list(itertools.islice(held, over)):
                 del held[cid]
-
-    def drop(self, customer_ids: Iterable[str]) -> None:
-        for cid in customer_ids:
-            self.records.pop(cid, None)
 
     def clear(self) -> None:
         """Forget everything (a rebalance: partitions may have moved)."""
         self.records.clear()
         self.generation += 1
-
-
-def _first(records: dict[str, Record], n: int) -> Iterable[str]:
-    for i, cid in enumerate(records):
-        if i >= n:
-            return
-        yield cid

@@ -75,14 +75,17 @@ class CustomerRoutes:
             return answer
         return web.html(pages.customer_page(record, record.health_record(self.policy)))
 
-    async def _book(self, web: Any, owner: str | None, offset: int, limit: int) -> Any:
-        """(total, records) of an owner's book (everyone's without one), or a 503 answer."""
+    async def _book(
+        self, web: Any, owner: str | None, offset: int, limit: int
+    ) -> tuple[tuple[int, list[Record]] | None, Any]:
+        """(total, records) of an owner's book (everyone's without one), or the answer to give
+        instead (503)."""
         try:
             async with asyncio.timeout(OPERATION_TIMEOUT):
-                return await self.store.portfolio(owner, offset, limit)
+                return await self.store.portfolio(owner, offset, limit), None
         except RETRYABLE as exc:
             self.on_redis_error("http")
-            return web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
+            return None, web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
 
     async def portfolio(self, web: Any, request: Any) -> Any:
         owner = _owner(request)
@@ -90,9 +93,9 @@ class CustomerRoutes:
             offset = max(0, int(request.query.get("offset") or 0))
         except ValueError:
             offset = 0
-        book = await self._book(web, owner, offset, PORTFOLIO_PAGE)
-        if not isinstance(book, tuple):
-            return book
+        book, answer = await self._book(web, owner, offset, PORTFOLIO_PAGE)
+        if book is None:
+            return answer
         total, records = book
         rows = [pages.Row(r, r.health_record(self.policy)) for r in records]
         html = pages.portfolio_page(
@@ -104,9 +107,9 @@ class CustomerRoutes:
         owner = _owner(request)
         if owner is None:
             return web.html(pages.worklist_page([], owner=None, scanned=0, book=0, next_steps={}))
-        book = await self._book(web, owner, 0, WORKLIST_BOOK)
-        if not isinstance(book, tuple):
-            return book
+        book, answer = await self._book(web, owner, 0, WORKLIST_BOOK)
+        if book is None:
+            return answer
         total, records = book
         rows = [pages.Row(r, r.health_record(self.policy)) for r in records]
         html = pages.worklist_page(
