@@ -17,11 +17,11 @@ import hashlib
 import math
 from dataclasses import dataclass, field, replace
 
-from scoring.components import NEUTRAL_NOTE
 from scoring.decay import DAY
 from scoring.health import HealthScore, band_for
 from scoring.policy import ALERT_RULES, BANDS, AlertPolicy, Policy
 from scoring.state import CustomerState, active_gaps
+from scoring.words import NEUTRAL, Message, say
 
 RULES = ALERT_RULES
 # which rule leads a merged alert (names it, and its id): the most specific first
@@ -68,7 +68,7 @@ class Alert:
     score: float
     previous_score: float | None
     band: str
-    reasons: tuple[str, ...]
+    reasons: tuple[Message, ...]  # worded at the edge, in the reader's language
     owner: str | None
     segment: str | None
     raised_at: float
@@ -223,52 +223,62 @@ class _Reading:
         self.peak, self.drop, self.threshold = peak, drop, threshold
 
 
-def _reason(rule: str, r: _Reading, s: CustomerState, h: HealthScore, p: Policy, now: float) -> str:
-    """A rule's reason, in words."""
+def _reason(
+    rule: str, r: _Reading, s: CustomerState, h: HealthScore, p: Policy, now: float
+) -> Message:
+    """A rule's reason, as a message."""
     a = p.alerts
     if rule == "band_drop":
-        return (
-            f"health fell from {band_for(r.peak, p.bands)} to {h.band} "
-            f"(score {h.score:.0f}, was {r.peak:.0f} within {a.sharp_drop_window / DAY:.0f} days)"
+        return say(
+            "alert-band-drop",
+            was_band=band_for(r.peak, p.bands),
+            band=h.band,
+            score=round(h.score),
+            was=round(r.peak),
+            days=round(a.sharp_drop_window / DAY),
         )
     if rule == "sharp_drop":
-        return (
-            f"score dropped {r.drop:.0f} points within {a.sharp_drop_window / DAY:.0f} days "
-            f"(from {r.peak:.0f} to {h.score:.0f})"
+        return say(
+            "alert-sharp-drop",
+            drop=round(r.drop),
+            days=round(a.sharp_drop_window / DAY),
+            was=round(r.peak),
+            score=round(h.score),
         )
     if rule == "detractor":
         latest = s.last_nps
-        return f"latest NPS answer was {latest.value}/10 (a detractor)" if latest else ""
+        if latest is None:
+            return say("rule", rule=rule)
+        return say("alert-detractor", latest=latest.value)
     if rule == "urgent_ticket_sla":
         late = _late_urgent(s, p, now)
         sla = p.support.first_response_sla["urgent"]
-        return (
-            f"{len(late)} urgent ticket{'s' if len(late) != 1 else ''} unanswered past the "
-            f"{sla / 3600:g} h first-response SLA ({', '.join(late[:3])})"
+        return say(
+            "alert-urgent-ticket-sla",
+            tickets=len(late),
+            hours=round(sla / 3600, 2),
+            ids=", ".join(late[:3]),
         )
     if rule == "inactivity":
-        rhythm = (
-            f", unusual for this customer (usually active {_rhythm_words(s)})"
-            if len(active_gaps(s.active_days)) >= MIN_GAPS
-            else ""
-        )
-        return f"no product activity for {_idle(s, now) / DAY:.0f} days" + rhythm
+        days = round(_idle(s, now) / DAY)
+        gaps = active_gaps(s.active_days)
+        if len(gaps) >= MIN_GAPS:
+            every = max(1, round(sum(gaps) / len(gaps)))
+            return say("alert-inactivity-rhythm", days=days, every=every)
+        return say("alert-inactivity", days=days)
     if h.churn_probability is not None:
-        return (
-            f"high churn risk: {h.churn_probability:.0%} likely to churn "
-            f"(score {h.score:.0f}) for {a.risk_for / DAY:g}+ days"
+        return say(
+            "alert-high-risk-calibrated",
+            probability=round(h.churn_probability, 2),
+            score=round(h.score),
+            days=round(a.risk_for / DAY, 2),
         )
-    return (
-        f"high churn risk: score {h.score:.0f}, at or below {r.threshold:.0f} "
-        f"for {a.risk_for / DAY:g}+ days"
+    return say(
+        "alert-high-risk",
+        score=round(h.score),
+        threshold=round(r.threshold),
+        days=round(a.risk_for / DAY, 2),
     )
-
-
-def _rhythm_words(s: CustomerState) -> str:
-    """The customer's usual rhythm in words: "every day", "every 3 days"."""
-    gaps = active_gaps(s.active_days)
-    mean = round(sum(gaps) / len(gaps)) if gaps else 1
-    return "every day" if mean <= 1 else f"every {mean} days"
 
 
 def pending_until(memory: AlertState, policy: Policy) -> float | None:
@@ -422,7 +432,7 @@ def evaluate(
 
 def _merge(
     episode: Alert | None,
-    started: list[tuple[str, str, str]],
+    started: list[tuple[str, str, Message]],
     state: CustomerState,
     health: HealthScore,
     previous_score: float | None,
@@ -441,7 +451,7 @@ def _merge(
             reasons=tuple(dict.fromkeys([*said, *episode.reasons]))[:MAX_REASONS],
         )
     lead = started[0][0]
-    named = [d.detail for d in health.drivers if not d.detail.endswith(NEUTRAL_NOTE)]
+    named = [d.detail for d in health.drivers if d.detail.id not in NEUTRAL]
     reasons = [*said, *named[: max(1, MAX_REASONS - len(said))]]
     return Alert(
         alert_id=alert_id(state.customer_id, lead, now),

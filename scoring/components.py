@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from scoring import drivers, reading
 from scoring.decay import DAY
-from scoring.drivers import NEUTRAL_NOTE, contact_count
+from scoring.drivers import contact_count
 from scoring.policy import USAGE_SIGNALS, Policy
 from scoring.reading import NEUTRAL
 from scoring.state import CustomerState
+from scoring.words import Message
 
 __all__ = [
     "NEUTRAL",
-    "NEUTRAL_NOTE",
     "Component",
     "Loss",
     "contact_count",
@@ -37,11 +37,12 @@ __all__ = [
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Loss:
-    """Points a component lost to one signal, with the reason in words."""
+    """Points a component lost to one signal, with the reason as a message (None when the
+    caller asked for none)."""
 
     signal: str
     points: float
-    detail: str
+    detail: Message | None
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
@@ -53,7 +54,7 @@ class Component:
     losses: tuple[Loss, ...] = ()
 
 
-Part = tuple[str, float, float, str]  # (signal, weight, sub-score 0-100, words)
+Part = tuple[str, float, float, Message | None]  # (signal, weight, sub-score 0-100, words)
 
 
 def weighted_value(parts: list[Part]) -> float | None:
@@ -92,7 +93,7 @@ def usage(s: CustomerState, p: Policy, now: float) -> Component:
 
 
 def usage_parts(s: CustomerState, p: Policy, now: float, words: bool = True) -> list[Part]:
-    """Usage signals as (signal, weight, sub-score 0-100, words; "" unless `words`): how
+    """Usage signals as (signal, weight, sub-score 0-100, message; None unless `words`): how
     recently, how much and how steadily the customer uses the product, against its own
     baseline over two horizons and against its segment; breadth and seats in use.
 
@@ -108,7 +109,7 @@ def usage_parts(s: CustomerState, p: Policy, now: float, words: bool = True) -> 
             name,
             weights[name],
             subs[i],
-            drivers.usage_detail(name, s, p, now, subs) if words else "",
+            drivers.usage_detail(name, s, p, now, subs) if words else None,
         )
         for i, name in enumerate(USAGE_SIGNALS)
     ]
@@ -135,7 +136,7 @@ def support(s: CustomerState, p: Policy, now: float, words: bool = True) -> Comp
         "support",
         value,
         tuple(
-            Loss(signal, points, drivers.support_detail(signal, s, p, now) if words else "")
+            Loss(signal, points, drivers.support_detail(signal, s, p, now) if words else None)
             for signal, points in losses
         ),
     )
@@ -150,7 +151,7 @@ def sentiment(s: CustomerState, p: Policy, now: float, words: bool = True) -> Co
         "sentiment",
         reading.sentiment_value(s, p, now),
         tuple(
-            Loss(signal, points, drivers.sentiment_detail(signal, s, p, now) if words else "")
+            Loss(signal, points, drivers.sentiment_detail(signal, s, p, now) if words else None)
             for signal, points in drivers.sentiment_losses(s, p, now)
         ),
     )

@@ -1,9 +1,10 @@
-"""What pulls a score down, in points and in words: worked out when a score is published or read.
+"""What pulls a score down, in points and as messages: worked out when a score is published or read.
 
 Each component starts from 100 and loses points to its signals. The losses (signal, points)
 follow the arithmetic of `scoring.reading`, so a component's losses add up to 100 less its
-value and a score's drivers add up to 100 less the score. The words of a signal (`detail`)
-are made only for the drivers shown: an evaluation that publishes nothing makes none.
+value and a score's drivers add up to 100 less the score. The message of a signal (`detail`:
+an id and its numbers, worded at the edge by `stream.i18n`) is made only for the drivers
+shown: an evaluation that publishes nothing makes none.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from scoring.decay import DAY, HOUR
 from scoring.policy import USAGE_SIGNALS, Policy
 from scoring.reading import NEUTRAL
 from scoring.state import CustomerState, Ticket
+from scoring.words import Message, say
 
-NEUTRAL_NOTE = "(counted as neutral)"  # ends the words of a signal read at NEUTRAL
 NO_ANSWERS = "sentiment.no_answers"
 _USAGE = tuple(f"usage.{name}" for name in USAGE_SIGNALS)
 
@@ -23,22 +24,23 @@ Loss = tuple[str, float]  # (signal, points lost)
 Subs = tuple[float, float, float, float, float, float]
 
 
-def days(seconds: float) -> str:
-    """A duration in whole days, in words.
+def whole_days(seconds: float) -> int:
+    """A duration in whole days, as the words give it.
 
-    >>> days(DAY), days(2.6 * DAY)
-    ('1 day', '3 days')
+    >>> whole_days(DAY), whole_days(2.6 * DAY), whole_days(2.5 * DAY)
+    (1, 3, 2)
     """
-    n = round(seconds / DAY)  # as "{:.0f}" rounds: half to even
-    return f"{n} day{'s' if n != 1 else ''}"
+    return round(seconds / DAY)  # as "{:.0f}" rounds: half to even
 
 
-def _hours(seconds: float) -> str:
-    return f"{seconds / HOUR:g} h"
+def _hours(seconds: float) -> float:
+    return round(seconds / HOUR, 2)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
+def _share(percent: float) -> float:
+    """A percentage as the fraction the words show, rounded to the whole percent shown (so
+    equal words are equal messages)."""
+    return round(percent) / 100
 
 
 # --- usage ----------------------------------------------------------------------------------
@@ -64,55 +66,48 @@ def usage_losses(s: CustomerState, p: Policy, subs: Subs) -> list[Loss]:
     return out
 
 
-def _text(s: CustomerState, p: Policy, name: str) -> str:
-    """Words made of the segment's numbers alone, made once per policy and segment."""
-    texts = p.model_for(s.segment).texts
-    text = texts.get(name)
-    if text is None:
-        u = p.usage
-        if name == "frequency":
-            text = (
-                f" uses a day over recent months, against {u.typical_for(s.segment):g} "
-                "typical for the segment"
-            )
-        elif name == "breadth":
-            text = f" used in the last {days(u.feature_window)} (target {u.feature_target})"
-        else:
-            text = f"%, target {u.seat_target * 100:.0f}%)"
-        texts[name] = text
-    return text
-
-
-def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs) -> str:
-    """One usage signal (`USAGE_SIGNALS`) in words."""
+def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs) -> Message:
+    """One usage signal (`USAGE_SIGNALS`) as a message."""
     u = p.usage
     if name == "recency":
         idle = reading.idle_seconds(s, now)
         if s.last_active_at is None:
-            return f"no product activity since first seen {days(idle)} ago"
+            return say("usage-recency-never", days=whole_days(idle))
         if idle > u.idle_after:
-            return f"no product activity for {days(idle)}"
-        return f"last active {days(idle)} ago"
+            return say("usage-recency-idle", days=whole_days(idle))
+        return say("usage-recency-last", days=whole_days(idle))
     if name == "frequency":
         m = p.model_for(s.segment)
         daily = s.activity(2, u.quarter_half_life, now) / m.per_day_quarter
-        return f"{daily:.1f}" + _text(s, p, name)
+        typical = u.typical_for(s.segment)
+        return say("usage-frequency", daily=round(daily, 1), typical=round(typical, 3))
     if name == "trend":
-        return f"activity lately is {round(subs[2])}% of this customer's usual rate (last weeks)"
+        return say("usage-trend", share=_share(subs[2]))
     if name == "slow_trend":
         if reading.no_year(s):
-            return "no year of activity recorded yet " + NEUTRAL_NOTE
-        return f"activity over the last quarter is {round(subs[3])}% of its rate over the year"
+            return say("usage-slow-trend-no-year")
+        return say("usage-slow-trend", share=_share(subs[3]))
     if name == "breadth":
         if not s.features:
-            return "no feature usage reported " + NEUTRAL_NOTE
+            return say("usage-breadth-none")
         used = reading.features_used(s, u.feature_window, now)
-        return _plural(used, "feature") + _text(s, p, name)
+        return say(
+            "usage-breadth",
+            features=used,
+            days=whole_days(u.feature_window),
+            target=u.feature_target,
+        )
     if s.seats is None:
-        return "no seat snapshot reported " + NEUTRAL_NOTE
+        return say("usage-seats-none")
     active, licensed = s.seats.value
     share = active / licensed if licensed else 0.0
-    return f"{active} of {licensed} licensed seats active ({share * 100:.0f}" + _text(s, p, name)
+    return say(
+        "usage-seats",
+        active=active,
+        licensed=licensed,
+        share=_share(share * 100),
+        target=_share(u.seat_target * 100),
+    )
 
 
 # --- support --------------------------------------------------------------------------------
@@ -205,60 +200,69 @@ def support_losses(s: CustomerState, p: Policy, now: float) -> tuple[float, list
     return value, [(signal, points * scale) for signal, points in penalties]
 
 
-def support_detail(signal: str, s: CustomerState, p: Policy, now: float) -> str:
-    """One support penalty (`support_losses`) in words."""
+def support_detail(signal: str, s: CustomerState, p: Policy, now: float) -> Message:
+    """One support penalty (`support_losses`) as a message."""
     sp = p.support
     known = _known(s, now)
     recent = _recent(known, p, now)
     if signal == "support.contacts":
-        return f"{_plural(contact_count(s, p, now), 'ticket')} opened in the last " + days(
-            sp.contact_window
+        return say(
+            "support-contacts",
+            tickets=contact_count(s, p, now),
+            days=whole_days(sp.contact_window),
         )
     if signal == "support.open_tickets":
         return _open_words([k for k in known if k.is_open], now)
     if signal == "support.first_response":
         return _breach_words([k for k in recent if reading.breached(k, p, now)], recent, p)
     if signal == "support.reopens":
-        reopens = sum(k.reopens for k in recent)
-        return (
-            f"{_plural(reopens, 'reopen')} across {len(recent)} tickets in the last "
-            f"{days(sp.window)}"
+        reopens = 0
+        for k in recent:
+            reopens += k.reopens
+        return say(
+            "support-reopens", reopens=reopens, tickets=len(recent), days=whole_days(sp.window)
         )
     if signal == "support.escalations":
-        escalations = sum(k.escalations for k in recent)
-        return f"{_plural(escalations, 'escalation')} in the last {days(sp.window)}"
+        escalations = 0
+        for k in recent:
+            escalations += k.escalations
+        return say("support-escalations", escalations=escalations, days=whole_days(sp.window))
     slow, resolved = _slow(recent, p)
-    return f"{slow} of {resolved} resolved tickets took longer than the resolution target"
+    return say("support-resolution-slow", slow=slow, resolved=resolved)
 
 
-def _open_words(open_: list[Ticket], now: float) -> str:
-    by = {pr: sum(1 for k in open_ if k.priority == pr) for pr in ("urgent", "high")}
-    mix = ", ".join(f"{n} {pr}" for pr, n in by.items() if n)
+def _open_words(open_: list[Ticket], now: float) -> Message:
+    urgent = sum(1 for k in open_ if k.priority == "urgent")
+    high = sum(1 for k in open_ if k.priority == "high")
     oldest = max(now - (k.opened_at or now) for k in open_)
-    return (
-        f"{_plural(len(open_), 'open ticket')}{' (' + mix + ')' if mix else ''}, "
-        f"oldest open {days(oldest)}"
+    return say(
+        "support-open-tickets",
+        tickets=len(open_),
+        urgent=urgent,
+        high=high,
+        oldest=whole_days(oldest),
     )
 
 
-def _breach_words(breached: list[Ticket], recent: list[Ticket], p: Policy) -> str:
+def _breach_words(breached: list[Ticket], recent: list[Ticket], p: Policy) -> Message:
+    """Tickets still waiting for a first answer past their SLA (the most pressing priority
+    among them named, with its SLA), and tickets answered late, over the support window."""
     sp = p.support
     waiting = [k for k in breached if k.is_open and k.first_agent_reply_at is None]
-    phrases = []
+    priority = "normal"
     for prio in reversed(ev.PRIORITIES):
-        n = sum(1 for k in waiting if k.priority == prio)
-        if n:
-            phrases.append(
-                f"{_plural(n, prio + ' ticket')} open longer than the "
-                f"{_hours(sp.first_response_sla[prio])} first-response SLA"
-            )
-    late = len(breached) - len(waiting)
-    if late:
-        phrases.append(
-            f"{late} of {len(recent)} tickets answered later than the "
-            f"first-response SLA in the last {days(sp.window)}"
-        )
-    return "; ".join(phrases)
+        if any(k.priority == prio for k in waiting):
+            priority = prio
+            break
+    return say(
+        "support-first-response",
+        waiting=len(waiting),
+        priority=priority,
+        hours=_hours(sp.first_response_sla[priority]),
+        late=len(breached) - len(waiting),
+        tickets=len(recent),
+        days=whole_days(sp.window),
+    )
 
 
 # --- sentiment ------------------------------------------------------------------------------
@@ -296,10 +300,10 @@ def sentiment_losses(s: CustomerState, p: Policy, now: float) -> list[Loss]:
     return [(signal, w / total * (100.0 - sub)) for signal, w, sub in parts]
 
 
-def sentiment_detail(signal: str, s: CustomerState, p: Policy, now: float) -> str:
-    """One survey measure (`sentiment_losses`) in words."""
+def sentiment_detail(signal: str, s: CustomerState, p: Policy, now: float) -> Message:
+    """One survey measure (`sentiment_losses`) as a message."""
     if signal == NO_ANSWERS:
-        return "no survey answers " + NEUTRAL_NOTE
+        return say("sentiment-no-answers")
     h = p.sentiment.half_life
     if signal == "sentiment.nps":
         nps = formulas.nps(
@@ -307,20 +311,22 @@ def sentiment_detail(signal: str, s: CustomerState, p: Policy, now: float) -> st
             s.passives.value_at(now, h),
             s.detractors.value_at(now, h),
         )
-        latest = f" (latest answer {s.last_nps.value}/10)" if s.last_nps is not None else ""
-        return f"NPS {nps or 0.0:+.0f}{latest}"
+        signed = f"{nps or 0.0:+.0f}"  # NPS is written signed, as the field writes it
+        if s.last_nps is not None:
+            return say("sentiment-nps-latest", nps=signed, latest=s.last_nps.value)
+        return say("sentiment-nps", nps=signed)
     if signal == "sentiment.csat":
         csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
-        return f"CSAT {csat or 0.0:.0f}% satisfied (4-5 of 5)"
+        return say("sentiment-csat", share=_share(csat or 0.0))
     ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
-    return f"CES: {ces or 0.0:.0f}% of answers say low effort (5-7 of 7)"
+    return say("sentiment-ces", share=_share(ces or 0.0))
 
 
 # --- a score's drivers ----------------------------------------------------------------------
 
 
-def detail(signal: str, s: CustomerState, p: Policy, now: float, subs: Subs) -> str:
-    """Any signal's words."""
+def detail(signal: str, s: CustomerState, p: Policy, now: float, subs: Subs) -> Message:
+    """Any signal's message."""
     if signal.startswith("usage."):
         return usage_detail(signal[6:], s, p, now, subs)
     if signal.startswith("support."):

@@ -146,6 +146,7 @@ class AccountUpdated(Event, frozen=True, gc=False):
     owner: str | None = None
     mrr: float | None = None
     renewal_date: str | None = None
+    locale: str | None = None  # the language the customer's people read ("ru", "lv-LV", "zh")
 
 
 class Churned(Event, frozen=True, gc=False):

@@ -10,17 +10,19 @@ from scoring import drivers, reading
 from scoring.formulas import rounded
 from scoring.policy import BANDS, BandPolicy, Calibration, Policy, SegmentModel
 from scoring.state import CustomerState
+from scoring.words import Message
 
 MIN_DRIVER_POINTS = 0.05
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
 class Driver:
-    """One signal that moved the score: `impact` in points (negative pulls the score down)."""
+    """One signal that moved the score: `impact` in points (negative pulls the score down),
+    and why, as a message the edge words in the reader's language (`stream.i18n`)."""
 
     signal: str
     impact: float
-    detail: str
+    detail: Message
 
 
 @dataclass(slots=True, eq=True, init=False)
@@ -210,8 +212,8 @@ def value(state: CustomerState, policy: Policy, now: float) -> float | None:
 
 
 def drivers_at(state: CustomerState, policy: Policy, now: float) -> tuple[Driver, ...]:
-    """What pulls the score at `now` down, in points and words, most first (those of at least
-    `MIN_DRIVER_POINTS`); empty for a customer never heard of. Only those are worded."""
+    """What pulls the score at `now` down, in points and messages, most first (those of at
+    least `MIN_DRIVER_POINTS`); empty for a customer never heard of. Only those get a message."""
     if state.first_seen is None:
         return ()
     shown, subs = drivers.shown(state, policy, now, MIN_DRIVER_POINTS)

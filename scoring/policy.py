@@ -95,24 +95,13 @@ class BandPolicy:
     hysteresis: float
 
 
-# The worklist's suggested next step per rule leading a customer's open alert, and for a
-# customer on it for its revenue at risk alone ("review"); `alerts.next_steps` overrides any
-NEXT_STEPS: dict[str, str] = {
-    "urgent_ticket_sla": "Call today about the unanswered urgent ticket, with the support lead "
-    "on the line; agree when the customer hears back.",
-    "sharp_drop": "Find out what changed this week (a champion leaving, an outage, a new tool): "
-    "reach the champion before the next renewal conversation.",
-    "band_drop": "Go through the reasons with the customer's champion and agree one action on "
-    "the largest of them.",
-    "inactivity": "Reach the main users: offer a short session to get them back to their usual "
-    "use, and ask whether anything blocks them.",
-    "high_risk": "Book a health check with the sponsor this week: goals, blockers, and the "
-    "renewal plan.",
-    "detractor": "Answer the survey within two days: thank them, ask what went wrong, and say "
-    "what will change.",
-    "review": "No alert: review usage and plans at the next touchpoint; the revenue at risk "
-    "puts the customer on this list.",
-}
+# The rules a worklist suggests a next step for, and "review": a customer on the worklist for
+# its revenue at risk alone. The steps' words are the catalogs' (`next-step`, stream/i18n);
+# `alerts.next_steps` in a policy file replaces any of them, in one language or per language.
+NEXT_STEP_RULES = (
+    "urgent_ticket_sla", "sharp_drop", "band_drop", "inactivity", "high_risk", "detractor",
+    "review",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,8 +135,9 @@ class AlertPolicy:
     # alerts a manager can work: alerts raised (one per episode) per customer-month, the
     # volume `healthscore calibrate` tightens the paging rules' thresholds to meet
     budget: float = 0.2
-    # what the worklist suggests doing, per rule leading the open alert ("review": no alert)
-    next_steps: Mapping[str, str] = field(default_factory=lambda: dict(NEXT_STEPS))
+    # what the worklist suggests doing instead of the catalogs' words, per rule leading the open
+    # alert ("review": no alert), per language ("*": any language)
+    next_steps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def pages(self, rule: str) -> bool:
         return self.page is None or rule in self.page
@@ -197,8 +187,6 @@ class SegmentModel:
         self.per_day_year = _per_day(u.year_half_life)
         self.calibration = policy.calibration_for(segment)
         self.risk = _risk_threshold(policy, self.calibration)
-        # words made of this segment's numbers alone, worded once (`scoring.drivers` fills it)
-        self.texts: dict[str, str] = {}
 
 
 def _per_day(half_life: float) -> float:
@@ -488,22 +476,38 @@ ALERT_RULES = (
 )
 
 
-def _next_steps(r: _Reader) -> dict[str, str]:
-    """The optional `next_steps` map (rule or "review" -> text) over the defaults."""
-    out = dict(NEXT_STEPS)
+def _next_steps(r: _Reader) -> dict[str, dict[str, str]]:
+    """The optional `next_steps` map: rule (or "review") -> text for every language, or ->
+    {language: text}. Unset rules keep the catalogs' words."""
     if "next_steps" not in r.doc:
-        return out
+        return {}
     value = r.doc["next_steps"]
-    if not isinstance(value, dict) or not all(
-        k in NEXT_STEPS and isinstance(v, str) and v.strip() for k, v in value.items()
-    ):
+    out: dict[str, dict[str, str]] = {}
+    ok = isinstance(value, dict)
+    if ok:
+        for rule, text in value.items():
+            if rule not in NEXT_STEP_RULES:
+                ok = False
+            elif isinstance(text, str) and text.strip():
+                out[rule] = {"*": text.strip()}
+            elif (
+                isinstance(text, dict)
+                and text
+                and all(
+                    isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in text.items()
+                )
+            ):
+                out[rule] = {k: v.strip() for k, v in text.items()}
+            else:
+                ok = False
+    if not ok:
         raise PolicyError(
             r.source,
             r._key("next_steps"),
-            "a map from rules (" + ", ".join(NEXT_STEPS) + ") to non-empty text",
+            "a map from rules (" + ", ".join(NEXT_STEP_RULES) + ") to non-empty text, or to "
+            "a map from languages (en, ru, lv, zh) to non-empty text",
             value,
         )
-    out.update({k: v.strip() for k, v in value.items()})
     return out
 
 

@@ -7,11 +7,15 @@ The stored form of a customer is `stream.store.codec`'s, not this module's.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from scoring.alerts import Alert
 from scoring.health import HealthScore
+from scoring.words import Message
+
+Render = Callable[[Message], str]  # a message in words, in one language (`stream.i18n.Words`)
 
 _DATES: dict[int, str] = {}  # "YYYY-MM-DD" of a day since the epoch, as met
 _TWO = tuple(f"{n:02d}" for n in range(60))
@@ -144,14 +148,30 @@ def read_time(text: str) -> float | None:
     return ((base + second - offset) * 1_000_000 + micro) / 1_000_000
 
 
+def _english_free(m: Message) -> str:
+    """The words of a message when the caller gives no renderer: its id and parameters."""
+    if not m.params:
+        return m.id
+    return m.id + " " + " ".join(f"{k}={v}" for k, v in m.params)
+
+
 def health_record(
-    h: HealthScore, previous_score: float | None, revenue_at_risk: float | None = None
+    h: HealthScore,
+    previous_score: float | None,
+    revenue_at_risk: float | None = None,
+    words: Render | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """The `health-scores` message (and HTTP body) of a score (`revenue_at_risk`: the score's,
-    when the caller has it at hand)."""
+    when the caller has it at hand). Each driver's `detail` is its message in words, in
+    `locale`, by `words` (`stream.i18n`); `message` is the same as id and parameters."""
+    render = words if words is not None else _english_free
     drivers = []
     for d in h.drivers:
-        drivers.append({"signal": d.signal, "impact": d.impact, "detail": d.detail})
+        m = d.detail
+        drivers.append(
+            {"signal": d.signal, "impact": d.impact, "detail": render(m), "message": m.wire()}
+        )
     return {
         "customer_id": h.customer_id,
         "score": h.score,
@@ -165,11 +185,16 @@ def health_record(
         "churn_probability": h.churn_probability,
         "revenue_at_risk": h.revenue_at_risk if revenue_at_risk is None else revenue_at_risk,
         "revenue_at_risk_calibrated": h.revenue_at_risk_calibrated,
+        "locale": locale,
     }
 
 
-def alert_record(a: Alert) -> dict[str, Any]:
-    """The `churn-alerts` message of an alert."""
+def alert_record(
+    a: Alert, words: Render | None = None, locale: str | None = None
+) -> dict[str, Any]:
+    """The `churn-alerts` message of an alert: its reasons in words, in `locale`, by `words`
+    (`stream.i18n`), and as ids and parameters (`reason_messages`)."""
+    render = words if words is not None else _english_free
     return {
         "alert_id": a.alert_id,
         "customer_id": a.customer_id,
@@ -178,11 +203,13 @@ def alert_record(a: Alert) -> dict[str, Any]:
         "score": a.score,
         "previous_score": a.previous_score,
         "band": a.band,
-        "reasons": list(a.reasons),
+        "reasons": [render(m) for m in a.reasons],
+        "reason_messages": [m.wire() for m in a.reasons],
         "owner": a.owner,
         "segment": a.segment,
         "raised_at": rfc3339(a.raised_at),
         "rules": list(a.rules or (a.rule,)),
         "revenue_at_risk": a.revenue_at_risk,
         "revenue_at_risk_calibrated": a.revenue_at_risk_calibrated,
+        "locale": locale,
     }

@@ -132,6 +132,11 @@ def _attribute(attributes: dict[str, Stamped], name: str) -> str | None:
     return None if s is None else str(s.value)
 
 
+def locale_of(s: CustomerState) -> str | None:
+    """The customer's language, as its account attribute `locale` has it (None: not given)."""
+    return _attribute(s.attributes, "locale")
+
+
 def _mrr(attributes: dict[str, Stamped]) -> float | None:
     s = attributes.get("mrr")
     if s is None or not isinstance(s.value, int | float) or isinstance(s.value, bool):
@@ -147,7 +152,7 @@ class CustomerState:
     customer_id: str
     clock: float | None  # stream time this state has been advanced to (max event time)
     first_seen: float | None
-    attributes: dict[str, Stamped]  # segment, owner, mrr, renewal; Stamped values, shared
+    attributes: dict[str, Stamped]  # segment, owner, mrr, renewal, locale; Stamped, shared
     # attributes' segment and owner, kept at hand (read at every score)
     segment: str | None = field(init=False, compare=False)
     owner: str | None = field(init=False, compare=False)
@@ -756,6 +761,7 @@ def _change(s: CustomerState, e: ev.Event, p: Policy, ticket_id: str | None) -> 
             ("owner", e.owner),
             ("mrr", e.mrr),
             ("renewal_date", e.renewal_date),
+            ("locale", e.locale),
         ):
             if value is not None:
                 attrs[name] = Stamped(value, t).newer(attrs.get(name))

@@ -136,6 +136,7 @@ MESSAGE_TYPES: dict[str, MessageType] = {
                 FieldSpec("owner", "string", required=False, max_length=NAME_MAX),
                 FieldSpec("mrr", "number", required=False, minimum=0, maximum=1e12),
                 FieldSpec("renewal_date", "date", required=False),
+                FieldSpec("locale", "string", required=False, max_length=35),
             ),
         ),
         MessageType(ev.Churned, (_text("reason", 500),)),

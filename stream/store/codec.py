@@ -21,6 +21,7 @@ import msgpack
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
 from scoring.state import CustomerState, Stamped, Ticket
+from scoring.words import from_flat
 from stream.store.older import decode_older
 from stream.store.parts import Evaluation, Parts, Published
 
@@ -42,8 +43,12 @@ _BANDS: Final = ("healthy", "at_risk", "critical")
 _BAND_CODES: Final = {"healthy": 0, "at_risk": 1, "critical": 2}
 _PRIORITIES: Final = (None, "low", "normal", "high", "urgent")
 _PRIORITY_CODES: Final = {None: 0, "low": 1, "normal": 2, "high": 3, "urgent": 4}
-_ATTRIBUTE_CODES: Final = {"segment": "s", "owner": "o", "mrr": "m", "renewal_date": "r"}
-_ATTRIBUTE_NAMES: Final = {"s": "segment", "o": "owner", "m": "mrr", "r": "renewal_date"}
+_ATTRIBUTE_CODES: Final = {
+    "segment": "s", "owner": "o", "mrr": "m", "renewal_date": "r", "locale": "l"
+}  # fmt: skip
+_ATTRIBUTE_NAMES: Final = {
+    "s": "segment", "o": "owner", "m": "mrr", "r": "renewal_date", "l": "locale"
+}  # fmt: skip
 _SENTIMENT: Final = (
     "promoters",
     "passives",
@@ -150,7 +155,7 @@ def _episode(o: Alert | None) -> list[Any] | None:
     if o is None:
         return None
     return [o.alert_id, list(o.rules), o.severity, o.score, o.previous_score, o.band,
-            list(o.reasons), o.owner, o.segment, _t(o.raised_at), o.revenue_at_risk,
+            [m.flat() for m in o.reasons], o.owner, o.segment, _t(o.raised_at), o.revenue_at_risk,
             o.revenue_at_risk_calibrated]  # fmt: skip
 
 
@@ -255,9 +260,10 @@ def _rules_back(raw: list[Any] | None) -> dict[str, RuleState] | None:
 def _episode_back(raw: list[Any] | None, customer_id: str) -> Alert | None:
     if not raw:
         return None
-    alert_id, names, severity, score, previous, band, reasons, owner, segment, at, rar, cal = raw
+    alert_id, names, severity, score, previous, band, said, owner, segment, at, rar, cal = raw
+    reasons = tuple([from_flat(m) for m in said])
     return Alert(alert_id, customer_id, names[0], severity, float(score), _f(previous), band,
-                 tuple(reasons), owner, segment, float(at), tuple(names), _f(rar),
+                 reasons, owner, segment, float(at), tuple(names), _f(rar),
                  bool(cal))  # fmt: skip
 
 

@@ -16,6 +16,7 @@ import orjson
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
 from scoring.state import ENTRY, NO_YEAR, CustomerState, Stamped, Ticket
+from scoring.words import from_flat
 from stream.store.parts import Evaluation, Parts, Published
 
 FORMAT = 2
@@ -191,7 +192,7 @@ def _alerts(a: AlertState) -> list[Any] | None:
         return [a.band, a.score, history, rules]
     o = a.open
     episode = [o.alert_id, list(o.rules), o.severity, _n(o.score), _n(o.previous_score), o.band,
-               list(o.reasons), o.owner, o.segment, _n(o.raised_at)]  # fmt: skip
+               [m.flat() for m in o.reasons], o.owner, o.segment, _n(o.raised_at)]  # fmt: skip
     if o.revenue_at_risk is not None:
         episode += [o.revenue_at_risk, o.revenue_at_risk_calibrated]
     return [a.band, a.score, history, rules, episode]
@@ -209,10 +210,11 @@ def _alert_state(
     at risk, two more elements, only when known)."""
     open_alert = None
     if episode:
-        alert_id, names, severity, sc, prev, eband, reasons, owner, segment, at, *money = episode
+        alert_id, names, severity, sc, prev, eband, said, owner, segment, at, *money = episode
+        reasons = tuple(from_flat(m) for m in said)
         rar, calibrated = money if money else (None, False)
         open_alert = Alert(alert_id, customer_id, names[0], severity, float(sc), _f(prev), eband,
-                           tuple(reasons), owner, segment, float(at), tuple(names),
+                           reasons, owner, segment, float(at), tuple(names),
                            _f(rar), bool(calibrated))  # fmt: skip
     return AlertState(
         band=band,

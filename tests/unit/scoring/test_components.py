@@ -7,6 +7,8 @@ import math
 import pytest
 
 from scoring import components as comp
+from scoring.words import say
+from stream.i18n import words
 
 from .builders import (
     POLICY,
@@ -63,8 +65,9 @@ def test_steady_usage_with_one_feature_and_40_percent_seats_reads_each_signal() 
 def test_without_seat_snapshots_or_features_those_signals_read_neutral() -> None:
     s = build(daily_sessions(0, 99))
     parts = {name: (sub, words) for name, _, sub, words in comp.usage_parts(s, POLICY, day(99))}
-    assert (comp.NEUTRAL, "no seat snapshot reported (counted as neutral)") == parts["seats"]
-    assert (comp.NEUTRAL, "no feature usage reported (counted as neutral)") == parts["breadth"]
+    assert (comp.NEUTRAL, say("usage-seats-none")) == parts["seats"]
+    assert (comp.NEUTRAL, say("usage-breadth-none")) == parts["breadth"]
+    assert "no seat snapshot reported (counted as neutral)" == words("en")(parts["seats"][1])
 
 
 def test_six_silent_days_after_steady_use_lower_recency_and_trend_as_decay_says() -> None:
@@ -75,7 +78,7 @@ def test_six_silent_days_after_steady_use_lower_recency_and_trend_as_decay_says(
     w = POLICY.usage.weights  # they add up to 1
     assert pytest.approx(w["trend"] * 100 * (1 - expected)) == losses["usage.trend"].points
     assert pytest.approx(w["recency"] * (100 - 100 * 30 / 36)) == losses["usage.recency"].points
-    assert "no product activity for 6 days" == losses["usage.recency"].detail
+    assert say("usage-recency-idle", days=6) == losses["usage.recency"].detail
 
 
 def test_a_known_customer_without_usage_reads_as_idle_since_first_seen() -> None:
@@ -87,7 +90,7 @@ def test_a_known_customer_without_usage_reads_as_idle_since_first_seen() -> None
         == usage.value
     )
     words = {x.signal: x.detail for x in usage.losses}
-    assert "no product activity since first seen 1 day ago" == words["usage.recency"]
+    assert say("usage-recency-never", days=1) == words["usage.recency"]
 
 
 def test_a_customer_never_heard_of_has_no_components() -> None:
@@ -105,10 +108,11 @@ def test_an_urgent_ticket_unanswered_for_6_hours_costs_contact_open_load_and_the
     s = build([opened(hour(0), "t1", "urgent")])
     support = comp.support(s, POLICY, hour(6))
     assert pytest.approx(100 - 10 - 20 * (1 + 6 / 168) - 15) == support.value
-    details = {x.signal: x.detail for x in support.losses}
+    english = words("en")
+    details = {x.signal: english(x.detail) for x in support.losses if x.detail}
     assert (
-        "1 urgent ticket open longer than the 4 h first-response SLA"
-        == (details["support.first_response"])
+        "1 ticket waiting for a first answer past the first-response SLA (most pressing: "
+        "urgent, 4 h)" == details["support.first_response"]
     )
     assert "1 open ticket (1 urgent), oldest open 0 days" == details["support.open_tickets"]
     assert "1 ticket opened in the last 90 days" == details["support.contacts"]
@@ -157,7 +161,7 @@ def test_support_is_100_once_no_ticket_is_in_the_contact_window() -> None:
 def test_without_survey_answers_sentiment_reads_neutral_and_says_so() -> None:
     sentiment = comp.sentiment(build([session(day(0))]), POLICY, day(1))
     assert comp.NEUTRAL == sentiment.value
-    assert ["no survey answers (counted as neutral)"] == [x.detail for x in sentiment.losses]
+    assert [say("sentiment-no-answers")] == [x.detail for x in sentiment.losses]
 
 
 def test_sentiment_combines_nps_csat_and_ces_with_their_weights() -> None:

@@ -111,10 +111,13 @@ def test_the_model_version_is_stable_for_the_same_content() -> None:
     assert parse_policy(copy.deepcopy(DOC)).model == parse_policy(copy.deepcopy(DOC)).model
 
 
-def test_next_steps_default_per_rule_and_a_policy_overrides_one() -> None:
-    from scoring.policy import ALERT_RULES, NEXT_STEPS
+def test_next_steps_are_the_catalogs_unless_a_policy_gives_its_own() -> None:
+    from scoring.policy import ALERT_RULES, NEXT_STEP_RULES
 
-    assert set(NEXT_STEPS) == {*ALERT_RULES, "review"}
-    policy = parse_policy(changed("alerts.next_steps", {"inactivity": "  Call Ana.  "}), "my.yaml")
-    assert "Call Ana." == policy.alerts.next_steps["inactivity"]
-    assert NEXT_STEPS["high_risk"] == policy.alerts.next_steps["high_risk"]
+    assert set(NEXT_STEP_RULES) == {*ALERT_RULES, "review"}
+    assert {} == parse_policy(copy.deepcopy(DOC)).alerts.next_steps
+    own = {"inactivity": "  Call Ana.  ", "high_risk": {"lv": "Zvaniet.", "en": "Call."}}
+    policy = parse_policy(changed("alerts.next_steps", own), "my.yaml")
+    assert {"*": "Call Ana."} == policy.alerts.next_steps["inactivity"]
+    assert {"lv": "Zvaniet.", "en": "Call."} == policy.alerts.next_steps["high_risk"]
+    assert "review" not in policy.alerts.next_steps
