@@ -12,7 +12,10 @@ export HEALTHSCORE_STACK_DIR ?= $(CURDIR)/.stack
 SYSTEM_TOOLS := java:openjdk-17-jre-headless mvn:maven redis-server:redis-server \
 	prometheus:prometheus promtool:prometheus kcat:kcat openssl:openssl \
 	prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager \
-	chromium:chromium gcc:gcc
+	chromium:chromium gcc:gcc fc-list:fontconfig
+# language:Debian package, the fonts the pages need in a browser (Cyrillic and Latvian letters:
+# DejaVu; Chinese: WenQuanYi Micro Hei), for the screenshots and the page tests
+SYSTEM_FONTS := ru:fonts-dejavu-core lv:fonts-dejavu-core zh:fonts-wqy-microhei
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps venv kafka-jars test unit unit-pure compile clean-compiled integration lint typecheck \
@@ -25,10 +28,14 @@ help: ## List the targets
 
 bootstrap: system-deps venv kafka-jars compile ## Install everything missing: Debian packages, venv, Kafka jars, the compiled core
 
-system-deps: ## Install redis-server, prometheus, alertmanager, kcat, Java, Maven via apt-get if missing
+system-deps: ## Install redis-server, prometheus, alertmanager, kcat, Java, Maven, fonts via apt-get if missing
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 		cmd=$${pair%%:*}; pkg=$${pair##*:}; \
 		command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	for pair in $(SYSTEM_FONTS); do \
+		lang=$${pair%%:*}; pkg=$${pair##*:}; \
+		[ -n "$$(fc-list ":lang=$$lang" family 2>/dev/null)" ] || missing="$$missing $$pkg"; \
 	done; \
 	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
 	if [ -n "$${missing// /}" ]; then \

@@ -176,7 +176,11 @@ def create_app(settings: Settings) -> BatchingApp:
         health_check_interval=15,
     )
     store = RecordStore(
-        client, settings.redis_key_prefix, policy, wait_replicas=settings.redis_wait_replicas
+        client,
+        settings.redis_key_prefix,
+        policy,
+        wait_replicas=settings.redis_wait_replicas,
+        languages=settings.languages(),
     )
     registry = CollectorRegistry()
     metrics = EngineMetrics(registry)
@@ -195,7 +199,8 @@ def create_app(settings: Settings) -> BatchingApp:
         engine.positions,
     )
     probes.register(settings.web_token)
-    CustomerRoutes(store, policy, metrics.on_redis_error).register(app, settings.web_token)
+    routes = CustomerRoutes(store, policy, metrics.on_redis_error, settings.languages().default)
+    routes.register(app, settings.web_token)
 
     ranks = {name: TOPIC_RANK[contract] for name, contract in settings.input_topics.items()}
     limits = MergeLimits(
@@ -213,7 +218,7 @@ def create_app(settings: Settings) -> BatchingApp:
     timer = Reevaluation(engine, lambda: bool(app.rebalancing), probes.assigned_partitions)
     app.timer(interval=settings.timer_interval_seconds)(timer.tick)
     if settings.alertmanager_url is not None:
-        forwarder = Forwarder(store, settings, metrics)
+        forwarder = Forwarder(store, settings, metrics, next_steps=policy.alerts.next_steps)
         engine.on_alert_changes = forwarder.notify
 
         async def forward_alerts() -> None:

@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from stream.codec import DEFAULT_MAX_MESSAGE_BYTES
 from stream.contract import INPUT_TOPICS, OUTPUT_TOPICS
+from stream.i18n import Languages
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -83,6 +84,19 @@ class Settings(BaseSettings):
         None,
         description="the base URL managers reach the worker's pages at, for links in alerts "
         "(default http://<web_host>:<web_port>)",
+    )
+
+    # Languages (stream.i18n): who reads which
+    locale: str = Field(
+        "en",
+        description="the deployment's language for alerts, published scores and pages: en, "
+        "ru, lv or zh (a customer's owner's language, then the customer's own `locale` "
+        "attribute, come first; a page's reader chooses with ?lang= or Accept-Language)",
+    )
+    owner_locales: dict[str, str] = Field(
+        default_factory=dict,
+        description='each owner\'s language, as JSON: {"ana@example.com": "lv", "li@example.com": '
+        "\"zh\"}; an owner not listed reads the customer's language, else the deployment's",
     )
 
     # HTTP
@@ -191,7 +205,12 @@ class Settings(BaseSettings):
             )
         if self.web_token is not None and len(self.web_token.get_secret_value()) < 16:
             raise ValueError("web_token must be at least 16 characters")
+        self.languages()  # an unknown language is an error now, not at the first alert
         return self
+
+    def languages(self) -> Languages:
+        """Who reads which language (`stream.i18n.Languages`)."""
+        return Languages(self.locale, self.owner_locales)
 
     @property
     def input_topics(self) -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stream.cli.common import app, console, load_settings
@@ -42,42 +43,63 @@ def worker(
 def score_command(
     customer: Annotated[str, typer.Argument(help="Customer id")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON")] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of the words: en, ru, lv or zh [HEALTHSCORE_LOCALE, else en]",
+        ),
+    ] = None,
 ) -> None:
     """Show a customer's current health: score, band, components and drivers."""
     import orjson
     import redis
 
+    from stream.i18n import LOCALES, supported, words
     from stream.resources import load_policy
     from stream.store import Record, customer_record_key
     from stream.store.client import connect_sync
 
     settings = load_settings()
+    locale = supported(lang) if lang else settings.languages().default
+    if locale is None:
+        console.print(f"[red]--lang {lang!r}:[/] one of {', '.join(LOCALES)}")
+        raise typer.Exit(2)
+    w = words(locale)
     client = connect_sync(settings)
     try:
         raw: Any = client.get(customer_record_key(settings.redis_key_prefix, customer))
     except redis.RedisError as exc:
-        console.print(f"[red]cannot read Redis:[/] {exc}")
+        console.print(f"[red]{escape(w.say('cli-no-redis', error=str(exc)))}[/]")
         raise typer.Exit(2) from None
     policy = load_policy(str(settings.policy_file) if settings.policy_file else None)
-    record = Record.parse(customer, raw).health_record(policy) if raw else None
+    record = Record.parse(customer, raw).health_record(policy, w) if raw else None
     if record is None:
-        console.print(f"[yellow]no health score for {customer!r} yet[/]")
+        console.print(f"[yellow]{escape(w.say('cli-no-score', customer=customer))}[/]")
         raise typer.Exit(1)
     if as_json:
         sys.stdout.write(orjson.dumps(record, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
     out = Console()
     colour = {"healthy": "green", "at_risk": "yellow", "critical": "red"}[record["band"]]
-    out.print(
-        f"[bold]{record['customer_id']}[/]  score [bold]{record['score']:.1f}[/]  "
-        f"[{colour}]{record['band']}[/]  confidence {record['confidence']:.2f}  "
-        f"as of {record['as_of']}  model {record['model']}"
+    line = w.say(
+        "cli-score-line",
+        customer=record["customer_id"],
+        score=w.number(record["score"], 1),
+        band=record["band"],
+        confidence=w.number(record["confidence"], 2),
+        as_of=record["as_of"],
+        model=record["model"],
     )
-    parts = Table("component", "value")
+    out.print(f"[{colour}]{escape(line)}[/]")
+    parts = Table(w.say("cli-component"), w.say("cli-value"))
     for name, value in record["components"].items():
-        parts.add_row(name, "-" if value is None else f"{value:.1f}")
+        shown = "-" if value is None else w.number(value, 1)
+        parts.add_row(escape(w.say("component", component=name)), shown)
     out.print(parts)
-    drivers = Table("impact", "signal", "why", title="drivers (points lost, most first)")
+    drivers = Table(
+        w.say("cli-impact"), w.say("cli-signal"), w.say("cli-why"), title=w.say("cli-drivers")
+    )
     for d in record["drivers"]:
-        drivers.add_row(f"{d['impact']:.1f}", d["signal"], d["detail"])
+        drivers.add_row(w.number(d["impact"], 1), d["signal"], escape(d["detail"]))
     out.print(drivers)

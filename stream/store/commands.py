@@ -32,6 +32,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from scoring.policy import Policy
+from stream.i18n import Languages
 from stream.metrics import BusinessSnapshot
 from stream.store import views
 from stream.store.client import Client
@@ -232,8 +233,17 @@ def _pairs(reply: list[bytes] | dict[bytes, bytes]) -> dict[str, bytes]:
 class RecordStore:
     """Load and compare-and-set customer records, the due set and watermarks, in pipelines."""
 
-    def __init__(self, client: Client, prefix: str, policy: Policy, wait_replicas: int = 0) -> None:
+    def __init__(
+        self,
+        client: Client,
+        prefix: str,
+        policy: Policy,
+        wait_replicas: int = 0,
+        languages: Languages | None = None,
+    ) -> None:
         self.client = client
+        # the language of the alerts kept for Alertmanager (the open and resolved views)
+        self.languages = languages if languages is not None else Languages()
         self.wait_replicas = wait_replicas  # replicas that must hold a write (Redis WAIT)
         self.prefix = prefix
         self.keys = Keys(prefix)
@@ -353,7 +363,7 @@ class RecordStore:
         cmds = Commands()
         for command in views.merged(views.segment_commands(self.keys, recs)):
             cmds.add(*command)
-        alert_cmds, changes = views.alert_commands(self.keys, recs)
+        alert_cmds, changes = views.alert_commands(self.keys, recs, self.languages)
         for command in alert_cmds:
             cmds.add(*command)
         if marks:

@@ -13,6 +13,8 @@ from scoring.segments import Fact
 from scoring.serialize import health_record
 from scoring.state import CustomerState, new_state
 from scoring.timeline import Standing
+from stream.i18n import Words
+from stream.i18n import words as english
 from stream.store.codec import decode_payload, encode_record
 from stream.store.parts import Evaluation, Parts, Published
 
@@ -144,8 +146,9 @@ class Record:
         )
         self.loaded_due = self.due
 
-    def health_record(self, policy: Policy) -> dict[str, Any] | None:
-        """The health record of the latest evaluation (the HTTP body), or None before one.
+    def health_record(self, policy: Policy, words: Words | None = None) -> dict[str, Any] | None:
+        """The health record of the latest evaluation (the HTTP body), or None before one; its
+        words by `words` (`stream.i18n`; None: English).
 
         Scoring is pure, so scoring the stored state at the evaluation's time, with its band as
         the previous band (hysteresis keeps a band for the value it was given), gives the
@@ -153,7 +156,10 @@ class Record:
         if self.evaluated is None or self.state is None:
             return None
         health = score(self.state, policy, self.evaluated.at, self.evaluated.band)
-        return None if health is None else health_record(health, self.evaluated.previous)
+        if health is None:
+            return None
+        w = words if words is not None else english()
+        return health_record(health, self.evaluated.previous, None, w, w.locale)
 
     def parts(self) -> Parts:
         """What is stored of this record (`stream.store.parts`)."""

@@ -16,6 +16,8 @@ import orjson
 from scoring.policy import BANDS
 from scoring.segments import Fact
 from scoring.serialize import alert_record, rfc3339
+from scoring.state import locale_of
+from stream.i18n import Languages
 from stream.metrics import BusinessSnapshot, SegmentSnapshot
 from stream.store.client import Client
 from stream.store.keys import Keys
@@ -197,23 +199,29 @@ class AlertChanges:
         return bool(self.opened or self.resolved)
 
 
-def alert_commands(keys: Keys, records: Iterable[Record]) -> tuple[list[Command], AlertChanges]:
+def alert_commands(
+    keys: Keys, records: Iterable[Record], languages: Languages | None = None
+) -> tuple[list[Command], AlertChanges]:
     """Keep the open-alert views in step with the records: an alert opened or grown is set, one
-    that resolved is removed and queued as resolved (with the event time it resolved at)."""
+    that resolved is removed and queued as resolved (with the event time it resolved at). Each
+    is worded in the language its readers read (`stream.i18n.Languages`)."""
+    languages = languages if languages is not None else Languages()
     out: list[Command] = []
     changes = AlertChanges()
     for r in records:
         now, was = r.alerts.open, r.loaded.alert
         if now == was or r.partition is None:
             continue
+        words = languages.for_customer(r.state.owner, locale_of(r.state)) if r.state else None
+        locale = words.locale if words is not None else None
         if now is not None:
-            doc = alert_record(now)
+            doc = alert_record(now, words, locale)
             out.append(("HSET", keys.open_alerts(r.partition), r.customer_id, orjson.dumps(doc)))
             changes.opened.append(doc)
         else:
             assert was is not None
             at = r.evaluated.at if r.evaluated else was.raised_at
-            raw = orjson.dumps({**alert_record(was), "resolved_at": rfc3339(at)})
+            raw = orjson.dumps({**alert_record(was, words, locale), "resolved_at": rfc3339(at)})
             out.append(("HDEL", keys.open_alerts(r.partition), r.customer_id))
             key = keys.resolved_alerts(r.partition)
             out.append(("ZADD", key, at, raw))

@@ -3,6 +3,9 @@ per customer (score, band, trend, drivers in words, the open alert). Server-rend
 inline CSS and SVG: no script, no build step, readable without colour (every band is also
 written out) and by screen readers (tables with headers, the trend described in words).
 
+Every word is the reader's language's (`stream.i18n.Words`: `?lang=`, `Accept-Language`, else
+the deployment's), with a link to each of the others on every page.
+
 Rendering is pure: the HTTP views in `stream.app` read Redis and pass the records in."""
 
 from __future__ import annotations
@@ -14,13 +17,17 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from babel import Locale
+
+from scoring.words import from_wire
+from stream.i18n import LOCALES, Words, next_step
 from stream.store.record import Record
 
-BAND_LABEL = {"critical": "Critical", "at_risk": "At risk", "healthy": "Healthy"}
 BAND_COLOUR = {"critical": "#b3261e", "at_risk": "#8a5a00", "healthy": "#1e6b35"}
 
 CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",
+"WenQuanYi Micro Hei","PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#1b1b1b;
 background:#fafafa}
 header,main{max-width:1100px;margin:0 auto;padding:16px 24px}
 header{border-bottom:1px solid #ddd;background:#fff}
@@ -32,6 +39,7 @@ th{font-size:13px;color:#444;font-weight:600}td.num{text-align:right;font-varian
 .muted{color:#555}.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 16px}
 .alert{border-left:4px solid #b3261e}.score{font-size:40px;font-weight:700}
 ul{margin:4px 0;padding-left:20px}nav a{margin-right:12px}
+.langs{float:right;font-size:13px}.langs a,.langs strong{margin-left:10px}
 form{margin:8px 0}input{font:inherit;padding:4px 6px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:12px 0 0}
 dt{color:#555}dd{margin:0}
@@ -46,28 +54,52 @@ class Row:
     health: dict[str, Any] | None
 
 
-def page(title: str, body: str) -> str:
+# the language tag of a page's <html lang>: Chinese is written in Simplified characters
+HTML_LANG = {"zh": "zh-Hans"}
+
+
+def page(title: str, body: str, w: Words) -> str:
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<!doctype html><html lang="{HTML_LANG.get(w.locale, w.locale)}"><head>'
+        '<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>"
     )
 
 
-def band_badge(band: str | None) -> str:
+def languages(w: Words, path: str, query: Mapping[str, str] | None = None) -> str:
+    """Links to the same page in each language, each named in its own language."""
+    links = []
+    for locale in LOCALES:
+        name = Locale.parse(locale).get_display_name(locale) or locale
+        name = name[:1].upper() + name[1:]
+        if locale == w.locale:
+            links.append(f"<strong>{escape(name)}</strong>")
+            continue
+        href = f"{path}?{urlencode({**(query or {}), 'lang': locale})}"
+        links.append(
+            f'<a href="{escape(href)}" hreflang="{locale}" lang="{locale}">{escape(name)}</a>'
+        )
+    label = escape(w.say("page-language"))
+    return f'<nav class="langs" aria-label="{label}">{"".join(links)}</nav>'
+
+
+def band_badge(band: str | None, w: Words) -> str:
     if band is None:
-        return '<span class="muted">not scored yet</span>'
+        return f'<span class="muted">{escape(w.say("page-not-scored"))}</span>'
     return (
         f'<span class="band" style="background:{BAND_COLOUR.get(band, "#555")}">'
-        f"{escape(BAND_LABEL.get(band, band))}</span>"
+        f"{escape(w.say('band', band=band))}</span>"
     )
 
 
 def day_text(day: int) -> str:
+    """A day since the epoch as YYYY-MM-DD (the JSON's dates)."""
     return datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
 
 
-def sparkline(history: Sequence[tuple[int, int | None]], width: int = 180, height: int = 36) -> str:
+def sparkline(
+    history: Sequence[tuple[int, int | None]], w: Words, width: int = 180, height: int = 36
+) -> str:
     """The daily score as an inline SVG line (a day without a point carries the last one),
     with its description for screen readers."""
     points: list[tuple[int, int]] = []
@@ -77,11 +109,15 @@ def sparkline(history: Sequence[tuple[int, int | None]], width: int = 180, heigh
         if last is not None:
             points.append((i, last))
     if not points:
-        return '<span class="muted">no history yet</span>'
+        return f'<span class="muted">{escape(w.say("page-no-history"))}</span>'
     first_day, last_day = history[0][0], history[-1][0]
-    described = (
-        f"score over {len(history)} days, from {points[0][1]} on {day_text(first_day)} "
-        f"to {points[-1][1]} on {day_text(last_day)}"
+    described = w.say(
+        "page-trend-described",
+        days=len(history),
+        first=points[0][1],
+        first_day=w.date(first_day * 86_400),
+        last=points[-1][1],
+        last_day=w.date(last_day * 86_400),
     )
     span = max(1, len(history) - 1)
     xy = " ".join(
@@ -103,6 +139,14 @@ def customer_link(customer_id: str) -> str:
     return f"/customers/{quote(customer_id, safe='')}"
 
 
+def _headings(*labels: str) -> str:
+    return "".join(f'<th scope="col">{escape(label)}</th>' for label in labels)
+
+
+def _rules(rules: Sequence[str], w: Words) -> str:
+    return w.list([w.say("rule", rule=r) for r in rules])
+
+
 def portfolio_page(
     rows: Sequence[Row],
     *,
@@ -110,9 +154,10 @@ def portfolio_page(
     total: int,
     offset: int,
     limit: int,
+    w: Words,
 ) -> str:
     """A manager's customers (or everyone's), most at risk first."""
-    who = f"{owner}'s customers" if owner else "All customers"
+    who = w.say("page-customers-of", owner=owner) if owner else w.say("page-all-customers")
     lines = []
     for row in rows:
         r, h = row.record, row.health
@@ -124,39 +169,56 @@ def portfolio_page(
         lines.append(
             "<tr>"
             f'<td><a href="{customer_link(r.customer_id)}">{escape(r.customer_id)}</a></td>'
-            f'<td class="num">{"" if r.score() is None else f"{r.score():.0f}"}</td>'
-            f"<td>{band_badge(r.band())}</td>"
-            f"<td>{sparkline(r.history(), 120, 28)}</td>"
+            f'<td class="num">{"" if r.score() is None else w.number(r.score() or 0.0)}</td>'
+            f"<td>{band_badge(r.band(), w)}</td>"
+            f"<td>{sparkline(r.history(), w, 120, 28)}</td>"
             f"<td>{top}</td>"
-            f"<td>{escape(', '.join(alert.rules)) if alert else ''}</td>"
+            f"<td>{escape(_rules(alert.rules, w)) if alert else ''}</td>"
             f"<td>{escape(r.state.owner or '') if r.state else ''}</td>"
             "</tr>"
         )
-    shown = f"{offset + 1}-{offset + len(rows)} of {total:,}" if rows else f"none of {total:,}"
+    if rows:
+        intro = w.say(
+            "page-portfolio-intro",
+            first=offset + 1,
+            last=offset + len(rows),
+            total=total,
+        )
+    else:
+        intro = w.say("page-portfolio-empty", total=total)
     nav = []
     query = {"owner": owner} if owner else {}
+    lang = {"lang": w.locale}
     if offset > 0:
-        back = urlencode({**query, "offset": max(0, offset - limit)})
-        nav.append(f'<a href="/portfolio?{escape(back)}" rel="prev">Previous {limit}</a>')
+        back = urlencode({**query, **lang, "offset": max(0, offset - limit)})
+        prev = escape(w.say("page-previous", count=limit))
+        nav.append(f'<a href="/portfolio?{escape(back)}" rel="prev">{prev}</a>')
     if offset + len(rows) < total:
-        more = urlencode({**query, "offset": offset + limit})
-        nav.append(f'<a href="/portfolio?{escape(more)}" rel="next">Next {limit}</a>')
+        more = urlencode({**query, **lang, "offset": offset + limit})
+        nxt = escape(w.say("page-next", count=limit))
+        nav.append(f'<a href="/portfolio?{escape(more)}" rel="next">{nxt}</a>')
     body = (
-        f"<header><h1>{escape(who)}</h1>"
-        f'<p class="muted">Most at risk first: critical, then at risk, then healthy; lowest '
-        f"score first within a band. Showing {shown}.</p>"
-        '<form method="get" action="/portfolio"><label>Owner <input name="owner" '
-        f'value="{escape(owner or "")}" autocomplete="off"></label> '
-        '<button type="submit">Show</button></form></header><main>'
-        '<table><caption class="muted" style="text-align:left">Customers by risk</caption>'
-        '<thead><tr><th scope="col">Customer</th><th scope="col">Score</th>'
-        '<th scope="col">Band</th><th scope="col">Last 90 days</th>'
-        '<th scope="col">Biggest drag</th><th scope="col">Open alert</th>'
-        '<th scope="col">Owner</th></tr></thead>'
-        f"<tbody>{''.join(lines)}</tbody></table>"
+        f"<header>{languages(w, '/portfolio', query)}<h1>{escape(who)}</h1>"
+        f'<p class="muted">{escape(intro)}</p>'
+        f'<form method="get" action="/portfolio"><label>{escape(w.say("page-owner"))} '
+        f'<input name="owner" value="{escape(owner or "")}" autocomplete="off"></label> '
+        f'<input type="hidden" name="lang" value="{w.locale}">'
+        f'<button type="submit">{escape(w.say("page-show"))}</button></form></header><main>'
+        f'<table><caption class="muted" style="text-align:left">'
+        f"{escape(w.say('page-by-risk'))}</caption><thead><tr>"
+        + _headings(
+            w.say("page-customer"),
+            w.say("page-score"),
+            w.say("page-band"),
+            w.say("page-last-90-days"),
+            w.say("page-biggest-drag"),
+            w.say("page-open-alert"),
+            w.say("page-owner"),
+        )
+        + f"</tr></thead><tbody>{''.join(lines)}</tbody></table>"
         f"<nav>{''.join(nav)}</nav></main>"
     )
-    return page(who, body)
+    return page(who, body, w)
 
 
 WORKLIST_ROWS = 25  # customers on a manager's worklist: what a week can hold
@@ -178,15 +240,21 @@ def worklist_order(rows: Sequence[Row]) -> list[Row]:
     return sorted(rows, key=key)
 
 
-def _money(health: dict[str, Any] | None) -> str:
+def _money(health: dict[str, Any] | None, w: Words) -> str:
     revenue = health.get("revenue_at_risk") if health else None
     if revenue is None:
-        return '<span class="muted">no MRR</span>'
-    note = "" if health and health.get("revenue_at_risk_calibrated") else (
-        ' <span class="muted" title="MRR x relative risk: the policy has no calibration">'
-        "(uncalibrated)</span>"
-    )  # fmt: skip
-    return f"{revenue:,.0f}{note}"
+        return f'<span class="muted">{escape(w.say("page-no-mrr"))}</span>'
+    note = ""
+    if not (health and health.get("revenue_at_risk_calibrated")):
+        title = escape(w.say("page-uncalibrated-title"))
+        note = f' <span class="muted" title="{title}">{escape(w.say("page-uncalibrated"))}</span>'
+    return f"{escape(w.number(revenue))}{note}"
+
+
+def _driver_words(d: dict[str, Any], w: Words) -> str:
+    """A driver of a health record in the page's words (its message, when it has one)."""
+    message = from_wire(d.get("message"))
+    return w(message) if message is not None else str(d.get("detail", ""))
 
 
 def worklist_page(
@@ -195,150 +263,182 @@ def worklist_page(
     owner: str | None,
     scanned: int,
     book: int,
-    next_steps: Mapping[str, str],
+    next_steps: Mapping[str, Mapping[str, str]],
+    w: Words,
     limit: int = WORKLIST_ROWS,
 ) -> str:
     """A manager's customers to act on this week: open alerts first, then the highest revenue
-    at risk, each with its reasons and a suggested next step (the policy's, per rule)."""
+    at risk, each with its reasons and a suggested next step (the catalog's per rule, or the
+    policy's own)."""
+    query = {"owner": owner} if owner else {}
     form = (
-        '<form method="get" action="/worklist"><label>Owner <input name="owner" '
-        f'value="{escape(owner or "")}" autocomplete="off" required></label> '
-        '<button type="submit">Show</button></form>'
+        f'<form method="get" action="/worklist"><label>{escape(w.say("page-owner"))} '
+        f'<input name="owner" value="{escape(owner or "")}" autocomplete="off" required></label> '
+        f'<input type="hidden" name="lang" value="{w.locale}">'
+        f'<button type="submit">{escape(w.say("page-show"))}</button></form>'
     )
+    switch = languages(w, "/worklist", query)
     if owner is None:
+        title = w.say("page-worklist")
         body = (
-            "<header><h1>Worklist</h1><p>Whose worklist? A manager's customers to act on this "
-            f"week.</p>{form}</header>"
+            f"<header>{switch}<h1>{escape(title)}</h1>"
+            f"<p>{escape(w.say('page-worklist-whose'))}</p>{form}</header>"
         )
-        return page("Worklist", body)
+        return page(title, body, w)
     shown = worklist_order(rows)[:limit]
     lines = []
     for row in shown:
         r, h = row.record, row.health
         alert = r.alerts.open
         if alert is not None:
-            reasons = list(alert.reasons)
-            step = next_steps.get(alert.rule, next_steps["review"])
-            what = f"{escape(', '.join(alert.rules))}"
+            reasons = [w(m) for m in alert.reasons]
+            step = next_step(w, alert.rule, next_steps)
+            what = escape(_rules(alert.rules, w))
         else:
             drivers = [d for d in (h or {}).get("drivers", []) if d.get("impact", 0) < 0]
-            reasons = [d["detail"] for d in drivers[:3]]
-            step = next_steps["review"]
-            what = '<span class="muted">none</span>'
+            reasons = [_driver_words(d, w) for d in drivers[:3]]
+            step = next_step(w, "review", next_steps)
+            what = f'<span class="muted">{escape(w.say("page-none"))}</span>'
         items = "".join(f"<li>{escape(x)}</li>" for x in reasons) or "<li>-</li>"
         lines.append(
             "<tr>"
             f'<td><a href="{customer_link(r.customer_id)}">{escape(r.customer_id)}</a></td>'
-            f'<td class="num">{_money(h)}</td>'
-            f'<td class="num">{"" if r.score() is None else f"{r.score():.0f}"}</td>'
-            f"<td>{band_badge(r.band())}</td>"
+            f'<td class="num">{_money(h, w)}</td>'
+            f'<td class="num">{"" if r.score() is None else w.number(r.score() or 0.0)}</td>'
+            f"<td>{band_badge(r.band(), w)}</td>"
             f"<td>{what}</td>"
             f"<td><ul>{items}</ul></td>"
             f"<td>{escape(step)}</td>"
             "</tr>"
         )
     alerts = sum(1 for row in rows if row.record.alerts.open is not None)
-    partial = (
-        f" Only the {scanned:,} most at risk of {book:,} customers were read."
-        if scanned < book
-        else ""
-    )
+    intro = w.say("page-worklist-intro", alerts=alerts, shown=len(shown), book=book)
+    if scanned < book:
+        intro += " " + w.say("page-worklist-partial", scanned=scanned, book=book)
+    title = w.say("page-worklist-of", owner=owner)
+    portfolio = urlencode({"owner": owner, "lang": w.locale})
     body = (
-        f'<header><nav><a href="/portfolio?{escape(urlencode({"owner": owner}))}">'
-        f"{escape(owner)}'s portfolio</a></nav><h1>{escape(owner)}'s worklist</h1>"
-        f'<p class="muted">This week\'s customers to act on: the {alerts} with an open alert '
-        "first, then the highest revenue at risk (MRR x churn probability; x relative risk where "
-        "uncalibrated), largest first. "
-        f"Showing {len(shown)} of {book:,} customers.{partial}</p>{form}</header><main>"
-        '<table><caption class="muted" style="text-align:left">Customers to act on</caption>'
-        '<thead><tr><th scope="col">Customer</th><th scope="col">Revenue at risk</th>'
-        '<th scope="col">Score</th><th scope="col">Band</th><th scope="col">Open alert</th>'
-        '<th scope="col">Why</th><th scope="col">Next step</th></tr></thead>'
-        f"<tbody>{''.join(lines)}</tbody></table></main>"
+        f'<header>{switch}<nav><a href="/portfolio?{escape(portfolio)}">'
+        f"{escape(w.say('page-portfolio-of', owner=owner))}</a></nav><h1>{escape(title)}</h1>"
+        f'<p class="muted">{escape(intro)}</p>{form}</header><main>'
+        '<table><caption class="muted" style="text-align:left">'
+        f"{escape(w.say('page-to-act-on'))}</caption><thead><tr>"
+        + _headings(
+            w.say("page-customer"),
+            w.say("page-revenue-at-risk"),
+            w.say("page-score"),
+            w.say("page-band"),
+            w.say("page-open-alert"),
+            w.say("page-why"),
+            w.say("page-next-step"),
+        )
+        + f"</tr></thead><tbody>{''.join(lines)}</tbody></table></main>"
     )
-    return page(f"{owner}'s worklist", body)
+    return page(title, body, w)
 
 
-def customer_page(record: Record, health: dict[str, Any] | None) -> str:
+def _moment_of(rfc3339: str, w: Words) -> str:
+    try:
+        return w.moment(datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return rfc3339
+
+
+def customer_page(record: Record, health: dict[str, Any] | None, w: Words) -> str:
     """One customer: score, band, trend, drivers in words, the open alert."""
     cid = record.customer_id
     state = record.state
     facts = []
     if state is not None:
         facts = [
-            ("Owner", state.owner or "unassigned"),
-            ("Segment", state.segment or "unknown"),
+            (w.say("page-owner"), state.owner or w.say("page-unassigned")),
+            (w.say("page-segment"), state.segment or w.say("page-unknown")),
         ]
     if health is not None:
         facts += [
-            ("Confidence", f"{health['confidence']:.0%}"),
-            ("As of", health["as_of"]),
-            ("Model", health["model"]),
+            (w.say("page-confidence"), w.percent(health["confidence"])),
+            (w.say("page-as-of"), _moment_of(health["as_of"], w)),
+            (w.say("page-model"), health["model"]),
         ]
-    score = "" if record.score() is None else f"{record.score():.0f}"
+    score = "" if record.score() is None else w.number(record.score() or 0.0)
     drivers = ""
     if health is not None:
         items = "".join(
-            f'<li>{escape(d["detail"])} <span class="muted">({d["impact"]:+.1f} points)</span></li>'
+            f'<li>{escape(_driver_words(d, w))} <span class="muted">'
+            f"({escape(w.say('page-points', points=round(d['impact'], 1)))})</span></li>"
             for d in health.get("drivers", [])
         )
-        drivers = f"<h2>Why this score</h2><ul>{items}</ul>"
+        drivers = f"<h2>{escape(w.say('page-why-this-score'))}</h2><ul>{items}</ul>"
         components = "".join(
-            f'<tr><th scope="row">{escape(name.capitalize())}</th>'
-            f'<td class="num">{"-" if v is None else f"{v:.0f}"}</td></tr>'
+            f'<tr><th scope="row">{escape(w.say("component", component=name))}</th>'
+            f'<td class="num">{"-" if v is None else w.number(v)}</td></tr>'
             for name, v in health.get("components", {}).items()
         )
         drivers += (
-            '<h2>Components</h2><table style="width:auto"><thead><tr><th scope="col">Component'
-            f'</th><th scope="col">Score</th></tr></thead><tbody>{components}</tbody></table>'
+            f"<h2>{escape(w.say('page-components'))}</h2>"
+            '<table style="width:auto"><thead><tr>'
+            f'<th scope="col">{escape(w.say("page-component"))}</th>'
+            f'<th scope="col">{escape(w.say("page-score"))}</th></tr></thead>'
+            f"<tbody>{components}</tbody></table>"
         )
     alert = record.alerts.open
-    alert_html = '<p class="muted">No open alert.</p>'
+    alert_html = f'<p class="muted">{escape(w.say("page-no-open-alert"))}</p>'
     if alert is not None:
-        reasons = "".join(f"<li>{escape(x)}</li>" for x in alert.reasons)
-        raised = datetime.fromtimestamp(alert.raised_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        alert_html = (
-            f'<div class="card alert"><strong>{escape(alert.severity.capitalize())}</strong>: '
-            f"{escape(', '.join(alert.rules))}, open since {raised}<ul>{reasons}</ul></div>"
+        reasons = "".join(f"<li>{escape(w(m))}</li>" for m in alert.reasons)
+        since = w.say(
+            "page-alert-open-since",
+            severity=alert.severity,
+            rules=_rules(alert.rules, w),
+            since=w.moment(alert.raised_at),
         )
+        alert_html = f'<div class="card alert">{escape(since)}<ul>{reasons}</ul></div>'
     history = record.history()
     listed = "".join(
-        f'<tr><td>{day_text(day)}</td><td class="num">{"" if v is None else v}</td></tr>'
+        f"<tr><td>{escape(w.date(day * 86_400))}</td>"
+        f'<td class="num">{"" if v is None else v}</td></tr>'
         for day, v in history[-14:]
     )
-    body = (
-        '<header><nav><a href="/portfolio">Portfolio</a>'
-        + (
-            f'<a href="/portfolio?{escape(urlencode({"owner": state.owner}))}">'
-            f"{escape(state.owner)}'s customers</a>"
-            if state is not None and state.owner
-            else ""
+    lang = {"lang": w.locale}
+    owner_link = ""
+    if state is not None and state.owner:
+        href = "/portfolio?" + urlencode({"owner": state.owner, **lang})
+        owner_link = (
+            f'<a href="{escape(href)}">{escape(w.say("page-customers-of", owner=state.owner))}</a>'
         )
+    body = (
+        f"<header>{languages(w, customer_link(cid))}"
+        f'<nav><a href="/portfolio?{escape(urlencode(lang))}">{escape(w.say("page-portfolio"))}</a>'
+        + owner_link
         + f"</nav><h1>{escape(cid)}</h1></header><main>"
-        f'<div class="card"><span class="score">{score}</span> {band_badge(record.band())} '
-        f"{sparkline(history, 360, 60)}<dl>"
+        f'<div class="card"><span class="score">{score}</span> {band_badge(record.band(), w)} '
+        f"{sparkline(history, w, 360, 60)}<dl>"
         + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
-        + "</dl></div><h2>Open alert</h2>"
+        + f"</dl></div><h2>{escape(w.say('page-open-alert'))}</h2>"
         + alert_html
         + drivers
-        + '<h2>Last 14 days</h2><table style="width:auto"><thead><tr><th scope="col">Day</th>'
-        f'<th scope="col">Score</th></tr></thead><tbody>{listed}</tbody></table>'
-        f'<p class="muted"><a href="{customer_link(cid)}/health">JSON</a> · '
-        f'<a href="{customer_link(cid)}/history">history as JSON</a></p></main>'
+        + f"<h2>{escape(w.say('page-last-14-days'))}</h2>"
+        '<table style="width:auto"><thead><tr>'
+        f'<th scope="col">{escape(w.say("page-day"))}</th>'
+        f'<th scope="col">{escape(w.say("page-score"))}</th></tr></thead>'
+        f"<tbody>{listed}</tbody></table>"
+        f'<p class="muted"><a href="{customer_link(cid)}/health?{escape(urlencode(lang))}">'
+        f"{escape(w.say('page-json'))}</a> · "
+        f'<a href="{customer_link(cid)}/history">{escape(w.say("page-history-json"))}</a>'
+        "</p></main>"
     )
-    return page(f"{cid}: customer health", body)
+    return page(w.say("page-customer-title", customer=cid), body, w)
 
 
-def login_page(failed: bool) -> str:
+def login_page(failed: bool, w: Words) -> str:
     """The form that takes the worker's token for a browser (HEALTHSCORE_WEB_TOKEN)."""
-    note = '<p role="alert">That is not the token.</p>' if failed else ""
+    note = f'<p role="alert">{escape(w.say("page-wrong-token"))}</p>' if failed else ""
     body = (
-        "<header><h1>Sign in</h1></header><main>"
-        f'{note}<form method="post" action="/login"><label>The worker\'s token '
+        f"<header>{languages(w, '/login')}<h1>{escape(w.say('page-sign-in'))}</h1></header><main>"
+        f'{note}<form method="post" action="/login"><label>{escape(w.say("page-token"))} '
         '<input name="token" type="password" autocomplete="current-password" required>'
-        '</label> <button type="submit">Sign in</button></form></main>'
+        f'</label> <button type="submit">{escape(w.say("page-sign-in"))}</button></form></main>'
     )
-    return page("Sign in: customer health", body)
+    return page(w.say("page-sign-in-title"), body, w)
 
 
 def history_json(record: Record) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from scoring.policy import Policy
 from stream.auth import TOKEN_COOKIE, authorized, guarded
+from stream.i18n import DEFAULT, Words, accepted, supported, words
 from stream.store import OPERATION_TIMEOUT, RETRYABLE, Record, RecordStore
 from stream.web import pages
 
@@ -26,11 +27,20 @@ class CustomerRoutes:
     stack trace; `on_redis_error("http")` counts it."""
 
     def __init__(
-        self, store: RecordStore, policy: Policy, on_redis_error: Callable[[str], None]
+        self,
+        store: RecordStore,
+        policy: Policy,
+        on_redis_error: Callable[[str], None],
+        default_locale: str = DEFAULT,
     ) -> None:
         self.store = store
         self.policy = policy
         self.on_redis_error = on_redis_error
+        self.default_locale = default_locale  # HEALTHSCORE_LOCALE
+
+    def words(self, request: Any) -> Words:
+        """The reader's language: `?lang=`, else `Accept-Language`, else the deployment's."""
+        return words_for(request, self.default_locale)
 
     def register(self, app: faust.App, token: SecretStr | None) -> None:
         """Serve the routes from `app`'s web server, each behind `token` (when one is set)."""
@@ -38,7 +48,7 @@ class CustomerRoutes:
         app.page("/customers/{customer_id}/health")(guard(self.customer_health))
         app.page("/customers/{customer_id}/history")(guard(self.customer_history))
         app.page("/customers/{customer_id}")(guard(self.customer_page))
-        app.page("/login")(login_view(token))
+        app.page("/login")(login_view(token, self.default_locale))
         app.page("/portfolio")(guard(self.portfolio))
         app.page("/worklist")(guard(self.worklist))
 
@@ -61,7 +71,7 @@ class CustomerRoutes:
         record, answer = await self.load_customer(web, customer_id)
         if record is None:
             return answer
-        return web.json(record.health_record(self.policy))
+        return web.json(record.health_record(self.policy, self.words(request)))
 
     async def customer_history(self, web: Any, request: Any, customer_id: str) -> Any:
         record, answer = await self.load_customer(web, customer_id)
@@ -73,7 +83,8 @@ class CustomerRoutes:
         record, answer = await self.load_customer(web, customer_id)
         if record is None:
             return answer
-        return web.html(pages.customer_page(record, record.health_record(self.policy)))
+        w = self.words(request)
+        return web.html(pages.customer_page(record, record.health_record(self.policy, w), w))
 
     async def _book(
         self, web: Any, owner: str | None, offset: int, limit: int
@@ -97,27 +108,31 @@ class CustomerRoutes:
         if book is None:
             return answer
         total, records = book
-        rows = [pages.Row(r, r.health_record(self.policy)) for r in records]
+        w = self.words(request)
+        rows = [pages.Row(r, r.health_record(self.policy, w)) for r in records]
         html = pages.portfolio_page(
-            rows, owner=owner, total=total, offset=offset, limit=PORTFOLIO_PAGE
+            rows, owner=owner, total=total, offset=offset, limit=PORTFOLIO_PAGE, w=w
         )
         return web.html(html)
 
     async def worklist(self, web: Any, request: Any) -> Any:
         owner = _owner(request)
+        w = self.words(request)
         if owner is None:
-            return web.html(pages.worklist_page([], owner=None, scanned=0, book=0, next_steps={}))
+            html = pages.worklist_page([], owner=None, scanned=0, book=0, next_steps={}, w=w)
+            return web.html(html)
         book, answer = await self._book(web, owner, 0, WORKLIST_BOOK)
         if book is None:
             return answer
         total, records = book
-        rows = [pages.Row(r, r.health_record(self.policy)) for r in records]
+        rows = [pages.Row(r, r.health_record(self.policy, w)) for r in records]
         html = pages.worklist_page(
             rows,
             owner=owner,
             scanned=len(records),
             book=total,
             next_steps=self.policy.alerts.next_steps,
+            w=w,
         )
         return web.html(html)
 
@@ -126,19 +141,26 @@ def _owner(request: Any) -> str | None:
     return (request.query.get("owner") or "").strip()[:MAX_CUSTOMER_ID] or None
 
 
-def login_view(token: SecretStr | None) -> type[faust.web.View]:
+def words_for(request: Any, default: str) -> Words:
+    """A request's language: `?lang=`, else `Accept-Language`, else `default`."""
+    asked = supported(request.query.get("lang")) or accepted(request.headers.get("Accept-Language"))
+    return words(asked or default)
+
+
+def login_view(token: SecretStr | None, default_locale: str = DEFAULT) -> type[faust.web.View]:
     """`/login`: a form that takes the token and keeps it in an HttpOnly cookie, so the pages
     open in a browser when HEALTHSCORE_WEB_TOKEN is set."""
 
     class Login(faust.web.View):
         async def get(self, request: Any) -> Any:
-            return self.html(pages.login_page(failed=False))
+            return self.html(pages.login_page(False, words_for(request, default_locale)))
 
         async def post(self, request: Any) -> Any:
             form = await request.post()
             given = str(form.get("token", ""))
             if token is None or not authorized({}, token, {TOKEN_COOKIE: given}):
-                return self.html(pages.login_page(failed=True), status=401)
+                w = words_for(request, default_locale)
+                return self.html(pages.login_page(True, w), status=401)
             response: Any = self.web.text("", status=303, headers={"Location": "/portfolio"})
             response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="Strict")
             return response

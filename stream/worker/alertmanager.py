@@ -22,7 +22,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +30,8 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
+from stream.i18n import Words, next_step
+from stream.i18n import words as catalog
 from stream.metrics import EngineMetrics
 from stream.settings import Settings
 from stream.store import RETRYABLE, RecordStore
@@ -69,12 +71,12 @@ def revenue_decade(value: float | None) -> str:
     return str(10 ** math.floor(math.log10(value) + 1e-9))
 
 
-def _money(value: float | None, calibrated: bool | None) -> str:
-    """The revenue at risk in words: "1234.50 (MRR x churn probability)" or "unknown"."""
+def _money(words: Words, value: float | None, calibrated: bool | None) -> str:
+    """The revenue at risk in words: "1,234.50 (MRR x churn probability)" or "unknown"."""
     if value is None:
-        return "unknown (no MRR)"
-    how = "MRR x churn probability" if calibrated else "MRR x relative risk, uncalibrated"
-    return f"{value:.2f} ({how})"
+        return words.say("notify-revenue-unknown")
+    amount = words.number(value, 2)
+    return words.say("notify-revenue", amount=amount, calibrated="yes" if calibrated else "no")
 
 
 def _iso(t: float) -> str:
@@ -82,24 +84,43 @@ def _iso(t: float) -> str:
 
 
 def payload(
-    doc: dict[str, Any], labels: dict[str, str], page_base: str, ends_at: float
+    doc: dict[str, Any],
+    labels: dict[str, str],
+    page_base: str,
+    ends_at: float,
+    next_steps: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """One alert as Alertmanager's API takes it; `ends_at` in the past resolves it."""
+    """One alert as Alertmanager's API takes it; `ends_at` in the past resolves it. Every
+    annotation a person reads is in the alert's language (its `locale`: the owner's, else the
+    customer's, else the deployment's), so the shipped e-mail template
+    (config/alertmanager/alertmanager.yml) arranges words without writing any."""
+    words = catalog(doc.get("locale"))
     reasons = list(doc.get("reasons") or [])
     customer = doc["customer_id"]
+    rule = doc["rule"]
+    lead = reasons[0] if reasons else words.say("rule", rule=rule)
+    score = round(doc["score"])
     return {
         "labels": labels,
         "annotations": {
-            "summary": f"{customer} is {doc['band'].replace('_', ' ')} "
-            f"(score {doc['score']:.0f}): {reasons[0] if reasons else doc['rule']}",
-            "description": "\n".join(reasons),
-            "rules": ", ".join(doc.get("rules") or [doc["rule"]]),
-            "score": f"{doc['score']:.0f}",
+            "summary": words.say(
+                "notify-summary", customer=customer, band=doc["band"], score=score, reason=lead
+            ),
+            "description": "\n".join(f"- {r}" for r in reasons),
+            "subject": words.say("notify-subject", customer=customer, severity=doc["severity"]),
+            "subject_resolved": words.say("notify-subject-resolved", customer=customer),
+            "next_step": next_step(words, rule, next_steps or {}),
+            "reasons_heading": words.say("notify-reasons"),
+            "next_step_heading": words.say("notify-next-step"),
+            "page_link": words.say("notify-open-page"),
+            "locale": words.locale,
+            "rules": ", ".join(doc.get("rules") or [rule]),
+            "score": f"{score}",
             "band": doc["band"],
             "alert_id": doc["alert_id"],
             "raised_at": doc["raised_at"],
             "revenue_at_risk": _money(
-                doc.get("revenue_at_risk"), doc.get("revenue_at_risk_calibrated")
+                words, doc.get("revenue_at_risk"), doc.get("revenue_at_risk_calibrated")
             ),
         },
         "startsAt": doc["raised_at"],
@@ -117,8 +138,10 @@ class Forwarder:
         settings: Settings,
         metrics: EngineMetrics | None = None,
         clock: Callable[[], float] = time.time,
+        next_steps: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         assert settings.alertmanager_url is not None
+        self.next_steps = next_steps or {}  # the policy's own (`AlertPolicy.next_steps`)
         self.url = settings.alertmanager_url.rstrip("/") + "/api/v2/alerts"
         self.store = store
         self.page_base = settings.page_base
@@ -191,15 +214,17 @@ class Forwarder:
             doc = orjson.loads(raw)
             gone.add(doc["alert_id"])
             labels = posted.pop(doc["customer_id"], None) or labels_of(doc)
-            ending.append(payload(doc, labels, self.page_base, now))
+            ending.append(payload(doc, labels, self.page_base, now, self.next_steps))
         latest = {d["customer_id"]: d for d in opened if d["alert_id"] not in gone}
         firing: list[dict[str, Any]] = []
         for customer, doc in latest.items():
             labels = labels_of(doc)
             before = posted.get(customer)
             if before is not None and before != labels:
-                ending.append(payload(doc, before, self.page_base, now))  # the old labels end
-            firing.append(payload(doc, labels, self.page_base, now + 4 * self.resend))
+                # the old labels end
+                ending.append(payload(doc, before, self.page_base, now, self.next_steps))
+            ends = now + 4 * self.resend
+            firing.append(payload(doc, labels, self.page_base, ends, self.next_steps))
             posted[customer] = labels
         for state, batch in (("resolved", ending), ("firing", firing)):
             if not batch:

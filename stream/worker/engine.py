@@ -64,6 +64,7 @@ def fold_options(settings: Settings, shadow: Policy | None = None) -> FoldOption
         topics=settings.input_topics,
         every_event=settings.evaluate_every_event,
         shadow=shadow,
+        languages=settings.languages(),
     )
 
 

@@ -36,6 +36,7 @@ from scoring.state import APPLIED, TOO_LATE, CustomerState, apply_into, too_late
 from scoring.timeline import Standing, catch_up_into, evaluate_into
 from stream.codec import encode
 from stream.contract import INPUT_TOPICS
+from stream.i18n import Languages, Words
 from stream.messages import DeadLetter, Decoded
 from stream.store.record import Evaluation, Published, Record
 
@@ -63,6 +64,8 @@ class FoldOptions:
     shadow: Policy | None = None  # a candidate policy scored beside the live one
     # (consumed topic, partition) -> the key of its applied offset in a record (filled as met)
     codes: dict[tuple[str, int], str] = field(default_factory=dict)
+    # who reads which language: the words of published scores and alerts
+    languages: Languages = field(default_factory=Languages)
 
 
 @dataclass
@@ -136,7 +139,7 @@ def fold_due(
             health = catch_up_into(standing, until, policy, options.refresh, raised, times)
             _shadow(standing.state, rec, times, options, out)
             rec.settle(standing)
-            _take(rec, raised, out)
+            _take(rec, raised, options, out)
             if health is not None:
                 _publish_health(rec, health, options, out)
             out.changed.append(rec)
@@ -214,7 +217,7 @@ def _fold_customer(
         health = evaluate_into(standing, state.clock, policy, refresh, False, raised) or health
         _evaluated(standing, state, rec, times, opts, out)
     rec.settle(standing)
-    _take(rec, raised, out)
+    _take(rec, raised, opts, out)
     if health is not None:
         _publish_health(rec, health, opts, out)
     return changed
@@ -246,10 +249,23 @@ def _shadow(
     times.clear()
 
 
-def _take(rec: Record, raised: list[Alert], out: Outputs) -> None:
+def _words(rec: Record, opts: FoldOptions) -> Words:
+    """The words a customer's outputs are published in (its owner's language, else its own,
+    else the deployment's)."""
+    state = rec.state
+    if state is None:
+        return opts.languages.for_customer(None, None)
+    return opts.languages.for_state(state)
+
+
+def _take(rec: Record, raised: list[Alert], opts: FoldOptions, out: Outputs) -> None:
     """Publish the alerts raised."""
+    if not raised:
+        return
+    words = _words(rec, opts)
     for alert in raised:
-        out.alerts.append(Keyed(alert.customer_id, encode(alert_record(alert))))
+        record = alert_record(alert, words, words.locale)
+        out.alerts.append(Keyed(alert.customer_id, encode(record)))
         out.raised.append(alert)
 
 
@@ -270,7 +286,8 @@ def _publish_health(rec: Record, health: HealthScore, opts: FoldOptions, out: Ou
     rec.note_trend(health.as_of, health.score)
     if _moved(published, health, opts.publish_min_step):
         rec.published = Published(health.score, health.band)
-        record = health_record(health, previous, revenue)
+        words = _words(rec, opts)
+        record = health_record(health, previous, revenue, words, words.locale)
         out.scores.append(Keyed(rec.customer_id, encode(record)))
 
 
@@ -291,7 +308,11 @@ def _shadow_at(
     previous = memory.score
     alert = alerts.evaluate_into(memory, state, health, shadow, at)
     if alert is not None:
-        out.shadow_alerts.append(Keyed(alert.customer_id, encode(alert_record(alert))))
+        words = _words(rec, opts)
+        record = alert_record(alert, words, words.locale)
+        out.shadow_alerts.append(Keyed(alert.customer_id, encode(record)))
     if _moved(rec.shadow_published, health, opts.publish_min_step):
         rec.shadow_published = Published(health.score, health.band)
-        out.shadow_scores.append(Keyed(rec.customer_id, encode(health_record(health, previous))))
+        words = _words(rec, opts)
+        record = health_record(health, previous, None, words, words.locale)
+        out.shadow_scores.append(Keyed(rec.customer_id, encode(record)))

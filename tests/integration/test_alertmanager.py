@@ -6,7 +6,11 @@ holds."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import html as markup
 import json
+import re
 import socketserver
 import threading
 import time
@@ -20,7 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
+from scoring.words import say
 from stream.dev.stack import down, status, up
+from stream.i18n import words
 from stream.resources import resource
 
 from .conftest import Stack, free_port, wait_for
@@ -160,7 +166,7 @@ def paging_detractors(tmp_path: Path) -> Path:
     return path
 
 
-def forwarding(stack: Stack, topics: Topics, tmp_path: Path, delivery: Delivery) -> Run:
+def forwarding(stack: Stack, topics: Topics, tmp_path: Path, delivery: Delivery, **env: str) -> Run:
     """A worker forwarding to the test's Alertmanager, re-sending open alerts every 2 s."""
     return Run(
         stack,
@@ -171,6 +177,7 @@ def forwarding(stack: Stack, topics: Topics, tmp_path: Path, delivery: Delivery)
             "HEALTHSCORE_ALERTMANAGER_RESEND_SECONDS": "2",
             "HEALTHSCORE_PUBLIC_URL": PAGES,
             "HEALTHSCORE_POLICY_FILE": str(paging_detractors(tmp_path)),
+            **env,
         },
     )
 
@@ -213,6 +220,61 @@ def test_an_alert_arrives_once_grouped_with_reasons_and_link_then_resolves(
         (resolved,) = delivery.webhook.for_customer("am-1", "resolved")
         assert "resolved" == resolved["alerts"][0]["status"]
         assert 1 == len(delivery.webhook.for_customer("am-1", "firing"))
+    finally:
+        run.stop_all()
+
+
+# the letters each language's words cannot do without
+SCRIPTS = {
+    "ru": re.compile("[\u0430-\u044f\u0451]", re.I),  # Cyrillic letters
+    "lv": re.compile("[āēīūčšžģķļņ]", re.I),
+    "zh": re.compile("[\u4e00-\u9fff]"),
+}
+
+
+def test_the_e_mail_of_an_alert_is_in_its_owners_language(
+    stack: Stack, tmp_path: Path, delivery: Delivery
+) -> None:
+    """Owners who read Russian and Latvian (HEALTHSCORE_OWNER_LOCALES), and a customer whose
+    own `locale` is Chinese with an owner the deployment has no language for: each e-mail
+    Alertmanager sends, subject and body, is in that language."""
+    owners = {"ru": "olga@example.com", "lv": "liga@example.com", "zh": "li@example.com"}
+    topics = Topics()
+    languages = json.dumps({owners["ru"]: "ru", owners["lv"]: "lv"})
+    run = forwarding(stack, topics, tmp_path, delivery, HEALTHSCORE_OWNER_LOCALES=languages)
+    docs = []
+    for locale, owner in owners.items():
+        cid = f"am-{locale}"
+        attrs: dict[str, Any] = {"owner": owner}
+        if locale == "zh":
+            attrs["locale"] = "zh-CN"
+        docs += [*healthy(cid), doc("account", "account_updated", cid, 60, **attrs)]
+        docs.append(doc("survey", "nps", cid, 31 * DAY, score=2))
+    try:
+        run.start()
+        produce(stack, topics, docs)
+        wait_for(lambda: len(delivery.smtp.messages) >= 3, 90, "three e-mails")
+        mails = {}
+        for rcpt, raw in delivery.smtp.messages:
+            mails[rcpt[0]] = email.message_from_string(raw, policy=email.policy.default)
+        assert set(owners.values()) == set(mails)
+        for locale, owner in owners.items():
+            cid, w = f"am-{locale}", words(locale)
+            mail = mails[owner]
+            assert w.say("notify-subject", customer=cid, severity="warning") == mail["Subject"]
+            text = mail.get_body(preferencelist=("plain",)).get_content()
+            page = markup.unescape(mail.get_body(preferencelist=("html",)).get_content())
+            for said in (
+                w(say("alert-detractor", latest=2)),
+                w.say("notify-reasons"),
+                w.say("notify-next-step"),
+                w.say("next-step", rule="detractor"),
+            ):
+                assert said in text, (locale, said, text)
+            assert SCRIPTS[locale].search(text), text
+            assert "latest NPS answer" not in text  # no English left
+            assert f'lang="{locale}"' in page
+            assert w(say("alert-detractor", latest=2)) in page
     finally:
         run.stop_all()
 

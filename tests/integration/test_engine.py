@@ -18,8 +18,10 @@ from scoring.alerts import inactivity_threshold
 from scoring.health import score
 from scoring.serialize import rfc3339
 from scoring.state import ENTRY, CustomerState, apply, new_state
+from scoring.words import from_wire
 from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
+from stream.i18n import words
 from stream.resources import load_policy
 from stream.store import Keys, board_score, board_value
 
@@ -103,7 +105,9 @@ def test_the_published_record_equals_the_http_answer_and_the_scoring_core(
     assert expected is not None
     assert expected.score == body["score"]
     assert expected.components == body["components"]
-    assert [d.detail for d in expected.drivers] == [d["detail"] for d in body["drivers"]]
+    english = words("en")
+    assert [english(d.detail) for d in expected.drivers] == [d["detail"] for d in body["drivers"]]
+    assert [d.detail.wire() for d in expected.drivers] == [d["message"] for d in body["drivers"]]
     assert expected.confidence == body["confidence"]
 
 
@@ -136,6 +140,28 @@ def test_the_score_cli_prints_the_record(stack: Stack, scripted: tuple[Run, list
     table = score_cli("declining-1")
     assert "drivers" in table
     assert "declining-1" in table
+
+    # in Latvian: the headings and every driver, each as the Latvian catalog words it
+    latvian = score_cli("declining-1", "--lang", "lv")
+    lv = words("lv")
+    record = json.loads(score_cli("declining-1", "--json", "--lang", "lv"))
+    assert "lv" == record["locale"]
+    assert record["drivers"], "a declining customer has drivers"
+    flat = " ".join(latvian.split())
+    for d in record["drivers"]:
+        message = from_wire(d["message"])
+        assert message is not None
+        assert lv(message) == d["detail"]
+        assert " ".join(d["detail"].split()) in flat, d["detail"]
+    assert lv.say("cli-drivers") in flat
+    assert lv.say("cli-why") in flat
+    assert "drivers (points lost" not in latvian
+    bad = subprocess.run(
+        [sys.executable, "-m", "stream.cli", "score", "declining-1", "--lang", "xx"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert 2 == bad.returncode
+    assert "one of en, ru, lv, zh" in bad.stdout + bad.stderr
 
 
 def test_every_event_twice_and_the_whole_batch_again_change_no_score(

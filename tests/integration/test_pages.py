@@ -5,6 +5,7 @@ the test also saves the screenshots the docs show (`make screenshots`)."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -113,8 +114,10 @@ def cells(dom: str) -> list[list[str]]:
 def test_a_managers_worklist_in_a_browser(stack: Stack, tmp_path: Path) -> None:
     """Open alerts first, then the highest revenue at risk; each row with its reasons and the
     policy's next step for the rule that leads its alert."""
+    from stream.i18n import next_step, words
     from stream.resources import load_policy
 
+    en = words("en")
     owner = "bo@example.com"
     topics = Topics()
     run = Run(stack, topics, tmp_path)
@@ -130,7 +133,7 @@ def test_a_managers_worklist_in_a_browser(stack: Stack, tmp_path: Path) -> None:
     try:
         base = serve(run, stack, topics, docs)
         dom = browser("--dump-dom", f"{base}/worklist?owner=bo%40example.com")
-        assert "bo@example.com's worklist" in dom
+        assert "Worklist of bo@example.com" in dom
         assert ["wl-alerted", "wl-big", "wl-small"] == rows(dom)  # the owner's only
         table = cells(dom)
         health = {cid: run.http_health(cid)[1] for cid in rows(dom)}
@@ -138,12 +141,12 @@ def test_a_managers_worklist_in_a_browser(stack: Stack, tmp_path: Path) -> None:
         assert alerted is not None, "the declining customer has an open alert"
         steps = load_policy().alerts.next_steps
         first, big, small = table
-        assert ", ".join(alerted.rules) == first[4]
-        assert steps[alerted.rule] == first[6]
-        assert alerted.reasons[0] in first[5]
+        assert en.list([en.say("rule", rule=r) for r in alerted.rules]) == first[4]
+        assert next_step(en, alerted.rule, steps) == first[6]
+        assert en(alerted.reasons[0]) in first[5]
         # no alert: ranked by revenue at risk, largest first, with the review step
         assert (big[4], small[4]) == ("none", "none")
-        assert steps["review"] == big[6] == small[6]
+        assert next_step(en, "review", steps) == big[6] == small[6]
         revenue = [health[c]["revenue_at_risk"] for c in ("wl-big", "wl-small")]
         assert revenue == sorted(revenue, reverse=True)
         assert f"{revenue[0]:,.0f}" in big[1]
@@ -159,5 +162,91 @@ def test_a_managers_worklist_in_a_browser(stack: Stack, tmp_path: Path) -> None:
             base + "/worklist?owner=bo%40example.com",
         )
         assert target.stat().st_size > 10_000
+    finally:
+        run.stop_all()
+
+
+def covered() -> list[tuple[int, int]]:
+    """The code points some installed font has a glyph for (fontconfig's charsets, which
+    chromium's font fallback draws from on Linux)."""
+    if shutil.which("fc-list") is None:
+        pytest.fail("fontconfig is needed (apt-get install fontconfig); `make test` installs it")
+    listed = subprocess.run(
+        ["fc-list", "--format", "%{charset}\\n"], capture_output=True, text=True, check=True
+    ).stdout
+    spans = []
+    for part in listed.split():
+        low, _, high = part.partition("-")
+        spans.append((int(low, 16), int(high or low, 16)))
+    return spans
+
+
+def missing_glyphs(text: str, spans: list[tuple[int, int]]) -> set[str]:
+    """The characters of `text` no installed font can draw: the boxes a reader would see."""
+    return {c for c in set(text) if not c.isspace() and not any(a <= ord(c) <= b for a, b in spans)}
+
+
+def visible(dom: str) -> str:
+    body = dom.split("<body>", 1)[1]
+    body = re.sub(r"<style>.*?</style>", " ", body, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_the_pages_in_four_languages_in_a_browser(stack: Stack, tmp_path: Path) -> None:
+    """The customer page and the worklist in English, Russian, Latvian and Chinese as chromium
+    renders them: the reader's words (by ?lang= and by Accept-Language), every character
+    drawable by an installed font (no missing-glyph boxes), and a screenshot of each."""
+    from scoring.words import say
+    from stream.i18n import LOCALES, next_step, words
+    from stream.resources import load_policy
+
+    owner = "ana@example.com"
+    topics = Topics()
+    run = Run(stack, topics, tmp_path)
+    docs = [
+        *declining("ln-slipping", days=45),
+        *every_day("ln-steady", 45),
+        doc("account", "account_updated", "ln-slipping", 1, owner=owner, mrr=4_200.0),
+        doc("account", "account_updated", "ln-steady", 1, owner=owner, mrr=900.0),
+    ]
+    spans = covered()
+    shots = Path(os.environ.get("HEALTHSCORE_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    steps = load_policy().alerts.next_steps
+    try:
+        base = serve(run, stack, topics, docs)
+        record = run.records()["ln-slipping"]
+        alert, band = record.alerts.open, record.band()
+        assert alert is not None, "the declining customer has an open alert"
+        for locale in LOCALES:
+            w = words(locale)
+            pages = {
+                "customer": f"/customers/ln-slipping?lang={locale}",
+                "worklist": f"/worklist?owner=ana%40example.com&lang={locale}",
+            }
+            for name, path in pages.items():
+                dom = browser("--dump-dom", base + path)
+                text = visible(dom)
+                tag = {"zh": "zh-Hans"}.get(locale, locale)
+                assert f'<html lang="{tag}">' in dom, (locale, name)
+                assert w(alert.reasons[0]) in text, (locale, name)
+                assert missing_glyphs(text, spans) == set(), (locale, name)
+                target = shots / f"{name}-{locale}.png"
+                browser(f"--screenshot={target}", "--window-size=1200,900", base + path)
+                assert target.stat().st_size > 10_000, target
+            customer = visible(browser("--dump-dom", base + pages["customer"]))
+            assert w.say("page-why-this-score") in customer
+            assert w.say("band", band=band or "") in customer
+            worklist = visible(browser("--dump-dom", base + pages["worklist"]))
+            assert next_step(w, alert.rule, steps) in worklist
+            assert w.say("page-worklist-of", owner=owner) in worklist
+            if locale != "en":
+                assert "Why this score" not in customer
+                assert "Next step" not in worklist
+        # no ?lang=: the browser's own language (Accept-Language) decides
+        url = f"{base}/customers/ln-slipping"
+        asked = visible(browser("--accept-lang=lv,en;q=0.5", "--dump-dom", url))
+        assert words("lv").say("page-why-this-score") in asked
+        assert words("lv")(say("page-no-open-alert")) not in asked  # it has one open
     finally:
         run.stop_all()

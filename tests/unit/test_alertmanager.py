@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
+from stream.i18n import words
 from stream.settings import Settings
 from stream.store.views import AlertChanges
 from stream.worker.alertmanager import Forwarder, labels_of, payload
@@ -71,9 +72,28 @@ def test_an_alert_becomes_labels_annotations_and_a_link() -> None:
     money = alert("d", revenue_at_risk=2412.5, revenue_at_risk_calibrated=True)
     priced = payload(money, labels_of(money), "https://health.example", 1_800_000_240.0)
     assert "1000" == priced["labels"]["revenue_at_risk_at_least"]
-    assert "2412.50 (MRR x churn probability)" == priced["annotations"]["revenue_at_risk"]
+    assert "2,412.50 (MRR x churn probability)" == priced["annotations"]["revenue_at_risk"]
     assert "https://health.example/customers/a%20b%2Fc" == sent["generatorURL"]
-    assert sent["annotations"]["description"] == "\n".join(doc["reasons"])
+    assert sent["annotations"]["description"] == "\n".join(f"- {r}" for r in doc["reasons"])
+    assert "a b/c: churn risk (warning)" == sent["annotations"]["subject"]
+    assert (
+        "a b/c: at risk (score 42): score dropped 38 points within 7 days"
+        == sent["annotations"]["summary"]
+    )
+
+
+def test_the_annotations_a_person_reads_are_in_the_alerts_language() -> None:
+    doc = alert("acme", locale="lv", revenue_at_risk=2412.5, revenue_at_risk_calibrated=True)
+    sent = payload(doc, labels_of(doc), "https://health.example", 1_800_000_240.0)
+    lv = words("lv")
+    notes = sent["annotations"]
+    assert lv.say("notify-subject", customer="acme", severity="warning") == notes["subject"]
+    assert lv.say("next-step", rule="sharp_drop") == notes["next_step"]
+    assert lv.say("notify-reasons") == notes["reasons_heading"]
+    assert "2 412,50" in notes["revenue_at_risk"].replace("\xa0", " ")
+    assert "lv" == notes["locale"]
+    own = payload(doc, labels_of(doc), "", 0.0, {"sharp_drop": {"lv": "Zvaniet šodien."}})
+    assert "Zvaniet šodien." == own["annotations"]["next_step"]
     assert "sharp_drop, band_drop" == sent["annotations"]["rules"]
     assert "2026-03-01T12:00:00.000Z" == sent["startsAt"]
     assert "2027-01-15T08:04:00Z" == sent["endsAt"]

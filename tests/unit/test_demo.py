@@ -14,8 +14,11 @@ from scoring.timeline import replay
 from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
 from stream.dev.demo import customer_base
+from stream.i18n import words
 from stream.resources import load_policy
 from stream.settings import Settings
+
+ENGLISH = words("en")
 
 CUSTOMERS = 200
 EVENTS = 15_000  # the demo's default: 30 s at 500 events/s over 60 days of event time
@@ -38,7 +41,7 @@ def test_the_demo_raises_at_most_30_alerts_each_with_reasons(seed: int) -> None:
     assert 0 < len(alerts) <= 30, f"{len(alerts)} alerts"
     for a in alerts:
         assert a.reasons
-        assert all(len(r) > 20 for r in a.reasons), a.reasons
+        assert all(len(ENGLISH(r)) > 20 for r in a.reasons), a.reasons
         for reason in a.reasons:  # a band drop is a move past the edge, never a wobble
-            drop = re.search(r"\(score (\d+), was (\d+) within", reason)
+            drop = re.search(r"\(score (\d+), was (\d+) within", ENGLISH(reason))
             assert drop is None or int(drop[2]) - int(drop[1]) > 1, reason

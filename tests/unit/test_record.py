@@ -13,6 +13,7 @@ from scoring import events as ev
 from scoring.alerts import evaluate
 from scoring.health import score
 from scoring.serialize import health_record
+from stream.i18n import words
 from stream.store import Evaluation, Published, Record, board_score, board_value
 from stream.store.older import OLD_MAX_IDS, encode_v2
 from stream.store.record import TREND_DAYS
@@ -96,9 +97,9 @@ def test_the_stored_form_is_positional_binary_without_names() -> None:
 def test_a_record_takes_its_remembered_ids_and_a_few_hundred_bytes() -> None:
     rec = a_full_record()
     assert rec.state is not None
-    # an alert open for the customer is kept with its reasons, in words, while it lasts
+    # an alert open for the customer is kept with its reasons (ids and numbers) while it lasts
     episode = rec.alerts.open
-    words = sum(len(r.encode()) for r in episode.reasons) if episode else 0
+    words = sum(len(str(r.flat()).encode()) for r in episode.reasons) if episode else 0
     assert len(rec.dump()) < len(rec.state.seen) + 600 + words + 80
 
 
@@ -129,7 +130,10 @@ def test_the_health_record_is_the_one_the_evaluation_published() -> None:
     assert rec.evaluated is not None
     health = score(rec.state, POLICY, rec.evaluated[0])
     assert health is not None
-    assert rec.health_record(POLICY) == health_record(health, 61.5)
+    english = words("en")
+    assert rec.health_record(POLICY) == health_record(health, 61.5, None, english, "en")
+    latvian = words("lv")
+    assert rec.health_record(POLICY, latvian) == health_record(health, 61.5, None, latvian, "lv")
     assert Record(CID).health_record(POLICY) is None
 
 
