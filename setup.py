@@ -16,11 +16,11 @@ from pathlib import Path
 
 from setuptools import setup
 
-# Not compiled: `events` (msgspec structs, a C extension's classes already), `fit` and
+# Not compiled: `events` and `words` (msgspec structs, a C extension's classes already), `fit` and
 # `evaluation` (numpy's work: the logistic fit, the bootstrap; once per `calibrate` or
 # `backtest`) and the package's `__init__` (tools that read the sources, import-linter among
 # them, find the package by it).
-PURE = {"__init__.py", "evaluation.py", "events.py", "fit.py"}
+PURE = {"__init__.py", "evaluation.py", "events.py", "fit.py", "words.py"}
 # and, beside the core, the fold (the engine's per-event loop around it), the customer
 # record with its stored form, which the fold reads and the runner writes once per batch, and
 # the packing of Redis commands

@@ -15,7 +15,7 @@ from scoring.decay import DAY, HOUR
 from scoring.policy import USAGE_SIGNALS, Policy
 from scoring.reading import NEUTRAL
 from scoring.state import CustomerState, Ticket
-from scoring.words import Message, say
+from scoring.words import Message
 
 NO_ANSWERS = "sentiment.no_answers"
 _USAGE = tuple(f"usage.{name}" for name in USAGE_SIGNALS)
@@ -72,41 +72,46 @@ def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs)
     if name == "recency":
         idle = reading.idle_seconds(s, now)
         if s.last_active_at is None:
-            return say("usage-recency-never", days=whole_days(idle))
+            return Message("usage-recency-never", ("days", whole_days(idle)))
         if idle > u.idle_after:
-            return say("usage-recency-idle", days=whole_days(idle))
-        return say("usage-recency-last", days=whole_days(idle))
+            return Message("usage-recency-idle", ("days", whole_days(idle)))
+        return Message("usage-recency-last", ("days", whole_days(idle)))
     if name == "frequency":
         m = p.model_for(s.segment)
         daily = s.activity(2, u.quarter_half_life, now) / m.per_day_quarter
-        typical = u.typical_for(s.segment)
-        return say("usage-frequency", daily=round(daily, 1), typical=round(typical, 3))
+        return Message(
+            "usage-frequency", ("daily", round(daily, 1), "typical", round(m.typical, 3))
+        )
     if name == "trend":
-        return say("usage-trend", share=_share(subs[2]))
+        return Message("usage-trend", ("share", _share(subs[2])))
     if name == "slow_trend":
         if reading.no_year(s):
-            return say("usage-slow-trend-no-year")
-        return say("usage-slow-trend", share=_share(subs[3]))
+            return Message("usage-slow-trend-no-year")
+        return Message("usage-slow-trend", ("share", _share(subs[3])))
     if name == "breadth":
         if not s.features:
-            return say("usage-breadth-none")
+            return Message("usage-breadth-none")
         used = reading.features_used(s, u.feature_window, now)
-        return say(
+        return Message(
             "usage-breadth",
-            features=used,
-            days=whole_days(u.feature_window),
-            target=u.feature_target,
+            ("features", used, "days", whole_days(u.feature_window), "target", u.feature_target),
         )
     if s.seats is None:
-        return say("usage-seats-none")
+        return Message("usage-seats-none")
     active, licensed = s.seats.value
     share = active / licensed if licensed else 0.0
-    return say(
+    return Message(
         "usage-seats",
-        active=active,
-        licensed=licensed,
-        share=_share(share * 100),
-        target=_share(u.seat_target * 100),
+        (
+            "active",
+            active,
+            "licensed",
+            licensed,
+            "share",
+            _share(share * 100),
+            "target",
+            _share(u.seat_target * 100),
+        ),
     )
 
 
@@ -206,10 +211,9 @@ def support_detail(signal: str, s: CustomerState, p: Policy, now: float) -> Mess
     known = _known(s, now)
     recent = _recent(known, p, now)
     if signal == "support.contacts":
-        return say(
+        return Message(
             "support-contacts",
-            tickets=contact_count(s, p, now),
-            days=whole_days(sp.contact_window),
+            ("tickets", contact_count(s, p, now), "days", whole_days(sp.contact_window)),
         )
     if signal == "support.open_tickets":
         return _open_words([k for k in known if k.is_open], now)
@@ -219,28 +223,28 @@ def support_detail(signal: str, s: CustomerState, p: Policy, now: float) -> Mess
         reopens = 0
         for k in recent:
             reopens += k.reopens
-        return say(
-            "support-reopens", reopens=reopens, tickets=len(recent), days=whole_days(sp.window)
+        return Message(
+            "support-reopens",
+            ("reopens", reopens, "tickets", len(recent), "days", whole_days(sp.window)),
         )
     if signal == "support.escalations":
         escalations = 0
         for k in recent:
             escalations += k.escalations
-        return say("support-escalations", escalations=escalations, days=whole_days(sp.window))
+        return Message(
+            "support-escalations", ("escalations", escalations, "days", whole_days(sp.window))
+        )
     slow, resolved = _slow(recent, p)
-    return say("support-resolution-slow", slow=slow, resolved=resolved)
+    return Message("support-resolution-slow", ("slow", slow, "resolved", resolved))
 
 
 def _open_words(open_: list[Ticket], now: float) -> Message:
     urgent = sum(1 for k in open_ if k.priority == "urgent")
     high = sum(1 for k in open_ if k.priority == "high")
     oldest = max(now - (k.opened_at or now) for k in open_)
-    return say(
+    return Message(
         "support-open-tickets",
-        tickets=len(open_),
-        urgent=urgent,
-        high=high,
-        oldest=whole_days(oldest),
+        ("tickets", len(open_), "urgent", urgent, "high", high, "oldest", whole_days(oldest)),
     )
 
 
@@ -254,14 +258,22 @@ def _breach_words(breached: list[Ticket], recent: list[Ticket], p: Policy) -> Me
         if any(k.priority == prio for k in waiting):
             priority = prio
             break
-    return say(
+    return Message(
         "support-first-response",
-        waiting=len(waiting),
-        priority=priority,
-        hours=_hours(sp.first_response_sla[priority]),
-        late=len(breached) - len(waiting),
-        tickets=len(recent),
-        days=whole_days(sp.window),
+        (
+            "waiting",
+            len(waiting),
+            "priority",
+            priority,
+            "hours",
+            _hours(sp.first_response_sla[priority]),
+            "late",
+            len(breached) - len(waiting),
+            "tickets",
+            len(recent),
+            "days",
+            whole_days(sp.window),
+        ),
     )
 
 
@@ -303,7 +315,7 @@ def sentiment_losses(s: CustomerState, p: Policy, now: float) -> list[Loss]:
 def sentiment_detail(signal: str, s: CustomerState, p: Policy, now: float) -> Message:
     """One survey measure (`sentiment_losses`) as a message."""
     if signal == NO_ANSWERS:
-        return say("sentiment-no-answers")
+        return Message("sentiment-no-answers")
     h = p.sentiment.half_life
     if signal == "sentiment.nps":
         nps = formulas.nps(
@@ -313,13 +325,13 @@ def sentiment_detail(signal: str, s: CustomerState, p: Policy, now: float) -> Me
         )
         signed = f"{nps or 0.0:+.0f}"  # NPS is written signed, as the field writes it
         if s.last_nps is not None:
-            return say("sentiment-nps-latest", nps=signed, latest=s.last_nps.value)
-        return say("sentiment-nps", nps=signed)
+            return Message("sentiment-nps-latest", ("nps", signed, "latest", s.last_nps.value))
+        return Message("sentiment-nps", ("nps", signed))
     if signal == "sentiment.csat":
         csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
-        return say("sentiment-csat", share=_share(csat or 0.0))
+        return Message("sentiment-csat", ("share", _share(csat or 0.0)))
     ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
-    return say("sentiment-ces", share=_share(ces or 0.0))
+    return Message("sentiment-ces", ("share", _share(ces or 0.0)))
 
 
 # --- a score's drivers ----------------------------------------------------------------------

@@ -7,15 +7,47 @@ The stored form of a customer is `stream.store.codec`'s, not this module's.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from scoring.alerts import Alert
 from scoring.health import HealthScore
-from scoring.words import Message
+from scoring.words import Message, Params
 
-Render = Callable[[Message], str]  # a message in words, in one language (`stream.i18n.Words`)
+
+class Render(Protocol):
+    """Messages in words, in one language (`stream.i18n.Words`), and in their published form
+    (`Message.wire`): `pair` gives both (a renderer keeps them, so the same message met again
+    costs one lookup)."""
+
+    locale: str
+    # the pairs made so far, by id, then params: read here first, so a message met before costs
+    # a lookup in compiled code rather than a call into the renderer
+    pairs: dict[str, dict[Params, tuple[str, dict[str, object]]]]
+
+    def __call__(self, message: Message) -> str: ...
+
+    def pair(self, message: Message) -> tuple[str, dict[str, object]]: ...
+
+
+class _Plain:
+    """The words of a message when the caller gives no renderer: its id and parameters."""
+
+    locale = "en"
+
+    def __init__(self) -> None:
+        self.pairs: dict[str, dict[Params, tuple[str, dict[str, object]]]] = {}
+
+    def __call__(self, message: Message) -> str:
+        if not message.params:
+            return message.id
+        return message.id + " " + " ".join(f"{k}={v}" for k, v in message.args().items())
+
+    def pair(self, message: Message) -> tuple[str, dict[str, object]]:
+        return self(message), message.wire()
+
+
+_PLAIN = _Plain()
 
 _DATES: dict[int, str] = {}  # "YYYY-MM-DD" of a day since the epoch, as met
 _TWO = tuple(f"{n:02d}" for n in range(60))
@@ -148,13 +180,6 @@ def read_time(text: str) -> float | None:
     return ((base + second - offset) * 1_000_000 + micro) / 1_000_000
 
 
-def _english_free(m: Message) -> str:
-    """The words of a message when the caller gives no renderer: its id and parameters."""
-    if not m.params:
-        return m.id
-    return m.id + " " + " ".join(f"{k}={v}" for k, v in m.params)
-
-
 def health_record(
     h: HealthScore,
     previous_score: float | None,
@@ -165,13 +190,15 @@ def health_record(
     """The `health-scores` message (and HTTP body) of a score (`revenue_at_risk`: the score's,
     when the caller has it at hand). Each driver's `detail` is its message in words, in
     `locale`, by `words` (`stream.i18n`); `message` is the same as id and parameters."""
-    render = words if words is not None else _english_free
+    render: Render = words if words is not None else _PLAIN
+    pairs = render.pairs
     drivers = []
     for d in h.drivers:
         m = d.detail
-        drivers.append(
-            {"signal": d.signal, "impact": d.impact, "detail": render(m), "message": m.wire()}
-        )
+        by = pairs.get(m.id)
+        known = by.get(m.params) if by is not None else None
+        detail, wire = known if known is not None else render.pair(m)
+        drivers.append({"signal": d.signal, "impact": d.impact, "detail": detail, "message": wire})
     return {
         "customer_id": h.customer_id,
         "score": h.score,
@@ -194,7 +221,7 @@ def alert_record(
 ) -> dict[str, Any]:
     """The `churn-alerts` message of an alert: its reasons in words, in `locale`, by `words`
     (`stream.i18n`), and as ids and parameters (`reason_messages`)."""
-    render = words if words is not None else _english_free
+    render: Render = words if words is not None else _PLAIN
     return {
         "alert_id": a.alert_id,
         "customer_id": a.customer_id,
@@ -204,7 +231,7 @@ def alert_record(
         "previous_score": a.previous_score,
         "band": a.band,
         "reasons": [render(m) for m in a.reasons],
-        "reason_messages": [m.wire() for m in a.reasons],
+        "reason_messages": [render.pair(m)[1] for m in a.reasons],
         "owner": a.owner,
         "segment": a.segment,
         "raised_at": rfc3339(a.raised_at),

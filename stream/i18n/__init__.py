@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -32,9 +32,11 @@ from babel.numbers import format_decimal, format_percent
 from fluent.runtime import FluentBundle, FluentResource
 
 from scoring.state import CustomerState, locale_of
-from scoring.words import TEXT, Message, Param
+from scoring.words import TEXT, Message, Param, Params, say
 
 log = logging.getLogger(__name__)
+
+Pair = tuple[str, dict[str, object]]  # a message's words and its published form
 
 LOCALES = ("en", "ru", "lv", "zh")  # the languages the catalogs hold
 DEFAULT = "en"
@@ -47,6 +49,7 @@ def catalog_path(locale: str) -> Path:
     return Path(__file__).parent / "locales" / locale / CATALOG
 
 
+@lru_cache(maxsize=4096)
 def supported(tag: str | None) -> str | None:
     """One of `LOCALES` for a language tag ("ru-RU", "lv_LV", "zh-Hans-CN", "EN"), or None.
 
@@ -101,21 +104,51 @@ class Words:
         self.babel = Locale.parse(locale)
         self._bundle = _bundle(locale)
         self._english = self._bundle if locale == DEFAULT else _bundle(DEFAULT)
-        self._memo: dict[Message, str] = {}
+        # id -> params -> words: no key to build, a flat tuple to hash
+        self._memo: dict[str, dict[Params, str]] = {}
+        self._kept = 0
+        # the same, with the published form (`pair`); read directly by the serializer
+        # (`scoring.serialize.health_record`)
+        self.pairs: dict[str, dict[Params, Pair]] = {}
+        self._paired = 0
 
     def __call__(self, message: Message) -> str:
         """A message in words (kept: the next time it is a lookup)."""
-        words = self._memo.get(message)
+        by = self._memo.get(message.id)
+        if by is None:
+            by = self._memo[message.id] = {}
+        words = by.get(message.params)
         if words is None:
             words = self._format(message.id, message.args())
-            if len(self._memo) >= MEMO_SIZE:
+            self._kept += 1
+            if self._kept > MEMO_SIZE:
                 self._memo.clear()
-            self._memo[message] = words
+                self._kept = 1
+                by = self._memo[message.id] = {}
+            by[message.params] = words
         return words
+
+    def pair(self, message: Message) -> Pair:
+        """The message in words and in its published form (`Message.wire`), kept (the wire
+        dict is never changed by a reader: the same one goes into every record that says it).
+        What a published score asks for each of its drivers."""
+        by = self.pairs.get(message.id)
+        if by is None:
+            by = self.pairs[message.id] = {}
+        pair = by.get(message.params)
+        if pair is None:
+            pair = (self(message), message.wire())
+            self._paired += 1
+            if self._paired > MEMO_SIZE:
+                self.pairs.clear()
+                self._paired = 1
+                by = self.pairs[message.id] = {}
+            by[message.params] = pair
+        return pair
 
     def say(self, id: str, **params: Param) -> str:
         """A message of the edge's own (a page label, a table heading) in words."""
-        return self(Message(id, tuple(params.items())))
+        return self(say(id, **params))
 
     def _format(self, id: str, args: dict[str, Param]) -> str:
         if id == TEXT:
@@ -192,6 +225,7 @@ class Languages:
         if found is None:
             raise ValueError(f"locale {default!r}: one of {', '.join(LOCALES)}")
         self.default = found
+        self.default_words = words(found)
         self.owners: dict[str, str] = {}
         for owner, tag in (owners or {}).items():
             locale = supported(tag)
@@ -214,5 +248,12 @@ class Languages:
         return words(self.locale_for(owner, customer_locale))
 
     def for_state(self, state: CustomerState) -> Words:
-        """The words a customer's alerts and scores are published in."""
-        return words(self.locale_for(state.owner, locale_of(state)))
+        """The words a customer's alerts and scores are published in (asked for every score
+        published: the common case, no owner's language and no customer's, is two lookups)."""
+        owner = state.owner
+        if owner is not None and self.owners:
+            known = self.owners.get(owner)
+            if known is not None:
+                return words(known)
+        customer = locale_of(state)
+        return words(self.default if customer is None else supported(customer) or self.default)

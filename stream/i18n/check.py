@@ -2,10 +2,12 @@
 
 The code's messages are read from the source: every call `say("id", name=...)` or
 `<words>.say("id", name=...)` with a literal id and keyword parameters (`scoring.words.say`,
-`stream.i18n.Words.say`). A catalog is complete when it has every message the English one
-has and no other, each with exactly the English message's parameters; the English catalog
-is right when it has every message the code says, with exactly the parameters the code
-passes. Each message must also format, in each language, for a count of every plural form.
+`stream.i18n.Words.say`), and every `Message("id", ("name", value, ...))` with a literal id
+and literal names (the form the core's hot path uses: a keyword call costs a dict). A
+catalog is complete when it has every message the English one has and no other, each with
+exactly the English message's parameters; the English catalog is right when it has every
+message the code says, with exactly the parameters the code passes. Each message must also
+format, in each language, for a count of every plural form.
 """
 
 from __future__ import annotations
@@ -49,25 +51,36 @@ def code_messages(roots: Iterable[Path] | None = None) -> dict[str, set[str]]:
             for node in ast.walk(tree):
                 if not isinstance(node, ast.Call):
                     continue
-                f = node.func
-                name = (
-                    f.id
-                    if isinstance(f, ast.Name)
-                    else f.attr
-                    if isinstance(f, ast.Attribute)
-                    else ""
-                )
-                if name != "say" or not node.args:
-                    continue
-                first = node.args[0]
-                if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-                    continue  # `say(id, ...)` inside `say` itself
-                if first.value == TEXT:
-                    continue
-                params = found.setdefault(first.value, set())
-                for kw in node.keywords:
-                    params.add(kw.arg or "**")
+                said = _said(node)
+                if said is not None and said[0] != TEXT:
+                    found.setdefault(said[0], set()).update(said[1])
     return found
+
+
+def _said(node: ast.Call) -> tuple[str, set[str]] | None:
+    """The message id and parameter names of a `say(...)` or `Message(...)` call with a literal
+    id; "**" among the names when they cannot be read from the source."""
+    f = node.func
+    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    if name not in ("say", "Message") or not node.args:
+        return None
+    first = node.args[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return None  # `say(id, ...)` inside `say` itself, `Message(id, params)` in `say`
+    if name == "say":
+        return first.value, {kw.arg or "**" for kw in node.keywords}
+    if len(node.args) < 2:
+        return first.value, set()
+    names: set[str] = set()
+    flat = node.args[1]
+    if not isinstance(flat, ast.Tuple) or len(flat.elts) % 2:
+        return first.value, {"**"}
+    for key in flat.elts[::2]:
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            names.add(key.value)
+        else:
+            names.add("**")
+    return first.value, names
 
 
 class _Variables(Visitor):
@@ -106,7 +119,7 @@ def problems(
     english = parsed.get(reference, {})
     for id, params in sorted(code.items()):
         if "**" in params:
-            out.append(f"code: {id}: parameters passed as **kwargs cannot be checked")
+            out.append(f"code: {id}: parameters the source does not name cannot be checked")
         if id not in english:
             out.append(f"{reference}: no message {id!r}, which the code says")
         elif english[id] - params:

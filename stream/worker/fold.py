@@ -253,9 +253,10 @@ def _words(rec: Record, opts: FoldOptions) -> Words:
     """The words a customer's outputs are published in (its owner's language, else its own,
     else the deployment's)."""
     state = rec.state
-    if state is None:
-        return opts.languages.for_customer(None, None)
-    return opts.languages.for_state(state)
+    languages = opts.languages
+    if state is None or (not languages.owners and "locale" not in state.attributes):
+        return languages.default_words  # the common case, asked for every score published
+    return languages.for_state(state)
 
 
 def _take(rec: Record, raised: list[Alert], opts: FoldOptions, out: Outputs) -> None:

@@ -36,8 +36,16 @@ def test_the_code_is_read_for_its_messages(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(
         "w.say('page-a', n=1)\nsay('drv-b', days=2, share=0.5)\nsay('drv-b', days=3)\n"
         "say(name)\nsay('text', text='as is')\n"
+        "Message('drv-c', ('days', 3, 'share', x))\nMessage('drv-d')\n"
+        "Message('drv-e', pairs)\n"
     )
-    assert {"page-a": {"n"}, "drv-b": {"days", "share"}} == code_messages([tmp_path])
+    assert {
+        "page-a": {"n"},
+        "drv-b": {"days", "share"},
+        "drv-c": {"days", "share"},
+        "drv-d": set(),
+        "drv-e": {"**"},
+    } == code_messages([tmp_path])
 
 
 @pytest.mark.parametrize(
