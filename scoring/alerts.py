@@ -265,7 +265,8 @@ def _reason(
         if len(gaps) >= MIN_GAPS:
             every = max(1, round(sum(gaps) / len(gaps)))
             return say("alert-inactivity-rhythm", days=days, every=every)
-        return say("alert-inactivity", days=days)
+        # the recency driver's own message: the alert's reasons name it once, not twice
+        return say("usage-recency-idle", days=days)
     if h.churn_probability is not None:
         return say(
             "alert-high-risk-calibrated",

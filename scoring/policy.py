@@ -17,6 +17,7 @@ from typing import Any
 
 from scoring.decay import DAY, HOUR
 from scoring.events import PRIORITIES
+from scoring.words import LANGUAGES
 
 COMPONENTS = ("usage", "support", "sentiment")
 BANDS = ("healthy", "at_risk", "critical")
@@ -476,6 +477,9 @@ ALERT_RULES = (
 )
 
 
+_STEP_LANGUAGES = (*LANGUAGES, "*")  # "*": any language
+
+
 def _next_steps(r: _Reader) -> dict[str, dict[str, str]]:
     """The optional `next_steps` map: rule (or "review") -> text for every language, or ->
     {language: text}. Unset rules keep the catalogs' words."""
@@ -494,7 +498,8 @@ def _next_steps(r: _Reader) -> dict[str, dict[str, str]]:
                 isinstance(text, dict)
                 and text
                 and all(
-                    isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in text.items()
+                    k in _STEP_LANGUAGES and isinstance(v, str) and v.strip()
+                    for k, v in text.items()
                 )
             ):
                 out[rule] = {k: v.strip() for k, v in text.items()}
@@ -505,7 +510,7 @@ def _next_steps(r: _Reader) -> dict[str, dict[str, str]]:
             r.source,
             r._key("next_steps"),
             "a map from rules (" + ", ".join(NEXT_STEP_RULES) + ") to non-empty text, or to "
-            "a map from languages (en, ru, lv, zh) to non-empty text",
+            "a map from languages (" + ", ".join(_STEP_LANGUAGES) + ") to non-empty text",
             value,
         )
     return out

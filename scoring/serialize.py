@@ -222,6 +222,7 @@ def alert_record(
     """The `churn-alerts` message of an alert: its reasons in words, in `locale`, by `words`
     (`stream.i18n`), and as ids and parameters (`reason_messages`)."""
     render: Render = words if words is not None else _PLAIN
+    pairs = [render.pair(m) for m in a.reasons]
     return {
         "alert_id": a.alert_id,
         "customer_id": a.customer_id,
@@ -230,8 +231,8 @@ def alert_record(
         "score": a.score,
         "previous_score": a.previous_score,
         "band": a.band,
-        "reasons": [render(m) for m in a.reasons],
-        "reason_messages": [render.pair(m)[1] for m in a.reasons],
+        "reasons": [pair[0] for pair in pairs],
+        "reason_messages": [pair[1] for pair in pairs],
         "owner": a.owner,
         "segment": a.segment,
         "raised_at": rfc3339(a.raised_at),

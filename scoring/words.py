@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import msgspec
 
+# the languages the catalogs hold (stream/i18n/locales); a policy's own words name them too
+LANGUAGES = ("en", "ru", "lv", "zh")
+
 Param = str | int | float
 
 

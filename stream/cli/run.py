@@ -52,6 +52,8 @@ def score_command(
     ] = None,
 ) -> None:
     """Show a customer's current health: score, band, components and drivers."""
+    from datetime import datetime
+
     import orjson
     import redis
 
@@ -82,13 +84,15 @@ def score_command(
         return
     out = Console()
     colour = {"healthy": "green", "at_risk": "yellow", "critical": "red"}[record["band"]]
+    when = datetime.fromisoformat(record["as_of"].replace("Z", "+00:00")).timestamp()
+    as_of = w.moment(when)
     line = w.say(
         "cli-score-line",
         customer=record["customer_id"],
         score=w.number(record["score"], 1),
         band=record["band"],
         confidence=w.number(record["confidence"], 2),
-        as_of=record["as_of"],
+        as_of=as_of,
         model=record["model"],
     )
     out.print(f"[{colour}]{escape(line)}[/]")
@@ -98,8 +102,9 @@ def score_command(
         parts.add_row(escape(w.say("component", component=name)), shown)
     out.print(parts)
     drivers = Table(
-        w.say("cli-impact"), w.say("cli-signal"), w.say("cli-why"), title=w.say("cli-drivers")
+        w.say("cli-impact"), w.say("cli-component"), w.say("cli-why"), title=w.say("cli-drivers")
     )
     for d in record["drivers"]:
-        drivers.add_row(w.number(d["impact"], 1), d["signal"], escape(d["detail"]))
+        part = w.say("component", component=d["signal"].split(".", 1)[0])
+        drivers.add_row(w.number(d["impact"], 1), escape(part), escape(d["detail"]))
     out.print(drivers)

@@ -32,13 +32,13 @@ from babel.numbers import format_decimal, format_percent
 from fluent.runtime import FluentBundle, FluentResource
 
 from scoring.state import CustomerState, locale_of
-from scoring.words import TEXT, Message, Param, Params, say
+from scoring.words import LANGUAGES, TEXT, Message, Param, Params, say
 
 log = logging.getLogger(__name__)
 
 Pair = tuple[str, dict[str, object]]  # a message's words and its published form
 
-LOCALES = ("en", "ru", "lv", "zh")  # the languages the catalogs hold
+LOCALES = LANGUAGES  # the languages the catalogs hold
 DEFAULT = "en"
 CATALOG = "healthscore.ftl"
 MEMO_SIZE = 20_000  # messages worded and kept per language
@@ -104,29 +104,14 @@ class Words:
         self.babel = Locale.parse(locale)
         self._bundle = _bundle(locale)
         self._english = self._bundle if locale == DEFAULT else _bundle(DEFAULT)
-        # id -> params -> words: no key to build, a flat tuple to hash
-        self._memo: dict[str, dict[Params, str]] = {}
-        self._kept = 0
-        # the same, with the published form (`pair`); read directly by the serializer
-        # (`scoring.serialize.health_record`)
+        # id -> params -> (words, published form): no key to build, a flat tuple to hash;
+        # read directly by the compiled serializer (`scoring.serialize.health_record`)
         self.pairs: dict[str, dict[Params, Pair]] = {}
-        self._paired = 0
+        self._kept = 0
 
     def __call__(self, message: Message) -> str:
         """A message in words (kept: the next time it is a lookup)."""
-        by = self._memo.get(message.id)
-        if by is None:
-            by = self._memo[message.id] = {}
-        words = by.get(message.params)
-        if words is None:
-            words = self._format(message.id, message.args())
-            self._kept += 1
-            if self._kept > MEMO_SIZE:
-                self._memo.clear()
-                self._kept = 1
-                by = self._memo[message.id] = {}
-            by[message.params] = words
-        return words
+        return self.pair(message)[0]
 
     def pair(self, message: Message) -> Pair:
         """The message in words and in its published form (`Message.wire`), kept (the wire
@@ -137,11 +122,11 @@ class Words:
             by = self.pairs[message.id] = {}
         pair = by.get(message.params)
         if pair is None:
-            pair = (self(message), message.wire())
-            self._paired += 1
-            if self._paired > MEMO_SIZE:
+            pair = (self._format(message.id, message.args()), message.wire())
+            self._kept += 1
+            if self._kept > MEMO_SIZE:
                 self.pairs.clear()
-                self._paired = 1
+                self._kept = 1
                 by = self.pairs[message.id] = {}
             by[message.params] = pair
         return pair
@@ -210,11 +195,15 @@ def _bundle(locale: str) -> FluentBundle:
     return bundle
 
 
-@cache
 def words(locale: str | None = None) -> Words:
     """The catalog of a language tag (one of `LOCALES` or a tag `supported` maps to one;
-    anything else, or None: English)."""
-    return Words(supported(locale) or DEFAULT)
+    anything else, or None: English): one per language, whatever tag asked for it."""
+    return _catalog(supported(locale) or DEFAULT)
+
+
+@cache
+def _catalog(locale: str) -> Words:
+    return Words(locale)
 
 
 class Languages:
@@ -235,25 +224,16 @@ class Languages:
                 )
             self.owners[owner] = locale
 
-    def locale_for(self, owner: str | None, customer_locale: str | None) -> str:
-        """The language a customer's alerts and scores are worded in: its owner's, else its
-        own, else the deployment's."""
-        if owner is not None:
-            known = self.owners.get(owner)
-            if known is not None:
-                return known
-        return supported(customer_locale) or self.default
-
-    def for_customer(self, owner: str | None, customer_locale: str | None) -> Words:
-        return words(self.locale_for(owner, customer_locale))
-
-    def for_state(self, state: CustomerState) -> Words:
-        """The words a customer's alerts and scores are published in (asked for every score
-        published: the common case, no owner's language and no customer's, is two lookups)."""
+    def for_state(self, state: CustomerState | None) -> Words:
+        """The words a customer's alerts and scores are published in: its owner's language,
+        else its own, else the deployment's (asked for every score published: the common
+        case, no owner's language and no customer's, is two lookups)."""
+        if state is None:
+            return self.default_words
         owner = state.owner
         if owner is not None and self.owners:
             known = self.owners.get(owner)
             if known is not None:
                 return words(known)
         customer = locale_of(state)
-        return words(self.default if customer is None else supported(customer) or self.default)
+        return words(supported(customer) or self.default) if customer else self.default_words

@@ -122,10 +122,11 @@ def problems(
             out.append(f"code: {id}: parameters the source does not name cannot be checked")
         if id not in english:
             out.append(f"{reference}: no message {id!r}, which the code says")
-        elif english[id] - params:
+            continue
+        if english[id] - params:
             listed = ", ".join(sorted(english[id] - params))
             out.append(f"{reference}: {id}: uses {listed}, which the code never passes")
-        elif params - english[id] - {"**"}:
+        if params - english[id] - {"**"}:
             listed = ", ".join(sorted(params - english[id]))
             out.append(f"{reference}: {id}: never uses {listed}, which the code passes")
     for id in sorted(set(english) - set(code)):

@@ -16,7 +16,6 @@ import orjson
 from scoring.policy import BANDS
 from scoring.segments import Fact
 from scoring.serialize import alert_record, rfc3339
-from scoring.state import locale_of
 from stream.i18n import Languages
 from stream.metrics import BusinessSnapshot, SegmentSnapshot
 from stream.store.client import Client
@@ -212,8 +211,8 @@ def alert_commands(
         now, was = r.alerts.open, r.loaded.alert
         if now == was or r.partition is None:
             continue
-        words = languages.for_customer(r.state.owner, locale_of(r.state)) if r.state else None
-        locale = words.locale if words is not None else None
+        words = languages.for_state(r.state)
+        locale = words.locale
         if now is not None:
             doc = alert_record(now, words, locale)
             out.append(("HSET", keys.open_alerts(r.partition), r.customer_id, orjson.dumps(doc)))

@@ -198,7 +198,8 @@ def portfolio_page(
         nxt = escape(w.say("page-next", count=limit))
         nav.append(f'<a href="/portfolio?{escape(more)}" rel="next">{nxt}</a>')
     body = (
-        f"<header>{languages(w, '/portfolio', query)}<h1>{escape(who)}</h1>"
+        f"<header>{languages(w, '/portfolio', {**query, 'offset': str(offset)})}"
+        f"<h1>{escape(who)}</h1>"
         f'<p class="muted">{escape(intro)}</p>'
         f'<form method="get" action="/portfolio"><label>{escape(w.say("page-owner"))} '
         f'<input name="owner" value="{escape(owner or "")}" autocomplete="off"></label> '
@@ -434,7 +435,8 @@ def login_page(failed: bool, w: Words) -> str:
     note = f'<p role="alert">{escape(w.say("page-wrong-token"))}</p>' if failed else ""
     body = (
         f"<header>{languages(w, '/login')}<h1>{escape(w.say('page-sign-in'))}</h1></header><main>"
-        f'{note}<form method="post" action="/login"><label>{escape(w.say("page-token"))} '
+        f'{note}<form method="post" action="/login?lang={w.locale}">'
+        f"<label>{escape(w.say('page-token'))} "
         '<input name="token" type="password" autocomplete="current-password" required>'
         f'</label> <button type="submit">{escape(w.say("page-sign-in"))}</button></form></main>'
     )

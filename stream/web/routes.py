@@ -161,7 +161,9 @@ def login_view(token: SecretStr | None, default_locale: str = DEFAULT) -> type[f
             if token is None or not authorized({}, token, {TOKEN_COOKIE: given}):
                 w = words_for(request, default_locale)
                 return self.html(pages.login_page(True, w), status=401)
-            response: Any = self.web.text("", status=303, headers={"Location": "/portfolio"})
+            w = words_for(request, default_locale)  # the form's own ?lang=
+            where = f"/portfolio?lang={w.locale}"
+            response: Any = self.web.text("", status=303, headers={"Location": where})
             response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="Strict")
             return response
 

@@ -89,12 +89,13 @@ def payload(
     page_base: str,
     ends_at: float,
     next_steps: Mapping[str, Mapping[str, str]] | None = None,
+    default_locale: str | None = None,
 ) -> dict[str, Any]:
     """One alert as Alertmanager's API takes it; `ends_at` in the past resolves it. Every
     annotation a person reads is in the alert's language (its `locale`: the owner's, else the
     customer's, else the deployment's), so the shipped e-mail template
     (config/alertmanager/alertmanager.yml) arranges words without writing any."""
-    words = catalog(doc.get("locale"))
+    words = catalog(doc.get("locale") or default_locale)  # none: stored before the catalogs
     reasons = list(doc.get("reasons") or [])
     customer = doc["customer_id"]
     rule = doc["rule"]
@@ -125,7 +126,7 @@ def payload(
         },
         "startsAt": doc["raised_at"],
         "endsAt": _iso(ends_at),
-        "generatorURL": f"{page_base}/customers/{quote(customer, safe='')}",
+        "generatorURL": f"{page_base}/customers/{quote(customer, safe='')}?lang={words.locale}",
     }
 
 
@@ -142,6 +143,7 @@ class Forwarder:
     ) -> None:
         assert settings.alertmanager_url is not None
         self.next_steps = next_steps or {}  # the policy's own (`AlertPolicy.next_steps`)
+        self.locale = settings.languages().default  # for alerts stored without a language
         self.url = settings.alertmanager_url.rstrip("/") + "/api/v2/alerts"
         self.store = store
         self.page_base = settings.page_base
@@ -214,7 +216,7 @@ class Forwarder:
             doc = orjson.loads(raw)
             gone.add(doc["alert_id"])
             labels = posted.pop(doc["customer_id"], None) or labels_of(doc)
-            ending.append(payload(doc, labels, self.page_base, now, self.next_steps))
+            ending.append(payload(doc, labels, self.page_base, now, self.next_steps, self.locale))
         latest = {d["customer_id"]: d for d in opened if d["alert_id"] not in gone}
         firing: list[dict[str, Any]] = []
         for customer, doc in latest.items():
@@ -222,9 +224,11 @@ class Forwarder:
             before = posted.get(customer)
             if before is not None and before != labels:
                 # the old labels end
-                ending.append(payload(doc, before, self.page_base, now, self.next_steps))
+                ending.append(
+                    payload(doc, before, self.page_base, now, self.next_steps, self.locale)
+                )
             ends = now + 4 * self.resend
-            firing.append(payload(doc, labels, self.page_base, ends, self.next_steps))
+            firing.append(payload(doc, labels, self.page_base, ends, self.next_steps, self.locale))
             posted[customer] = labels
         for state, batch in (("resolved", ending), ("firing", firing)):
             if not batch:

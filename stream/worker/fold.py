@@ -249,10 +249,9 @@ def _shadow(
     times.clear()
 
 
-def _words(rec: Record, opts: FoldOptions) -> Words:
+def _words(state: CustomerState | None, opts: FoldOptions) -> Words:
     """The words a customer's outputs are published in (its owner's language, else its own,
     else the deployment's)."""
-    state = rec.state
     languages = opts.languages
     if state is None or (not languages.owners and "locale" not in state.attributes):
         return languages.default_words  # the common case, asked for every score published
@@ -263,7 +262,7 @@ def _take(rec: Record, raised: list[Alert], opts: FoldOptions, out: Outputs) -> 
     """Publish the alerts raised."""
     if not raised:
         return
-    words = _words(rec, opts)
+    words = _words(rec.state, opts)
     for alert in raised:
         record = alert_record(alert, words, words.locale)
         out.alerts.append(Keyed(alert.customer_id, encode(record)))
@@ -287,7 +286,7 @@ def _publish_health(rec: Record, health: HealthScore, opts: FoldOptions, out: Ou
     rec.note_trend(health.as_of, health.score)
     if _moved(published, health, opts.publish_min_step):
         rec.published = Published(health.score, health.band)
-        words = _words(rec, opts)
+        words = _words(rec.state, opts)
         record = health_record(health, previous, revenue, words, words.locale)
         out.scores.append(Keyed(rec.customer_id, encode(record)))
 
@@ -309,11 +308,11 @@ def _shadow_at(
     previous = memory.score
     alert = alerts.evaluate_into(memory, state, health, shadow, at)
     if alert is not None:
-        words = _words(rec, opts)
+        words = _words(state, opts)
         record = alert_record(alert, words, words.locale)
         out.shadow_alerts.append(Keyed(alert.customer_id, encode(record)))
     if _moved(rec.shadow_published, health, opts.publish_min_step):
         rec.shadow_published = Published(health.score, health.band)
-        words = _words(rec, opts)
+        words = _words(state, opts)
         record = health_record(health, previous, None, words, words.locale)
         out.shadow_scores.append(Keyed(rec.customer_id, encode(record)))

@@ -209,7 +209,7 @@ def test_an_alert_arrives_once_grouped_with_reasons_and_link_then_resolves(
             alert["labels"][k] for k in ("rule", "severity", "owner")
         )
         assert "latest NPS answer was 2/10 (a detractor)" in alert["annotations"]["description"]
-        assert f"{PAGES}/customers/am-1" == alert["generatorURL"]
+        assert f"{PAGES}/customers/am-1?lang=en" == alert["generatorURL"]
         wait_for(lambda: delivery.smtp.messages, 30, "the e-mail to the owner")
         rcpt, body = delivery.smtp.messages[0]
         assert [OWNER] == rcpt

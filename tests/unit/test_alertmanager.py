@@ -73,7 +73,7 @@ def test_an_alert_becomes_labels_annotations_and_a_link() -> None:
     priced = payload(money, labels_of(money), "https://health.example", 1_800_000_240.0)
     assert "1000" == priced["labels"]["revenue_at_risk_at_least"]
     assert "2,412.50 (MRR x churn probability)" == priced["annotations"]["revenue_at_risk"]
-    assert "https://health.example/customers/a%20b%2Fc" == sent["generatorURL"]
+    assert "https://health.example/customers/a%20b%2Fc?lang=en" == sent["generatorURL"]
     assert sent["annotations"]["description"] == "\n".join(f"- {r}" for r in doc["reasons"])
     assert "a b/c: churn risk (warning)" == sent["annotations"]["subject"]
     assert (
@@ -94,6 +94,9 @@ def test_the_annotations_a_person_reads_are_in_the_alerts_language() -> None:
     assert "lv" == notes["locale"]
     own = payload(doc, labels_of(doc), "", 0.0, {"sharp_drop": {"lv": "Zvaniet šodien."}})
     assert "Zvaniet šodien." == own["annotations"]["next_step"]
+    assert own["generatorURL"].endswith("/customers/acme?lang=lv")  # the page in it too
+    old = alert("acme")  # stored before the catalogs: no locale; the deployment's language
+    assert "ru" == payload(old, labels_of(old), "", 0.0, None, "ru")["annotations"]["locale"]
     assert "sharp_drop, band_drop" == sent["annotations"]["rules"]
     assert "2026-03-01T12:00:00.000Z" == sent["startsAt"]
     assert "2027-01-15T08:04:00Z" == sent["endsAt"]

@@ -42,6 +42,8 @@ def test_the_demo_raises_at_most_30_alerts_each_with_reasons(seed: int) -> None:
     for a in alerts:
         assert a.reasons
         assert all(len(ENGLISH(r)) > 20 for r in a.reasons), a.reasons
+        said = [ENGLISH(r) for r in a.reasons]
+        assert len(set(said)) == len(said), said  # no reason twice in other words
         for reason in a.reasons:  # a band drop is a move past the edge, never a wobble
             drop = re.search(r"\(score (\d+), was (\d+) within", ENGLISH(reason))
             assert drop is None or int(drop[2]) - int(drop[1]) > 1, reason

@@ -121,3 +121,5 @@ def test_next_steps_are_the_catalogs_unless_a_policy_gives_its_own() -> None:
     assert {"*": "Call Ana."} == policy.alerts.next_steps["inactivity"]
     assert {"lv": "Zvaniet.", "en": "Call."} == policy.alerts.next_steps["high_risk"]
     assert "review" not in policy.alerts.next_steps
+    with pytest.raises(PolicyError, match=r"a map from languages \(en, ru, lv, zh, \*\)"):
+        parse_policy(changed("alerts.next_steps", {"review": {"de": "Anrufen."}}), "my.yaml")

@@ -149,10 +149,6 @@ alert-urgent-ticket-sla = { $tickets ->
     [one] { $tickets } urgent ticket
    *[other] { $tickets } urgent tickets
 } unanswered past the { $hours } h first-response SLA ({ $ids })
-alert-inactivity = no product activity for { $days ->
-    [one] { $days } day
-   *[other] { $days } days
-}
 alert-inactivity-rhythm = no product activity for { $days ->
     [one] { $days } day
    *[other] { $days } days
@@ -280,7 +276,6 @@ cli-score-line = { $customer }  score { $score }  { $band ->
 cli-component = component
 cli-value = value
 cli-impact = impact
-cli-signal = signal
 cli-why = why
 cli-drivers = drivers (points lost, most first)
 cli-no-score = no health score for { $customer } yet

@@ -238,11 +238,6 @@ alert-urgent-ticket-sla = { $tickets ->
     [one] { $tickets } steidzams pieteikums
    *[other] { $tickets } steidzami pieteikumi
 } bez atbildes ilgāk par pirmās atbildes SLA ({ $hours } h): { $ids }
-alert-inactivity = produktā nav aktivitātes jau { $days ->
-    [zero] { $days } dienu
-    [one] { $days } dienu
-   *[other] { $days } dienas
-}
 alert-inactivity-rhythm = produktā nav aktivitātes jau { $days ->
     [zero] { $days } dienu
     [one] { $days } dienu
@@ -379,7 +374,6 @@ cli-score-line = { $customer }  rādītājs { $score }  { $band ->
 cli-component = komponente
 cli-value = vērtība
 cli-impact = ietekme
-cli-signal = signāls
 cli-why = iemesls
 cli-drivers = faktori (zaudētie punkti, lielākie vispirms)
 cli-no-score = klientam { $customer } vēl nav veselības rādītāja

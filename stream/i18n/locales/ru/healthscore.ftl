@@ -291,12 +291,6 @@ alert-urgent-ticket-sla = { $tickets ->
     [many] { $tickets } срочных обращений
    *[other] { $tickets } срочного обращения
 } без ответа дольше SLA первого ответа ({ $hours } ч): { $ids }
-alert-inactivity = нет активности в продукте уже { $days ->
-    [one] { $days } день
-    [few] { $days } дня
-    [many] { $days } дней
-   *[other] { $days } дня
-}
 alert-inactivity-rhythm = нет активности в продукте уже { $days ->
     [one] { $days } день
     [few] { $days } дня
@@ -441,7 +435,6 @@ cli-score-line = { $customer }  индекс { $score }  { $band ->
 cli-component = компонент
 cli-value = значение
 cli-impact = влияние
-cli-signal = сигнал
 cli-why = причина
 cli-drivers = факторы (потерянные баллы, по убыванию)
 cli-no-score = для { $customer } ещё нет индекса здоровья

@@ -93,7 +93,6 @@ alert-band-drop = 健康等级从“{ $was_band ->
 alert-sharp-drop = 健康分在{ $days }天内下降{ $drop }分（从{ $was }降至{ $score }）
 alert-detractor = 最近一次 NPS 评分为{ $latest }/10（贬损者）
 alert-urgent-ticket-sla = { $tickets }个紧急工单超出{ $hours }小时首次响应 SLA 仍未回复（{ $ids }）
-alert-inactivity = 已{ $days }天无产品活动
 alert-inactivity-rhythm = 已{ $days }天无产品活动，对该客户而言不寻常（通常{ $every ->
     [1] 每天都活跃
    *[other] 每{ $every }天活跃一次
@@ -200,7 +199,6 @@ cli-score-line = { $customer }  健康分 { $score }  { $band ->
 cli-component = 组成部分
 cli-value = 值
 cli-impact = 影响
-cli-signal = 信号
 cli-why = 原因
 cli-drivers = 影响因素（扣分，从多到少）
 cli-no-score = { $customer }尚无健康分
