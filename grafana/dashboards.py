@@ -1,4 +1,4 @@
-"""Build the two Grafana dashboards as JSON: `python grafana/dashboards.py` writes them into
+"""Build the Grafana dashboards as JSON: `python grafana/dashboards.py` writes them into
 grafana/dashboards/. A unit test checks the committed files are current; an integration test runs
 every panel's query against a real Prometheus that scraped a real worker."""
 
@@ -23,13 +23,15 @@ def panel(
     stack: bool = False,
     w: int = 12,
     h: int = 8,
+    table: bool = False,
 ) -> dict[str, Any]:
-    """One panel: `exprs` are (PromQL, legend) pairs."""
+    """One panel: `exprs` are (PromQL, legend) pairs. A `table` panel shows the latest value of
+    each series, one row per label set, the queries joined side by side (one column each)."""
     defaults: dict[str, Any] = {"unit": unit} if unit else {}
     if stack:
         defaults["custom"] = {"stacking": {"mode": "normal"}, "fillOpacity": 60}
-    return {
-        "type": kind,
+    out: dict[str, Any] = {
+        "type": "table" if table else kind,
         "title": title,
         "description": description,
         "datasource": DATASOURCE,
@@ -41,10 +43,19 @@ def panel(
                 "datasource": DATASOURCE,
                 "expr": expr,
                 "legendFormat": legend,
+                **({"instant": True, "format": "table"} if table else {}),
             }
             for i, (expr, legend) in enumerate(exprs)
         ],
     }
+    if table:
+        # one row per label set, a column per query named by its legend, time dropped
+        out["transformations"] = [
+            {"id": "merge", "options": {}},
+            {"id": "organize", "options": {"excludeByName": {"Time": True}}},
+        ]
+        out["options"] = {"sortBy": [{"displayName": "month", "desc": True}]}
+    return out
 
 
 def layout(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -300,7 +311,91 @@ def engine() -> dict[str, Any]:
     )
 
 
-DASHBOARDS = {"customer-health.json": customer_health, "engine.json": engine}
+def revenue() -> dict[str, Any]:
+    """Revenue movements, retention and lifetime value per month: per segment (`all`: every
+    customer) and per cohort. The months are labels (the worker reads them from its ledger in
+    Redis, event time), so these panels are tables of the latest scrape, not time series."""
+
+    def seg(name: str) -> str:
+        return f"max by (segment, month) (healthscore_revenue_{name})"
+
+    def coh(name: str) -> str:
+        return f"max by (cohort, month) (healthscore_cohort_{name})"
+
+    movements = [
+        ("mrr_start", "start MRR"),
+        ("mrr_new", "new"),
+        ("mrr_expansion", "expansion"),
+        ("mrr_contraction", "contraction"),
+        ("mrr_churned", "churned"),
+        ("mrr_reactivation", "reactivation"),
+        ("mrr_end", "end MRR"),
+    ]
+    rates = [
+        ("grr", "GRR"),
+        ("nrr", "NRR"),
+        ("logo_churn_rate", "logo churn"),
+        ("mrr_churn_rate", "MRR churn"),
+        ("expansion_rate", "expansion rate"),
+    ]
+    value = [("logos_end", "customers"), ("arpa", "ARPA"), ("ltv", "lifetime value")]
+    return dashboard(
+        "healthscore-revenue",
+        "Customer revenue",
+        "Revenue kept and lost per month: expansion, contraction, churn and reactivation, gross "
+        "and net revenue retention, ARPA and lifetime value, per segment and per cohort "
+        "(definitions: docs/revenue.md).",
+        [
+            panel(
+                "Net and gross revenue retention, logo and MRR churn, per segment and month",
+                [(seg(name), legend) for name, legend in rates],
+                table=True,
+                unit="percentunit",
+                w=24,
+                h=9,
+                description="NRR = (start + expansion - contraction - churn) / start; GRR "
+                "leaves expansion out. Logo churn: churned customers over those paying at the "
+                "month's start. The segment `all` is every customer.",
+            ),
+            panel(
+                "MRR movements per segment and month",
+                [(seg(name), legend) for name, legend in movements],
+                table=True,
+                w=24,
+                h=9,
+                description="Where each month's MRR came from and went: new customers, "
+                "expansion, contraction, churn and customers who came back.",
+            ),
+            panel(
+                "ARPA and lifetime value per segment and month",
+                [(seg(name), legend) for name, legend in value],
+                table=True,
+                w=12,
+                description="ARPA = MRR / paying customers at the month's end; lifetime value "
+                "= ARPA x gross margin (the policy's) / logo churn rate (none in a month "
+                "without churn).",
+            ),
+            panel(
+                "Cohorts: net revenue retention and MRR per month",
+                [
+                    (coh("nrr"), "NRR"),
+                    (coh("mrr_end"), "end MRR"),
+                    (coh("logos_end"), "customers"),
+                    (coh("ltv"), "lifetime value"),
+                ],
+                table=True,
+                w=12,
+                description="Customers grouped by the month they were first seen.",
+            ),
+        ],
+    )
+
+
+DASHBOARDS = {
+    "customer-health.json": customer_health,
+    "engine.json": engine,
+    "revenue.json": revenue,
+}
 
 
 def render(board: dict[str, Any]) -> str:

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scoring import drivers, reading
-from scoring.decay import DAY
+from scoring.decay import DAY, decay_factor
 from scoring.drivers import contact_count
 from scoring.policy import USAGE_SIGNALS, Policy
 from scoring.reading import NEUTRAL
-from scoring.state import CustomerState
+from scoring.state import CustomerState, assessment
 from scoring.words import Message
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Component",
     "Loss",
     "contact_count",
+    "csm_signal",
     "plain_signals",
     "sentiment",
     "signals",
@@ -143,8 +144,9 @@ def support(s: CustomerState, p: Policy, now: float, words: bool = True) -> Comp
 
 
 def sentiment(s: CustomerState, p: Policy, now: float, words: bool = True) -> Component:
-    """Sentiment: the customer's own NPS, CSAT and CES from decayed survey answers. Without
-    `words` the losses carry no detail (the value is the same)."""
+    """Sentiment: the customer's own NPS, CSAT and CES from decayed survey answers, and its
+    manager's latest assessment, fading with its age. Without `words` the losses carry no
+    detail (the value is the same)."""
     if s.first_seen is None:
         return _NO_SENTIMENT
     return Component(
@@ -159,16 +161,29 @@ def sentiment(s: CustomerState, p: Policy, now: float, words: bool = True) -> Co
 
 def signals(s: CustomerState, p: Policy, now: float) -> dict[str, float]:
     """The model's inputs at `now`, each 0-100 with higher meaning healthier: the usage signals
-    (`usage.<signal>`), and the support and sentiment components. What `healthscore
-    calibrate` fits weights to and what a backtest compares the score with; empty for a
-    customer never heard of."""
+    (`usage.<signal>`), the support component, the surveys' sentiment (`sentiment`) and the
+    manager's assessment (`sentiment.csm`). What `healthscore calibrate` fits weights to and
+    what a backtest compares the score with; empty for a customer never heard of."""
     if s.first_seen is None:
         return {}
     subs = reading.usage_subs(s, p, now)
     out = {f"usage.{name}": subs[i] for i, name in enumerate(USAGE_SIGNALS)}
     out["support"] = reading.support_value(s, p, now) or 0.0
-    out["sentiment"] = reading.sentiment_value(s, p, now) or 0.0
+    out["sentiment"] = reading.survey_sentiment(s, p, now)
+    out[drivers.CSM] = csm_signal(s, p, now)
     return out
+
+
+def csm_signal(s: CustomerState, p: Policy, now: float) -> float:
+    """The manager's latest assessment as a signal for a linear fit: its sub-score drawn
+    towards neutral as its weight fades (NEUTRAL + fade * (sub - NEUTRAL), the fade being
+    `reading.csm_weight` over the policy's weight); neutral without one. In the score it
+    weighs less with age against the surveys; a fit, adding signals up, sees it count less."""
+    rating = assessment(s)
+    if rating is None:
+        return NEUTRAL
+    fade = decay_factor(now - rating.at, p.sentiment.csm_half_life)
+    return NEUTRAL + fade * (reading.csm_sub(int(rating.value)) - NEUTRAL)
 
 
 def plain_signals(s: CustomerState, p: Policy, now: float) -> dict[str, float]:

@@ -14,10 +14,11 @@ from scoring import formulas, reading
 from scoring.decay import DAY, HOUR
 from scoring.policy import USAGE_SIGNALS, Policy
 from scoring.reading import NEUTRAL
-from scoring.state import CustomerState, Ticket
+from scoring.state import CustomerState, Ticket, assessment, assessment_author
 from scoring.words import Message
 
 NO_ANSWERS = "sentiment.no_answers"
+CSM = "sentiment.csm"  # the manager's own assessment
 _USAGE = tuple(f"usage.{name}" for name in USAGE_SIGNALS)
 
 Loss = tuple[str, float]  # (signal, points lost)
@@ -281,27 +282,56 @@ def _breach_words(breached: list[Ticket], recent: list[Ticket], p: Policy) -> Me
 
 
 def _sentiment_parts(s: CustomerState, p: Policy, now: float) -> list[tuple[str, float, float]]:
-    """The survey measures with an answer and a weight: (signal, weight, sub-score 0-100)."""
+    """The sentiment measures with evidence and a weight: (signal, weight, sub-score 0-100),
+    the surveys' and the manager's assessment's (its weight faded with its age), as
+    `reading.sentiment_value` combines them."""
     h = p.sentiment.half_life
     w = p.sentiment.weights
     parts: list[tuple[str, float, float]] = []
-    nps = formulas.nps(
-        s.promoters.value_at(now, h), s.passives.value_at(now, h), s.detractors.value_at(now, h)
-    )
-    if nps is not None and w["nps"] > 0:
-        parts.append(("sentiment.nps", w["nps"], (nps + 100.0) / 2.0))
-    csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
-    if csat is not None and w["csat"] > 0:
-        parts.append(("sentiment.csat", w["csat"], csat))
-    ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
-    if ces is not None and w["ces"] > 0:
-        parts.append(("sentiment.ces", w["ces"], ces))
+    if reading.has_answers(s):
+        nps = formulas.nps(
+            s.promoters.value_at(now, h),
+            s.passives.value_at(now, h),
+            s.detractors.value_at(now, h),
+        )
+        if nps is not None and w["nps"] > 0:
+            parts.append(("sentiment.nps", w["nps"], (nps + 100.0) / 2.0))
+        csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
+        if csat is not None and w["csat"] > 0:
+            parts.append(("sentiment.csat", w["csat"], csat))
+        ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
+        if ces is not None and w["ces"] > 0:
+            parts.append(("sentiment.ces", w["ces"], ces))
+    rating = assessment(s)
+    if rating is not None:
+        weight = reading.csm_weight(rating.at, p, now)
+        if weight > 0:
+            parts.append((CSM, weight, reading.csm_sub(int(rating.value))))
     return parts
 
 
+def assessment_words(s: CustomerState, now: float) -> Message | None:
+    """The manager's latest assessment as a message (its rating, who gave it, how many whole
+    days before `now`); None without one. The drivers' and the customer page's words."""
+    rating = assessment(s)
+    if rating is None:
+        return None
+    return Message(
+        "sentiment-csm",
+        (
+            "rating",
+            int(rating.value),
+            "author",
+            assessment_author(s),
+            "days",
+            whole_days(max(0.0, now - rating.at)),
+        ),
+    )
+
+
 def sentiment_losses(s: CustomerState, p: Policy, now: float) -> list[Loss]:
-    """The points the survey measures lose; without answers, the neutral half."""
-    if not reading.has_answers(s):
+    """The points the sentiment measures lose; without any evidence, the neutral half."""
+    if not reading.has_sentiment(s):
         return [(NO_ANSWERS, 100.0 - NEUTRAL)]
     parts = _sentiment_parts(s, p, now)
     if not parts:
@@ -313,9 +343,12 @@ def sentiment_losses(s: CustomerState, p: Policy, now: float) -> list[Loss]:
 
 
 def sentiment_detail(signal: str, s: CustomerState, p: Policy, now: float) -> Message:
-    """One survey measure (`sentiment_losses`) as a message."""
+    """One sentiment measure (`sentiment_losses`) as a message."""
     if signal == NO_ANSWERS:
         return Message("sentiment-no-answers")
+    if signal == CSM:
+        said = assessment_words(s, now)
+        return Message("sentiment-no-answers") if said is None else said
     h = p.sentiment.half_life
     if signal == "sentiment.nps":
         nps = formulas.nps(

@@ -164,6 +164,19 @@ class Renewed(Event, frozen=True, gc=False):
     KIND: ClassVar[TopicKind] = "account"
 
 
+class CsmAssessment(Event, frozen=True, gc=False):
+    """The customer success manager's own read of the account: a rating 1-5, author, note."""
+
+    # 1 = about to leave, 3 = neither way, 5 = thriving. The latest by event time counts, as a
+    # sentiment measure that fades with its age (docs/scoring.md); the note is not kept
+
+    TYPE: ClassVar[str] = "csm_assessment"
+    KIND: ClassVar[TopicKind] = "account"
+    rating: int
+    author: str
+    note: str | None = None
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     Session,
     FeatureUsed,
@@ -179,6 +192,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AccountUpdated,
     Churned,
     Renewed,
+    CsmAssessment,
 )
 EVENT_TYPE_BY_NAME: dict[str, type[Event]] = {cls.TYPE: cls for cls in EVENT_TYPES}
 # kinds of event tested for on every event, as tuples: `isinstance(e, A | B)` builds its union

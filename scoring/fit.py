@@ -7,6 +7,10 @@ reading of a signal never raises the churn probability. The health score with we
 proportional to `c` is then `score = 100 * sum_j c_j x_j / C` (C = sum of c), a monotone
 function of the fitted probability: `P = 1 / (1 + exp(-(intercept - C * score / 100)))`. That is
 how a fit becomes a policy (`as_weights`) and a calibration (slope C, intercept).
+
+The sentiment component is fitted as two signals: the surveys' sentiment and the manager's
+assessment (`sentiment.csm`). Their weights add up to the component's, and their ratio sets the
+assessment's weight among the sentiment measures (`csm_share`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import numpy as np
 
 from scoring.policy import USAGE_SIGNALS
 
-FEATURES = (*(f"usage.{s}" for s in USAGE_SIGNALS), "support", "sentiment")
+CSM = "sentiment.csm"  # the manager's assessment (`scoring.components.csm_signal`)
+FEATURES = (*(f"usage.{s}" for s in USAGE_SIGNALS), "support", "sentiment", CSM)
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,7 @@ def as_weights(fit: Fit) -> tuple[dict[str, float], dict[str, float]] | None:
     components = {
         "usage": sum(usage.values(), 0.0) / total,
         "support": c.get("support", 0.0) / total,
-        "sentiment": c.get("sentiment", 0.0) / total,
+        "sentiment": (c.get("sentiment", 0.0) + c.get(CSM, 0.0)) / total,
     }
     usage_total = sum(usage.values(), 0.0)
     signals = (
@@ -111,6 +116,23 @@ def as_weights(fit: Fit) -> tuple[dict[str, float], dict[str, float]] | None:
         else {s: 1.0 / len(usage) for s in usage}
     )
     return components, signals
+
+
+def csm_share(fit: Fit) -> float | None:
+    """The manager's assessment's share of the sentiment weights the fit gives (the rest is
+    the surveys', in the policy's own proportions): its weight over the sentiment's two; None
+    when the fit did not weigh it (no assessment in the history) or weighs neither.
+
+    >>> csm_share(Fit(0.0, {"sentiment": 3.0, CSM: 1.0}, 10, 5))
+    0.25
+    >>> csm_share(Fit(0.0, {"sentiment": 3.0}, 10, 5)) is None
+    True
+    """
+    c = fit.weights
+    if CSM not in c:
+        return None
+    both = c.get("sentiment", 0.0) + c[CSM]
+    return c[CSM] / both if both > 0 else None
 
 
 def score_with(fit: Fit, signals: Mapping[str, float]) -> float:

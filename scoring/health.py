@@ -259,7 +259,7 @@ def score(
         covered += m.usage
     if support is not None and m.support > 0:
         covered += m.support
-    if sentiment is not None and m.sentiment > 0 and reading.has_answers(state):
+    if sentiment is not None and m.sentiment > 0 and reading.has_sentiment(state):
         covered += m.sentiment
     coverage = covered / m.all_weights
     age = now - first_seen

@@ -17,6 +17,7 @@ from typing import Any
 
 from scoring.decay import DAY, HOUR
 from scoring.events import PRIORITIES
+from scoring.holdout import Holdout
 from scoring.words import LANGUAGES
 
 COMPONENTS = ("usage", "support", "sentiment")
@@ -86,7 +87,16 @@ class SupportPolicy:
 @dataclass(frozen=True)
 class SentimentPolicy:
     half_life: float
-    weights: Mapping[str, float]  # nps, csat, ces
+    weights: Mapping[str, float]  # SENTIMENT_MEASURES, summing to 1
+    # the manager's assessment's weight halves every `csm_half_life` seconds of its age
+    csm_half_life: float = 45 * DAY
+
+
+SURVEY_MEASURES = ("nps", "csat", "ces")
+SENTIMENT_MEASURES = (*SURVEY_MEASURES, "csm")
+# the manager's assessment's share of the sentiment weights in a policy that names only the
+# surveys' (written before it existed): the shipped policy's (docs/scoring.md)
+DEFAULT_CSM_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -139,9 +149,16 @@ class AlertPolicy:
     # what the worklist suggests doing instead of the catalogs' words, per rule leading the open
     # alert ("review": no alert), per language ("*": any language)
     next_steps: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # an experiment that records but does not deliver the alerts of a stable share of customers
+    # (`scoring.holdout`, docs/alerts.md); None: every alert is delivered
+    holdout: Holdout | None = None
 
     def pages(self, rule: str) -> bool:
         return self.page is None or rule in self.page
+
+    def held_out(self, customer_id: str) -> bool:
+        """Are this customer's alerts held out of delivery by the holdout experiment?"""
+        return self.holdout is not None and self.holdout.holds(customer_id)
 
 
 @dataclass(frozen=True)
@@ -223,6 +240,9 @@ class Policy:
     dedupe_max_ids: int
     maturity: float
     calibration: Mapping[str, Calibration] = dataclasses.field(default_factory=dict)
+    # revenue.gross_margin: the share of revenue kept after the cost of serving it, for
+    # lifetime value (`scoring.revenue`)
+    gross_margin: float = 0.8
     # each segment's `SegmentModel`, made when first asked for; not a field `replace` copies,
     # so a policy made from another with other numbers works its own out
     _models: dict[str, SegmentModel] = dataclasses.field(
@@ -317,6 +337,23 @@ class _Reader:
         return {p: sec.number(p) * scale for p in PRIORITIES}
 
 
+def _sentiment_weights(se: _Reader) -> dict[str, float]:
+    """The sentiment measures' weights, summing to 1; a policy without `csm` (written before
+    the manager's assessment existed) gives it `DEFAULT_CSM_SHARE`, the surveys the rest in
+    their own proportions."""
+    sec = se.section("weights")
+    unknown = sorted(set(sec.doc) - set(SENTIMENT_MEASURES))
+    if unknown:
+        rule = "one of " + ", ".join(SENTIMENT_MEASURES)
+        raise PolicyError(se.source, sec._key(unknown[0]), rule, unknown[0])
+    if "csm" in sec.doc:
+        return se.weights("weights", SENTIMENT_MEASURES)
+    surveys = se.weights("weights", SURVEY_MEASURES)
+    out = {k: v * (1.0 - DEFAULT_CSM_SHARE) for k, v in surveys.items()}
+    out["csm"] = DEFAULT_CSM_SHARE
+    return out
+
+
 def model_version(doc: Mapping[str, Any]) -> str:
     """Derive a short, stable version string from the policy document's content.
 
@@ -407,7 +444,8 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
     se = r.section("sentiment")
     sentiment = SentimentPolicy(
         half_life=se.number("half_life_days") * DAY,
-        weights=se.weights("weights", ("nps", "csat", "ces")),
+        weights=_sentiment_weights(se),
+        csm_half_life=se.optional("csm_half_life_days", 45.0, high=3650) * DAY,
     )
 
     b = r.section("bands")
@@ -441,6 +479,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         page=_rule_names(a, "page"),
         budget=a.optional("budget_per_customer_month", 0.2, high=31),
         next_steps=_next_steps(a),
+        holdout=_holdout(a),
     )
     if alerts.inactivity_odds <= 1:
         raise PolicyError(source, "alerts.inactivity_odds", "more than 1", a.doc["inactivity_odds"])
@@ -464,6 +503,11 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         dedupe_max_ids=r.integer("dedupe_max_ids", low=1, high=100_000),
         maturity=r.number("maturity_days") * DAY,
         calibration=_calibration(r),
+        gross_margin=(
+            r.section("revenue").optional("gross_margin", 0.8, high=1.0)
+            if "revenue" in r.doc
+            else 0.8
+        ),
     )
 
 
@@ -514,6 +558,37 @@ def _next_steps(r: _Reader) -> dict[str, dict[str, str]]:
             value,
         )
     return out
+
+
+MAX_EXPERIMENT = 100  # characters of a holdout experiment's name
+
+
+def _holdout(r: _Reader) -> Holdout | None:
+    """The optional `holdout` section: `experiment` (a name: who is held out is drawn anew
+    for each name) and `share` (at least 0, below 1: the share of customers held out)."""
+    if "holdout" not in r.doc:
+        return None
+    h = r.section("holdout")
+    unknown = sorted(set(h.doc) - {"experiment", "share"})
+    if unknown:
+        raise PolicyError(r.source, h._key(unknown[0]), "one of experiment, share", unknown[0])
+    name = h.doc.get("experiment")
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or len(name) > MAX_EXPERIMENT
+        or not name.isprintable()
+    ):
+        raise PolicyError(
+            r.source,
+            h._key("experiment"),
+            f"a name of 1 to {MAX_EXPERIMENT} printable characters",
+            name,
+        )
+    share = h.number("share", strict_low=False)
+    if share >= 1:
+        raise PolicyError(r.source, h._key("share"), "a number >= 0 and < 1", h.doc["share"])
+    return Holdout(name.strip(), share)
 
 
 def _rule_names(r: _Reader, name: str) -> frozenset[str] | None:

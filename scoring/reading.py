@@ -11,7 +11,7 @@ from __future__ import annotations
 from scoring import formulas
 from scoring.decay import DAY, decay_factor
 from scoring.policy import Policy
-from scoring.state import CustomerState, Ticket
+from scoring.state import CSM_RATING, CustomerState, Ticket
 
 NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
 _WEEK = 7 * DAY
@@ -200,27 +200,68 @@ def has_answers(s: CustomerState) -> bool:
     )
 
 
+def has_sentiment(s: CustomerState) -> bool:
+    """Is there evidence of the customer's sentiment: a survey answer, or its manager's own
+    assessment?"""
+    return has_answers(s) or CSM_RATING in s.attributes
+
+
+def csm_sub(rating: int) -> float:
+    """A manager's assessment (1-5) as a sub-score: (rating - 1) / 4 * 100, neutral at 3.
+
+    >>> csm_sub(1), csm_sub(3), csm_sub(5)
+    (0.0, 50.0, 100.0)
+    """
+    return (min(5, max(1, rating)) - 1) * 25.0
+
+
+def csm_weight(at: float, p: Policy, now: float) -> float:
+    """The weight at `now` of an assessment given at `at`: the policy's, halving every
+    `csm_half_life` of its age (an assessment is a read of one moment; surveys keep coming)."""
+    return p.sentiment.weights["csm"] * decay_factor(now - at, p.sentiment.csm_half_life)
+
+
 def sentiment_value(s: CustomerState, p: Policy, now: float) -> float | None:
-    """The sentiment component (0-100): NPS, CSAT and CES from the decayed answers, combined
-    with the policy's weights; neutral without answers; None for a customer never heard of."""
+    """The sentiment component (0-100): NPS, CSAT and CES from the decayed answers and the
+    manager's latest assessment, combined with the policy's weights (the assessment's fading
+    with its age); neutral without any; None for a customer never heard of."""
     if s.first_seen is None:
         return None
-    if not has_answers(s):
+    return _sentiment(s, p, now, True)
+
+
+def survey_sentiment(s: CustomerState, p: Policy, now: float) -> float:
+    """The sentiment of the surveys alone (NPS, CSAT, CES; neutral without answers): what the
+    customer says, without its manager's read (`scoring.components.signals`)."""
+    return _sentiment(s, p, now, False)
+
+
+def _sentiment(s: CustomerState, p: Policy, now: float, with_csm: bool) -> float:
+    rating = s.attributes.get(CSM_RATING) if with_csm else None
+    answered = has_answers(s)
+    if rating is None and not answered:
         return NEUTRAL
     h = p.sentiment.half_life
     w = p.sentiment.weights
     subs: list[tuple[float, float]] = []
-    nps = formulas.nps(
-        s.promoters.value_at(now, h), s.passives.value_at(now, h), s.detractors.value_at(now, h)
-    )
-    if nps is not None and w["nps"] > 0:
-        subs.append((w["nps"], (nps + 100.0) / 2.0))
-    csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
-    if csat is not None and w["csat"] > 0:
-        subs.append((w["csat"], csat))
-    ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
-    if ces is not None and w["ces"] > 0:
-        subs.append((w["ces"], ces))
+    if answered:
+        nps = formulas.nps(
+            s.promoters.value_at(now, h),
+            s.passives.value_at(now, h),
+            s.detractors.value_at(now, h),
+        )
+        if nps is not None and w["nps"] > 0:
+            subs.append((w["nps"], (nps + 100.0) / 2.0))
+        csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
+        if csat is not None and w["csat"] > 0:
+            subs.append((w["csat"], csat))
+        ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
+        if ces is not None and w["ces"] > 0:
+            subs.append((w["ces"], ces))
+    if rating is not None:
+        weight = csm_weight(rating.at, p, now)
+        if weight > 0:
+            subs.append((weight, csm_sub(int(rating.value))))
     if not subs:
         return NEUTRAL
     weights = 0.0

@@ -9,6 +9,9 @@ Definitions (over the answers or tickets whose event time falls inside the windo
 - resolution: mean seconds from a ticket's opening to its first resolution.
 - reopen rate: reopens divided by tickets opened.
 - churn rate: customers who churned divided by the segment's customers.
+
+Revenue movements (`scoring.revenue`) are facts too, `mrr_<kind>` in whole cents, summed per
+month rather than per day.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from scoring import events as ev
-from scoring import formulas
+from scoring import formulas, revenue
 from scoring.decay import DAY
 from scoring.state import CustomerState
 
@@ -28,23 +31,42 @@ UNKNOWN_SEGMENT = "unknown"
 class Fact:
     """One measurable fact for segment metrics, at event time `at`."""
 
-    kind: str  # nps, csat, ces, first_response, resolution, ticket_opened, reopen, churned
+    kind: str  # nps, csat, ces, first_response, resolution, ticket_opened, reopen, churned,
+    # and the revenue movements: mrr_new, mrr_expansion, ... (`REVENUE`; value in whole cents)
     value: float
     at: float
+    segment: str | None = None  # where a revenue movement happened (None: the customer's)
+
+
+REVENUE = "mrr_"  # the prefix of the revenue movements' kinds
 
 
 # What `new_facts` needs of the state before an event: for a support event, whether its ticket
-# was known, with its first-response and resolution seconds; for a churn, whether the customer
-# was churned already; nothing otherwise
-Snapshot = tuple[bool, float | None, float | None] | bool | None
+# was known, with its first-response and resolution seconds; for an account event (`Paying`),
+# whether the customer was churned, what it paid and in which segment; nothing otherwise
+class Paying:
+    """What a customer paid before an account event: churned or not, cents a month, segment,
+    and whether it churned at any time before (a return is a reactivation)."""
+
+    __slots__ = ("cents", "churned", "returning", "segment")
+
+    def __init__(self, state: CustomerState) -> None:
+        self.churned = state.is_churned
+        self.cents = revenue.cents(state.mrr, self.churned)
+        self.segment = state.segment or UNKNOWN_SEGMENT
+        self.returning = state.churned_at is not None
+
+
+Snapshot = tuple[bool, float | None, float | None] | Paying | None
+ACCOUNT_MOVES: tuple[type[ev.Event], ...] = (ev.AccountUpdated, ev.Churned, ev.Renewed)
 
 
 def snapshot(state: CustomerState, event: ev.Event) -> Snapshot:
     """What `new_facts` needs of the state before `event` is applied to it (in place)."""
     if isinstance(event, ev.USAGE_EVENTS):
         return None
-    if isinstance(event, ev.Churned):
-        return state.is_churned
+    if isinstance(event, ACCOUNT_MOVES):
+        return Paying(state)
     if not isinstance(event, ev.TICKET_EVENTS):
         return None
     old = state.tickets.get(event.ticket_id)  # type: ignore[attr-defined]
@@ -65,8 +87,8 @@ def new_facts(before: Snapshot, after: CustomerState, event: ev.Event) -> list[F
         return [Fact("csat", event.score, t)]
     if isinstance(event, ev.CesAnswered):
         return [Fact("ces", event.score, t)]
-    if isinstance(event, ev.Churned):
-        return [Fact("churned", 1, t)] if before is False and after.is_churned else []
+    if isinstance(before, Paying):
+        return _revenue_facts(before, after, t)
     if not isinstance(before, tuple):
         return []
     known, first_response, resolution = before
@@ -84,6 +106,24 @@ def new_facts(before: Snapshot, after: CustomerState, event: ev.Event) -> list[F
         now = new.resolution_seconds()
         if resolution is None and now is not None:
             out.append(Fact("resolution", now, t))
+    return out
+
+
+def _revenue_facts(before: Paying, after: CustomerState, t: float) -> list[Fact]:
+    """The churn and the revenue movements an account event made."""
+    churned = after.is_churned
+    out: list[Fact] = []
+    if churned and not before.churned:
+        out.append(Fact("churned", 1, t))
+    moves = revenue.changes(
+        before.segment,
+        before.cents,
+        after.segment or UNKNOWN_SEGMENT,
+        revenue.cents(after.mrr, churned),
+        before.returning,
+    )
+    for kind, segment, amount in moves:
+        out.append(Fact(REVENUE + kind, amount, t, segment))
     return out
 
 

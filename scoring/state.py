@@ -132,6 +132,35 @@ def _attribute(attributes: dict[str, Stamped], name: str) -> str | None:
     return None if s is None else str(s.value)
 
 
+# The latest manager's assessment (`events.CsmAssessment`), kept as two account attributes
+# stamped with its event time: its rating and its author (the note stays in the event stream)
+CSM_RATING: Final = "csm_rating"
+CSM_AUTHOR: Final = "csm_author"
+
+
+def assessment(s: CustomerState) -> Stamped | None:
+    """The latest manager's assessment's rating (1-5) with its event time; None without one."""
+    return s.attributes.get(CSM_RATING)
+
+
+def assessment_author(s: CustomerState) -> str:
+    """Who gave the latest manager's assessment ("" without one)."""
+    author = s.attributes.get(CSM_AUTHOR)
+    return "" if author is None else str(author.value)
+
+
+def _newer_assessment(attrs: dict[str, Stamped], e: ev.CsmAssessment) -> bool:
+    """Does the assessment replace the one kept? The latest by event time wins, ties go to the
+    larger (rating, author): the largest of a total order, so any arrival order keeps the same
+    pair, never the rating of one and the author of another."""
+    rating = attrs.get(CSM_RATING)
+    if rating is None:
+        return True
+    author = attrs.get(CSM_AUTHOR)
+    kept = "" if author is None else str(author.value)
+    return (e.occurred_at, e.rating, e.author) >= (rating.at, int(rating.value), kept)
+
+
 def locale_of(s: CustomerState) -> str | None:
     """The customer's language, as its account attribute `locale` has it (None: not given)."""
     return _attribute(s.attributes, "locale")
@@ -152,7 +181,9 @@ class CustomerState:
     customer_id: str
     clock: float | None  # stream time this state has been advanced to (max event time)
     first_seen: float | None
-    attributes: dict[str, Stamped]  # segment, owner, mrr, renewal, locale; Stamped, shared
+    # segment, owner, mrr, renewal, locale and the latest manager's assessment (CSM_RATING,
+    # CSM_AUTHOR); Stamped, shared
+    attributes: dict[str, Stamped]
     # attributes' segment and owner, kept at hand (read at every score)
     segment: str | None = field(init=False, compare=False)
     owner: str | None = field(init=False, compare=False)
@@ -769,6 +800,12 @@ def _change(s: CustomerState, e: ev.Event, p: Policy, ticket_id: str | None) -> 
         s.owner = _attribute(attrs, "owner")
         s.mrr = _mrr(attrs)
         s.stored_attributes = None
+    elif isinstance(e, ev.CsmAssessment):
+        attrs = s.attributes
+        if _newer_assessment(attrs, e):
+            attrs[CSM_RATING] = Stamped(e.rating, t)
+            attrs[CSM_AUTHOR] = Stamped(e.author, t)
+            s.stored_attributes = None
     elif isinstance(e, ev.Churned):
         s.churned_at = _max(s.churned_at, t)
     elif isinstance(e, ev.Renewed):

@@ -218,7 +218,13 @@ def create_app(settings: Settings) -> BatchingApp:
     timer = Reevaluation(engine, lambda: bool(app.rebalancing), probes.assigned_partitions)
     app.timer(interval=settings.timer_interval_seconds)(timer.tick)
     if settings.alertmanager_url is not None:
-        forwarder = Forwarder(store, settings, metrics, next_steps=policy.alerts.next_steps)
+        forwarder = Forwarder(
+            store,
+            settings,
+            metrics,
+            next_steps=policy.alerts.next_steps,
+            holdout=policy.alerts.holdout,
+        )
         engine.on_alert_changes = forwarder.notify
 
         async def forward_alerts() -> None:

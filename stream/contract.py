@@ -141,6 +141,14 @@ MESSAGE_TYPES: dict[str, MessageType] = {
         ),
         MessageType(ev.Churned, (_text("reason", 500),)),
         MessageType(ev.Renewed),
+        MessageType(
+            ev.CsmAssessment,
+            (
+                FieldSpec("rating", "integer", minimum=1, maximum=5),
+                FieldSpec("author", "string", max_length=NAME_MAX),
+                _text("note"),
+            ),
+        ),
     )
 }
 TYPES_BY_TOPIC_KIND: dict[str, tuple[str, ...]] = {

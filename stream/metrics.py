@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from scoring.policy import BANDS
+from scoring.revenue import COHORT, Month, is_cohort
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 EVENT_AGE_BUCKETS = (0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0, 86_400.0, 7 * 86_400.0)
@@ -99,6 +100,14 @@ class EngineMetrics:
             ["rule", "severity"],
             registry=registry,
         )
+        # the alerts raised (counted above too) that the policy's holdout kept out of delivery
+        self.alerts_held_out = Counter(
+            "healthscore_alerts_held_out",
+            "Churn alerts raised but held out of delivery by the policy's holdout experiment "
+            "(recorded, not published nor forwarded), by leading rule",
+            ["rule"],
+            registry=registry,
+        )
         self.rebalances = Counter(
             "healthscore_rebalances",
             "Consumer group rebalances this worker completed",
@@ -168,6 +177,33 @@ class BusinessSnapshot:
     segments: dict[str, SegmentSnapshot] = field(default_factory=dict)
     revenue_by_segment: dict[str, float] = field(default_factory=dict)  # revenue at risk
     revenue_by_owner: dict[str, float] = field(default_factory=dict)
+    # revenue movements and retention per month: segment, "cohort YYYY-MM" or "all" -> months
+    revenue: dict[str, list[Month]] = field(default_factory=dict)
+
+
+# The monthly revenue figures (scoring.revenue), each a gauge labelled by segment and month, and
+# the same by cohort and month: (name, help, Month measure)
+REVENUE_GAUGES: tuple[tuple[str, str, str], ...] = (
+    ("mrr_start", "MRR at the start of the month", "start_mrr"),
+    ("mrr_end", "MRR at the end of the month", "end_mrr"),
+    ("logos_start", "Paying customers at the start of the month", "start_logos"),
+    ("logos_end", "Paying customers at the end of the month", "end_logos"),
+    ("mrr_new", "New MRR in the month (customers paying for the first time)", "mrr_new"),
+    ("mrr_expansion", "Expansion MRR in the month", "mrr_expansion"),
+    ("mrr_contraction", "Contraction MRR in the month", "mrr_contraction"),
+    ("mrr_churned", "MRR lost to churned customers in the month", "mrr_churn"),
+    ("mrr_reactivation", "MRR of customers who came back in the month", "mrr_reactivation"),
+    ("logos_new", "Customers who started paying in the month", "logos_new"),
+    ("logos_churned", "Customers who stopped paying in the month", "logos_churn"),
+    ("logos_reactivated", "Customers who came back in the month", "logos_reactivation"),
+    ("logo_churn_rate", "Churned customers / customers at the month's start", "logo_churn_rate"),
+    ("mrr_churn_rate", "Churned MRR / MRR at the start of the month", "mrr_churn_rate"),
+    ("expansion_rate", "Expansion MRR / MRR at the start of the month", "expansion_rate"),
+    ("grr", "Gross revenue retention: (start - contraction - churn) / start", "grr"),
+    ("nrr", "Net revenue retention: (start + expansion - contraction - churn) / start", "nrr"),
+    ("arpa", "Average revenue per account: MRR / paying customers at the month's end", "arpa"),
+    ("ltv", "Lifetime value: ARPA x gross margin / logo churn rate", "ltv"),
+)
 
 
 class BusinessCollector(Collector):
@@ -223,6 +259,43 @@ class BusinessCollector(Collector):
                 family.add_metric([key], value)
             yield family
         yield from self._segments(snap.segments.items())
+        yield from self._revenue(snap.revenue)
+
+    @staticmethod
+    def _revenue(groups: dict[str, list[Month]]) -> Iterator[Metric]:
+        """The monthly revenue figures: `healthscore_revenue_<measure>{segment, month}` (the
+        segment "all" is every customer) and `healthscore_cohort_<measure>{cohort, month}`;
+        months whose measure is undefined (nothing at the start, no churn) are left out."""
+        families = [
+            (
+                measure,
+                GaugeMetricFamily(
+                    f"healthscore_revenue_{name}",
+                    f"{doc}, per segment",
+                    labels=["segment", "month"],
+                ),
+                GaugeMetricFamily(
+                    f"healthscore_cohort_{name}",
+                    f"{doc}, per cohort (the month customers were first seen)",
+                    labels=["cohort", "month"],
+                ),
+            )
+            for name, doc, measure in REVENUE_GAUGES
+        ]
+        for group, months in sorted(groups.items()):
+            cohort = is_cohort(group)
+            label = group[len(COHORT) :] if cohort else group
+            for m in months:
+                values = m.measures()
+                for measure, by_segment, by_cohort in families:
+                    value = values[measure]
+                    if value is not None:
+                        (by_cohort if cohort else by_segment).add_metric(
+                            [label, m.month], float(value)
+                        )
+        for _, by_segment, by_cohort in families:
+            yield by_segment
+            yield by_cohort
 
     @staticmethod
     def _segments(items: Iterable[tuple[str, SegmentSnapshot]]) -> Iterator[Metric]:

@@ -279,6 +279,90 @@ def calibrate(
     )
 
 
+def _holdout(history: Any, policy: Any, horizon_days: float, workers: int | None) -> Any:
+    """The holdout's estimate per paging rule, with the replay's progress."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from stream.offline.holdout import holdout_effects
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("replaying alerts for the holdout", total=history.events)
+        return holdout_effects(
+            history,
+            policy,
+            horizon_days,
+            workers=workers,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+
+
+@app.command()
+def report(
+    files: History = None,
+    labels: Labels = None,
+    cutoff: Annotated[
+        str | None,
+        typer.Option(
+            help="Support and retention: the customers live at this date or time "
+            "[a horizon before the history ends]"
+        ),
+    ] = None,
+    horizon_days: Horizon = 90.0,
+    policy: PolicyFile = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write an HTML report with plots")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures as JSON ('-': print them)")
+    ] = None,
+    months: Annotated[int, typer.Option(min=0, help="Months shown on the console (0: all)")] = 12,
+    kafka: FromKafka = False,
+    since: Since = None,
+    until: Until = None,
+    workers: Workers = None,
+) -> None:
+    """The business view of a history: revenue movements, retention and lifetime value per
+    segment and cohort, support against retention, and with a holdout in the policy, whether
+    acting on alerts saved customers (docs/revenue.md)."""
+    import sys
+
+    import orjson
+
+    from scoring.policy import PolicyError
+    from stream.offline import backtest as bt
+    from stream.offline.business import business_report
+    from stream.offline.report import print_business, write_business_html
+    from stream.resources import load_policy
+
+    try:
+        loaded = load_policy(str(policy) if policy else None)
+        history, source = _history(files, kafka, since, until)
+        horizon = horizon_days * 86_400.0
+        at = bt.parse_time(cutoff) if cutoff else bt.default_cutoffs(history, horizon)[0]
+        outcomes = bt.read_labels(labels) if labels else None
+        with console.status("revenue, support and retention"):
+            result = business_report(
+                history, loaded, source=source, cutoff=at, horizon=horizon, labels=outcomes
+            )
+        if loaded.alerts.holdout is not None:
+            result.holdout = _holdout(history, loaded, horizon_days, workers)
+    except (bt.BacktestError, PolicyError) as exc:
+        console.print(f"[red]report:[/] {exc}")
+        raise typer.Exit(2) from None
+    if json_out is not None and str(json_out) == "-":
+        sys.stdout.buffer.write(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2))
+        sys.stdout.write("\n")
+    else:
+        print_business(result, Console(), months)
+    if json_out is not None and str(json_out) != "-":
+        json_out.write_bytes(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2))
+        console.print(f"figures written to {json_out}")
+    if html is not None:
+        write_business_html(result, html)
+        console.print(f"report written to {html}")
+
+
 @app.command()
 def dataset(
     name: Annotated[str, typer.Argument(help="cdnow, saas or simulated")],

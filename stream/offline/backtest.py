@@ -163,6 +163,8 @@ class Replayed:
     churns: tuple[float, ...]
     episodes: tuple[float, ...] = ()  # when each alert was raised (one per episode)
     span: float = 0.0  # seconds from the customer's first event to the end of the replay
+    # each raised alert's rules when it was raised, the leading one first (as `episodes`)
+    episode_rules: tuple[tuple[str, ...], ...] = ()
 
 
 def _read(standing: Standing, cutoff: float, policy: Policy) -> AtCutoff | None:
@@ -227,6 +229,7 @@ def replay_customer(
         churns,
         tuple(episodes),
         span,
+        tuple(a.rules or (a.rule,) for a in raised),
     )
 
 

@@ -20,8 +20,18 @@ import yaml
 
 from scoring import evaluation as evl
 from scoring.decay import DAY
-from scoring.fit import Fit, as_weights, fit_logistic, retarget_frequency, score_with
-from scoring.policy import ALERT_RULES, Policy, parse_policy
+from scoring.fit import (
+    CSM,
+    FEATURES,
+    Fit,
+    as_weights,
+    csm_share,
+    fit_logistic,
+    retarget_frequency,
+    score_with,
+)
+from scoring.policy import ALERT_RULES, SURVEY_MEASURES, Policy, parse_policy
+from scoring.reading import NEUTRAL
 from stream.offline.backtest import (
     AlertVolume,
     BacktestError,
@@ -74,6 +84,27 @@ def _signals(row: Row, policy: Policy, typical: float) -> dict[str, float]:
     return out
 
 
+def features(rows: Sequence[Row]) -> tuple[str, ...]:
+    """The signals to fit: all of them, but the manager's assessment only when some customer
+    has one at the cutoff (a column of neutral readings would be fitted a weight of 0, which
+    would turn the assessment off for the histories that carry none)."""
+    if any(r.reading.signals.get(CSM, NEUTRAL) != NEUTRAL for r in rows):
+        return FEATURES
+    return tuple(f for f in FEATURES if f != CSM)
+
+
+def sentiment_weights(policy: Policy, share: float) -> dict[str, float]:
+    """The sentiment measures' weights with the assessment's share of them `share` and the
+    surveys the rest, in the policy's own proportions."""
+    w = policy.sentiment.weights
+    surveys = sum((w[k] for k in SURVEY_MEASURES), 0.0)
+    if surveys <= 0:
+        return {**dict.fromkeys(SURVEY_MEASURES, 0.0), "csm": 1.0}
+    out = {k: w[k] / surveys * (1.0 - share) for k in SURVEY_MEASURES}
+    out["csm"] = share
+    return out
+
+
 Auc = tuple[float | None, tuple[float, float] | None]
 
 
@@ -120,10 +151,13 @@ def calibrate(
             )
     fits: dict[str, SegmentFit] = {}
     pooled_typical = _typical(train, policy, None)
+    fitted_signals = features(train)
     fits["default"] = SegmentFit(
         "default",
         fit_logistic(
-            [_signals(r, policy, pooled_typical) for r in train], [r.churned for r in train]
+            [_signals(r, policy, pooled_typical) for r in train],
+            [r.churned for r in train],
+            features=fitted_signals,
         ),
         pooled_typical,
     )
@@ -135,7 +169,11 @@ def calibrate(
         typical = _typical(rows, policy, segment)
         fits[segment] = SegmentFit(
             segment,
-            fit_logistic([_signals(r, policy, typical) for r in rows], [r.churned for r in rows]),
+            fit_logistic(
+                [_signals(r, policy, typical) for r in rows],
+                [r.churned for r in rows],
+                features=fitted_signals,
+            ),
             typical,
         )
 
@@ -215,6 +253,12 @@ def _document(
         else:
             segment_weights[sf.segment] = {k: _r(v) for k, v in signals.items()}
         typical[sf.segment] = _r(sf.typical)
+        share = csm_share(sf.fit)
+        if sf.segment == "default" and share is not None:
+            # the sentiment measures' weights are the policy's, not a segment's: the pooled fit's
+            sentiment = dict(doc["sentiment"])
+            sentiment["weights"] = {k: _r(v) for k, v in sentiment_weights(policy, share).items()}
+            doc["sentiment"] = sentiment
         calibration[sf.segment] = {
             "horizon_days": horizon / DAY,
             "intercept": _r(sf.fit.intercept),

@@ -26,18 +26,29 @@ import hashlib
 import io
 import json
 import math
+import os
 import random
 import tarfile
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from scoring.alerts import Alert
 from scoring.decay import DAY
+from scoring.events import event_order
+from scoring.holdout import Holdout
+from scoring.policy import Policy
 from scoring.serialize import rfc3339
+from scoring.state import APPLIED, CustomerState, apply_into
+from scoring.timeline import Standing, catch_up_into, evaluate_into
+from stream.codec import decode_event
+from stream.offline.backtest import DEFAULT_REFRESH
 
 CACHE = Path(".cache") / "datasets"
 
@@ -269,6 +280,219 @@ def saas(out: Path, cache: Path = CACHE, seed: int = 7) -> int:
 
 # --- the simulator ---------------------------------------------------------------------------
 
+RECOVERY_DAYS = 30  # days over which outreach brings a customer's engagement back
+PAGE_CHUNK = 128  # customers generated before their pages are found (in parallel)
+HOLDOUT_TRUTH = "holdout.csv"
+
+
+@dataclass
+class _Traits:
+    """One simulated customer: who it is and its churn mechanics (drawn in this order)."""
+
+    cid: str
+    joined: float
+    segment: str
+    seats: int
+    level: float  # activity units a day when engaged
+    features: list[str]
+    decline_at: float  # inf: never declines
+    recovers: bool  # recovers from the decline by itself
+    churn_at: float | None
+
+
+def _traits(rng: random.Random, i: int, start: float, days: int) -> _Traits:
+    cid = f"sim-{i:06d}"
+    joined = start + rng.uniform(0, days * 0.6) * DAY
+    segment = rng.choices(("smb", "mid_market", "enterprise"), (0.6, 0.3, 0.1))[0]
+    seats = {"smb": 5, "mid_market": 40, "enterprise": 300}[segment]
+    seats = max(1, int(seats * rng.uniform(0.5, 2.0)))
+    level = math.exp(rng.gauss(0.5, 0.8))
+    features = rng.sample(("a", "b", "c", "d", "e", "f", "g"), rng.randint(2, 7))
+    # the churn mechanics
+    decline_at = joined + rng.expovariate(1 / (300 * DAY)) + 30 * DAY
+    recovers = rng.random() < 0.2
+    random_churn = joined + rng.expovariate(1 / (2000 * DAY))
+    churn_at = None
+    if not recovers:
+        churn_at = decline_at + rng.uniform(30, 120) * DAY
+    if random_churn < (churn_at or float("inf")):
+        churn_at, decline_at = random_churn, float("inf")
+    return _Traits(cid, joined, segment, seats, level, features, decline_at, recovers, churn_at)
+
+
+def _engaged(c: _Traits, day: float) -> float:
+    """How engaged the customer is on a day (1: as usual), by its churn mechanics."""
+    into = max(0.0, (day - c.decline_at) / DAY)
+    engaged = math.exp(-into / 25) if not c.recovers else max(0.3, math.exp(-into / 40))
+    if c.recovers and into > 90:
+        engaged = 1.0
+    return engaged
+
+
+def _activity(
+    rng: random.Random,
+    c: _Traits,
+    ev: _Emitter,
+    day: float,
+    stop: float,
+    engagement: Callable[[float], float],
+    ticket: int = 0,
+) -> Iterator[tuple[float, dict[str, Any]]]:
+    """The customer's usage, tickets and survey answers, day by day from `day` until `stop`,
+    each with the day that made it."""
+    cid, seats, features = c.cid, c.seats, c.features
+    while day < stop:
+        engaged = engagement(day)
+        weekly = 0.4 if datetime.fromtimestamp(day, UTC).weekday() >= 5 else 1.0
+        n = _poisson(rng, c.level * engaged * weekly)
+        for _ in range(n):
+            at = day + rng.uniform(0, DAY)
+            if rng.random() < 0.5:
+                yield day, ev("session", at, user_id=f"u{rng.randint(1, seats)}")
+            else:
+                used = features if engaged > 0.5 else features[: max(1, len(features) // 3)]
+                yield (
+                    day,
+                    ev("feature_used", at, feature=rng.choice(used), count=rng.randint(1, 3)),
+                )
+        if rng.random() < 1 / 30:
+            share = rng.uniform(0.5, 0.9) * (0.3 + 0.7 * engaged)
+            yield (
+                day,
+                ev(
+                    "seat_snapshot",
+                    day + 3600,
+                    active_users=round(seats * share),
+                    licensed_seats=seats,
+                ),
+            )
+        trouble = 1.0 - engaged
+        if rng.random() < 0.02 + 0.08 * trouble:
+            ticket += 1
+            tid = f"{cid}-t{ticket}"
+            prio = rng.choices(
+                ("low", "normal", "high", "urgent"),
+                (0.3, 0.5 - 0.3 * trouble, 0.15 + 0.2 * trouble, 0.05 + 0.1 * trouble),
+            )[0]
+            at = day + rng.uniform(0, DAY)
+            yield day, ev("ticket_opened", at, ticket_id=tid, priority=prio)
+            reply = at + rng.uniform(0.5, 30 + 60 * trouble) * 3600
+            if reply < stop:
+                yield day, ev("ticket_replied", reply, ticket_id=tid, by="agent")
+            if rng.random() < 0.3 * trouble:
+                yield day, ev("ticket_escalated", reply + 3600, ticket_id=tid)
+            done = reply + rng.uniform(2, 120 + 200 * trouble) * 3600
+            if done < stop:
+                yield day, ev("ticket_resolved", done, ticket_id=tid)
+        if rng.random() < 1 / 45:
+            mood = engaged if rng.random() < 0.8 else rng.random()
+            kind = rng.choice(("nps", "csat", "ces"))
+            if kind == "nps":
+                s = max(0, min(10, round(rng.gauss(4 + 5.5 * mood, 1.5))))
+            elif kind == "csat":
+                s = max(1, min(5, round(rng.gauss(2 + 2.8 * mood, 0.8))))
+            else:
+                s = max(1, min(7, round(rng.gauss(2.5 + 4 * mood, 1.0))))
+            yield day, ev(kind, day + rng.uniform(0, DAY), score=s)
+        day += DAY
+
+
+MRR_BASE = {"smb": 300.0, "mid_market": 2_500.0, "enterprise": 20_000.0}  # a month, by segment
+
+
+def _mrr(seed: int, c: _Traits) -> float:
+    """What the customer pays a month when it joins (its own random stream)."""
+    return round(MRR_BASE[c.segment] * _draw(seed, c.cid, "mrr").uniform(0.5, 2.0), 2)
+
+
+def _business(
+    seed: int, c: _Traits, ev: _Emitter, stop: float, end: float, owner: str
+) -> list[tuple[float, dict[str, Any]]]:
+    """The customer's revenue changes and its manager's assessments, each with its day, from
+    streams of their own (so every other event is what it would be without them).
+
+    Revenue: an engaged customer grows now and then (an upsell: +10-50%), one disengaging
+    shrinks once with even odds (a downgrade: -20-50%), and one in twenty that churned comes
+    back 30-120 days later (a `renewed`). Assessments: every 60-120 days from 20-90 days
+    after joining, a rating around 3.8 of 5 while engaged and around 2 once declining: noisy,
+    but informative, as a manager's read is."""
+    out: list[tuple[float, dict[str, Any]]] = []
+    money = _draw(seed, c.cid, "revenue")
+    mrr = _mrr(seed, c)
+    t = c.joined + money.uniform(90, 180) * DAY
+    shrunk = False
+    while t < stop:
+        if t >= c.decline_at:
+            if not shrunk and money.random() < 0.5:
+                mrr = round(mrr * money.uniform(0.5, 0.8), 2)
+                out.append((t, ev("account_updated", t, mrr=mrr)))
+            shrunk = True
+        elif money.random() < 0.4:
+            mrr = round(mrr * money.uniform(1.1, 1.5), 2)
+            out.append((t, ev("account_updated", t, mrr=mrr)))
+        t += money.uniform(90, 180) * DAY
+    if c.churn_at is not None and money.random() < 0.05:
+        back = c.churn_at + money.uniform(30, 120) * DAY
+        if back <= end:
+            out.append((back, ev("renewed", back)))
+    read = _draw(seed, c.cid, "csm")
+    t = c.joined + read.uniform(20, 90) * DAY
+    while t < stop:
+        mean = 2.0 if t >= c.decline_at else 3.8
+        rating = min(5, max(1, round(read.gauss(mean, 0.9))))
+        out.append((t, ev("csm_assessment", t, rating=rating, author=owner)))
+        t += read.uniform(60, 120) * DAY
+    return out
+
+
+def _first_alert(
+    docs: list[dict[str, Any]], policy: Policy, end: float, refresh: float
+) -> tuple[float, tuple[str, ...]] | None:
+    """The first alert the scoring core raises over a customer's events, living through them
+    as a backtest replays them (`stream.offline.backtest.replay_customer`): when, and its rules
+    (the leading one first); None if none is raised."""
+    events = sorted(
+        (decode_event(json.dumps(doc, separators=(",", ":")).encode()) for doc in docs),
+        key=event_order,
+    )
+    standing = Standing(CustomerState(events[0].customer_id))
+    state = standing.state
+    raised: list[Alert] = []
+    for event in events:
+        t = event.occurred_at
+        catch_up_into(standing, t, policy, refresh, raised)
+        if not raised and apply_into(state, event, policy) == APPLIED:
+            evaluate_into(standing, t, policy, refresh, False, raised)
+        if raised:
+            break
+    else:
+        catch_up_into(standing, end, policy, refresh, raised)
+    if not raised:
+        return None
+    alert = raised[0]
+    return alert.raised_at, alert.rules or (alert.rule,)
+
+
+_PAGES: tuple[Policy, float] | None = None  # a worker process's policy and end of the span
+
+
+def _init_pages(policy: Policy, end: float) -> None:
+    global _PAGES  # one policy per worker process, set once
+    _PAGES = (policy, end)
+
+
+def _first_alerts(
+    customers: list[list[dict[str, Any]]],
+) -> list[tuple[float, tuple[str, ...]] | None]:
+    assert _PAGES is not None
+    policy, end = _PAGES
+    return [_first_alert(docs, policy, end, DEFAULT_REFRESH) for docs in customers]
+
+
+def _draw(seed: int, cid: str, purpose: str) -> random.Random:
+    """A customer's own random stream for one purpose: the same whatever else is drawn."""
+    return random.Random(f"{seed}/{cid}/{purpose}")
+
 
 def simulate_churn(
     out: Path,
@@ -277,6 +501,10 @@ def simulate_churn(
     days: int = 540,
     seed: int = 11,
     on_customer: Callable[[int], None] | None = None,
+    outreach_effect: float = 0.0,
+    holdout: Holdout | None = None,
+    policy: Policy | None = None,
+    workers: int | None = None,
 ) -> int:
     """A customer base whose churn follows known mechanics, with `churned` events.
 
@@ -284,97 +512,136 @@ def simulate_churn(
     At a random time some customers start to disengage: usage falls off over weeks, support
     tickets and escalations grow, survey answers sour; most of them churn some weeks later,
     a few recover. A small share of engaged customers churns anyway (budget, acquisition), so
-    no model can be perfect. Usage has weekly rhythm and day-to-day noise."""
+    no model can be perfect. Usage has weekly rhythm and day-to-day noise.
+
+    With `outreach_effect` or a `holdout`, acting on alerts has a known effect. Each customer's
+    events are lived through by the scoring core under `policy` (the shipped one by default)
+    to find its first alert (a page). A paged customer that is declining towards churn
+    ("at risk") recovers with outreach with probability `outreach_effect` (its own draw,
+    made whether or not it is held out); it gets outreach unless `holdout` holds it out. One
+    that gets outreach and recovers keeps its events up to the page, then its engagement
+    comes back over `RECOVERY_DAYS` days and it does not churn. `holdout.csv` records, for
+    every paged customer, both outcomes: its churn without outreach and with it, so the
+    true effect of the outreach on the paged customers is known exactly
+    (`stream.offline.holdout.true_effect`). Without either, the output is what it always was.
+    The pages are found in `workers` processes (default: one per core).
+    """
     rng = random.Random(seed)
     start = datetime(2025, 1, 1, tzinfo=UTC).timestamp()
+    span_end = start + days * DAY
     truth: list[tuple[str, float | None, bool, float | None]] = []
+    paged: list[list[str]] = []
+    experiment = outreach_effect > 0 or holdout is not None
+    if experiment and policy is None:
+        from stream.resources import load_policy
+
+        policy = load_policy()
+
+    pending: list[tuple[_Traits, list[tuple[float, dict[str, Any]]], int]] = []
 
     def docs() -> Iterator[dict[str, Any]]:
         for i in range(customers):
-            cid = f"sim-{i:06d}"
+            c = _traits(rng, i, start, days)
+            cid = c.cid
             ev = _Emitter(cid)
-
-            joined = start + rng.uniform(0, days * 0.6) * DAY
-            segment = rng.choices(("smb", "mid_market", "enterprise"), (0.6, 0.3, 0.1))[0]
-            seats = {"smb": 5, "mid_market": 40, "enterprise": 300}[segment]
-            seats = max(1, int(seats * rng.uniform(0.5, 2.0)))
-            level = math.exp(rng.gauss(0.5, 0.8))  # activity units a day when engaged
-            features = rng.sample(("a", "b", "c", "d", "e", "f", "g"), rng.randint(2, 7))
-            # the churn mechanics
-            decline_at = joined + rng.expovariate(1 / (300 * DAY)) + 30 * DAY
-            recovers = rng.random() < 0.2
-            random_churn = joined + rng.expovariate(1 / (2000 * DAY))
-            churn_at = None
-            if not recovers:
-                churn_at = decline_at + rng.uniform(30, 120) * DAY
-            if random_churn < (churn_at or float("inf")):
-                churn_at, decline_at = random_churn, float("inf")
-            truth.append(
-                (cid, None if decline_at == float("inf") else decline_at, recovers, churn_at)
+            decline = None if c.decline_at == float("inf") else c.decline_at
+            truth.append((cid, decline, c.recovers, c.churn_at))
+            stop = min(span_end, c.churn_at or float("inf"))
+            owner = f"csm{i % 7}@example.com"
+            first = ev(
+                "account_updated", c.joined, segment=c.segment, owner=owner, mrr=_mrr(seed, c)
             )
-            stop = min(start + days * DAY, churn_at or float("inf"))
-            yield ev("account_updated", joined, segment=segment, owner=f"csm{i % 7}@example.com")
-            day = joined
-            ticket = 0
-            while day < stop:
-                into = max(0.0, (day - decline_at) / DAY)
-                engaged = math.exp(-into / 25) if not recovers else max(0.3, math.exp(-into / 40))
-                if recovers and into > 90:
-                    engaged = 1.0
-                weekly = 0.4 if datetime.fromtimestamp(day, UTC).weekday() >= 5 else 1.0
-                n = _poisson(rng, level * engaged * weekly)
-                for _ in range(n):
-                    at = day + rng.uniform(0, DAY)
-                    if rng.random() < 0.5:
-                        yield ev("session", at, user_id=f"u{rng.randint(1, seats)}")
-                    else:
-                        used = features if engaged > 0.5 else features[: max(1, len(features) // 3)]
-                        yield ev(
-                            "feature_used", at, feature=rng.choice(used), count=rng.randint(1, 3)
-                        )
-                if rng.random() < 1 / 30:
-                    share = rng.uniform(0.5, 0.9) * (0.3 + 0.7 * engaged)
-                    yield ev(
-                        "seat_snapshot",
-                        day + 3600,
-                        active_users=round(seats * share),
-                        licensed_seats=seats,
-                    )
-                trouble = 1.0 - engaged
-                if rng.random() < 0.02 + 0.08 * trouble:
-                    ticket += 1
-                    tid = f"{cid}-t{ticket}"
-                    prio = rng.choices(
-                        ("low", "normal", "high", "urgent"),
-                        (0.3, 0.5 - 0.3 * trouble, 0.15 + 0.2 * trouble, 0.05 + 0.1 * trouble),
-                    )[0]
-                    at = day + rng.uniform(0, DAY)
-                    yield ev("ticket_opened", at, ticket_id=tid, priority=prio)
-                    reply = at + rng.uniform(0.5, 30 + 60 * trouble) * 3600
-                    if reply < stop:
-                        yield ev("ticket_replied", reply, ticket_id=tid, by="agent")
-                    if rng.random() < 0.3 * trouble:
-                        yield ev("ticket_escalated", reply + 3600, ticket_id=tid)
-                    done = reply + rng.uniform(2, 120 + 200 * trouble) * 3600
-                    if done < stop:
-                        yield ev("ticket_resolved", done, ticket_id=tid)
-                if rng.random() < 1 / 45:
-                    mood = engaged if rng.random() < 0.8 else rng.random()
-                    kind = rng.choice(("nps", "csat", "ces"))
-                    if kind == "nps":
-                        s = max(0, min(10, round(rng.gauss(4 + 5.5 * mood, 1.5))))
-                    elif kind == "csat":
-                        s = max(1, min(5, round(rng.gauss(2 + 2.8 * mood, 0.8))))
-                    else:
-                        s = max(1, min(7, round(rng.gauss(2.5 + 4 * mood, 1.0))))
-                    yield ev(kind, day + rng.uniform(0, DAY), score=s)
-                day += DAY
-            if churn_at is not None and churn_at <= start + days * DAY:
-                yield ev("churned", churn_at, reason="simulated")
-            if on_customer is not None:
+            made = [(c.joined, first)]
+            if not experiment:
+                yield first
+            for day, doc in _activity(rng, c, ev, c.joined, stop, partial(_engaged, c)):
+                if experiment:
+                    made.append((day, doc))
+                else:
+                    yield doc
+            if c.churn_at is not None and c.churn_at <= span_end:
+                doc = ev("churned", c.churn_at, reason="simulated")
+                made.append((float("inf"), doc))
+                if not experiment:
+                    yield doc
+            for day, doc in _business(seed, c, ev, stop, span_end, owner):
+                if experiment:
+                    made.append((float("inf") if doc["type"] == "renewed" else day, doc))
+                else:
+                    yield doc
+            if experiment:
+                pending.append((c, made, i))
+                if len(pending) >= PAGE_CHUNK or i == customers - 1:
+                    yield from _with_outreach()
+            elif on_customer is not None:
                 on_customer(i)
 
-    about = {
+    def _with_outreach() -> Iterator[dict[str, Any]]:
+        """The pending customers' events, each with the outreach it got."""
+        assert policy is not None
+        batch = [[doc for _, doc in made] for _, made, _ in pending]
+        if pool is None:
+            pages = [_first_alert(docs, policy, span_end, DEFAULT_REFRESH) for docs in batch]
+        else:
+            size = max(1, -(-len(batch) // (2 * workers_used)))
+            parts = [batch[k : k + size] for k in range(0, len(batch), size)]
+            pages = [page for part in pool.map(_first_alerts, parts) for page in part]
+        for (c, made, i), page in zip(pending, pages, strict=True):
+            yield from _outreach(c, made, i, page)
+            if on_customer is not None:
+                on_customer(i)
+        pending.clear()
+
+    def _outreach(
+        c: _Traits,
+        made: list[tuple[float, dict[str, Any]]],
+        at: int,
+        page: tuple[float, tuple[str, ...]] | None,
+    ) -> list[dict[str, Any]]:
+        """The customer's events with the outreach it got, and its row of holdout.csv."""
+        assert policy is not None
+        every = [doc for _, doc in made]
+        if page is None:
+            return every
+        t, named = page
+        held = holdout is not None and holdout.holds(c.cid)
+        at_risk = c.decline_at <= t and not c.recovers and c.churn_at is not None and t < c.churn_at
+        recovers = at_risk and _draw(seed, c.cid, "outreach").random() < outreach_effect
+        rules = [r for r in named if policy.alerts.pages(r)]
+        without = c.churn_at
+        with_outreach = None if recovers else without
+        paged.append(
+            [
+                c.cid,
+                rfc3339(t),
+                " ".join(rules),
+                str(int(held)),
+                str(int(at_risk)),
+                str(int(recovers)),
+                "" if without is None else rfc3339(without),
+                "" if with_outreach is None else rfc3339(with_outreach),
+            ]
+        )
+        if held or not recovers:
+            return every
+        # outreach reached it and it recovers: as it was up to the page, then coming back
+        kept = [doc for day, doc in made if day <= t]
+        ev = _Emitter(c.cid)
+        ev.seq = len(made)  # every id made so far is taken, kept or not
+        tickets = sum(1 for doc in kept if doc["type"] == "ticket_opened")
+        day = c.joined
+        while day <= t:
+            day += DAY
+        was = _engaged(c, t)
+
+        def back(d: float) -> float:
+            return was + (1.0 - was) * min(1.0, (d - t) / (RECOVERY_DAYS * DAY))
+
+        rest = _activity(_draw(seed, c.cid, "recovery"), c, ev, day, span_end, back, tickets)
+        truth[at] = (c.cid, truth[at][1], True, None)
+        return kept + [doc for _, doc in rest]
+
+    about: dict[str, Any] = {
         "name": "simulated",
         "source": "stream.offline.datasets.simulate_churn",
         "real": "nothing: every event is simulated with known churn mechanics",
@@ -387,7 +654,33 @@ def simulate_churn(
         "truth": "truth.csv: when each customer started to disengage (empty: never), whether "
         "it recovers, when it churns (empty: not within the span or never)",
     }
-    count = _write(out, docs(), about)
+    if experiment:
+        assert policy is not None
+        about["holdout"] = {
+            "experiment": holdout.experiment if holdout is not None else None,
+            "share": holdout.share if holdout is not None else 0.0,
+            "outreach_effect": outreach_effect,
+            "recovery_days": RECOVERY_DAYS,
+            "policy_model": policy.model,
+            "truth": f"{HOLDOUT_TRUTH}: every customer an alert paged (its first alert under "
+            "the policy), when, by which paging rules, whether the holdout held it out, whether "
+            "it was declining towards churn (at risk), whether outreach makes it recover (its "
+            "own draw, held out or not), when it churns without outreach and with it (empty: "
+            "not at all)",
+            "policy": "set alerts.holdout to this experiment and share to estimate the effect "
+            "(`stream.offline.holdout.holdout_effects`)",
+        }
+    workers_used = workers or os.cpu_count() or 1
+    pool = None
+    if policy is not None and experiment and workers_used > 1 and customers >= PAGE_CHUNK:
+        pool = ProcessPoolExecutor(
+            workers_used, initializer=_init_pages, initargs=(policy, span_end)
+        )
+    try:
+        count = _write(out, docs(), about)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     with (out / "truth.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["customer_id", "declines_at", "recovers", "churns_at"])
@@ -400,6 +693,22 @@ def simulate_churn(
                     "" if churn is None else rfc3339(churn),
                 ]
             )
+    if experiment:
+        with (out / HOLDOUT_TRUTH).open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(
+                [
+                    "customer_id",
+                    "paged_at",
+                    "rules",
+                    "held_out",
+                    "at_risk",
+                    "recovers_with_outreach",
+                    "churns_at_without_outreach",
+                    "churns_at_with_outreach",
+                ]
+            )
+            w.writerows(paged)
     return count
 
 

@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from scoring.decay import DAY
+from scoring.revenue import ALL, COHORT, Month, summary
 from stream.offline.backtest import Measured, Report, RuleQuality
+from stream.offline.business import BusinessReport, SupportRow
 from stream.offline.calibrate import BudgetChoice, PagingChoice
 
 RULE_COLUMNS = (
@@ -294,3 +297,312 @@ def print_budget(
     for q in quality:
         table.add_row(*rule_cells(q))
     console.print(table)
+
+
+# --- the business view (`healthscore report`) ------------------------------------------------
+
+
+def _money(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def _ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x * 100:.1f}%"
+
+
+MONTH_COLUMNS = (
+    "month",
+    "start MRR",
+    "new",
+    "expansion",
+    "contraction",
+    "churned",
+    "reactivation",
+    "end MRR",
+    "logos",
+    "logo churn",
+    "GRR",
+    "NRR",
+    "ARPA",
+    "LTV",
+)
+SUMMARY_COLUMNS = (
+    "group",
+    "months",
+    "end MRR",
+    "logos",
+    "monthly logo churn",
+    "GRR (compounded)",
+    "NRR (compounded)",
+    "ARPA",
+    "LTV",
+)
+SUPPORT_COLUMNS = (
+    "segment",
+    "contacted support",
+    "churned (95% CI)",
+    "did not",
+    "churned (95% CI)",
+    "difference (95% CI)",
+    "first response, h",
+    "resolution, h",
+    "reopens / ticket",
+)
+
+
+def month_cells(m: Month) -> list[str]:
+    return [
+        m.month,
+        _money(m.start_mrr),
+        _money(m.mrr["new"]),
+        _money(m.mrr["expansion"]),
+        _money(m.mrr["contraction"]),
+        _money(m.mrr["churn"]),
+        _money(m.mrr["reactivation"]),
+        _money(m.end_mrr),
+        f"{m.end_logos:,}",
+        _ratio(m.logo_churn_rate),
+        _ratio(m.grr),
+        _ratio(m.nrr),
+        _money(m.arpa),
+        _money(m.ltv),
+    ]
+
+
+def summary_cells(group: str, months: Sequence[Month]) -> list[str]:
+    s = summary(months)
+    last = months[-1] if months else None
+    return [
+        group,
+        f"{s['months']:.0f}" if s["months"] else "0",
+        _money(last.end_mrr if last else None),
+        f"{last.end_logos:,}" if last else "-",
+        _ratio(s["logo_churn_rate"]),
+        _ratio(s["grr"]),
+        _ratio(s["nrr"]),
+        _money(last.arpa if last else None),
+        _money(s["ltv"]),
+    ]
+
+
+def _span(interval: tuple[float, float] | None) -> str:
+    return "" if interval is None else f" ({interval[0] * 100:.1f}-{interval[1] * 100:.1f})"
+
+
+def support_cells(row: SupportRow) -> list[str]:
+    diff = row.difference
+    return [
+        row.segment,
+        f"{row.contacted.customers:,}",
+        _ratio(row.contacted.rate) + _span(row.contacted.interval),
+        f"{row.not_contacted.customers:,}",
+        _ratio(row.not_contacted.rate) + _span(row.not_contacted.interval),
+        ("-" if diff is None else f"{diff * 100:+.1f} pts")
+        + (
+            ""
+            if row.difference_interval is None
+            else f" ({row.difference_interval[0] * 100:+.1f} to "
+            f"{row.difference_interval[1] * 100:+.1f})"
+        ),
+        "-" if row.first_response_hours is None else f"{row.first_response_hours:.1f}",
+        "-" if row.resolution_hours is None else f"{row.resolution_hours:.1f}",
+        "-" if row.reopen_rate is None else f"{row.reopen_rate:.2f}",
+    ]
+
+
+def _recent(months: Sequence[Month], count: int) -> Sequence[Month]:
+    return months[-count:] if count > 0 else months
+
+
+def print_business(r: BusinessReport, console: Console, months: int = 12) -> None:
+    """`healthscore report` on the console: every customer's months, each segment and cohort
+    over the period, support against retention, and the holdout when there is one."""
+    console.print(
+        f"[bold]{r.source}[/]: {r.events:,} events, {r.customers:,} customers, "
+        f"{_day(r.first or 0)} to {_day(r.last or 0)}; gross margin {r.margin:.0%} "
+        "(docs/revenue.md has the definitions)"
+    )
+    every = r.months.get(ALL, [])
+    if not every:
+        console.print("no MRR in the history: account_updated events with `mrr` give revenue")
+    else:
+        table = Table(*MONTH_COLUMNS, title="Revenue, every customer, by month")
+        for m in _recent(every, months):
+            table.add_row(*month_cells(m))
+        console.print(table)
+        table = Table(*SUMMARY_COLUMNS, title="Per segment, over the history")
+        for g in r.segments():
+            table.add_row(*summary_cells(g, r.months[g]))
+        console.print(table)
+        table = Table(*SUMMARY_COLUMNS, title="Per cohort (the month first seen)")
+        for g in r.cohorts():
+            table.add_row(*summary_cells(g[len(COHORT) :], r.months[g]))
+        console.print(table)
+    table = Table(
+        *SUPPORT_COLUMNS,
+        title=f"Support and retention: churn within {r.horizon / DAY:g} days of "
+        f"{_day(r.cutoff)}, customers who opened a ticket in the 90 days before it or not",
+    )
+    for row in r.support:
+        table.add_row(*support_cells(row))
+    console.print(table)
+    if r.holdout:
+        from stream.offline.holdout import print_holdout
+
+        print_holdout(r.holdout, console)
+
+
+def _table_html(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    tr = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body
+    )
+    return f"<table><tr>{th}</tr>{tr}</table>"
+
+
+def write_business_html(r: BusinessReport, path: Path) -> None:
+    """The business view as one self-contained HTML page with its plots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures: list[tuple[str, str]] = []
+    every = r.months.get(ALL, [])
+    if every:
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+        xs = list(range(len(every)))
+        ups = (("new", "#1565c0"), ("expansion", "#2e7d32"), ("reactivation", "#00838f"))
+        bottom = [0.0] * len(every)
+        for kind, colour in ups:
+            vals = [m.mrr[kind] for m in every]
+            ax.bar(xs, vals, bottom=bottom, color=colour, label=kind)
+            bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+        bottom = [0.0] * len(every)
+        for kind, colour in (("contraction", "#f9a825"), ("churn", "#c62828")):
+            vals = [-m.mrr[kind] for m in every]
+            ax.bar(xs, vals, bottom=bottom, color=colour, label=kind)
+            bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(xs, [m.month for m in every], rotation=60, fontsize=7)
+        ax.set_ylabel("MRR moved in the month")
+        ax.legend(fontsize=7, ncol=5)
+        figures.append(("MRR movements, every customer", _png(fig)))
+        plt.close(fig)
+
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
+        for g in r.segments():
+            ms = [m for m in r.months[g] if m.start_mrr > 0]
+            for ax, measure in zip(axes, ("grr", "nrr"), strict=True):
+                ax.plot(
+                    [m.month for m in ms],
+                    [getattr(m, measure) * 100 for m in ms],
+                    marker=".",
+                    label=g,
+                )
+        for ax, name in zip(
+            axes, ("gross revenue retention", "net revenue retention"), strict=True
+        ):
+            ax.set_title(name, fontsize=9)
+            ax.tick_params(axis="x", rotation=60, labelsize=6)
+            ax.axhline(100, color="grey", linestyle=":")
+        axes[0].set_ylabel("% of the month's starting MRR")
+        axes[1].legend(fontsize=7)
+        figures.append(("Monthly retention per segment", _png(fig)))
+        plt.close(fig)
+
+        cohorts = r.cohorts()
+        if cohorts:
+            width = max(len(r.months[c]) for c in cohorts)
+            grid = np.full((len(cohorts), width), np.nan)
+            for i, c in enumerate(cohorts):
+                ms = r.months[c]
+                base = ms[0].end_mrr
+                for j, m in enumerate(ms):
+                    if base > 0:
+                        grid[i, j] = m.end_mrr / base * 100
+            fig, ax = plt.subplots(figsize=(8, 0.25 * len(cohorts) + 1.5))
+            im = ax.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=0, vmax=150)
+            ax.set_yticks(range(len(cohorts)), [c[len(COHORT) :] for c in cohorts], fontsize=6)
+            ax.set_xlabel("months since the cohort was first seen")
+            fig.colorbar(im, ax=ax, label="% of the first month's MRR")
+            figures.append(("Cohorts: MRR kept, against their first month", _png(fig)))
+            plt.close(fig)
+
+    rows = [row for row in r.support if row.contacted.customers and row.not_contacted.customers]
+    if rows:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        at = np.arange(len(rows))
+        for offset, label, rates in (
+            (-0.2, "contacted support", [row.contacted for row in rows]),
+            (0.2, "did not", [row.not_contacted for row in rows]),
+        ):
+            mid = [(x.rate or 0.0) * 100 for x in rates]
+            spans = [x.interval or (0.0, 0.0) for x in rates]
+            err = [
+                [m - lo * 100 for m, (lo, _) in zip(mid, spans, strict=True)],
+                [hi * 100 - m for m, (_, hi) in zip(mid, spans, strict=True)],
+            ]
+            ax.bar(at + offset, mid, 0.4, yerr=err, capsize=3, label=label)
+        ax.set_xticks(at, [row.segment for row in rows])
+        ax.set_ylabel(f"% churned within {r.horizon / DAY:g} days")
+        ax.legend(fontsize=7)
+        figures.append(("Support and retention (95% bootstrap intervals)", _png(fig)))
+        plt.close(fig)
+
+    parts = [
+        f"<h1>The business view: {html.escape(r.source)}</h1>",
+        f"<p>{r.events:,} events, {r.customers:,} customers, {_day(r.first or 0)} to "
+        f"{_day(r.last or 0)}. Gross margin {r.margin:.0%} (the policy's "
+        "<code>revenue.gross_margin</code>). Lifetime value = ARPA x gross margin / monthly "
+        "logo churn.</p>",
+    ]
+    if not every:
+        parts.append(
+            "<p>No MRR in this history: revenue comes from <code>account_updated</code> events "
+            "with <code>mrr</code>.</p>"
+        )
+    else:
+        parts += [
+            "<h2>Revenue, every customer, by month</h2>",
+            _table_html(MONTH_COLUMNS, [month_cells(m) for m in every]),
+            "<h2>Per segment, over the history</h2>",
+            _table_html(SUMMARY_COLUMNS, [summary_cells(g, r.months[g]) for g in r.segments()]),
+            "<h2>Per cohort (the month first seen)</h2>",
+            _table_html(
+                SUMMARY_COLUMNS,
+                [summary_cells(g[len(COHORT) :], r.months[g]) for g in r.cohorts()],
+            ),
+        ]
+        for g in r.segments():
+            if g != ALL:
+                parts += [
+                    f"<h3>Segment {html.escape(g)}, by month</h3>",
+                    _table_html(MONTH_COLUMNS, [month_cells(m) for m in r.months[g]]),
+                ]
+    parts += [
+        "<h2>Support and retention</h2>",
+        f"<p>Customers live on {_day(r.cutoff)} who opened a ticket in the 90 days before, "
+        f"against those who did not: churn within {r.horizon / DAY:g} days. If those who "
+        "contacted support churn less, support is creating a good experience; if more, the "
+        "tickets are a warning the team can act on.</p>",
+        _table_html(SUPPORT_COLUMNS, [support_cells(row) for row in r.support]),
+    ]
+    if r.holdout:
+        from stream.offline.holdout import holdout_html
+
+        parts += ["<h2>Does acting on alerts save customers?</h2>", holdout_html(r.holdout)]
+    for title, png in figures:
+        parts.append(f"<h2>{html.escape(title)}</h2><img src='data:image/png;base64,{png}'>")
+    style = (
+        "body{font-family:sans-serif;max-width:70em;margin:2em auto}"
+        "table{border-collapse:collapse;font-size:.85em}"
+        "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}"
+    )
+    path.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Business view: "
+        f"{html.escape(r.source)}</title><style>{style}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>\n",
+        encoding="utf-8",
+    )

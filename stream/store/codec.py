@@ -43,11 +43,15 @@ _BANDS: Final = ("healthy", "at_risk", "critical")
 _BAND_CODES: Final = {"healthy": 0, "at_risk": 1, "critical": 2}
 _PRIORITIES: Final = (None, "low", "normal", "high", "urgent")
 _PRIORITY_CODES: Final = {None: 0, "low": 1, "normal": 2, "high": 3, "urgent": 4}
+# the attributes' short names; the manager's assessment's (cr, ca) came after format 3 was
+# made: records written before simply lack them, and any name without a code is stored whole
 _ATTRIBUTE_CODES: Final = {
-    "segment": "s", "owner": "o", "mrr": "m", "renewal_date": "r", "locale": "l"
+    "segment": "s", "owner": "o", "mrr": "m", "renewal_date": "r", "locale": "l",
+    "csm_rating": "cr", "csm_author": "ca",
 }  # fmt: skip
 _ATTRIBUTE_NAMES: Final = {
-    "s": "segment", "o": "owner", "m": "mrr", "r": "renewal_date", "l": "locale"
+    "s": "segment", "o": "owner", "m": "mrr", "r": "renewal_date", "l": "locale",
+    "cr": "csm_rating", "ca": "csm_author",
 }  # fmt: skip
 _SENTIMENT: Final = (
     "promoters",

@@ -401,7 +401,9 @@ class RecordStore:
 
     async def business_snapshot(self, window_days: int = 30) -> BusinessSnapshot:
         """Read customers per band, the score distribution and segment measures."""
-        return await views.business_snapshot(self.client, self.keys, window_days)
+        return await views.business_snapshot(
+            self.client, self.keys, window_days, margin=self.policy.gross_margin
+        )
 
     async def watermark(self, partition: int) -> float | None:
         raw = await self.client.get(self.keys.watermark(partition))

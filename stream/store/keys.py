@@ -79,6 +79,15 @@ class Keys:
         """A segment's counters (NPS answers, tickets, ...) of one day of event time."""
         return f"{self.prefix}:seg:{segment}:{day}"
 
+    def revenue_month(self, month: str) -> str:
+        """The revenue movements of one month ("YYYY-MM"): `<group>|<kind>` in cents and
+        `<group>|<kind>|n` in movements, per segment, cohort and for all (`scoring.revenue`)."""
+        return f"{self.prefix}:revenue:{month}"
+
+    def revenue_months(self) -> str:
+        """The set of months with revenue movements."""
+        return f"{self.prefix}:revenue:months"
+
 
 def customer_record_key(prefix: str, customer_id: str) -> str:
     """The key of a customer's record under `prefix`."""

@@ -13,8 +13,9 @@ from typing import Any
 
 import orjson
 
+from scoring import revenue
 from scoring.policy import BANDS
-from scoring.segments import Fact
+from scoring.segments import REVENUE, Fact
 from scoring.serialize import alert_record, rfc3339
 from stream.i18n import Languages
 from stream.metrics import BusinessSnapshot, SegmentSnapshot
@@ -159,6 +160,9 @@ def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
                 out.append(("HINCRBY", counts, old, -1))
             out.append(("HINCRBY", counts, segment, 1))
         for fact in r.facts:
+            if fact.kind.startswith(REVENUE):
+                out += revenue_movement_commands(keys, r, fact, segment)
+                continue
             key = keys.segment_day(segment, math.floor(fact.at / 86_400))
             for name, amount in fact_fields(fact):
                 out.append(("HINCRBYFLOAT", key, name, amount))
@@ -166,6 +170,38 @@ def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
         r.loaded = r.loaded._replace(segment=segment)
         out += revenue_commands(keys, r)
     return out
+
+
+def revenue_movement_commands(keys: Keys, r: Record, fact: Fact, segment: str) -> list[Command]:
+    """Count one revenue movement in its month, per segment, cohort and for all."""
+    kind = fact.kind[len(REVENUE) :]
+    month = revenue.month_of(fact.at)
+    first = r.state.first_seen if r.state is not None else None
+    cohort = revenue.month_of(first) if first is not None else None
+    key = keys.revenue_month(month)
+    out: list[Command] = [("SADD", keys.revenue_months(), month)]
+    for group in revenue.groups(kind, fact.segment or segment, cohort):
+        out.append(("HINCRBY", key, f"{group}|{kind}", int(fact.value)))
+        out.append(("HINCRBY", key, f"{group}|{kind}|n", 1))
+    return out
+
+
+def revenue_totals(hashes: dict[str, dict[Any, Any]]) -> revenue.Ledger:
+    """The ledger back from the monthly hashes (month -> the hash's fields and values)."""
+    ledger = revenue.Ledger()
+    for month, fields in hashes.items():
+        per: dict[str, revenue.Totals] = {}
+        for name, value in fields.items():
+            text = as_text(name)
+            count = text.endswith("|n")
+            group, _, kind = (text[:-2] if count else text).rpartition("|")
+            if kind not in revenue.KINDS or not group:
+                continue
+            t = per.setdefault(group, revenue.Totals.empty())
+            (t.logos if count else t.cents)[kind] += int(value)
+        for group, t in per.items():
+            ledger.add_totals(group, month, t)
+    return ledger
 
 
 def revenue_commands(keys: Keys, r: Record) -> list[Command]:
@@ -237,9 +273,16 @@ def alerts_seen(records: Iterable[Record]) -> None:
             r.loaded = r.loaded._replace(alert=r.alerts.open)
 
 
-async def business_snapshot(client: Client, keys: Keys, window_days: int = 30) -> BusinessSnapshot:
-    """Read customers per band, the score distribution and segment measures."""
+REVENUE_MONTHS = 13  # months of revenue figures exported: the clock's and the 12 before
+
+
+async def business_snapshot(
+    client: Client, keys: Keys, window_days: int = 30, margin: float = 0.8
+) -> BusinessSnapshot:
+    """Read customers per band, the score distribution, segment measures and the revenue
+    figures of the latest months."""
     snap = BusinessSnapshot()
+    await _revenue(client, keys, snap, margin)
     board = keys.board()
     async with client.pipeline(transaction=False) as pipe:
         for band in BANDS:
@@ -281,6 +324,32 @@ async def business_snapshot(client: Client, keys: Keys, window_days: int = 30) -
                 totals[as_text(k)] = totals.get(as_text(k), 0.0) + float(v)
         snap.segments[seg] = segment_measures(totals, customers[seg])
     return snap
+
+
+async def revenue_ledger(client: Client, keys: Keys) -> revenue.Ledger:
+    """Every month's revenue movements, as stored."""
+    months = sorted(as_text(m) for m in await client.smembers(keys.revenue_months()))
+    if not months:
+        return revenue.Ledger()
+    async with client.pipeline(transaction=False) as pipe:
+        for month in months:
+            pipe.hgetall(keys.revenue_month(month))
+        replies = await pipe.execute()
+    return revenue_totals(dict(zip(months, replies, strict=True)))
+
+
+async def _revenue(client: Client, keys: Keys, snap: BusinessSnapshot, margin: float) -> None:
+    """The revenue figures of the months up to the clock's (event time): segments, cohorts,
+    all (`scoring.revenue`), the latest `REVENUE_MONTHS` of them."""
+    ledger = await revenue_ledger(client, keys)
+    if not ledger.groups:
+        return
+    clock = await client.get(keys.clock())
+    latest = max(m for t in ledger.groups.values() for m in t)
+    last = revenue.month_of(float(clock)) if clock is not None else latest
+    last = max(last, latest)
+    for group, months in ledger.months(margin, last).items():
+        snap.revenue[group] = months[-REVENUE_MONTHS:]
 
 
 async def migrate_segment_sets(client: Client, keys: Keys) -> int:

@@ -19,6 +19,8 @@ from urllib.parse import quote, urlencode
 
 from babel import Locale
 
+from scoring.drivers import assessment_words
+from scoring.state import CustomerState
 from scoring.words import from_wire
 from stream.i18n import LOCALES, Words, next_step
 from stream.store.record import Record
@@ -345,6 +347,29 @@ def _moment_of(rfc3339: str, w: Words) -> str:
         return rfc3339
 
 
+def _as_of(health: dict[str, Any] | None, state: CustomerState) -> float | None:
+    """The event time the page's score is as of (the state's clock without a score)."""
+    if health is not None:
+        try:
+            return datetime.fromisoformat(str(health["as_of"]).replace("Z", "+00:00")).timestamp()
+        except (KeyError, ValueError):
+            pass
+    return state.clock
+
+
+def _sentiment_section(state: CustomerState, health: dict[str, Any] | None, w: Words) -> str:
+    """The sentiment section: the manager's latest assessment, its rating, who gave it and how
+    long before the score's time (the note stays in the event stream)."""
+    now = _as_of(health, state)
+    said = None if now is None else assessment_words(state, now)
+    text = (
+        f'<p class="muted">{escape(w.say("page-no-assessment"))}</p>'
+        if said is None
+        else f'<p id="csm-assessment">{escape(w(said))}</p>'
+    )
+    return f"<h2>{escape(w.say('component', component='sentiment'))}</h2>{text}"
+
+
 def customer_page(record: Record, health: dict[str, Any] | None, w: Words) -> str:
     """One customer: score, band, trend, drivers in words, the open alert."""
     cid = record.customer_id
@@ -382,6 +407,8 @@ def customer_page(record: Record, health: dict[str, Any] | None, w: Words) -> st
             f'<th scope="col">{escape(w.say("page-score"))}</th></tr></thead>'
             f"<tbody>{components}</tbody></table>"
         )
+    if state is not None:
+        drivers += _sentiment_section(state, health, w)
     alert = record.alerts.open
     alert_html = f'<p class="muted">{escape(w.say("page-no-open-alert"))}</p>'
     if alert is not None:

@@ -65,7 +65,16 @@ class CustomerRoutes:
             return None, web.json({"error": f"redis unavailable: {exc!r}"}, status=503)
         if record is None or record.evaluated is None:
             return None, web.json({"error": f"unknown customer {customer_id!r}"}, status=404)
-        return record, None
+        return self.shown(record), None
+
+    def shown(self, record: Record) -> Record:
+        """The record as managers may see it: the open alert of a customer the holdout
+        experiment holds out is not shown (it is recorded, never delivered: showing it would
+        reach the held-out group and hide the alerts' effect, docs/alerts.md). The record is
+        this request's own copy, read from Redis for it."""
+        if record.alerts.open is not None and self.policy.alerts.held_out(record.customer_id):
+            record.alerts.open = None
+        return record
 
     async def customer_health(self, web: Any, request: Any, customer_id: str) -> Any:
         record, answer = await self.load_customer(web, customer_id)
@@ -93,7 +102,8 @@ class CustomerRoutes:
         instead (503)."""
         try:
             async with asyncio.timeout(OPERATION_TIMEOUT):
-                return await self.store.portfolio(owner, offset, limit), None
+                total, records = await self.store.portfolio(owner, offset, limit)
+                return (total, [self.shown(r) for r in records]), None
         except RETRYABLE as exc:
             self.on_redis_error("http")
             return None, web.json({"error": f"redis unavailable: {exc!r}"}, status=503)

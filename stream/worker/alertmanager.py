@@ -10,6 +10,10 @@ a few resend periods ahead and posted again while it lasts; a resolved alert is 
   (read from Redis, so a restart or a rebalance loses none) and every resolved alert not yet
   forwarded (kept in Redis until Alertmanager took it).
 
+The alerts of a customer held out by the policy's holdout experiment (`alerts.holdout`,
+`scoring.holdout`) are never posted, firing or resolved: they stay in Redis like any other
+(their resolved ones are forgotten there as usual), and no manager is told of them.
+
 An alert's labels are its identity in Alertmanager: `alertname`, `customer`, `rule` (the
 leading rule), `severity`, `owner`, `segment`. When an open alert's labels change (it rose to
 critical), the alert under the old labels is resolved and the new one fires, so Alertmanager
@@ -30,6 +34,7 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
+from scoring.holdout import Holdout
 from stream.i18n import Words, next_step
 from stream.i18n import words as catalog
 from stream.metrics import EngineMetrics
@@ -140,9 +145,11 @@ class Forwarder:
         metrics: EngineMetrics | None = None,
         clock: Callable[[], float] = time.time,
         next_steps: Mapping[str, Mapping[str, str]] | None = None,
+        holdout: Holdout | None = None,
     ) -> None:
         assert settings.alertmanager_url is not None
         self.next_steps = next_steps or {}  # the policy's own (`AlertPolicy.next_steps`)
+        self.holdout = holdout  # the policy's own (`AlertPolicy.holdout`): never posted
         self.locale = settings.languages().default  # for alerts stored without a language
         self.url = settings.alertmanager_url.rstrip("/") + "/api/v2/alerts"
         self.store = store
@@ -212,8 +219,13 @@ class Forwarder:
         posted = dict(self.posted)
         ending: list[dict[str, Any]] = []
         gone: set[str] = set()
+        holdout = self.holdout
+        if holdout is not None:
+            opened = [d for d in opened if not holdout.holds(d["customer_id"])]
         for _, raw in resolved:
             doc = orjson.loads(raw)
+            if holdout is not None and holdout.holds(doc["customer_id"]):
+                continue  # never told: nothing to resolve (forgotten below all the same)
             gone.add(doc["alert_id"])
             labels = posted.pop(doc["customer_id"], None) or labels_of(doc)
             ending.append(payload(doc, labels, self.page_base, now, self.next_steps, self.locale))

@@ -53,6 +53,7 @@ class BatchResult:
     dead_lettered: int = 0
     scores_published: int = 0
     alerts_raised: list[Alert] = field(default_factory=list)
+    alerts_held_out: list[Alert] = field(default_factory=list)  # of those raised: not delivered
     conflicts: int = 0
 
 
@@ -189,6 +190,7 @@ class Engine:
             result.applied += out.applied
             result.duplicates += out.duplicates
             result.alerts_raised.extend(out.raised)
+            result.alerts_held_out.extend(out.held_out)
             result.conflicts += len(conflicts)
             result.scores_published += len(out.scores)
             finished.extend(r for r in records.values() if r.customer_id not in conflicts)
@@ -234,6 +236,8 @@ class Engine:
             m.dead_letters.labels(topic, letter.field).inc()
         for alert in result.alerts_raised:
             m.alerts.labels(alert.rule, alert.severity).inc()
+        for alert in result.alerts_held_out:
+            m.alerts_held_out.labels(alert.rule).inc()
         m.scores_published.inc(result.scores_published)
         m.write_conflicts.inc(result.conflicts)
         m.batch_seconds.observe(seconds)
@@ -289,4 +293,6 @@ class Engine:
             self.metrics.scores_published.inc(len(out.scores))
             for alert in out.raised:
                 self.metrics.alerts.labels(alert.rule, alert.severity).inc()
+            for alert in out.held_out:
+                self.metrics.alerts_held_out.labels(alert.rule).inc()
         return bool(saved or fixes)

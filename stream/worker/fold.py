@@ -78,6 +78,9 @@ class Outputs:
     shadow_scores: list[Keyed] = field(default_factory=list)
     shadow_alerts: list[Keyed] = field(default_factory=list)
     raised: list[Alert] = field(default_factory=list)
+    # the alerts raised whose customer the policy's holdout keeps out of delivery: recorded
+    # (in `raised` and the record) but not in `alerts`
+    held_out: list[Alert] = field(default_factory=list)
     changed: list[Record] = field(default_factory=list)  # the records to save
     applied: int = 0
     duplicates: int = 0
@@ -139,7 +142,7 @@ def fold_due(
             health = catch_up_into(standing, until, policy, options.refresh, raised, times)
             _shadow(standing.state, rec, times, options, out)
             rec.settle(standing)
-            _take(rec, raised, options, out)
+            _take(rec, raised, policy, options, out)
             if health is not None:
                 _publish_health(rec, health, options, out)
             out.changed.append(rec)
@@ -217,7 +220,7 @@ def _fold_customer(
         health = evaluate_into(standing, state.clock, policy, refresh, False, raised) or health
         _evaluated(standing, state, rec, times, opts, out)
     rec.settle(standing)
-    _take(rec, raised, opts, out)
+    _take(rec, raised, policy, opts, out)
     if health is not None:
         _publish_health(rec, health, opts, out)
     return changed
@@ -258,9 +261,16 @@ def _words(state: CustomerState | None, opts: FoldOptions) -> Words:
     return languages.for_state(state)
 
 
-def _take(rec: Record, raised: list[Alert], opts: FoldOptions, out: Outputs) -> None:
-    """Publish the alerts raised."""
+def _take(
+    rec: Record, raised: list[Alert], policy: Policy, opts: FoldOptions, out: Outputs
+) -> None:
+    """Publish the alerts raised, but those of a customer the holdout keeps out of delivery
+    (`AlertPolicy.held_out`): recorded, counted, never published."""
     if not raised:
+        return
+    if policy.alerts.holdout is not None and policy.alerts.held_out(rec.customer_id):
+        out.raised.extend(raised)
+        out.held_out.extend(raised)
         return
     words = _words(rec.state, opts)
     for alert in raised:

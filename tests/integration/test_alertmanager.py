@@ -24,13 +24,14 @@ from typing import Any
 import pytest
 import yaml
 
+from scoring.holdout import Holdout
 from scoring.words import say
 from stream.dev.stack import down, status, up
 from stream.i18n import words
 from stream.resources import resource
 
 from .conftest import Stack, free_port, wait_for
-from .harness import Run, Topics, produce
+from .harness import Run, Topics, produce, read_topic
 from .histories import DAY, doc, healthy
 
 PAGES = "http://pages.example:8080"
@@ -310,5 +311,33 @@ def test_a_silence_set_in_alertmanager_holds(
         time.sleep(5)
         assert [] == delivery.webhook.for_customer("am-quiet", "firing")
         assert all("am-quiet" not in body for _, body in delivery.smtp.messages)
+    finally:
+        run.stop_all()
+
+
+def test_a_held_out_customers_alert_reaches_neither_alertmanager_nor_churn_alerts(
+    stack: Stack, tmp_path: Path, delivery: Delivery
+) -> None:
+    """The policy's holdout (docs/alerts.md): of two customers raising the same alert, the one
+    the experiment holds out is recorded but never told of; the other is delivered."""
+    holdout = Holdout("am-holdout", 0.5)
+    names = [f"am-ho-{i}" for i in range(100)]
+    held = next(c for c in names if holdout.holds(c))
+    told = next(c for c in names if not holdout.holds(c))
+    doc = yaml.safe_load(paging_detractors(tmp_path).read_text())
+    doc["alerts"]["holdout"] = {"experiment": holdout.experiment, "share": holdout.share}
+    policy = tmp_path / "holdout.yaml"
+    policy.write_text(yaml.safe_dump(doc))
+    topics = Topics()
+    run = forwarding(stack, topics, tmp_path, delivery, HEALTHSCORE_POLICY_FILE=str(policy))
+    try:
+        run.start()
+        produce(stack, topics, [*detractor_then(held, None), *detractor_then(told, None)])
+        wait_for(lambda: bool(delivery.webhook.for_customer(told, "firing")), 60, told)
+        time.sleep(5)  # two more resend periods of the forwarder
+        assert [] == api(delivery.url, f'/api/v2/alerts?filter=customer="{held}"')
+        assert [] == delivery.webhook.for_customer(held, "firing")
+        assert all(held not in body for _, body in delivery.smtp.messages)
+        assert [told] == [v["customer_id"] for _, v in read_topic(stack, topics.alerts)]
     finally:
         run.stop_all()

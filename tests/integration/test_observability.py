@@ -4,6 +4,8 @@ data and every alerting rule evaluates without error."""
 from __future__ import annotations
 
 import json
+import math
+import re
 import subprocess
 import time
 import urllib.parse
@@ -16,6 +18,8 @@ import pytest
 from stream.dev.stack.processes import stop_pid
 from stream.dev.stack.prometheus import start_prometheus
 from stream.dev.synthetic import CustomerBase
+from stream.metrics import REVENUE_GAUGES
+from tests.revenue_history import EXPECTED, HISTORY
 
 from .conftest import Stack, free_port, wait_for
 from .harness import Run, Topics, produce
@@ -120,3 +124,82 @@ def test_the_rendered_prometheus_config_passes_promtool(prometheus: tuple[int, P
         check=False,
     )
     assert 0 == out.returncode, out.stdout + out.stderr
+
+
+# --- the revenue panels against a history worked out by hand ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def revenue_prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real worker that consumed `tests.revenue_history`, scraped by a real Prometheus."""
+    tmp = tmp_path_factory.mktemp("revenue")
+    topics = Topics()
+    run = Run(stack, topics, tmp)
+    run.start()
+    port = free_port()
+    _, worker_port, _ = run.procs[0]
+    pid = start_prometheus(
+        tmp / "prometheus",
+        host="127.0.0.1",
+        port=port,
+        targets=[f"127.0.0.1:{worker_port}"],
+        interval="1s",
+        report=lambda _line: None,
+    )
+    try:
+        produce(stack, topics, HISTORY)
+        run.wait_drained()
+        run.wait_quiet()
+        wait_for(lambda: _samples(port) >= 3, 60, "Prometheus to scrape the worker 3 times")
+        wait_for(
+            lambda: bool(query(port, "healthscore_revenue_mrr_end")["data"]["result"]),
+            30,
+            "the revenue gauges",
+        )
+        yield port
+    finally:
+        stop_pid(pid, "--config.file")
+        run.stop_all()
+
+
+def test_the_revenue_panels_return_the_hand_computed_values(revenue_prometheus: int) -> None:
+    """Every figure the revenue dashboard's queries return for the hand-written history equals
+    the value worked out by hand (tests/revenue_history.py); a figure the hand says is undefined
+    (nothing at the start, no churn) is no series at all."""
+    port = revenue_prometheus
+    board = json.loads((DASHBOARDS / "revenue.json").read_text())
+    measure_of = {f"healthscore_revenue_{n}": m for n, _, m in REVENUE_GAUGES}
+    measure_of |= {f"healthscore_cohort_{n}": m for n, _, m in REVENUE_GAUGES}
+    seen: dict[tuple[str, str, str], float] = {}
+    shown: dict[str, set[str]] = {"segment": set(), "cohort": set()}
+    for p in board["panels"]:
+        for target in p["targets"]:
+            name = re.search(r"healthscore_(?:revenue|cohort)_\w+", target["expr"])
+            assert name is not None, target["expr"]
+            measure = measure_of[name.group(0)]
+            kind = "cohort" if "_cohort_" in name.group(0) else "segment"
+            shown[kind].add(measure)
+            answer = query(port, target["expr"])
+            assert "success" == answer["status"], (p["title"], target["expr"], answer)
+            for series in answer["data"]["result"]:
+                labels = series["metric"]
+                group = labels["segment"] if kind == "segment" else f"cohort {labels['cohort']}"
+                seen[(group, labels["month"], measure)] = float(series["value"][1])
+    compared, wrong = 0, []
+    for group, months in EXPECTED.items():
+        kind = "cohort" if group.startswith("cohort ") else "segment"
+        for month, figures in months.items():
+            for measure, want in figures.items():
+                if measure not in shown[kind]:
+                    continue
+                got = seen.get((group, month, measure))
+                compared += 1
+                ok = (
+                    got is None
+                    if want is None
+                    else got is not None and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
+                )
+                if not ok:
+                    wrong.append((group, month, measure, got, want))
+    assert [] == wrong
+    assert compared >= 60

@@ -250,3 +250,58 @@ def test_the_pages_in_four_languages_in_a_browser(stack: Stack, tmp_path: Path) 
         assert words("lv")(say("page-no-open-alert")) not in asked  # it has one open
     finally:
         run.stop_all()
+
+
+def test_a_managers_assessment_moves_the_score_and_shows_on_the_page(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Two customers alike but for their manager's read: the one rated 1/5 scores below the
+    one rated 5/5, and its page, read in chromium, shows the assessment (rating, author, how
+    long ago) in the reader's words; a rating out of range is a dead letter with its reason."""
+    from scoring.drivers import CSM
+    from stream.i18n import words
+
+    from .harness import read_dead_letters
+    from .histories import DAY
+
+    topics = Topics()
+    run = Run(stack, topics, tmp_path)
+    author = "ana@csm.example"
+    docs = [
+        *healthy("ca-low"),
+        *healthy("ca-high"),
+        doc("account", "csm_assessment", "ca-low", 20 * DAY, rating=1, author=author, note="x"),
+        doc("account", "csm_assessment", "ca-high", 20 * DAY, rating=5, author=author),
+        doc("account", "csm_assessment", "ca-high", 21 * DAY, rating=6, author=author),
+    ]
+    try:
+        base = serve(run, stack, topics, docs)
+        low, high = run.http_health("ca-low")[1], run.http_health("ca-high")[1]
+        assert low["score"] < high["score"]
+        assert low["components"]["sentiment"] < high["components"]["sentiment"]
+        drivers = {d["signal"]: d for d in low["drivers"]}
+        assert CSM in drivers
+        days = drivers[CSM]["message"]["params"]["days"]
+        assert days >= 9  # the assessment is from day 20 of a 30-day history
+        record = run.records()["ca-low"]
+        assert record.state is not None
+        assert 1 == record.state.attributes["csm_rating"].value
+
+        for locale in ("en", "ru"):
+            w = words(locale)
+            said = w.say("sentiment-csm", rating=1, author=author, days=days)
+            page = visible(browser("--dump-dom", f"{base}/customers/ca-low?lang={locale}"))
+            assert said in page, (locale, page[-800:])
+            assert w.say("component", component="sentiment") in page
+        assert "manager's assessment 5/5 (ana@csm.example)" in visible(
+            browser("--dump-dom", f"{base}/customers/ca-high")
+        )
+
+        letters = read_dead_letters(stack, topics.dlq)
+        assert 1 == len(letters)
+        payload, headers = letters[0]
+        assert '"rating":6' in payload.replace(" ", "")
+        assert "rating" == headers["dlq.field"]
+        assert "an integer from 1 to 5" in headers["dlq.error"]
+    finally:
+        run.stop_all()

@@ -32,6 +32,7 @@ VALID: dict[str, dict[str, Any]] = {
     },
     "churned": {"reason": "budget"},
     "renewed": {},
+    "csm_assessment": {"rating": 2, "author": "ana@csm.example", "note": "champion left"},
 }
 
 

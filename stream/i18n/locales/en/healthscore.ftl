@@ -122,6 +122,11 @@ sentiment-nps = NPS { $nps }
 sentiment-nps-latest = NPS { $nps } (latest answer { $latest }/10)
 sentiment-csat = CSAT { NUMBER($share, style: "percent") } satisfied (4-5 of 5)
 sentiment-ces = CES: { NUMBER($share, style: "percent") } of answers say low effort (5-7 of 7)
+sentiment-csm = manager's assessment { $rating }/5 ({ $author }), { $days ->
+    [0] today
+    [one] { $days } day ago
+   *[other] { $days } days ago
+}
 
 ## Alert reasons
 
@@ -251,6 +256,7 @@ page-points = { $points ->
 page-components = Components
 page-component = Component
 page-no-open-alert = No open alert.
+page-no-assessment = No manager's assessment yet.
 page-alert-open-since = { $severity ->
     [warning] Warning
    *[critical] Critical

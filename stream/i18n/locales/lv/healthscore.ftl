@@ -207,6 +207,12 @@ sentiment-nps = NPS { $nps }
 sentiment-nps-latest = NPS { $nps } (pēdējā atbilde { $latest }/10)
 sentiment-csat = CSAT: { NUMBER($share, style: "percent") } apmierināti (4–5 no 5)
 sentiment-ces = CES: { NUMBER($share, style: "percent") } atbilžu — neliela piepūle (5–7 no 7)
+sentiment-csm = CSM vērtējums { $rating }/5 ({ $author }), { $days ->
+    [0] šodien
+    [zero] pirms { $days } dienām
+    [one] pirms { $days } dienas
+   *[other] pirms { $days } dienām
+}
 
 ## Brīdinājumu iemesli
 
@@ -349,6 +355,7 @@ page-points = { $points ->
 page-components = Komponentes
 page-component = Komponente
 page-no-open-alert = Aktīvu brīdinājumu nav.
+page-no-assessment = CSM vērtējuma vēl nav.
 page-alert-open-since = { $severity ->
     [warning] Brīdinājums
    *[critical] Kritisks

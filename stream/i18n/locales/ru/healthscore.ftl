@@ -255,6 +255,13 @@ sentiment-nps = NPS { $nps }
 sentiment-nps-latest = NPS { $nps } (последняя оценка { $latest }/10)
 sentiment-csat = CSAT: { NUMBER($share, style: "percent") } довольных (4–5 из 5)
 sentiment-ces = CES: { NUMBER($share, style: "percent") } ответов — низкие усилия (5–7 из 7)
+sentiment-csm = оценка CSM { $rating }/5 ({ $author }), { $days ->
+    [0] сегодня
+    [one] { $days } день назад
+    [few] { $days } дня назад
+    [many] { $days } дней назад
+   *[other] { $days } дня назад
+}
 
 ## Причины оповещений
 
@@ -410,6 +417,7 @@ page-points = { $points ->
 page-components = Компоненты
 page-component = Компонент
 page-no-open-alert = Активных оповещений нет.
+page-no-assessment = Оценки CSM пока нет.
 page-alert-open-since = { $severity ->
     [warning] Предупреждение
    *[critical] Критично

@@ -78,6 +78,10 @@ sentiment-nps = NPS { $nps }
 sentiment-nps-latest = NPS { $nps }（最近一次评分{ $latest }/10）
 sentiment-csat = CSAT：{ NUMBER($share, style: "percent") }满意（5分制中4–5分）
 sentiment-ces = CES：{ NUMBER($share, style: "percent") }的答复认为省力（7分制中5–7分）
+sentiment-csm = 客户成功经理评估{ $rating }/5（{ $author }，{ $days ->
+    [0] 今天
+   *[other] { $days }天前
+}）
 
 ## 告警原因
 
@@ -174,6 +178,7 @@ page-points = { $points }分
 page-components = 组成部分
 page-component = 组成部分
 page-no-open-alert = 无未关闭告警。
+page-no-assessment = 暂无客户成功经理评估。
 page-alert-open-since = { $severity ->
     [warning] 警告
    *[critical] 严重
