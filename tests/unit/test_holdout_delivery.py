@@ -93,3 +93,20 @@ def test_the_forwarder_posts_everyone_without_a_holdout() -> None:
     fwd = Recording(Store())
     asyncio.run(fwd.forward([alert(HELD), alert(TOLD)], []))
     assert [HELD, TOLD] == [a["labels"]["customer"] for a in fwd.requests[0]]
+
+
+def test_the_pages_do_not_show_a_held_out_customers_alert() -> None:
+    """The worklist, portfolio and customer page read records through `CustomerRoutes.shown`:
+    a held-out customer's open alert is not shown to a manager, another's is."""
+    from stream.web.routes import CustomerRoutes
+
+    from .test_pages import a_customer
+
+    routes = CustomerRoutes(None, POLICY, lambda _what: None)  # type: ignore[arg-type]
+    held, told = a_customer(HELD), a_customer(TOLD)
+    assert held.alerts.open is not None
+    assert told.alerts.open is not None
+    assert routes.shown(held).alerts.open is None
+    assert routes.shown(told).alerts.open is not None
+    everyone = CustomerRoutes(None, BASE, lambda _what: None)  # type: ignore[arg-type]
+    assert everyone.shown(a_customer(HELD)).alerts.open is not None
