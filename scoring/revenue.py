@@ -324,10 +324,12 @@ def is_cohort(group: str) -> bool:
     return group.startswith(COHORT)
 
 
-def summary(months: Iterable[Month]) -> dict[str, float | None]:
-    """A group's figures over several months: mean monthly logo churn and the LTV it implies
-    (the latest ARPA), and the compounded GRR and NRR."""
-    ms = [m for m in months if m.start_logos > 0]
+def summary(months: Iterable[Month], span: int = 12) -> dict[str, float | None]:
+    """A group's figures over its latest `span` months (12: a year): the monthly logo churn
+    (churned customers over customer-months at risk) and the lifetime value it implies with the
+    latest ARPA, and GRR and NRR compounded month by month (the year's retention). Months that
+    started with no paying customer are left out."""
+    ms = [m for m in list(months)[-span:] if m.start_logos > 0]
     if not ms:
         return {"months": 0, "logo_churn_rate": None, "grr": None, "nrr": None, "ltv": None}
     churned = sum(m.logos[CHURN] for m in ms)

@@ -332,8 +332,8 @@ SUMMARY_COLUMNS = (
     "end MRR",
     "logos",
     "monthly logo churn",
-    "GRR (compounded)",
-    "NRR (compounded)",
+    "GRR, 12 months",
+    "NRR, 12 months",
     "ARPA",
     "LTV",
 )
@@ -414,6 +414,15 @@ def _recent(months: Sequence[Month], count: int) -> Sequence[Month]:
     return months[-count:] if count > 0 else months
 
 
+def _table(headers: Sequence[str], title: str) -> Table:
+    """A console table whose first column (month, segment, cohort) is never cut: on a narrow
+    terminal the figures wrap instead."""
+    table = Table(*headers, title=title)
+    table.columns[0].no_wrap = True
+    table.columns[0].min_width = 7
+    return table
+
+
 def print_business(r: BusinessReport, console: Console, months: int = 12) -> None:
     """`healthscore report` on the console: every customer's months, each segment and cohort
     over the period, support against retention, and the holdout when there is one."""
@@ -426,21 +435,21 @@ def print_business(r: BusinessReport, console: Console, months: int = 12) -> Non
     if not every:
         console.print("no MRR in the history: account_updated events with `mrr` give revenue")
     else:
-        table = Table(*MONTH_COLUMNS, title="Revenue, every customer, by month")
+        table = _table(MONTH_COLUMNS, "Revenue, every customer, by month")
         for m in _recent(every, months):
             table.add_row(*month_cells(m))
         console.print(table)
-        table = Table(*SUMMARY_COLUMNS, title="Per segment, over the history")
+        table = _table(SUMMARY_COLUMNS, "Per segment, the latest 12 months")
         for g in r.segments():
             table.add_row(*summary_cells(g, r.months[g]))
         console.print(table)
-        table = Table(*SUMMARY_COLUMNS, title="Per cohort (the month first seen)")
+        table = _table(SUMMARY_COLUMNS, "Per cohort (the month first seen), its latest 12 months")
         for g in r.cohorts():
             table.add_row(*summary_cells(g[len(COHORT) :], r.months[g]))
         console.print(table)
-    table = Table(
-        *SUPPORT_COLUMNS,
-        title=f"Support and retention: churn within {r.horizon / DAY:g} days of "
+    table = _table(
+        SUPPORT_COLUMNS,
+        f"Support and retention: churn within {r.horizon / DAY:g} days of "
         f"{_day(r.cutoff)}, customers who opened a ticket in the 90 days before it or not",
     )
     for row in r.support:
@@ -566,9 +575,9 @@ def write_business_html(r: BusinessReport, path: Path) -> None:
         parts += [
             "<h2>Revenue, every customer, by month</h2>",
             _table_html(MONTH_COLUMNS, [month_cells(m) for m in every]),
-            "<h2>Per segment, over the history</h2>",
+            "<h2>Per segment, the latest 12 months</h2>",
             _table_html(SUMMARY_COLUMNS, [summary_cells(g, r.months[g]) for g in r.segments()]),
-            "<h2>Per cohort (the month first seen)</h2>",
+            "<h2>Per cohort (the month first seen), its latest 12 months</h2>",
             _table_html(
                 SUMMARY_COLUMNS,
                 [summary_cells(g[len(COHORT) :], r.months[g]) for g in r.cohorts()],
