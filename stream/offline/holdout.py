@@ -291,7 +291,15 @@ def print_holdout(rows: Sequence[HoldoutEffect], console: Console) -> None:
         "Difference: delivered minus held-out churn rate, in percentage points (below 0: fewer "
         "churned where a manager was told), with Newcombe's 95% interval."
         + (f" {late:,} customers paged too recently to know are left out." if late else "")
+        + f" {MANY_ROWS}"
     )
+
+
+# Several rules are several comparisons: one interval in twenty excludes 0 by chance alone
+MANY_ROWS = (
+    "Read `any` first: with one row per rule, about one interval in twenty excludes 0 by "
+    "chance alone, so a single rule's verdict needs a second experiment to be believed."
+)
 
 
 def holdout_html(rows: Sequence[HoldoutEffect]) -> str:

@@ -598,9 +598,15 @@ def write_business_html(r: BusinessReport, path: Path) -> None:
         _table_html(SUPPORT_COLUMNS, [support_cells(row) for row in r.support]),
     ]
     if r.holdout:
-        from stream.offline.holdout import holdout_html
+        from stream.offline.holdout import MANY_ROWS, holdout_html
 
-        parts += ["<h2>Does acting on alerts save customers?</h2>", holdout_html(r.holdout)]
+        parts += [
+            "<h2>Does acting on alerts save customers?</h2>",
+            holdout_html(r.holdout),
+            "<p>Difference: delivered minus held-out churn rate within the horizon after each "
+            "customer's first page, in percentage points (below 0: fewer churned where a "
+            f"manager was told), with Newcombe's 95% interval. {html.escape(MANY_ROWS)}</p>",
+        ]
     for title, png in figures:
         parts.append(f"<h2>{html.escape(title)}</h2><img src='data:image/png;base64,{png}'>")
     style = (
