@@ -223,3 +223,57 @@ def test_report_json_to_stdout_and_a_clear_error(tmp_path: Path) -> None:
     missing = CliRunner().invoke(app, ["report", str(tmp_path / "nope.jsonl")])
     assert 2 == missing.exit_code
     assert "no such file" in " ".join(missing.output.split())
+
+
+def test_report_on_the_simulator_shows_every_kind_of_movement(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from stream.cli import app
+    from stream.offline.datasets import simulate_churn
+
+    simulate_churn(tmp_path, customers=300, days=400, seed=5)
+    out, page = tmp_path / "report.json", tmp_path / "report.html"
+    events = str(tmp_path / "events.jsonl.gz")
+    result = CliRunner().invoke(app, ["report", events, "--json", str(out), "--html", str(page)])
+    assert 0 == result.exit_code, result.output
+    every = orjson.loads(out.read_bytes())["revenue"]["all"]["months"]
+    for kind in ("new", "expansion", "contraction", "churn", "reactivation"):
+        assert sum(m[f"mrr_{kind}"] for m in every) > 0, kind
+    assert {"smb", "mid_market", "enterprise"} <= set(orjson.loads(out.read_bytes())["revenue"])
+    assert page.read_text().count("data:image/png;base64,") == 4
+
+
+def test_report_on_a_public_set_compares_support_and_retention(tmp_path: Path) -> None:
+    """The `saas` set (PyPI pysurvival's churn.csv, cached): no revenue in it, so the report
+    says so, and compares churn of customers who contacted support with the others."""
+    from typer.testing import CliRunner
+
+    from stream.cli import app
+    from stream.offline.datasets import saas
+
+    saas(tmp_path)
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(tmp_path / "events.jsonl.gz"),
+            "--labels",
+            str(tmp_path / "labels.csv"),
+            "--cutoff",
+            "2020-01-01",
+            "--json",
+            str(out),
+            "--html",
+            str(tmp_path / "report.html"),
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert 0 == result.exit_code, result.output
+    assert "no MRR in the history" in result.output
+    rows = {r["segment"]: r for r in orjson.loads(out.read_bytes())["support"]["segments"]}
+    every = rows["all"]
+    assert every["contacted"]["customers"] + every["not_contacted"]["customers"] == 2000
+    lo, hi = every["difference_interval"]
+    assert lo <= every["difference"] <= hi
+    assert "data:image/png;base64," in (tmp_path / "report.html").read_text()
