@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,6 +23,8 @@ from stream.cli.options import (
     Until,
     Workers,
 )
+
+T = TypeVar("T")
 
 
 def _history(
@@ -61,20 +64,25 @@ def _replay(
     workers: int | None,
     what: str = "replaying events",
 ) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from stream.offline import backtest as bt
 
+    return _with_progress(
+        what,
+        history.events,
+        lambda advance: bt.replay_history(
+            history, policy, cutoffs, workers=workers, on_progress=advance
+        ),
+    )
+
+
+def _with_progress(what: str, total: int, work: Callable[[Callable[[int], None]], T]) -> T:
+    """Run `work(advance)` under a progress bar of `total` events that `advance(n)` moves."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task(what, total=history.events)
-        return bt.replay_history(
-            history,
-            policy,
-            cutoffs,
-            workers=workers,
-            on_progress=lambda n: progress.advance(task, n),
-        )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(what, total=total)
+        return work(lambda n: progress.advance(task, n))
 
 
 @app.command()
@@ -281,20 +289,15 @@ def calibrate(
 
 def _holdout(history: Any, policy: Any, horizon_days: float, workers: int | None) -> Any:
     """The holdout's estimate per paging rule, with the replay's progress."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from stream.offline.holdout import holdout_effects
 
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("replaying alerts for the holdout", total=history.events)
-        return holdout_effects(
-            history,
-            policy,
-            horizon_days,
-            workers=workers,
-            on_progress=lambda n: progress.advance(task, n),
-        )
+    return _with_progress(
+        "replaying alerts for the holdout",
+        history.events,
+        lambda advance: holdout_effects(
+            history, policy, horizon_days, workers=workers, on_progress=advance
+        ),
+    )
 
 
 @app.command()

@@ -306,10 +306,6 @@ def _money(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
 
-def _ratio(x: float | None) -> str:
-    return "-" if x is None else f"{x * 100:.1f}%"
-
-
 MONTH_COLUMNS = (
     "month",
     "start MRR",
@@ -361,9 +357,9 @@ def month_cells(m: Month) -> list[str]:
         _money(m.mrr["reactivation"]),
         _money(m.end_mrr),
         f"{m.end_logos:,}",
-        _ratio(m.logo_churn_rate),
-        _ratio(m.grr),
-        _ratio(m.nrr),
+        _pct(m.logo_churn_rate),
+        _pct(m.grr),
+        _pct(m.nrr),
         _money(m.arpa),
         _money(m.ltv),
     ]
@@ -377,9 +373,9 @@ def summary_cells(group: str, months: Sequence[Month]) -> list[str]:
         f"{s['months']:.0f}" if s["months"] else "0",
         _money(last.end_mrr if last else None),
         f"{last.end_logos:,}" if last else "-",
-        _ratio(s["logo_churn_rate"]),
-        _ratio(s["grr"]),
-        _ratio(s["nrr"]),
+        _pct(s["logo_churn_rate"]),
+        _pct(s["grr"]),
+        _pct(s["nrr"]),
         _money(last.arpa if last else None),
         _money(s["ltv"]),
     ]
@@ -394,9 +390,9 @@ def support_cells(row: SupportRow) -> list[str]:
     return [
         row.segment,
         f"{row.contacted.customers:,}",
-        _ratio(row.contacted.rate) + _span(row.contacted.interval),
+        _pct(row.contacted.rate) + _span(row.contacted.interval),
         f"{row.not_contacted.customers:,}",
-        _ratio(row.not_contacted.rate) + _span(row.not_contacted.interval),
+        _pct(row.not_contacted.rate) + _span(row.not_contacted.interval),
         ("-" if diff is None else f"{diff * 100:+.1f} pts")
         + (
             ""

@@ -3,6 +3,7 @@ data and every alerting rule evaluates without error."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -10,6 +11,7 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +45,10 @@ def dashboard_queries() -> list[tuple[str, str, str]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    tmp = tmp_path_factory.mktemp("observability")
+@contextlib.contextmanager
+def scraped(stack: Stack, tmp: Path, docs: list[tuple[str, Any]], scrapes: int) -> Iterator[int]:
+    """A real worker that consumed `docs`, scraped `scrapes` times by a real Prometheus: its
+    port."""
     topics = Topics()
     run = Run(stack, topics, tmp)
     run.start()
@@ -60,17 +63,28 @@ def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Any:
         report=lambda _line: None,
     )
     try:
-        base = CustomerBase(150, seed=5, span_days=40, prefix="obs")
-        docs: list[tuple[str, Any]] = [(e.kind, e.doc) for e in base.events(15_000)]
-        docs += [("survey", b"{broken"), ("survey", b'{"type": "nps"}')]
         produce(stack, topics, docs)
         run.wait_drained()
         run.wait_quiet()
-        wait_for(lambda: _samples(port) >= 8, 60, "Prometheus to scrape the worker 8 times")
-        yield port, tmp / "prometheus"
+        wait_for(
+            lambda: _samples(port) >= scrapes,
+            60,
+            f"Prometheus to scrape the worker {scrapes} times",
+        )
+        yield port
     finally:
         stop_pid(pid, "--config.file")
         run.stop_all()
+
+
+@pytest.fixture(scope="module")
+def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("observability")
+    base = CustomerBase(150, seed=5, span_days=40, prefix="obs")
+    docs: list[tuple[str, Any]] = [(e.kind, e.doc) for e in base.events(15_000)]
+    docs += [("survey", b"{broken"), ("survey", b'{"type": "nps"}')]
+    with scraped(stack, tmp, docs, 8) as port:
+        yield port, tmp / "prometheus"
 
 
 def _samples(port: int) -> int:
@@ -132,34 +146,13 @@ def test_the_rendered_prometheus_config_passes_promtool(prometheus: tuple[int, P
 @pytest.fixture(scope="module")
 def revenue_prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A real worker that consumed `tests.revenue_history`, scraped by a real Prometheus."""
-    tmp = tmp_path_factory.mktemp("revenue")
-    topics = Topics()
-    run = Run(stack, topics, tmp)
-    run.start()
-    port = free_port()
-    _, worker_port, _ = run.procs[0]
-    pid = start_prometheus(
-        tmp / "prometheus",
-        host="127.0.0.1",
-        port=port,
-        targets=[f"127.0.0.1:{worker_port}"],
-        interval="1s",
-        report=lambda _line: None,
-    )
-    try:
-        produce(stack, topics, HISTORY)
-        run.wait_drained()
-        run.wait_quiet()
-        wait_for(lambda: _samples(port) >= 3, 60, "Prometheus to scrape the worker 3 times")
+    with scraped(stack, tmp_path_factory.mktemp("revenue"), list(HISTORY), 3) as port:
         wait_for(
             lambda: bool(query(port, "healthscore_revenue_mrr_end")["data"]["result"]),
             30,
             "the revenue gauges",
         )
         yield port
-    finally:
-        stop_pid(pid, "--config.file")
-        run.stop_all()
 
 
 def test_the_revenue_panels_return_the_hand_computed_values(revenue_prometheus: int) -> None:
