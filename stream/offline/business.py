@@ -263,9 +263,6 @@ class BusinessReport:
     def cohorts(self) -> list[str]:
         return sorted(g for g in self.months if revenue.is_cohort(g))
 
-    def summaries(self) -> dict[str, dict[str, float | None]]:
-        return {g: revenue.summary(ms) for g, ms in self.months.items()}
-
     def to_dict(self) -> dict[str, Any]:
         def holdout_dict(row: Any) -> Any:
             return row.to_dict() if hasattr(row, "to_dict") else row

@@ -85,14 +85,14 @@ Command = tuple[Any, ...]
 
 
 _SUMMED = frozenset({"HINCRBY", "HINCRBYFLOAT"})
-_JOINED = frozenset({"ZADD", "ZREM"})
+_JOINED = frozenset({"ZADD", "ZREM", "SADD"})
 _ZADD_FLAGS = frozenset({"NX", "XX", "GT", "LT", "CH"})
 
 
 def merged(commands: Iterable[Command]) -> list[Command]:
     """The same effect in fewer commands: increments of one hash field summed into one, and
-    sorted-set additions (with the same flags) or removals on one key joined into one
-    variadic command, each where its first stood. A batch's records each add their own
+    sorted-set additions (with the same flags), removals and set additions on one key joined
+    into one variadic command, each where its first stood. A batch's records each add their own
     (one member each), so joining them keeps their order where it matters.
 
     >>> merged([("HINCRBY", "h", "a", 2), ("ZADD", "z", 1.0, "x"), ("HINCRBY", "h", "a", -1),
@@ -282,7 +282,6 @@ async def business_snapshot(
     """Read customers per band, the score distribution, segment measures and the revenue
     figures of the latest months."""
     snap = BusinessSnapshot()
-    await _revenue(client, keys, snap, margin)
     board = keys.board()
     async with client.pipeline(transaction=False) as pipe:
         for band in BANDS:
@@ -307,6 +306,7 @@ async def business_snapshot(
     customers = {as_text(k): int(v) for k, v in replies[-2].items()}
     segments = sorted(customers)
     clock = replies[-1]
+    await _revenue(client, keys, snap, margin, clock)
     if clock is None or not segments:
         return snap
     today = math.floor(float(clock) / 86_400)
@@ -338,13 +338,14 @@ async def revenue_ledger(client: Client, keys: Keys) -> revenue.Ledger:
     return revenue_totals(dict(zip(months, replies, strict=True)))
 
 
-async def _revenue(client: Client, keys: Keys, snap: BusinessSnapshot, margin: float) -> None:
-    """The revenue figures of the months up to the clock's (event time): segments, cohorts,
-    all (`scoring.revenue`), the latest `REVENUE_MONTHS` of them."""
+async def _revenue(
+    client: Client, keys: Keys, snap: BusinessSnapshot, margin: float, clock: Any
+) -> None:
+    """The revenue figures of the months up to the stream's `clock` (event time, as read):
+    segments, cohorts, all (`scoring.revenue`), the latest `REVENUE_MONTHS` of them."""
     ledger = await revenue_ledger(client, keys)
     if not ledger.groups:
         return
-    clock = await client.get(keys.clock())
     latest = max(m for t in ledger.groups.values() for m in t)
     last = revenue.month_of(float(clock)) if clock is not None else latest
     last = max(last, latest)
