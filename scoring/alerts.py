@@ -175,6 +175,78 @@ def _inactivity_threshold(mask: int, a: AlertPolicy) -> float:
     return min(a.inactivity_ceiling, max(a.inactivity_floor, typical))
 
 
+MIN_BASELINE_DAYS = 28  # days of rhythm before the thinning window needed to judge it
+
+
+class Thinning:
+    """A customer's active days in the last `days` against its own rhythm before them: how
+    many (`active`), how many it usually has in as many days (`usual`), and the chance of so
+    few (`chance`)."""
+
+    __slots__ = ("active", "chance", "days", "usual")
+
+    def __init__(self, active: int, days: int, usual: float, chance: float) -> None:
+        self.active, self.days, self.usual, self.chance = active, days, usual, chance
+
+
+def thinning(mask: int, last_active_at: float | None, now: float, days: int) -> Thinning | None:
+    """Activity thinned out: fewer than half the active days in the last `days` that the
+    customer's own rhythm before them gives, with the chance of so few (None otherwise, or
+    while there is less than `MIN_BASELINE_DAYS` of rhythm before them to judge by, or when it
+    was silent all of them: a silence is judged by `inactivity_threshold`).
+
+    The chance is the beta-binomial tail: each day active with the share of days the customer
+    was active from its oldest active day in the window up to these days, that share known
+    only as well as those days tell it (a uniform prior), so a short rhythm is judged with its
+    uncertainty. A silence is the case of no active day; this is a customer still coming, but
+    far less often than it did, as a declining customer does.
+
+    >>> day = 86_400.0
+    >>> daily = (1 << 60) - 1  # active every day for 60 days up to today
+    >>> thinning(daily, 59 * day, 59 * day, 14) is None
+    True
+    >>> t = thinning(daily & ~0b1111111110110, 59 * day, 59 * day, 14)  # 3 of the last 14
+    >>> t.active, t.usual, t.chance < 1e-9
+    (3, 14.0, True)
+    """
+    if last_active_at is None or not mask:
+        return None
+    since = int(now // DAY) - int(last_active_at // DAY)
+    recent_days = days - since  # bits of `mask` (latest active day first) within the days
+    if recent_days <= 0:
+        return None
+    older = mask >> recent_days
+    baseline = older.bit_length()  # days from the oldest active day up to the window
+    if baseline < MIN_BASELINE_DAYS:
+        return None
+    active_before = older.bit_count()
+    usual = active_before / baseline * days
+    recent = (mask & ((1 << recent_days) - 1)).bit_count()
+    if recent >= usual / 2:
+        return None
+    # P(at most `recent` active days of `days`), X ~ BetaBinomial(days, a, b)
+    a, b = active_before + 1.0, baseline - active_before + 1.0
+    term = 1.0
+    for j in range(days):
+        term *= (b + j) / (a + b + j)
+    tail = term
+    for k in range(recent):
+        term *= (days - k) / (k + 1) * (k + a) / (days - k - 1 + b)
+        tail += term
+    return Thinning(recent, days, usual, tail)
+
+
+def _thinned(s: CustomerState, a: AlertPolicy, now: float, holding: bool) -> bool:
+    """Has the customer's activity thinned out past the policy's odds? Once it holds, it
+    clears only when the odds of what follows are back above their square root (hysteresis:
+    one returning day is not a recovery)."""
+    t = thinning(s.active_days, s.last_active_at, now, a.thinning_days)
+    if t is None:
+        return False
+    odds = math.sqrt(a.thinning_odds) if holding else a.thinning_odds
+    return t.chance * odds < 1.0
+
+
 def risk_threshold(p: Policy, segment: str | None) -> float:
     """The score at or below which a customer is at high risk: where the segment's calibrated
     churn probability reaches `risk_probability`, else the policy's `risk_score`."""
@@ -217,10 +289,10 @@ class _Reading:
     """What the rules read at one evaluation, for the words of the reasons (made only when an
     alert is raised or grows)."""
 
-    __slots__ = ("drop", "peak", "threshold")
+    __slots__ = ("best", "drop", "peak", "threshold")
 
-    def __init__(self, peak: float, drop: float, threshold: float) -> None:
-        self.peak, self.drop, self.threshold = peak, drop, threshold
+    def __init__(self, peak: float, best: float, drop: float, threshold: float) -> None:
+        self.peak, self.best, self.drop, self.threshold = peak, best, drop, threshold
 
 
 def _reason(
@@ -231,11 +303,11 @@ def _reason(
     if rule == "band_drop":
         return say(
             "alert-band-drop",
-            was_band=band_for(r.peak, p.bands),
+            was_band=band_for(r.best, p.bands),
             band=h.band,
             score=round(h.score),
-            was=round(r.peak),
-            days=round(a.sharp_drop_window / DAY),
+            was=round(r.best),
+            days=round(a.band_drop_window / DAY),
         )
     if rule == "sharp_drop":
         return say(
@@ -260,7 +332,20 @@ def _reason(
             ids=", ".join(late[:3]),
         )
     if rule == "inactivity":
-        days = round(_idle(s, now) / DAY)
+        idle = _idle(s, now)
+        thin = (
+            None
+            if idle >= inactivity_threshold(s, p)
+            else thinning(s.active_days, s.last_active_at, now, a.thinning_days)
+        )
+        if thin is not None:  # still coming, far less often than it did
+            return say(
+                "alert-inactivity-thinning",
+                active=thin.active,
+                days=thin.days,
+                usual=round(thin.usual),
+            )
+        days = round(idle / DAY)
         gaps = active_gaps(s.active_days)
         if len(gaps) >= MIN_GAPS:
             every = max(1, round(sum(gaps) / len(gaps)))
@@ -303,18 +388,26 @@ def _holding(
     a = p.alerts
     hist = memory.history
     window = a.sharp_drop_window
+    band_window = a.band_drop_window
     score = h.score
+    # the best score within the sharp-drop window (what a sharp drop falls from) and within
+    # the band-drop window (the best band a band drop leaves)
     peak = -1.0
+    best = -1.0
     for i in range(0, len(hist), 2):
         if now - hist[i] <= window and hist[i + 1] > peak:
             peak = hist[i + 1]
+        if now - hist[i] <= band_window and hist[i + 1] > best:
+            best = hist[i + 1]
     if peak < 0:
         peak = score
+    if best < 0:
+        best = score
     drop = peak - score
     churned = s.is_churned
     trusted = h.confidence >= a.confidence_floor and not churned
     band = BANDS.index(h.band)
-    peak_band = 0 if peak >= p.bands.healthy else 1 if peak >= p.bands.at_risk else 2
+    peak_band = 0 if best >= p.bands.healthy else 1 if best >= p.bands.at_risk else 2
     # a band edge crossed by a wobble is no news: the score must be past the edge of the best
     # band it had within the drop window by a margin, itself larger for a noisy customer; a
     # sharp drop must be large for this customer too. Its noise is read only when it matters
@@ -348,7 +441,9 @@ def _holding(
             holds |= _URGENT
             critical |= _URGENT
         idle = _idle(s, now)
-        if idle > 0 and idle >= inactivity_threshold(s, p):
+        if idle > 0 and (
+            idle >= inactivity_threshold(s, p) or _thinned(s, a, now, _active(memory, "inactivity"))
+        ):
             holds |= _INACTIVITY
     if trusted:
         threshold = risk_threshold(p, s.segment)
@@ -356,7 +451,7 @@ def _holding(
         if score <= level:
             holds |= _HIGH_RISK
             critical |= _HIGH_RISK
-    return holds, critical, _Reading(peak, drop, threshold)
+    return holds, critical, _Reading(peak, best, drop, threshold)
 
 
 _BAND_DROP, _SHARP_DROP, _DETRACTOR, _URGENT, _INACTIVITY, _HIGH_RISK = (1 << i for i in range(6))
@@ -417,7 +512,7 @@ def evaluate_into(
         if opening:
             raised = episode
     memory.open = episode
-    _remember(memory.history, now, health.score, a.sharp_drop_window)
+    _remember(memory.history, now, health.score, a.memory_window)
     memory.band, memory.score = health.band, health.score
     return raised
 

@@ -79,7 +79,9 @@ def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs)
         return Message("usage-recency-last", ("days", whole_days(idle)))
     if name == "frequency":
         m = p.model_for(s.segment)
-        daily = s.activity(2, u.quarter_half_life, now) / m.per_day_quarter
+        daily = s.activity(2, u.quarter_half_life, now) / (
+            m.per_day_quarter * reading.observed(s, now, u.quarter_half_life)
+        )
         return Message(
             "usage-frequency", ("daily", round(daily, 1), "typical", round(m.typical, 3))
         )

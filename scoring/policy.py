@@ -138,8 +138,14 @@ class AlertPolicy:
     risk_probability: float = 0.5
     risk_for: float = 3 * DAY
     risk_margin: float = 8.0
-    # a band drop counts once the score is this many points past the edge of the band left
+    # a band drop counts once the score is this many points past the edge of the best band it
+    # had within `band_drop_window` seconds
     band_drop_margin: float = 7.0
+    band_drop_window: float = 14 * DAY
+    # activity thinned out: fewer active days in the last `thinning_days` than the customer's
+    # own rhythm makes likelier than 1 in `thinning_odds` (`scoring.alerts.thinning`)
+    thinning_days: int = 14
+    thinning_odds: float = 300.0
     # the rules that open an alert (page); the others only join an open one and show on the
     # customer's page and worklist. None: every rule (policies written before this key)
     page: frozenset[str] | None = None
@@ -152,6 +158,11 @@ class AlertPolicy:
     # an experiment that records but does not deliver the alerts of a stable share of customers
     # (`scoring.holdout`, docs/alerts.md); None: every alert is delivered
     holdout: Holdout | None = None
+
+    @property
+    def memory_window(self) -> float:
+        """How far back the alert memory keeps the customer's scores (both drop windows)."""
+        return max(self.sharp_drop_window, self.band_drop_window)
 
     def pages(self, rule: str) -> bool:
         return self.page is None or rule in self.page
@@ -476,6 +487,9 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         risk_for=a.optional("risk_for_days", 3.0, strict_low=False, high=90) * DAY,
         risk_margin=a.optional("risk_margin", 8.0, strict_low=False, high=50),
         band_drop_margin=a.optional("band_drop_margin", 7.0, strict_low=False, high=100),
+        band_drop_window=a.optional("band_drop_window_days", 14.0, high=90) * DAY,
+        thinning_days=a.integer("thinning_days", low=7, high=60, default=14),
+        thinning_odds=a.optional("thinning_odds", 300.0, high=1e12),
         page=_rule_names(a, "page"),
         budget=a.optional("budget_per_customer_month", 0.2, high=31),
         next_steps=_next_steps(a),
@@ -483,6 +497,8 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
     )
     if alerts.inactivity_odds <= 1:
         raise PolicyError(source, "alerts.inactivity_odds", "more than 1", a.doc["inactivity_odds"])
+    if alerts.thinning_odds <= 1:
+        raise PolicyError(source, "alerts.thinning_odds", "more than 1", a.doc["thinning_odds"])
     if alerts.inactivity_floor > alerts.inactivity_ceiling:
         raise PolicyError(
             source,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from scoring import formulas
 from scoring.decay import DAY, decay_factor
-from scoring.policy import Policy
+from scoring.policy import Policy, UsagePolicy
 from scoring.state import CSM_RATING, CustomerState, Ticket
 
 NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
@@ -33,6 +33,39 @@ def ratio(recent: float, baseline: float) -> float:
     (25.0, 100.0, 0.0)
     """
     return 100.0 * min(1.0, recent / baseline) if baseline > 0 else 0.0
+
+
+def observed(s: CustomerState, now: float, half_life: float) -> float:
+    """The share of a steady rate's full sum that a customer seen for its age can have
+    gathered: 1 - 2^(-(age + 1 day) / h). An activity sum divided by it reads the rate over
+    the days the customer has been seen, not over a past it was never seen in, so a customer
+    seen for a week (or every customer, a week after the engine started) is not read as using
+    the product a tenth as much as it does.
+
+    >>> from scoring.state import CustomerState
+    >>> s = CustomerState("c", first_seen=0.0)
+    >>> round(observed(s, 0.0, DAY), 3), round(observed(s, 9 * DAY, DAY), 4)
+    (0.5, 0.999)
+    """
+    first = s.first_seen
+    age = now - first if first is not None and now > first else 0.0
+    return 1.0 - decay_factor(age + DAY, half_life)
+
+
+def _first(s: CustomerState, ref: float) -> float:
+    first = s.first_seen
+    return first if first is not None and first < ref else ref
+
+
+def _remember_seen(s: CustomerState, ref: float, u: UsagePolicy) -> None:
+    """Work out and keep on the state the four factors `usage_subs` reads the days seen by."""
+    key = ref - _first(s, ref)
+    base = key + DAY
+    s.seen_short = decay_factor(base, u.short_half_life)
+    s.seen_long = decay_factor(base, u.long_half_life)
+    s.seen_quarter = decay_factor(base, u.quarter_half_life)
+    s.seen_year = decay_factor(base, u.year_half_life)
+    s.seen_key, s.seen_of = key, u
 
 
 def no_year(s: CustomerState) -> bool:
@@ -67,15 +100,27 @@ def usage_subs(
     daily = trend = slow = 0.0
     ref = s.act_ref
     if ref is not None:
+        # each sum read as a rate a day over the days the customer has been seen: its decay
+        # since act_ref, d, over per_day * (1 - d * 2^(-(act_ref - first_seen + 1 day) / h))
+        if s.seen_of is not u or s.seen_key != ref - _first(s, ref):
+            _remember_seen(s, ref, u)
         elapsed = now - ref
-        daily = s.act_quarter * decay_factor(elapsed, u.quarter_half_life) / m.per_day_quarter
-        short = s.act_short * decay_factor(elapsed, u.short_half_life) / m.per_day_short
-        long = s.act_long * decay_factor(elapsed, u.long_half_life) / m.per_day_long
+        # past act_ref (elapsed >= 0) each d is at most 1; before it, the days seen up to it
+        late = elapsed >= 0.0
+        d = decay_factor(elapsed, u.quarter_half_life)
+        daily = (
+            s.act_quarter * d / (m.per_day_quarter * (1.0 - (d if late else 1.0) * s.seen_quarter))
+        )
+        d = decay_factor(elapsed, u.short_half_life)
+        short = s.act_short * d / (m.per_day_short * (1.0 - (d if late else 1.0) * s.seen_short))
+        d = decay_factor(elapsed, u.long_half_life)
+        long = s.act_long * d / (m.per_day_long * (1.0 - (d if late else 1.0) * s.seen_long))
         trend = ratio(short, long)
         if s.act_year < 0:
             slow = NEUTRAL
         else:
-            year = s.act_year * decay_factor(elapsed, u.year_half_life) / m.per_day_year
+            d = decay_factor(elapsed, u.year_half_life)
+            year = s.act_year * d / (m.per_day_year * (1.0 - (d if late else 1.0) * s.seen_year))
             slow = ratio(daily, year)
     level = daily / m.typical
     breadth = NEUTRAL

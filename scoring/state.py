@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from scoring import events as ev
 from scoring.decay import DecayedSum, decay_factor
-from scoring.policy import AlertPolicy, Policy
+from scoring.policy import AlertPolicy, Policy, UsagePolicy
 
 MAX_FEATURES = 32
 MAX_FEATURE_UNITS = 20
@@ -193,6 +193,16 @@ class CustomerState:
     rhythm_mask: int = field(init=False, compare=False)
     rhythm_of: AlertPolicy | None = field(init=False, compare=False)
     rhythm: float = field(init=False, compare=False)
+    # 2 ** (-(act_ref - first_seen + 1 day) / h) for the four activity half-lives under a usage
+    # policy, kept until the activity's reference or first sighting move: with the decay since
+    # act_ref they give how much of a steady rate's full sum the days seen can gather, without
+    # a power per evaluation (`scoring.reading.usage_subs`; not stored)
+    seen_key: float = field(init=False, compare=False)
+    seen_of: UsagePolicy | None = field(init=False, compare=False)
+    seen_short: float = field(init=False, compare=False)
+    seen_long: float = field(init=False, compare=False)
+    seen_quarter: float = field(init=False, compare=False)
+    seen_year: float = field(init=False, compare=False)
     # the attributes in their stored form, kept until they change (`stream.store.codec`)
     stored_attributes: list[Any] | None = field(init=False, compare=False)
     churned_at: float | None
@@ -279,6 +289,8 @@ class CustomerState:
         self.owner = _attribute(self.attributes, "owner")
         self.mrr = _mrr(self.attributes)
         self.rhythm_mask, self.rhythm_of, self.rhythm = -1, None, 0.0
+        self.seen_key, self.seen_of = -1.0, None
+        self.seen_short = self.seen_long = self.seen_quarter = self.seen_year = 0.0
         self.stored_attributes = None
         self.churned_at = churned_at
         self.renewed_at = renewed_at

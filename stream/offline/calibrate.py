@@ -330,6 +330,7 @@ STRICTEST = {
     "risk_score": 0.4,  # times the policy's risk score (uncalibrated policies)
     "inactivity_gaps": 4.0,  # times the policy's (silence against the customer's rhythm)
     "inactivity_floor_days": 4.0,  # times the policy's, never past the ceiling
+    "thinning_odds": 2.0,  # the policy's odds to this power: 1 in 300 becomes 1 in 90,000
     "band_drop_margin": 20.0,  # points added past the band edge
     "sharp_drop_points": 0.5,  # share of the way from the policy's points to 100
 }
@@ -338,6 +339,7 @@ LOOSEST = {
     "risk_score": 1.4,  # times the policy's risk score (uncalibrated policies), at most 100
     "inactivity_odds": 0.5,  # the policy's odds to this power: 1 in 10,000 becomes 1 in 100
     "inactivity_gaps": 0.5,  # times the policy's
+    "thinning_odds": 0.5,  # the policy's odds to this power: 1 in 300 becomes 1 in 17
     "band_drop_margin": 0.0,  # times the policy's: a band drop counts at the edge
     "sharp_drop_points": 0.5,  # times the policy's
 }
@@ -353,6 +355,8 @@ def tightened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     ...                "inactivity_ceiling_days": 45}, 1.0)
     >>> t["risk_probability"], t["band_drop_margin"], t["sharp_drop_points"], t["inactivity_gaps"]
     (0.95, 24.0, 60.0, 12.0)
+    >>> t["thinning_odds"]  # the shipped 300 when the section leaves it out, squared
+    90000.0
     """
     if s < 0:
         return loosened(alerts, -s)
@@ -370,6 +374,8 @@ def tightened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     floor = float(alerts.get("inactivity_floor_days", 4.0))
     factor = 1 + s * (STRICTEST["inactivity_floor_days"] - 1)
     out["inactivity_floor_days"] = _r(min(ceiling, floor * factor))
+    thin = float(alerts.get("thinning_odds", 300.0))
+    out["thinning_odds"] = _r(thin ** (1 + s * (STRICTEST["thinning_odds"] - 1)))
     margin = float(alerts.get("band_drop_margin", 7.0))
     out["band_drop_margin"] = _r(margin + s * STRICTEST["band_drop_margin"])
     points = float(alerts.get("sharp_drop_points", 20.0))
@@ -385,8 +391,8 @@ def loosened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     ...               "inactivity_gaps": 3, "band_drop_margin": 7, "sharp_drop_points": 20}, 1.0)
     >>> t["risk_probability"], t["risk_score"], t["inactivity_odds"], t["inactivity_gaps"]
     (0.2, 70.0, 100.0, 1.5)
-    >>> t["band_drop_margin"], t["sharp_drop_points"]
-    (0.0, 10.0)
+    >>> t["band_drop_margin"], t["sharp_drop_points"], round(t["thinning_odds"], 1)
+    (0.0, 10.0, 17.3)
     """
     out = dict(alerts)
     if s <= 0:
@@ -405,6 +411,8 @@ def loosened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     out["inactivity_odds"] = _r(max(2.0, odds ** (1 - s * (1 - LOOSEST["inactivity_odds"]))))
     gaps = float(alerts.get("inactivity_gaps", 3.0))
     out["inactivity_gaps"] = _r(toward(gaps, LOOSEST["inactivity_gaps"]))
+    thin = float(alerts.get("thinning_odds", 300.0))
+    out["thinning_odds"] = _r(max(2.0, thin ** (1 - s * (1 - LOOSEST["thinning_odds"]))))
     margin = float(alerts.get("band_drop_margin", 7.0))
     out["band_drop_margin"] = _r(toward(margin, LOOSEST["band_drop_margin"]))
     points = float(alerts.get("sharp_drop_points", 20.0))

@@ -95,6 +95,8 @@ def _measure(seen: list[float]) -> Measure:
 def _budget(budget: float) -> dict[str, object]:
     doc = _doc()
     doc["alerts"]["budget_per_customer_month"] = budget  # type: ignore[index]
+    # the stand-in's scale (`_measure`), whatever the shipped policy says
+    doc["alerts"]["risk_score"] = 50  # type: ignore[index]
     return doc
 
 

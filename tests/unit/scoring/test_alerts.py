@@ -14,6 +14,7 @@ from scoring.events import Event
 from scoring.health import HealthScore, score
 from scoring.state import CustomerState, advance, apply, new_state
 from scoring.words import say
+from stream.i18n import words
 
 from .builders import (
     POLICY as SHIPPED,
@@ -421,3 +422,77 @@ def test_every_rule_s_alert_is_valid_under_the_published_schema() -> None:
     assert set(ALERT_RULES) == set(rules) == set(schema["properties"]["rules"]["items"]["enum"])
     assert set(SEVERITIES) <= set(schema["properties"]["severity"]["enum"])
     Draft202012Validator.check_schema(schema)
+
+
+def _days(active: list[int]) -> CustomerState:
+    state = apply(new_state("acme"), account(day(0), segment="smb", owner="ana"), POLICY)
+    for d in active:
+        state = apply(state, session(day(d) + 60), POLICY)
+    return state
+
+
+def _inactivity_reasons(state: CustomerState, at: float) -> list[str]:
+    h = score(state, POLICY, at)
+    assert h is not None
+    _, raised = evaluate(AlertState(), advance(state, at, POLICY), h, POLICY, at)
+    english = words("en")
+    return [english(r) for a in raised if "inactivity" in a.rules for r in a.reasons]
+
+
+def test_activity_thinning_out_against_the_customers_rhythm_raises_inactivity() -> None:
+    # active every day for 60 days, then on 3 of the last 14: still coming, far less often
+    thinned = _days([*range(60), 62, 66, 71])
+    reasons = _inactivity_reasons(thinned, day(73) + 3600)
+    assert "active on 3 of the last 14 days, against about 14 usually for this customer" in reasons
+    # the same 3 days in 14 are this customer's own rhythm when it was always like that
+    import random
+
+    rng = random.Random(7)
+    sparse = _days([d for d in range(74) if rng.random() < 0.25] + [71])
+    assert not _inactivity_reasons(sparse, day(73) + 3600)
+
+
+def test_thinning_is_judged_with_the_uncertainty_of_a_short_rhythm() -> None:
+    from scoring.alerts import MIN_BASELINE_DAYS, thinning
+
+    # the same share of active days before, over a short and a long rhythm: 2 of the last 14
+    # days are surer news against 100 days of it than against 30
+    def chance(before: int) -> float:
+        mask = 0
+        for d in range(before + 14):
+            if d >= before and d not in (before + 5, before + 13):
+                continue  # two active days in the window, the last one today
+            if d < before and d % 3 == 2:
+                continue  # two days in three before it
+            mask |= 1 << (before + 13 - d)
+        t = thinning(mask, (before + 13) * DAY, (before + 13) * DAY, 14)
+        assert t is not None
+        assert t.active == 2
+        return t.chance
+
+    assert chance(100) < chance(30) < 1
+    # active every day before the window, and today: judged once that rhythm is long enough
+    enough = ((1 << MIN_BASELINE_DAYS) - 1) << 14 | 1
+    assert thinning(enough, 0.0, 0.0, 14) is not None
+    assert thinning(enough >> 15 << 14 | 1, 0.0, 0.0, 14) is None  # a day too short
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, (1 << 120) - 1), st.integers(0, 30), st.integers(7, 60))
+def test_thinning_chance_is_a_probability_that_grows_with_the_active_days(
+    mask: int, since: int, days: int
+) -> None:
+    from scoring.alerts import thinning
+
+    now = (100 + since) * DAY
+    t = thinning(mask, 100 * DAY, now, days)
+    if t is None:
+        return
+    assert 0.0 < t.chance <= 1.0
+    assert t.active < t.usual / 2
+    # one more active day in the window (bit 0 is the latest active day): never less likely
+    free = next((b for b in range(days - since) if not mask >> b & 1), None)
+    if free is None:
+        return  # every day since the latest active one is active already
+    u = thinning(mask | 1 << free, 100 * DAY, now, days)
+    assert u is None or u.chance >= t.chance

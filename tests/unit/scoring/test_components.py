@@ -36,12 +36,20 @@ def _rate(half_life_days: float, days: int = 100, after: float = 0.0) -> float:
     return (1 - q**days) * 2 ** (-after / half_life_days)
 
 
+def _seen(half_life_days: float, days: float) -> float:
+    """The share of a steady rate's full sum that a customer seen `days` days can gather: the
+    rate signals divide by it (the rate over the days seen, `scoring.reading.observed`)."""
+    return 1 - 2 ** (-days / half_life_days)
+
+
 def test_steady_usage_with_one_feature_and_40_percent_seats_reads_each_signal() -> None:
     # recency: active today -> 100; trend and slow trend: steady (capped) -> 100
-    # frequency: quarter rate d (sessions plus the feature's unit) against typical 1 a day
-    # breadth: 1 of 5 features -> 50 + 50 * 0.2 = 60; seats: 0.4 / 0.8 -> 50
+    # frequency: quarter rate d (sessions plus the feature's unit, over the 100 days seen)
+    # against typical 1 a day; breadth: 1 of 5 features -> 50 + 50 * 0.2 = 60; seats: 0.4 /
+    # 0.8 -> 50
     s = build([*daily_sessions(0, 99), feature(day(99)), seats(day(99), 4, 10)])
-    d = _rate(90) + (1 - 2 ** (-1 / 90))
+    d = (_rate(90) + (1 - 2 ** (-1 / 90))) / _seen(90, 100)
+    assert pytest.approx(1 + (1 - 2 ** (-1 / 90)) / _seen(90, 100)) == d  # one a day, and more
     parts = {name: sub for name, _, sub, _ in comp.usage_parts(s, POLICY, day(99))}
     assert (
         pytest.approx(
@@ -72,7 +80,7 @@ def test_without_seat_snapshots_or_features_those_signals_read_neutral() -> None
 
 def test_six_silent_days_after_steady_use_lower_recency_and_trend_as_decay_says() -> None:
     s = build(daily_sessions(0, 99))
-    expected = min(1.0, _rate(3, after=6) / _rate(28, after=6))
+    expected = min(1.0, (_rate(3, after=6) / _seen(3, 106)) / (_rate(28, after=6) / _seen(28, 106)))
     usage = comp.usage(s, POLICY, day(105))
     losses = {x.signal: x for x in usage.losses}
     w = POLICY.usage.weights  # they add up to 1
@@ -186,3 +194,14 @@ def test_a_newer_answer_weighs_more_than_an_old_one() -> None:
     value = comp.sentiment(s, POLICY, day(90)).value
     assert value is not None
     assert math.isclose((100 + 100 / 3) / 2, value, rel_tol=1e-9)
+
+
+def test_a_customer_seen_for_a_week_reads_its_rate_over_that_week() -> None:
+    # two sessions a day: seen for 7 days or for 300, the frequency says the same rate; the
+    # trend and slow trend see a steady customer, not one whose use rises
+    for first in (0, 293):
+        s = build(daily_sessions(first, 299, per_day=2))
+        parts = {name: sub for name, _, sub, _ in comp.usage_parts(s, POLICY, day(299))}
+        assert pytest.approx(100 * 2 / 3, abs=0.5) == parts["frequency"]
+        assert parts["trend"] >= 99
+        assert parts["slow_trend"] >= 99

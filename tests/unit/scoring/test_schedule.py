@@ -90,7 +90,7 @@ def test_a_silent_customer_is_due_right_after_its_score_crosses_the_first_level(
 def test_a_silent_score_is_refreshed_ever_more_rarely_as_it_settles() -> None:
     events = active_then_silent()
     state = build(events)
-    now = latest(events) + 300 * DAY
+    now = latest(events) + 200 * DAY
     first = score(state, POLICY, now)
     assert first is not None
     assert "critical" == first.band  # no band below: only drifting and sharp drops are due
@@ -113,7 +113,7 @@ def test_a_silent_score_is_refreshed_ever_more_rarely_as_it_settles() -> None:
 def test_a_score_still_moving_is_refreshed_within_the_refresh_interval() -> None:
     events = [*daily_sessions(0, 20, per_day=4), seats(day(20), 1, 10)]
     state = build(events)
-    now = latest(events) + 6 * DAY  # lately below the usual rate, and falling
+    now = latest(events) + 3 * DAY  # lately below the usual rate, and falling
     h = score(state, POLICY, now)
     assert h is not None
     refresh = 2 * DAY

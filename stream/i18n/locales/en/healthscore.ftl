@@ -161,6 +161,7 @@ alert-inactivity-rhythm = no product activity for { $days ->
     [one] every day
    *[other] every { $every } days
 })
+alert-inactivity-thinning = active on { $active } of the last { $days } days, against about { $usual } usually for this customer
 alert-high-risk-calibrated = high churn risk: { NUMBER($probability, style: "percent") } likely to churn (score { $score }) for { $days ->
     [one] { $days }+ day
    *[other] { $days }+ days

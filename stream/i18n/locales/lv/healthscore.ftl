@@ -254,6 +254,11 @@ alert-inactivity-rhythm = produktā nav aktivitātes jau { $days ->
     [one] ik pēc { $every } dienas
    *[other] ik pēc { $every } dienām
 })
+alert-inactivity-thinning = aktīvs tikai { $active } { $active ->
+    [zero] dienu
+    [one] dienu
+   *[other] dienas
+} no pēdējām { $days }, lai gan parasti apmēram { $usual }
 alert-high-risk-calibrated = augsts aizplūšanas risks: aizplūšanas varbūtība { NUMBER($probability, style: "percent") } (rādītājs { $score }) jau vismaz { $days ->
     [zero] { $days } dienu
     [one] { $days } dienu

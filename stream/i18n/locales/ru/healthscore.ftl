@@ -310,6 +310,12 @@ alert-inactivity-rhythm = нет активности в продукте уже
     [many] каждые { $every } дней
    *[other] каждые { $every } дня
 })
+alert-inactivity-thinning = активен лишь { $active } { $active ->
+    [one] день
+    [few] дня
+    [many] дней
+   *[other] дня
+} из последних { $days }, хотя обычно около { $usual }
 alert-high-risk-calibrated = высокий риск оттока: вероятность оттока { NUMBER($probability, style: "percent") } (индекс { $score }) не менее { $days ->
     [one] { $days } дня
     [few] { $days } дней

@@ -101,6 +101,7 @@ alert-inactivity-rhythm = 已{ $days }天无产品活动，对该客户而言不
     [1] 每天都活跃
    *[other] 每{ $every }天活跃一次
 }）
+alert-inactivity-thinning = 最近{ $days }天中仅{ $active }天活跃，而该客户通常约{ $usual }天
 alert-high-risk-calibrated = 流失风险高：流失概率{ NUMBER($probability, style: "percent") }（{ $score }分），已持续{ $days }天以上
 alert-high-risk = 流失风险高：{ $score }分，已连续{ $days }天以上不高于{ $threshold }分
 
