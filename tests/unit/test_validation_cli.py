@@ -7,6 +7,7 @@ import csv
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -74,10 +75,14 @@ def test_backtest_names_what_is_wrong(tmp_path: Path) -> None:
     assert "missing.jsonl: no such file" in " ".join(result.output.split())
 
 
-def test_calibrate_writes_a_valid_policy_with_its_evidence_and_never_overwrites(
-    simulated: Path, tmp_path: Path
-) -> None:
-    out = tmp_path / "calibrated.yaml"
+def _calibrate(simulated: Path, where: Path, budget: float) -> tuple[Path, list[str], str, Any]:
+    """`healthscore calibrate` on the simulated history, under the shipped policy with an alert
+    budget: the written policy, the arguments, the console output, and the base policy."""
+    base = yaml.safe_load(Path(str(resource("scoring.yaml"))).read_text())
+    base["alerts"]["budget_per_customer_month"] = budget
+    policy_file = where / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(base))
+    out = where / "calibrated.yaml"
     args = [
         "calibrate",
         str(simulated / "events.jsonl.gz"),
@@ -87,11 +92,27 @@ def test_calibrate_writes_a_valid_policy_with_its_evidence_and_never_overwrites(
         "2025-10-01",
         "--horizon-days",
         "90",
+        "--policy",
+        str(policy_file),
         "--out",
         str(out),
     ]
     result = runner.invoke(app, args)
     assert 0 == result.exit_code, result.output
+    return out, args, result.output, base
+
+
+@pytest.fixture(scope="module")
+def generous(simulated: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One calibration with a budget far above what the rules send (it is the slowest step of
+    these tests in pure Python, so two tests read it)."""
+    return _calibrate(simulated, tmp_path_factory.mktemp("generous"), 2.0)
+
+
+def test_calibrate_writes_a_valid_policy_with_its_evidence_and_never_overwrites(
+    generous: Any,
+) -> None:
+    out, args, _, _ = generous
     policy = load_policy(str(out))
     assert policy.calibration_for(None) is not None
     doc = yaml.safe_load(out.read_text())
@@ -130,34 +151,17 @@ def test_the_saas_aggregates_become_events_and_labels(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("budget", [0.1, 2.0])
 def test_calibrate_meets_the_alert_budget_on_its_training_window(
-    simulated: Path, tmp_path: Path, budget: float
+    simulated: Path, tmp_path: Path, budget: float, request: pytest.FixtureRequest
 ) -> None:
     """A tight budget tightens the paging rules; a generous one loosens them to spend it."""
     from stream.offline.backtest import AlertVolume, read_files, replay_history
     from stream.offline.calibrate import window
 
-    base = yaml.safe_load(Path(str(resource("scoring.yaml"))).read_text())
-    base["alerts"]["budget_per_customer_month"] = budget
-    policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text(yaml.safe_dump(base))
-    out = tmp_path / "calibrated.yaml"
-    result = runner.invoke(
-        app,
-        [
-            "calibrate",
-            str(simulated / "events.jsonl.gz"),
-            "--train-cutoff",
-            "2025-07-01",
-            "--validate-cutoff",
-            "2025-10-01",
-            "--policy",
-            str(policy_file),
-            "--out",
-            str(out),
-        ],
-    )
-    assert 0 == result.exit_code, result.output
-    assert f"alert budget {budget:g} per customer-month" in " ".join(result.output.split())
+    if budget == 2.0:
+        out, _, output, base = request.getfixturevalue("generous")
+    else:
+        out, _, output, base = _calibrate(simulated, tmp_path, budget)
+    assert f"alert budget {budget:g} per customer-month" in " ".join(output.split())
     doc = yaml.safe_load(out.read_text())
     alerts = doc["fitted"]["validation"]["alerts"]
     assert alerts["budget_met_on_training"] is True
