@@ -12,8 +12,8 @@ often), and, on each simulated base, 200 other holdouts of the same paged custom
 outcomes with and without outreach are known) covering the truth in about 95% of draws.
 
 A small base keeps this test near half a minute compiled and five minutes in pure Python (the
-simulator lives through every customer's events with the scoring core to find its first page,
-and issue 22's fourth part pages more of them); docs/validation.md has
+simulator lives through every customer's events with the scoring core to find its first
+page); docs/validation.md has
 the same check on 1,000 customers and five seeds (`python -m bench.holdout`)."""
 
 from __future__ import annotations
