@@ -25,7 +25,10 @@ from scoring.words import NEUTRAL, Message, say
 
 RULES = ALERT_RULES
 # which rule leads a merged alert (names it, and its id): the most specific first
-LEADS = ("urgent_ticket_sla", "sharp_drop", "band_drop", "detractor", "inactivity", "high_risk")
+LEADS = (
+    "urgent_ticket_sla", "sharp_drop", "band_drop", "contraction", "detractor", "inactivity",
+    "high_risk",
+)  # fmt: skip
 # gaps between active days needed before silence is judged by the customer's own rhythm
 MIN_GAPS = 2
 # a sharp drop must also be this many times the customer's typical move between slots
@@ -352,6 +355,16 @@ def _reason(
             return say("alert-inactivity-rhythm", days=days, every=every)
         # the recency driver's own message: the alert's reasons name it once, not twice
         return say("usage-recency-idle", days=days)
+    if rule == "contraction":
+        was = _highest(s.mrr_days, now, a.contraction_window)
+        mrr = _in_force(s.mrr_days, now)
+        return say(
+            "alert-contraction",
+            share=round(1 - mrr / was, 2) if was > 0 else 0.0,
+            was=round(was),
+            mrr=round(mrr),
+            days=round(a.contraction_window / DAY),
+        )
     if h.churn_probability is not None:
         return say(
             "alert-high-risk-calibrated",
@@ -365,6 +378,47 @@ def _reason(
         threshold=round(r.threshold),
         days=round(a.risk_for / DAY, 2),
     )
+
+
+def _highest(days: list[float], now: float, window: float) -> float:
+    """The highest MRR in force at any time within `window` before `now`, of a customer's
+    `mrr_days` (each in force from its time to the next one's)."""
+    start = now - window
+    n = len(days)
+    best = 0.0
+    for i in range(0, n, 2):
+        if days[i] > now:
+            break
+        if (i + 2 >= n or days[i + 2] > start) and days[i + 1] > best:
+            best = days[i + 1]
+    return best
+
+
+def contraction(days: list[float], now: float, window: float) -> float:
+    """How far the customer's MRR now is below the highest it was in force at within `window`
+    before `now` (0.4: 40% below; 0 when it is not below), of its `mrr_days`
+    (`CustomerState.mrr_days`). A contraction is judged by what the customer pays, whatever the
+    score says: a downgrade often comes before the customer leaves.
+
+    >>> DAYS = [0.0, 500.0, 40 * DAY, 300.0]
+    >>> contraction(DAYS, 45 * DAY, 30 * DAY), contraction(DAYS, 71 * DAY, 30 * DAY)
+    (0.4, 0.0)
+    """
+    if len(days) < 4:
+        return 0.0
+    mrr = _in_force(days, now)
+    best = _highest(days, now, window)
+    if best <= 0 or mrr >= best:
+        return 0.0
+    return 1.0 - mrr / best
+
+
+def _in_force(days: list[float], now: float) -> float:
+    """The MRR in force at `now` of a customer's `mrr_days` (the first when none is yet)."""
+    i = len(days) - 2
+    while i > 0 and days[i] > now:
+        i -= 2
+    return days[i + 1]
 
 
 def pending_until(memory: AlertState, policy: Policy) -> float | None:
@@ -445,6 +499,12 @@ def _holding(
             idle >= inactivity_threshold(s, p) or _thinned(s, a, now, _active(memory, "inactivity"))
         ):
             holds |= _INACTIVITY
+        if len(s.mrr_days) > 2:
+            fell = contraction(s.mrr_days, now, a.contraction_window)
+            if fell >= a.contraction_share:
+                holds |= _CONTRACTION
+                if fell >= 2 * a.contraction_share:
+                    critical |= _CONTRACTION
     if trusted:
         threshold = risk_threshold(p, s.segment)
         level = threshold + a.risk_margin if _active(memory, "high_risk") else threshold
@@ -454,7 +514,9 @@ def _holding(
     return holds, critical, _Reading(peak, best, drop, threshold)
 
 
-_BAND_DROP, _SHARP_DROP, _DETRACTOR, _URGENT, _INACTIVITY, _HIGH_RISK = (1 << i for i in range(6))
+_BAND_DROP, _SHARP_DROP, _DETRACTOR, _URGENT, _INACTIVITY, _HIGH_RISK, _CONTRACTION = (
+    1 << i for i in range(7)
+)
 
 
 def evaluate_into(

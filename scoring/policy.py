@@ -110,8 +110,8 @@ class BandPolicy:
 # its revenue at risk alone. The steps' words are the catalogs' (`next-step`, stream/i18n);
 # `alerts.next_steps` in a policy file replaces any of them, in one language or per language.
 NEXT_STEP_RULES = (
-    "urgent_ticket_sla", "sharp_drop", "band_drop", "inactivity", "high_risk", "detractor",
-    "review",
+    "urgent_ticket_sla", "sharp_drop", "band_drop", "contraction", "inactivity", "high_risk",
+    "detractor", "review",
 )  # fmt: skip
 
 
@@ -146,6 +146,10 @@ class AlertPolicy:
     # own rhythm makes likelier than 1 in `thinning_odds` (`scoring.alerts.thinning`)
     thinning_days: int = 14
     thinning_odds: float = 300.0
+    # revenue contraction: the MRR at least `contraction_share` below the highest it was in
+    # force at within the last `contraction_window` seconds (`scoring.alerts.contraction`)
+    contraction_share: float = 0.2
+    contraction_window: float = 30 * DAY
     # the rules that open an alert (page); the others only join an open one and show on the
     # customer's page and worklist. None: every rule (policies written before this key)
     page: frozenset[str] | None = None
@@ -490,6 +494,8 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         band_drop_window=a.optional("band_drop_window_days", 14.0, high=90) * DAY,
         thinning_days=a.integer("thinning_days", low=7, high=60, default=14),
         thinning_odds=a.optional("thinning_odds", 300.0, high=1e12),
+        contraction_share=a.optional("contraction_share", 0.2, high=1.0),
+        contraction_window=a.optional("contraction_window_days", 30.0, high=365) * DAY,
         page=_rule_names(a, "page"),
         budget=a.optional("budget_per_customer_month", 0.2, high=31),
         next_steps=_next_steps(a),
@@ -534,6 +540,7 @@ ALERT_RULES = (
     "urgent_ticket_sla",
     "inactivity",
     "high_risk",
+    "contraction",
 )
 
 
@@ -660,6 +667,10 @@ def state_differences(live: Policy, candidate: Policy) -> list[str]:
         "alerts.detractor_max_score": (
             live.alerts.detractor_max_score,
             candidate.alerts.detractor_max_score,
+        ),
+        "alerts.contraction_window_days": (
+            live.alerts.contraction_window,
+            candidate.alerts.contraction_window,
         ),
     }
     return [key for key, (a, b) in pairs.items() if a != b]

@@ -173,6 +173,13 @@ def _mrr(attributes: dict[str, Stamped]) -> float | None:
     return float(s.value)
 
 
+def _first_mrr_day(attributes: dict[str, Stamped]) -> list[float]:
+    s = attributes.get("mrr")
+    if s is None or not isinstance(s.value, int | float) or isinstance(s.value, bool):
+        return []
+    return [s.at, float(s.value)]
+
+
 @dataclass(slots=True, eq=True, init=False)
 class CustomerState:
     """Everything the score of one customer is computed from. Mutable: `apply_into` and
@@ -235,6 +242,11 @@ class CustomerState:
     ces_total: DecayedSum
     last_nps: Stamped | None
     last_detractor_at: float | None
+    # revenue: the MRR each UTC day ended with, as flat [at, mrr, at, mrr, ...] in time order
+    # (the day's latest statement; a tie, the larger MRR), the days within the contraction
+    # window behind the latest and the one in force as it starts (`note_mrr`; order-free: a
+    # function of the statements, cut at the latest). What `contraction` reads
+    mrr_days: list[float]
     # idempotency: the ids of the latest events applied, as 12-byte entries (event time in whole
     # seconds, big-endian, then an 8-byte digest of the id) in one sorted byte string: sorted
     # by event time, so forgetting the oldest drops a prefix. Bounded: entries older than the
@@ -276,6 +288,7 @@ class CustomerState:
         ces_total: DecayedSum = EMPTY_SUM,
         last_nps: Stamped | None = None,
         last_detractor_at: float | None = None,
+        mrr_days: list[float] | None = None,
         seen: bytes | bytearray = b"",
         forgotten: int = -1,
         closed: bytes = b"",
@@ -313,6 +326,8 @@ class CustomerState:
         self.ces_total = ces_total
         self.last_nps = last_nps
         self.last_detractor_at = last_detractor_at
+        # records from before `mrr_days` knew only the latest MRR: it starts the days
+        self.mrr_days = _first_mrr_day(self.attributes) if mrr_days is None else mrr_days
         self.seen = bytearray(seen)  # its own (a copy of what it is given)
         self.forgotten = forgotten
         self.closed = closed
@@ -346,6 +361,7 @@ class CustomerState:
             self.ces_total,
             self.last_nps,
             self.last_detractor_at,
+            list(self.mrr_days),
             self.seen,
             self.forgotten,
             self.closed,
@@ -808,6 +824,9 @@ def _change(s: CustomerState, e: ev.Event, p: Policy, ticket_id: str | None) -> 
         ):
             if value is not None:
                 attrs[name] = Stamped(value, t).newer(attrs.get(name))
+        mrr = e.mrr
+        if mrr is not None and not isinstance(mrr, bool):
+            note_mrr(s.mrr_days, t, float(mrr), p.alerts.contraction_window)
         s.segment = _attribute(attrs, "segment")
         s.owner = _attribute(attrs, "owner")
         s.mrr = _mrr(attrs)
@@ -822,6 +841,39 @@ def _change(s: CustomerState, e: ev.Event, p: Policy, ticket_id: str | None) -> 
         s.churned_at = _max(s.churned_at, t)
     elif isinstance(e, ev.Renewed):
         s.renewed_at = _max(s.renewed_at, t)
+
+
+def note_mrr(days: list[float], t: float, mrr: float, window: float) -> None:
+    """Add an MRR stated at event time `t` to `days` (`CustomerState.mrr_days`), in place: a
+    day keeps its latest statement (a tie, the larger MRR); the days that cannot matter to a
+    contraction judged over `window` behind the latest one are dropped: all but the last that
+    ends before the window, which is in force as it starts. A function of the statements
+    whatever their order, so the state stays order-free.
+
+    >>> days: list[float] = []
+    >>> for at, mrr in ((0.0, 500.0), (100 * _DAY, 300.0), (10.0, 400.0), (101 * _DAY, 300.0)):
+    ...     note_mrr(days, at, mrr, 30 * _DAY)
+    >>> days == [10.0, 400.0, 100 * _DAY, 300.0, 101 * _DAY, 300.0]
+    True
+    """
+    day = t // _DAY
+    n = len(days)
+    i = n
+    while i > 0 and days[i - 2] > t:
+        i -= 2
+    if i > 0 and days[i - 2] // _DAY == day:
+        if days[i - 2] < t or (days[i - 2] == t and days[i - 1] < mrr):
+            days[i - 2], days[i - 1] = t, mrr
+    elif i < n and days[i] // _DAY == day:
+        return  # a later statement of the same day stands
+    else:
+        days[i:i] = [t, mrr]
+    start = (days[len(days) - 2] // _DAY) * _DAY - window  # the window behind the latest day
+    k = 0
+    while k + 2 < len(days) and days[k + 2] < start:
+        k += 2
+    if k:
+        del days[:k]
 
 
 _PRIORITY_RANK = {p: i for i, p in enumerate(ev.PRIORITIES)}

@@ -333,6 +333,7 @@ STRICTEST = {
     "thinning_odds": 2.0,  # the policy's odds to this power: 1 in 300 becomes 1 in 90,000
     "band_drop_margin": 20.0,  # points added past the band edge
     "sharp_drop_points": 0.5,  # share of the way from the policy's points to 100
+    "contraction_share": 0.5,  # share of the way from the policy's share to 1
 }
 LOOSEST = {
     "risk_probability": 0.2,  # the churn probability that counts as high risk
@@ -342,6 +343,7 @@ LOOSEST = {
     "thinning_odds": 0.5,  # the policy's odds to this power: 1 in 300 becomes 1 in 17
     "band_drop_margin": 0.0,  # times the policy's: a band drop counts at the edge
     "sharp_drop_points": 0.5,  # times the policy's
+    "contraction_share": 0.5,  # times the policy's
 }
 BUDGET_STEPS = 6  # bisection steps: strictness found to 1/64
 
@@ -380,6 +382,8 @@ def tightened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     out["band_drop_margin"] = _r(margin + s * STRICTEST["band_drop_margin"])
     points = float(alerts.get("sharp_drop_points", 20.0))
     out["sharp_drop_points"] = _r(points + s * STRICTEST["sharp_drop_points"] * (100 - points))
+    cut = float(alerts.get("contraction_share", 0.2))
+    out["contraction_share"] = _r(cut + s * STRICTEST["contraction_share"] * (1 - cut))
     return out
 
 
@@ -417,6 +421,8 @@ def loosened(alerts: dict[str, Any], s: float) -> dict[str, Any]:
     out["band_drop_margin"] = _r(toward(margin, LOOSEST["band_drop_margin"]))
     points = float(alerts.get("sharp_drop_points", 20.0))
     out["sharp_drop_points"] = _r(toward(points, LOOSEST["sharp_drop_points"]))
+    cut = float(alerts.get("contraction_share", 0.2))
+    out["contraction_share"] = _r(toward(cut, LOOSEST["contraction_share"]))
     return out
 
 

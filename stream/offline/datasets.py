@@ -625,7 +625,9 @@ def simulate_churn(
         if held or not recovers:
             return every
         # outreach reached it and it recovers: as it was up to the page, then coming back
-        kept = [doc for day, doc in made if day <= t]
+        # (an event is written to the millisecond, so the one that paged reads up to 1 ms
+        # before the time it was made at: a page on a revenue event keeps that event)
+        kept = [doc for day, doc in made if day < t + 0.001]
         ev = _Emitter(c.cid)
         ev.seq = len(made)  # every id made so far is taken, kept or not
         tickets = sum(1 for doc in kept if doc["type"] == "ticket_opened")

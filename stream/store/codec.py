@@ -38,6 +38,7 @@ _LAYOUT: Final = (
     "offsets", "partition", "published_score", "published_band",
     "evaluated_at", "evaluated_score", "evaluated_band", "evaluated_previous", "evaluated_revenue",
     "due", "due_exact", "due_from", "shadow", "trend_day", "trend",
+    "mrr_days",  # came after format 3 was made: records written before end at "trend"
 )  # fmt: skip
 _BANDS: Final = ("healthy", "at_risk", "critical")
 _BAND_CODES: Final = {"healthy": 0, "at_risk": 1, "critical": 2}
@@ -216,6 +217,7 @@ def encode_record(parts: Parts) -> bytes:
         shadow,
         trend_day,
         trend or None,
+        [_t(x) if i % 2 == 0 else x for i, x in enumerate(s.mrr_days)] if s.mrr_days else None,
     ]
     payload: bytes = _pack(fields)
     return _FORMAT_BYTE + payload
@@ -320,6 +322,7 @@ def _state_back(customer_id: str, v: list[Any]) -> CustomerState:
         sentiment[6],
         None if nps is None else Stamped(nps[0], float(nps[1])),
         _f(v[5]),
+        [float(x) for x in v[41]] if len(v) > 41 and v[41] else None,
         v[18],
         int(v[19]),
         v[20] or b"",

@@ -106,9 +106,15 @@ def test_first_pages_compare_churn_within_the_horizon_delivered_against_held_out
     ]
     effects = {e.rule: e for e in effects_from_replay(rows, POLICY, H, end)}
     # every paging rule, and "any"; detractor does not page in the shipped policy
-    assert ["any", "band_drop", "sharp_drop", "urgent_ticket_sla", "inactivity", "high_risk"] == [
-        *effects
-    ]
+    assert [
+        "any",
+        "band_drop",
+        "sharp_drop",
+        "urgent_ticket_sla",
+        "inactivity",
+        "high_risk",
+        "contraction",
+    ] == [*effects]
     every = effects["any"]
     assert (5, 2, 4, 3, 1) == (
         every.delivered,

@@ -46,7 +46,9 @@ def test_a_rule_below_the_target_stops_paging_and_the_others_keep_it() -> None:
     doc, choice = choose_paging(_doc(), training, source="t")
     assert choice.target == 0.5
     assert choice.dropped == [("band_drop", 0.375)]
-    assert doc["alerts"]["page"] == ["high_risk", "inactivity", "sharp_drop", "urgent_ticket_sla"]  # type: ignore[index]
+    # `contraction` alerted nobody on training (no figures): too few to judge, it keeps paging
+    kept = ["high_risk", "inactivity", "sharp_drop", "urgent_ticket_sla", "contraction"]
+    assert doc["alerts"]["page"] == kept  # type: ignore[index]
     assert "detractor" not in doc["alerts"]["page"]  # type: ignore[index]
 
 

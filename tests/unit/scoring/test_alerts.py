@@ -4,8 +4,9 @@ open alert), with reasons, cooldown and deterministic ids."""
 from __future__ import annotations
 
 import itertools
+import random
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scoring.alerts import SEVERITIES, Alert, AlertState, alert_id, evaluate
@@ -496,3 +497,94 @@ def test_thinning_chance_is_a_probability_that_grows_with_the_active_days(
         return  # every day since the latest active one is active already
     u = thinning(mask | 1 << free, 100 * DAY, now, days)
     assert u is None or u.chance >= t.chance
+
+
+def test_a_revenue_contraction_raises_an_alert_with_its_reason_and_clears_after_the_window() -> (
+    None
+):
+    from scoring.policy import ALERT_RULES
+
+    assert "contraction" in ALERT_RULES
+    assert SHIPPED.alerts.pages("contraction")  # a downgrade pages in the shipped policy
+
+    def paying(days: int, *cuts: Event) -> list[Event]:
+        return [*healthy_history(days), account(day(0) + 5, mrr=2000.0), *cuts]
+
+    # a cut of 40%: an alert, critical (twice the 20% the policy asks), with its own words,
+    # open while the cut is within the 30-day window ...
+    raised, memory = run(paying(70, account(day(45), mrr=1200.0)))
+    assert [["contraction"]] == [list(a.rules) for a in raised]
+    assert "critical" == raised[0].severity
+    english = words("en")
+    assert "MRR down 40% within 30 days (from 2,000 to 1,200)" == english(raised[0].reasons[0])
+    assert memory.open is not None
+    # ... and once it is older than that, it is what the customer pays: the condition clears
+    _, later = run(paying(80, account(day(45), mrr=1200.0)))
+    assert later.open is None
+    # a cut of 10% is no contraction, nor a raise, nor an MRR first stated late
+    for events in (
+        paying(70, account(day(45), mrr=1800.0)),
+        paying(70, account(day(45), mrr=3000.0)),
+        [*healthy_history(70), account(day(45), mrr=500.0)],
+    ):
+        assert [] == run(events)[0]
+
+
+def _contraction_by_hand(stamps: list[tuple[float, float]], now: float, window: float) -> float:
+    """The contraction read from every MRR stated, kept whole: the reference `mrr_days` and
+    its cuts must agree with."""
+    last: dict[int, tuple[float, float]] = {}
+    for at, mrr in stamps:
+        d = int(at // DAY)
+        last[d] = max(last.get(d, (at, mrr)), (at, mrr))
+    steps = sorted(last.values())
+    known = [(at, mrr) for at, mrr in steps if at <= now]
+    if len(steps) < 2 or not known:
+        return 0.0
+    current = known[-1][1]
+    best = 0.0
+    for i, (_, mrr) in enumerate(known):
+        until = steps[i + 1][0] if i + 1 < len(steps) else float("inf")
+        if until > now - window:
+            best = max(best, mrr)
+    return 0.0 if best <= 0 or current >= best else 1.0 - current / best
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 90).flatmap(lambda d: st.sampled_from([24 * d, 24 * d + 12])),
+            st.sampled_from([0.0, 100.0, 250.0, 300.0, 1000.0]),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.randoms(use_true_random=False),
+)
+# at the window's edge: the cut at noon 30 days before the latest statement, made at midnight,
+# still leaves the MRR before it in force within the window for the first 12 hours
+@example([(0, 1000.0), (60 * 24 + 12, 300.0), (90 * 24, 250.0)], random.Random(0))
+def test_the_mrr_days_kept_are_order_free_and_read_as_every_statement_would(
+    stamps: list[tuple[int, float]], rnd: object
+) -> None:
+    from scoring.alerts import contraction
+    from scoring.state import note_mrr
+
+    window = 30 * DAY
+    timed = [(h * 3600.0, mrr) for h, mrr in stamps]
+    kept: list[float] = []
+    for at, mrr in timed:
+        note_mrr(kept, at, mrr, window)
+    shuffled = list(timed)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    again: list[float] = []
+    for at, mrr in shuffled:
+        note_mrr(again, at, mrr, window)
+    assert kept == again  # whatever order the statements come in
+    assert len(kept) <= 2 * (window / DAY + 2)  # a day each, within the window and one before
+    latest = max(at for at, _ in timed)
+    for k in range(4 * 32):  # read every 6 hours until the window is past the latest
+        now = latest + k * 6 * 3600.0
+        expected = _contraction_by_hand(timed, now, window)
+        assert abs(contraction(kept, now, window) - expected) < 1e-12, now

@@ -58,9 +58,10 @@ def event_kinds(span_days: float) -> st.SearchStrategy[Any]:
         st.builds(lambda at, s: ("csat", at, s), t, st.integers(1, 5)),
         st.builds(lambda at, s: ("ces", at, s), t, st.integers(1, 7)),
         st.builds(
-            lambda at, seg: ("account", at, seg),
+            lambda at, seg, mrr: ("account", at, seg, mrr),
             t,
             st.sampled_from(["smb", "mid_market", "enterprise", "other"]),
+            st.none() | st.sampled_from([0.0, 300.0, 1000.0, 2500.0]),
         ),
     )
 
@@ -80,7 +81,7 @@ def make(spec: tuple[Any, ...], i: int) -> ev.Event:
         "nps": lambda: ev.NpsAnswered(eid, CID, at, rest[0]),
         "csat": lambda: ev.CsatAnswered(eid, CID, at, rest[0]),
         "ces": lambda: ev.CesAnswered(eid, CID, at, rest[0]),
-        "account": lambda: ev.AccountUpdated(eid, CID, at, segment=rest[0]),
+        "account": lambda: ev.AccountUpdated(eid, CID, at, segment=rest[0], mrr=rest[1]),
     }
     return factories[kind]()  # type: ignore[no-any-return]
 

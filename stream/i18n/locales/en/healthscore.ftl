@@ -18,6 +18,7 @@ rule = { $rule ->
     [detractor] detractor
     [urgent_ticket_sla] urgent ticket past SLA
     [inactivity] inactivity
+    [contraction] revenue contraction
    *[high_risk] high churn risk
 }
 component = { $component ->
@@ -162,6 +163,10 @@ alert-inactivity-rhythm = no product activity for { $days ->
    *[other] every { $every } days
 })
 alert-inactivity-thinning = active on { $active } of the last { $days } days, against about { $usual } usually for this customer
+alert-contraction = MRR down { NUMBER($share, style: "percent") } within { $days ->
+    [one] { $days } day
+   *[other] { $days } days
+} (from { NUMBER($was) } to { NUMBER($mrr) })
 alert-high-risk-calibrated = high churn risk: { NUMBER($probability, style: "percent") } likely to churn (score { $score }) for { $days ->
     [one] { $days }+ day
    *[other] { $days }+ days
@@ -178,6 +183,7 @@ next-step = { $rule ->
     [sharp_drop] Find out what changed this week (a champion leaving, an outage, a new tool): reach the champion before the next renewal conversation.
     [band_drop] Go through the reasons with the customer's champion and agree one action on the largest of them.
     [inactivity] Reach the main users: offer a short session to get them back to their usual use, and ask whether anything blocks them.
+    [contraction] Ask the sponsor this week why they cut back (budget, seats, a competitor) and agree what they need to see to grow again.
     [high_risk] Book a health check with the sponsor this week: goals, blockers, and the renewal plan.
     [detractor] Answer the survey within two days: thank them, ask what went wrong, and say what will change.
    *[review] No alert: review usage and plans at the next touchpoint; the revenue at risk puts the customer on this list.

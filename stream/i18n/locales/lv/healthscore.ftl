@@ -19,6 +19,7 @@ rule = { $rule ->
     [detractor] kritiķis
     [urgent_ticket_sla] steidzams pieteikums pāri SLA
     [inactivity] neaktivitāte
+    [contraction] ieņēmumu samazinājums
    *[high_risk] augsts aizplūšanas risks
 }
 component = { $component ->
@@ -259,6 +260,11 @@ alert-inactivity-thinning = aktīvs tikai { $active } { $active ->
     [one] dienu
    *[other] dienas
 } no pēdējām { $days }, lai gan parasti apmēram { $usual }
+alert-contraction = MRR { $days ->
+    [zero] { $days } dienu
+    [one] { $days } dienas
+   *[other] { $days } dienu
+} laikā samazinājās par { NUMBER($share, style: "percent") } (no { NUMBER($was) } līdz { NUMBER($mrr) })
 alert-high-risk-calibrated = augsts aizplūšanas risks: aizplūšanas varbūtība { NUMBER($probability, style: "percent") } (rādītājs { $score }) jau vismaz { $days ->
     [zero] { $days } dienu
     [one] { $days } dienu
@@ -277,6 +283,7 @@ next-step = { $rule ->
     [sharp_drop] Noskaidrot, kas šonedēļ mainījies (aizgājis galvenais atbalstītājs, darbības traucējumi, jauns rīks); sazināties ar galveno atbalstītāju pirms nākamās sarunas par līguma atjaunošanu.
     [band_drop] Pārrunāt iemeslus ar klienta galveno atbalstītāju un vienoties par vienu darbību attiecībā uz būtiskāko no tiem.
     [inactivity] Sazināties ar galvenajiem lietotājiem: piedāvāt īsu sesiju, lai atgrieztos pie ierastā lietojuma, un noskaidrot, vai kas netraucē.
+    [contraction] Šonedēļ noskaidrot pie sponsora, kāpēc klients samazināja apjomu (budžets, licences, konkurents), un vienoties, kas tam jāredz, lai atkal augtu.
     [high_risk] Šonedēļ norunāt ar sponsoru sadarbības veselības pārskatu: mērķi, šķēršļi un līguma atjaunošanas plāns.
     [detractor] Divu dienu laikā atbildēt uz aptauju: pateikties, noskaidrot, kas nogāja greizi, un pastāstīt, kas mainīsies.
    *[review] Brīdinājumu nav: nākamajā saziņā pārskatīt lietojumu un plānus; klients ir sarakstā apdraudēto ieņēmumu dēļ.

@@ -18,6 +18,7 @@ rule = { $rule ->
     [detractor] 贬损者
     [urgent_ticket_sla] 紧急工单超出 SLA
     [inactivity] 不活跃
+    [contraction] 收入缩减
    *[high_risk] 流失风险高
 }
 component = { $component ->
@@ -102,6 +103,7 @@ alert-inactivity-rhythm = 已{ $days }天无产品活动，对该客户而言不
    *[other] 每{ $every }天活跃一次
 }）
 alert-inactivity-thinning = 最近{ $days }天中仅{ $active }天活跃，而该客户通常约{ $usual }天
+alert-contraction = MRR 在{ $days }天内下降{ NUMBER($share, style: "percent") }（从{ NUMBER($was) }降至{ NUMBER($mrr) }）
 alert-high-risk-calibrated = 流失风险高：流失概率{ NUMBER($probability, style: "percent") }（{ $score }分），已持续{ $days }天以上
 alert-high-risk = 流失风险高：{ $score }分，已连续{ $days }天以上不高于{ $threshold }分
 
@@ -112,6 +114,7 @@ next-step = { $rule ->
     [sharp_drop] 查明本周发生了什么变化（内部支持者离职、服务中断、换用新工具）；在下次续约沟通前联系内部支持者。
     [band_drop] 与客户的内部支持者逐一梳理原因，并针对影响最大的一项商定一个行动。
     [inactivity] 联系主要用户：提供一次简短的培训，帮助他们恢复日常使用，并了解是否有障碍。
+    [contraction] 本周向客户发起人了解缩减的原因（预算、席位、竞争对手），并商定客户需要看到什么才会重新扩展。
     [high_risk] 本周与高层发起人进行一次健康检查：目标、障碍和续约计划。
     [detractor] 两天内回复调研：表示感谢，了解问题所在，并说明将做出哪些改进。
    *[review] 无告警：下次接触时回顾使用情况和计划；因风险收入较高而列入本清单。
