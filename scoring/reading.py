@@ -43,17 +43,17 @@ def observed(s: CustomerState, now: float, half_life: float) -> float:
     the product a tenth as much as it does.
 
     >>> from scoring.state import CustomerState
-    >>> s = CustomerState("c", first_seen=0.0)
+    >>> s = CustomerState("c", first_seen=0.0, usage_since=0.0)
     >>> round(observed(s, 0.0, DAY), 3), round(observed(s, 9 * DAY, DAY), 4)
     (0.5, 0.999)
     """
-    first = s.first_seen
+    first = s.usage_since
     age = now - first if first is not None and now > first else 0.0
     return 1.0 - decay_factor(age + DAY, half_life)
 
 
 def _first(s: CustomerState, ref: float) -> float:
-    first = s.first_seen
+    first = s.usage_since
     return first if first is not None and first < ref else ref
 
 
@@ -101,7 +101,7 @@ def usage_subs(
     ref = s.act_ref
     if ref is not None:
         # each sum read as a rate a day over the days the customer has been seen: its decay
-        # since act_ref, d, over per_day * (1 - d * 2^(-(act_ref - first_seen + 1 day) / h))
+        # since act_ref, d, over per_day * (1 - d * 2^(-(act_ref - usage_since + 1 day) / h))
         if s.seen_of is not u or s.seen_key != ref - _first(s, ref):
             _remember_seen(s, ref, u)
         elapsed = now - ref

@@ -188,6 +188,10 @@ class CustomerState:
     customer_id: str
     clock: float | None  # stream time this state has been advanced to (max event time)
     first_seen: float | None
+    # the earliest usage or account event: when the product's own feeds first saw the customer,
+    # what its usage rates are read over (`scoring.reading.observed`); a survey answer or a
+    # ticket dated earlier says nothing about its use of the product
+    usage_since: float | None
     # segment, owner, mrr, renewal, locale and the latest manager's assessment (CSM_RATING,
     # CSM_AUTHOR); Stamped, shared
     attributes: dict[str, Stamped]
@@ -289,6 +293,7 @@ class CustomerState:
         last_nps: Stamped | None = None,
         last_detractor_at: float | None = None,
         mrr_days: list[float] | None = None,
+        usage_since: float | None = None,
         seen: bytes | bytearray = b"",
         forgotten: int = -1,
         closed: bytes = b"",
@@ -328,6 +333,7 @@ class CustomerState:
         self.last_detractor_at = last_detractor_at
         # records from before `mrr_days` knew only the latest MRR: it starts the days
         self.mrr_days = _first_mrr_day(self.attributes) if mrr_days is None else mrr_days
+        self.usage_since = usage_since
         self.seen = bytearray(seen)  # its own (a copy of what it is given)
         self.forgotten = forgotten
         self.closed = closed
@@ -362,6 +368,7 @@ class CustomerState:
             self.last_nps,
             self.last_detractor_at,
             list(self.mrr_days),
+            self.usage_since,
             self.seen,
             self.forgotten,
             self.closed,
@@ -672,6 +679,10 @@ def apply_into(state: CustomerState, event: ev.Event, policy: Policy) -> int:
     first = state.first_seen
     if first is None or t < first:
         state.first_seen = t
+    if isinstance(event, _FEED_EVENTS):
+        since = state.usage_since
+        if since is None or t < since:
+            state.usage_since = t
     return APPLIED
 
 
@@ -875,6 +886,10 @@ def note_mrr(days: list[float], t: float, mrr: float, window: float) -> None:
     if k:
         del days[:k]
 
+
+# the events of the product's own feeds (usage, and the account's place in the book): what
+# `usage_since` dates from
+_FEED_EVENTS = (ev.Session, ev.FeatureUsed, ev.SeatSnapshot, ev.AccountUpdated)
 
 _PRIORITY_RANK = {p: i for i, p in enumerate(ev.PRIORITIES)}
 

@@ -38,7 +38,9 @@ _LAYOUT: Final = (
     "offsets", "partition", "published_score", "published_band",
     "evaluated_at", "evaluated_score", "evaluated_band", "evaluated_previous", "evaluated_revenue",
     "due", "due_exact", "due_from", "shadow", "trend_day", "trend",
-    "mrr_days",  # came after format 3 was made: records written before end at "trend"
+    # came after format 3 was made: records written before end at "trend" (they read the
+    # usage rates from first_seen, as they did)
+    "mrr_days", "usage_since",
 )  # fmt: skip
 _BANDS: Final = ("healthy", "at_risk", "critical")
 _BAND_CODES: Final = {"healthy": 0, "at_risk": 1, "critical": 2}
@@ -218,6 +220,7 @@ def encode_record(parts: Parts) -> bytes:
         trend_day,
         trend or None,
         [_t(x) if i % 2 == 0 else x for i, x in enumerate(s.mrr_days)] if s.mrr_days else None,
+        _t(s.usage_since),
     ]
     payload: bytes = _pack(fields)
     return _FORMAT_BYTE + payload
@@ -323,6 +326,7 @@ def _state_back(customer_id: str, v: list[Any]) -> CustomerState:
         None if nps is None else Stamped(nps[0], float(nps[1])),
         _f(v[5]),
         [float(x) for x in v[41]] if len(v) > 41 and v[41] else None,
+        _f(v[42]) if len(v) > 42 else _f(v[1]),
         v[18],
         int(v[19]),
         v[20] or b"",

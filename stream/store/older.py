@@ -179,6 +179,7 @@ def _state_back(customer_id: str, raw: list[Any]) -> CustomerState:
         closed=closed,
         active_days=int.from_bytes(active_days, "big") if active_days else 0,
         forgotten=forgotten,
+        usage_since=kwargs.get("first_seen"),  # what the usage rates were read from then
         **kwargs,
     )
 
@@ -341,6 +342,7 @@ def _legacy_state(customer_id: str, d: dict[str, Any]) -> CustomerState:
     if "cl" in d:
         kwargs["closed"] = base64.b64decode(d["cl"])
     kwargs["forgotten"] = _forgotten_unrecorded(kwargs.get("seen", b""))
+    kwargs["usage_since"] = kwargs.get("first_seen")  # what the usage rates were read from then
     return CustomerState(customer_id, **kwargs)
 
 

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Any
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from scoring import components as comp
@@ -192,6 +192,18 @@ def test_the_dedupe_memory_is_bounded_whatever_the_history(
 
 @settings(max_examples=300, deadline=None)
 @given(histories(), st.integers(0, 6), st.integers(0, 20 * 86_400))
+# an answer dated before the customer's first session: it must not stretch the days its usage
+# rates are read over (found by this test in CI when they were read from `first_seen`)
+@example(
+    [
+        make(s, i)
+        for i, s in enumerate(
+            [("session", 1767357103.0), ("resolved", 1768565290.0, "t1"), ("nps", 1767225601.0, 0)]
+        )
+    ],
+    0,
+    0,
+)
 def test_more_detractor_answers_never_raise_the_score(
     events: list[ev.Event], answer: int, offset: int
 ) -> None:
