@@ -173,7 +173,8 @@ def _mrr(attributes: dict[str, Stamped]) -> float | None:
     return float(s.value)
 
 
-def _first_mrr_day(attributes: dict[str, Stamped]) -> list[float]:
+def first_mrr_day(attributes: dict[str, Stamped]) -> list[float]:
+    """The `mrr_days` the latest MRR attribute alone makes (what a record that stores none has)."""
     s = attributes.get("mrr")
     if s is None or not isinstance(s.value, int | float) or isinstance(s.value, bool):
         return []
@@ -332,7 +333,7 @@ class CustomerState:
         self.last_nps = last_nps
         self.last_detractor_at = last_detractor_at
         # records from before `mrr_days` knew only the latest MRR: it starts the days
-        self.mrr_days = _first_mrr_day(self.attributes) if mrr_days is None else mrr_days
+        self.mrr_days = first_mrr_day(self.attributes) if mrr_days is None else mrr_days
         self.usage_since = usage_since
         self.seen = bytearray(seen)  # its own (a copy of what it is given)
         self.forgotten = forgotten

@@ -20,7 +20,7 @@ import msgpack
 
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
-from scoring.state import CustomerState, Stamped, Ticket
+from scoring.state import CustomerState, Stamped, Ticket, first_mrr_day
 from scoring.words import from_flat
 from stream.store.older import decode_older
 from stream.store.parts import Evaluation, Parts, Published
@@ -108,6 +108,24 @@ def _attributes(s: CustomerState) -> list[Any] | None:
         out.append(_t(stamped.at))
     s.stored_attributes = out
     return out
+
+
+def _mrr_days(s: CustomerState) -> list[Any] | None:
+    """The MRR days as stored: None for the common case the latest MRR attribute already says
+    (one day, that statement), which the state makes of it when read back."""
+    days = s.mrr_days
+    if len(days) <= 2 and days == first_mrr_day(s.attributes):
+        return None
+    return [_t(x) if i % 2 == 0 else x for i, x in enumerate(days)]
+
+
+def _usage_since(s: CustomerState) -> float | int | bool | None:
+    """`usage_since` as stored: None when it is `first_seen` (the common case: the first event
+    was a usage or account one), False when there is none yet."""
+    since = s.usage_since
+    if since == s.first_seen:
+        return None
+    return False if since is None else _t(since)
 
 
 def _tickets(s: CustomerState) -> list[Any] | None:
@@ -219,8 +237,8 @@ def encode_record(parts: Parts) -> bytes:
         shadow,
         trend_day,
         trend or None,
-        [_t(x) if i % 2 == 0 else x for i, x in enumerate(s.mrr_days)] if s.mrr_days else None,
-        _t(s.usage_since),
+        _mrr_days(s),
+        _usage_since(s),
     ]
     payload: bytes = _pack(fields)
     return _FORMAT_BYTE + payload
@@ -325,8 +343,8 @@ def _state_back(customer_id: str, v: list[Any]) -> CustomerState:
         sentiment[6],
         None if nps is None else Stamped(nps[0], float(nps[1])),
         _f(v[5]),
-        [float(x) for x in v[41]] if len(v) > 41 and v[41] else None,
-        _f(v[42]) if len(v) > 42 else _f(v[1]),
+        None if len(v) <= 41 or v[41] is None else [float(x) for x in v[41]],
+        _f(v[1]) if len(v) <= 42 or v[42] is None else None if v[42] is False else float(v[42]),
         v[18],
         int(v[19]),
         v[20] or b"",

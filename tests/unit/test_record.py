@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import msgpack
 import orjson
+from hypothesis import given, settings
 
 from scoring import events as ev
 from scoring.alerts import evaluate
@@ -36,6 +37,7 @@ from .scoring.builders import (
     resolved,
     seats,
 )
+from .scoring.test_properties import histories
 
 
 def a_full_record() -> Record:
@@ -242,3 +244,20 @@ def test_records_written_in_format_2_are_read_and_written_back_in_format_3() -> 
     )
     assert older.dump()[:1] == bytes([3])
     assert Record.parse(CID, b"4|" + older.dump()).state == rec.state
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(span_days=60))
+def test_any_state_survives_being_stored_and_read_back(events: list[ev.Event]) -> None:
+    """Whatever a customer's events (tickets alone, an MRR stated many times, surveys before
+    the first session), the state read back is the state stored, its compact parts included:
+    the MRR days and `usage_since` are stored only where the rest does not already say them."""
+    state = build(events)
+    back = Record.parse(CID, b"1|" + Record(CID, state=state).dump()).state
+    assert back is not None
+    assert (back.mrr_days, back.usage_since, back.first_seen) == (
+        state.mrr_days,
+        state.usage_since,
+        state.first_seen,
+    )
+    assert back == state
