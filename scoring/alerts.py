@@ -356,13 +356,11 @@ def _reason(
         # the recency driver's own message: the alert's reasons name it once, not twice
         return say("usage-recency-idle", days=days)
     if rule == "contraction":
-        was = _highest(s.mrr_days, now, a.contraction_window)
-        mrr = _in_force(s.mrr_days, now)
         return say(
             "alert-contraction",
-            share=round(1 - mrr / was, 2) if was > 0 else 0.0,
-            was=round(was),
-            mrr=round(mrr),
+            share=round(contraction(s.mrr_days, now, a.contraction_window), 2),
+            was=round(_highest(s.mrr_days, now, a.contraction_window)),
+            mrr=round(_in_force(s.mrr_days, now)),
             days=round(a.contraction_window / DAY),
         )
     if h.churn_probability is not None:

@@ -175,10 +175,8 @@ def _mrr(attributes: dict[str, Stamped]) -> float | None:
 
 def first_mrr_day(attributes: dict[str, Stamped]) -> list[float]:
     """The `mrr_days` the latest MRR attribute alone makes (what a record that stores none has)."""
-    s = attributes.get("mrr")
-    if s is None or not isinstance(s.value, int | float) or isinstance(s.value, bool):
-        return []
-    return [s.at, float(s.value)]
+    mrr = _mrr(attributes)
+    return [] if mrr is None else [attributes["mrr"].at, mrr]
 
 
 @dataclass(slots=True, eq=True, init=False)

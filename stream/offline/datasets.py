@@ -44,7 +44,7 @@ from scoring.decay import DAY
 from scoring.events import event_order
 from scoring.holdout import Holdout
 from scoring.policy import Policy
-from scoring.serialize import rfc3339
+from scoring.serialize import read_time, rfc3339
 from scoring.state import APPLIED, CustomerState, apply_into
 from scoring.timeline import Standing, catch_up_into, evaluate_into
 from stream.codec import decode_event
@@ -445,6 +445,13 @@ def _business(
     return out
 
 
+def _written(doc: dict[str, Any]) -> float:
+    """An event's time as written (to the millisecond), as a replay, and so a page, reads it."""
+    at = read_time(doc["occurred_at"])
+    assert at is not None
+    return at
+
+
 def _first_alert(
     docs: list[dict[str, Any]], policy: Policy, end: float, refresh: float
 ) -> tuple[float, tuple[str, ...]] | None:
@@ -551,7 +558,7 @@ def simulate_churn(
             first = ev(
                 "account_updated", c.joined, segment=c.segment, owner=owner, mrr=_mrr(seed, c)
             )
-            made = [(c.joined, first)]
+            made = [(_written(first), first)]
             if not experiment:
                 yield first
             for day, doc in _activity(rng, c, ev, c.joined, stop, partial(_engaged, c)):
@@ -564,9 +571,9 @@ def simulate_churn(
                 made.append((float("inf"), doc))
                 if not experiment:
                     yield doc
-            for day, doc in _business(seed, c, ev, stop, span_end, owner):
+            for _, doc in _business(seed, c, ev, stop, span_end, owner):
                 if experiment:
-                    made.append((float("inf") if doc["type"] == "renewed" else day, doc))
+                    made.append((float("inf") if doc["type"] == "renewed" else _written(doc), doc))
                 else:
                     yield doc
             if experiment:
@@ -625,9 +632,7 @@ def simulate_churn(
         if held or not recovers:
             return every
         # outreach reached it and it recovers: as it was up to the page, then coming back
-        # (an event is written to the millisecond, so the one that paged reads up to 1 ms
-        # before the time it was made at: a page on a revenue event keeps that event)
-        kept = [doc for day, doc in made if day < t + 0.001]
+        kept = [doc for day, doc in made if day <= t]
         ev = _Emitter(c.cid)
         ev.seq = len(made)  # every id made so far is taken, kept or not
         tickets = sum(1 for doc in kept if doc["type"] == "ticket_opened")

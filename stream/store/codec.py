@@ -257,6 +257,15 @@ def _attributes_back(raw: list[Any] | None) -> dict[str, Stamped] | None:
     return out
 
 
+def _usage_since_back(v: list[Any]) -> float | None:
+    """`usage_since` from its stored form (`_usage_since`); records written before it had it
+    read the usage rates from `first_seen`."""
+    raw = v[42] if len(v) > 42 else None
+    if raw is None:
+        return _f(v[1])
+    return None if raw is False else float(raw)
+
+
 def _tickets_back(raw: list[Any] | None) -> dict[str, Ticket] | None:
     if not raw:
         return None
@@ -344,7 +353,7 @@ def _state_back(customer_id: str, v: list[Any]) -> CustomerState:
         None if nps is None else Stamped(nps[0], float(nps[1])),
         _f(v[5]),
         None if len(v) <= 41 or v[41] is None else [float(x) for x in v[41]],
-        _f(v[1]) if len(v) <= 42 or v[42] is None else None if v[42] is False else float(v[42]),
+        _usage_since_back(v),
         v[18],
         int(v[19]),
         v[20] or b"",
