@@ -14,20 +14,24 @@ from scoring.alerts import Alert
 from scoring.health import HealthScore
 from scoring.words import Message, Params
 
+# a message's words, its published form (`Message.wire`), and that form as the encoder takes it
+# as it is (the renderer's own: JSON encoded once, or the form itself)
+Pair = tuple[str, dict[str, object], object]
+
 
 class Render(Protocol):
-    """Messages in words, in one language (`stream.i18n.Words`), and in their published form
-    (`Message.wire`): `pair` gives both (a renderer keeps them, so the same message met again
-    costs one lookup)."""
+    """Messages in words, in one language (`stream.i18n.Words`), and in their published form:
+    `pair` gives both (a renderer keeps them, so the same message met again costs one
+    lookup)."""
 
     locale: str
     # the pairs made so far, by id, then params: read here first, so a message met before costs
     # a lookup in compiled code rather than a call into the renderer
-    pairs: dict[str, dict[Params, tuple[str, dict[str, object]]]]
+    pairs: dict[str, dict[Params, Pair]]
 
     def __call__(self, message: Message) -> str: ...
 
-    def pair(self, message: Message) -> tuple[str, dict[str, object]]: ...
+    def pair(self, message: Message) -> Pair: ...
 
 
 class _Plain:
@@ -36,28 +40,30 @@ class _Plain:
     locale = "en"
 
     def __init__(self) -> None:
-        self.pairs: dict[str, dict[Params, tuple[str, dict[str, object]]]] = {}
+        self.pairs: dict[str, dict[Params, Pair]] = {}
 
     def __call__(self, message: Message) -> str:
         if not message.params:
             return message.id
         return message.id + " " + " ".join(f"{k}={v}" for k, v in message.args().items())
 
-    def pair(self, message: Message) -> tuple[str, dict[str, object]]:
-        return self(message), message.wire()
+    def pair(self, message: Message) -> Pair:
+        wire = message.wire()
+        return self(message), wire, wire
 
 
 _PLAIN = _Plain()
 
-_DATES: dict[int, str] = {}  # "YYYY-MM-DD" of a day since the epoch, as met
+_MINUTE_TEXTS: dict[int, str] = {}  # "YYYY-MM-DDTHH:MM:" of a minute since the epoch, as met
 _TWO = tuple(f"{n:02d}" for n in range(60))
-_THREE = tuple(f"{n:03d}" for n in range(1000))
+_MILLIS = tuple(f".{n:03d}Z" for n in range(1000))
 
 
 def rfc3339(ts: float) -> str:
     """Format POSIX seconds as an RFC 3339 UTC timestamp, to the millisecond (as
     `datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")` does: microseconds
-    rounded half to even, then cut), the date of each day worked out once.
+    rounded half to even, then cut), the text of each minute worked out once (a published
+    score's time is two lookups and two joins).
 
     >>> rfc3339(1767225600.0), rfc3339(1767225600.0015), rfc3339(-0.5)
     ('2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.001Z', '1969-12-31T23:59:59.500Z')
@@ -71,25 +77,14 @@ def rfc3339(ts: float) -> str:
     elif micro < 0:
         micro += 1_000_000
         seconds -= 1
-    day, second = divmod(seconds, 86_400)
-    date = _DATES.get(day)
-    if date is None:
-        if len(_DATES) > 100_000:
-            _DATES.clear()
-        date = _DATES[day] = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%d")
-    hour, second = divmod(second, 3_600)
-    minute, second = divmod(second, 60)
-    return (
-        date
-        + "T"
-        + _TWO[hour]
-        + ":"
-        + _TWO[minute]
-        + ":"
-        + _TWO[second]
-        + "."
-        + (_THREE[micro // 1000] + "Z")
-    )
+    minute = seconds // 60
+    text = _MINUTE_TEXTS.get(minute)
+    if text is None:
+        if len(_MINUTE_TEXTS) > 100_000:
+            _MINUTE_TEXTS.clear()
+        when = datetime.fromtimestamp(minute * 60, UTC)
+        text = _MINUTE_TEXTS[minute] = when.isoformat()[:17]  # "YYYY-MM-DDTHH:MM:"
+    return text + _TWO[seconds - minute * 60] + _MILLIS[micro // 1000]
 
 
 _MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> its POSIX seconds (UTC), as met
@@ -186,10 +181,12 @@ def health_record(
     revenue_at_risk: float | None = None,
     words: Render | None = None,
     locale: str | None = None,
+    encoding: bool = False,
 ) -> dict[str, Any]:
     """The `health-scores` message (and HTTP body) of a score (`revenue_at_risk`: the score's,
     when the caller has it at hand). Each driver's `detail` is its message in words, in
-    `locale`, by `words` (`stream.i18n`); `message` is the same as id and parameters."""
+    `locale`, by `words` (`stream.i18n`); `message` is the same as id and parameters: a dict,
+    or with `encoding` (a caller that only encodes the record) the renderer's encoded form."""
     render: Render = words if words is not None else _PLAIN
     pairs = render.pairs
     drivers = []
@@ -197,8 +194,15 @@ def health_record(
         m = d.detail
         by = pairs.get(m.id)
         known = by.get(m.params) if by is not None else None
-        detail, wire = known if known is not None else render.pair(m)
-        drivers.append({"signal": d.signal, "impact": d.impact, "detail": detail, "message": wire})
+        detail, wire, encoded = known if known is not None else render.pair(m)
+        drivers.append(
+            {
+                "signal": d.signal,
+                "impact": d.impact,
+                "detail": detail,
+                "message": encoded if encoding else wire,
+            }
+        )
     return {
         "customer_id": h.customer_id,
         "score": h.score,

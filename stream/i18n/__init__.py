@@ -14,7 +14,10 @@ in the customer's own (the account attribute `locale`), else in the deployment's
 `Accept-Language`), else the deployment's; the CLI takes `--lang`.
 
 A message is worded once per language and kept (`Words`), so the same reason met again costs
-a dictionary lookup: what keeps publishing as fast as it was with words made by f-strings.
+a dictionary lookup: what keeps publishing as fast as it was with words made by f-strings. The
+first wording of each goes through the catalog read once into plans (`stream.i18n.plans`: a
+few microseconds, not Fluent's walk of the tree); Fluent's resolver words what a plan does not
+cover.
 """
 
 from __future__ import annotations
@@ -30,13 +33,17 @@ from babel.dates import format_date, format_datetime
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 from fluent.runtime import FluentBundle, FluentResource
+from orjson import Fragment, dumps
 
 from scoring.state import CustomerState, locale_of
 from scoring.words import LANGUAGES, TEXT, Message, Param, Params, say
+from stream.i18n.plans import NotCoveredError, Plans
 
 log = logging.getLogger(__name__)
 
-Pair = tuple[str, dict[str, object]]  # a message's words and its published form
+# a message's words, its published form, and that form as JSON (encoded once: a published
+# score carries it as it is, `orjson.Fragment`)
+Pair = tuple[str, dict[str, object], object]
 
 LOCALES = LANGUAGES  # the languages the catalogs hold
 DEFAULT = "en"
@@ -102,9 +109,11 @@ class Words:
             raise ValueError(f"no catalog for {locale!r}: one of {', '.join(LOCALES)}")
         self.locale = locale
         self.babel = Locale.parse(locale)
-        self._bundle = _bundle(locale)
-        self._english = self._bundle if locale == DEFAULT else _bundle(DEFAULT)
-        # id -> params -> (words, published form): no key to build, a flat tuple to hash;
+        self._bundle, self._plans = _bundle(locale)
+        self._english, self._english_plans = (
+            (self._bundle, self._plans) if locale == DEFAULT else _bundle(DEFAULT)
+        )
+        # id -> params -> (words, published form, its JSON): no key to build, a flat tuple to hash;
         # read directly by the compiled serializer (`scoring.serialize.health_record`)
         self.pairs: dict[str, dict[Params, Pair]] = {}
         self._kept = 0
@@ -114,15 +123,16 @@ class Words:
         return self.pair(message)[0]
 
     def pair(self, message: Message) -> Pair:
-        """The message in words and in its published form (`Message.wire`), kept (the wire
-        dict is never changed by a reader: the same one goes into every record that says it).
-        What a published score asks for each of its drivers."""
+        """The message in words, in its published form (`Message.wire`) and in that form's
+        JSON, kept (the wire dict is never changed by a reader: the same one goes into every
+        record that says it). What a published score asks for each of its drivers."""
         by = self.pairs.get(message.id)
         if by is None:
             by = self.pairs[message.id] = {}
         pair = by.get(message.params)
         if pair is None:
-            pair = (self._format(message.id, message.args()), message.wire())
+            wire = message.wire()
+            pair = (self._format(message.id, message.args()), wire, Fragment(dumps(wire)))
             self._kept += 1
             if self._kept > MEMO_SIZE:
                 self.pairs.clear()
@@ -138,7 +148,14 @@ class Words:
     def _format(self, id: str, args: dict[str, Param]) -> str:
         if id == TEXT:
             return str(args.get("text", ""))
-        bundle = self._bundle if self._bundle.has_message(id) else self._english
+        own = self._bundle.has_message(id)
+        plan = (self._plans if own else self._english_plans).plan(id)
+        if plan is not None:
+            try:
+                return plan(args)
+            except NotCoveredError:
+                pass  # Fluent words it, and says what is wrong
+        bundle = self._bundle if own else self._english
         if not bundle.has_message(id):
             log.warning("no message %r in any catalog", id)
             return id
@@ -189,10 +206,12 @@ def next_step(words: Words, rule: str, overrides: Mapping[str, Mapping[str, str]
     return words.say("next-step", rule=rule)
 
 
-def _bundle(locale: str) -> FluentBundle:
+@cache
+def _bundle(locale: str) -> tuple[FluentBundle, Plans]:
+    text = catalog_path(locale).read_text(encoding="utf-8")
     bundle = FluentBundle([locale], use_isolating=False)
-    bundle.add_resource(FluentResource(catalog_path(locale).read_text(encoding="utf-8")))
-    return bundle
+    bundle.add_resource(FluentResource(text))
+    return bundle, Plans(locale, text)
 
 
 def words(locale: str | None = None) -> Words:

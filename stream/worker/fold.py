@@ -297,7 +297,7 @@ def _publish_health(rec: Record, health: HealthScore, opts: FoldOptions, out: Ou
     if _moved(published, health, opts.publish_min_step):
         rec.published = Published(health.score, health.band)
         words = _words(rec.state, opts)
-        record = health_record(health, previous, revenue, words, words.locale)
+        record = health_record(health, previous, revenue, words, words.locale, encoding=True)
         out.scores.append(Keyed(rec.customer_id, encode(record)))
 
 
@@ -324,5 +324,5 @@ def _shadow_at(
     if _moved(rec.shadow_published, health, opts.publish_min_step):
         rec.shadow_published = Published(health.score, health.band)
         words = _words(state, opts)
-        record = health_record(health, previous, None, words, words.locale)
+        record = health_record(health, previous, None, words, words.locale, encoding=True)
         out.shadow_scores.append(Keyed(rec.customer_id, encode(record)))

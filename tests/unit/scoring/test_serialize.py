@@ -17,6 +17,7 @@ def _standard(ts: float) -> str:
 @given(
     st.one_of(
         st.floats(-2e9, 4e9, allow_nan=False),
+        st.floats(-6.2e10, 2.5e11, allow_nan=False),  # years 5 to 9892: four digits
         st.integers(0, 4 * 10**12).map(lambda ms: ms / 1000),
         st.integers(0, 4 * 10**15).map(lambda us: us / 10**6),
         st.integers(0, 4 * 10**9).map(lambda s: s + 0.9999995),
