@@ -29,7 +29,7 @@ from fluent.syntax import parse
 Args = Mapping[str, object]
 Plan = Callable[[Args], str]
 
-MAX_LENGTH = 2_500  # a text parameter longer than this is an error in Fluent (its DOS guard)
+MAX_LENGTH = 2_500  # a placeable's text longer than this is an error in Fluent (its DOS guard)
 MAX_ELEMENTS = 200  # a message larger than this is left to Fluent (its guard counts parts)
 KEPT = 50_000  # formatted numbers and plural forms kept per catalog before starting over
 
@@ -204,7 +204,10 @@ class Plans:
             raise NotCoveredError(name)
 
         def select(args: Args) -> str:
-            return values[chosen(args.get(name))](args)
+            words = values[chosen(args.get(name))](args)
+            if len(words) > MAX_LENGTH:  # Fluent's guard holds a variant's words to it too
+                raise NotCoveredError(name)
+            return words
 
         return select
 

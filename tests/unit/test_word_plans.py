@@ -134,6 +134,10 @@ no-default = { $x ->
 }
 literal = { 1234.5 } and { "quoted \\u0041" }
 bad-option = { NUMBER($n, style: "nonsense") }
+long = { $n ->
+    [one] { $text } and one more
+   *[other] { $text } and more
+}
 """
 
 
@@ -157,3 +161,18 @@ def test_words_give_way_to_fluent_and_say_what_is_wrong(
     assert "days" in worded
     assert "usage-recency-idle" in caplog.text
     assert "нет активности в продукте уже 5 дней" == ru(say("usage-recency-idle", days=5)).lower()
+
+
+def test_a_plan_keeps_fluents_guard_on_long_words() -> None:
+    bundle = FluentBundle(["en"], use_isolating=False)
+    bundle.add_resource(FluentResource(OTHER))
+    pattern = bundle.get_message("long").value
+    assert pattern is not None
+    plan = Plans("en", OTHER).plan("long")
+    assert plan is not None
+    short = {"n": 2, "text": "x" * 2_480}
+    assert bundle.format_pattern(pattern, short) == (plan(short), [])
+    long = {"n": 2, "text": "x" * 2_495}  # 2,504 characters with the variant's own words
+    assert bundle.format_pattern(pattern, long)[1], "Fluent reports it"
+    with pytest.raises(NotCoveredError):
+        plan(long)
