@@ -132,7 +132,11 @@ class Words:
         pair = by.get(message.params)
         if pair is None:
             wire = message.wire()
-            pair = (self._format(message.id, message.args()), wire, Fragment(dumps(wire)))
+            try:
+                encoded: object = Fragment(dumps(wire))
+            except TypeError:  # not JSON (an int past 64 bits): the encoder of a record says so
+                encoded = wire
+            pair = (self._format(message.id, message.args()), wire, encoded)
             self._kept += 1
             if self._kept > MEMO_SIZE:
                 self.pairs.clear()

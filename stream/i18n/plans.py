@@ -10,9 +10,11 @@ as Fluent writes it) and its plural form found by the Babel rule Fluent uses; bo
 value, and the values a message carries repeat (whole days, whole percentages).
 
 What a plan does not cover (a reference to another message or a term, a function other than
-`NUMBER`, a parameter missing or of a type Fluent does not take as it is) makes it give way
-(`NotCoveredError`): the caller words that message with Fluent's resolver, which also reports the
-error. `tests/unit/test_word_plans.py` holds every message of every catalog to Fluent's words.
+`NUMBER`, a parameter missing or of a type other than `str`, `int` and `float` themselves, a
+number Babel cannot format, words longer than Fluent's guard) makes it give way
+(`NotCoveredError`): the caller words that message with Fluent's resolver, which also reports
+the error. `tests/unit/test_word_plans.py` holds every message of every catalog to Fluent's
+words.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from fluent.syntax import parse
 
 Args = Mapping[str, object]
 Plan = Callable[[Args], str]
+Options = tuple[tuple[str, object], ...]  # NUMBER's options, as Fluent passes them
 
 MAX_LENGTH = 2_500  # a placeable's text longer than this is an error in Fluent (its DOS guard)
 MAX_ELEMENTS = 200  # a message larger than this is left to Fluent (its guard counts parts)
@@ -47,9 +50,13 @@ class Plans:
         self._numbers: dict[tuple[object, ...], str] = {}
         self._forms: dict[tuple[object, ...], str] = {}
         self._plans: dict[str, Plan] = {}
+        seen: set[str] = set()
         for entry in parse(text).body:
             if not isinstance(entry, fl.Message) or entry.value is None:
                 continue
+            if entry.id.name in seen:
+                continue  # Fluent keeps a message's first definition
+            seen.add(entry.id.name)
             if _size(entry.value) > MAX_ELEMENTS:
                 continue
             try:
@@ -62,15 +69,21 @@ class Plans:
         return self._plans.get(id)
 
     # numbers and plural forms, kept per value (the type is part of the key: 1 and 1.0 differ
-    # in plural form in some languages; a zero by its text: -0.0 is written "-0")
+    # in plural form in some languages; a zero by its text: -0.0 is written "-0"). What Babel
+    # cannot format or place (NaN, a number of 5,000 digits) gives way: Fluent reports it.
 
-    def number(self, value: object, options: tuple[tuple[str, object], ...] = ()) -> str:
-        key = (type(value), value if value else str(value), options)
+    def number(self, value: object, options: Options = (), kind: object = ()) -> str:
+        """`value` (an int or a float) as NUMBER with `options` writes it; `kind`: the options
+        with their types, as the key (3 and 3.0 are equal, not the same option)."""
+        key = (type(value), value if value else str(value), kind)
         found = self._numbers.get(key)
         if found is None:
             if len(self._numbers) >= KEPT:
                 self._numbers.clear()
-            found = fluent_number(_fluent(value), **dict(options)).format(self.locale)
+            try:
+                found = fluent_number(_fluent(value), **dict(options)).format(self.locale)
+            except Exception as e:  # any failure is Fluent's to report
+                raise NotCoveredError(type(value).__name__) from e
             self._numbers[key] = found
         return found
 
@@ -80,7 +93,10 @@ class Plans:
         if found is None:
             if len(self._forms) >= KEPT:
                 self._forms.clear()
-            found = self._rule(value)
+            try:
+                found = self._rule(value)
+            except Exception as e:  # any failure is Fluent's to report
+                raise NotCoveredError(type(value).__name__) from e
             self._forms[key] = found
         return found
 
@@ -88,8 +104,12 @@ class Plans:
 
     def _pattern(self, pattern: fl.Pattern) -> Plan:
         parts: list[str | Plan] = []
-        for element in pattern.elements:
-            part = self._element(element)
+        elements = [self._element(e) for e in pattern.elements]
+        if any(not isinstance(e, str) for e in elements) and any(
+            isinstance(e, str) and len(e) > MAX_LENGTH for e in elements
+        ):
+            raise NotCoveredError("long text")  # Fluent's guard: each element of such a pattern
+        for part in elements:
             if isinstance(part, str) and parts and isinstance(parts[-1], str):
                 parts[-1] = parts[-1] + part
             else:
@@ -136,23 +156,25 @@ class Plans:
 
         def variable(args: Args) -> str:
             value = args.get(name)
-            if isinstance(value, str):
+            if type(value) is str:
                 if len(value) > MAX_LENGTH:
                     raise NotCoveredError(name)
                 return value
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            kind = type(value)
+            if kind is int or kind is float:
                 return number(value)
-            raise NotCoveredError(name)
+            raise NotCoveredError(name)  # a bool, a subclass, None: Fluent's to word
 
         return variable
 
-    def _formatted(self, name: str, options: tuple[tuple[str, object], ...]) -> Plan:
+    def _formatted(self, name: str, options: Options) -> Plan:
         number = self.number
+        kind = tuple((n, type(v), v) for n, v in options)
 
         def formatted(args: Args) -> str:
             value = args.get(name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return number(value, options)
+            if value.__class__ is int or value.__class__ is float:
+                return number(value, options, kind)
             raise NotCoveredError(name)
 
         return formatted
@@ -183,9 +205,8 @@ class Plans:
             # Fluent's `match`, variant by variant in order: a number against a number key is
             # equality, against a name its plural form; a text against a name is equality,
             # against a number key the key's plural form
-            if isinstance(value, bool):
-                raise NotCoveredError(name)
-            if isinstance(value, (int, float)):
+            kind = value.__class__
+            if kind is int or kind is float:
                 category = None
                 for i, key in enumerate(keys):
                     if isinstance(key, str):
@@ -196,7 +217,7 @@ class Plans:
                     elif value == key:
                         return i
                 return default
-            if isinstance(value, str) and not numeric:
+            if kind is str and not numeric:
                 for i, key in enumerate(keys):
                     if key == value if isinstance(key, str) else form(key) == value:
                         return i
@@ -227,7 +248,10 @@ def _fluent(value: object) -> FluentInt | FluentFloat:
 
 def _literal(node: fl.NumberLiteral) -> FluentInt | FluentFloat:
     """A number literal as Fluent reads it (a float when it has a point)."""
-    return FluentFloat(float(node.value)) if "." in node.value else FluentInt(int(node.value))
+    try:
+        return FluentFloat(float(node.value)) if "." in node.value else FluentInt(int(node.value))
+    except ValueError as e:  # 5,000 digits: Fluent fails when the message is worded
+        raise NotCoveredError(node.value[:20]) from e
 
 
 def _number_call(node: fl.FunctionReference) -> tuple[str, tuple[tuple[str, object], ...]]:
@@ -248,9 +272,11 @@ def _number_call(node: fl.FunctionReference) -> tuple[str, tuple[tuple[str, obje
             options.append((named.name.name, str(value.parse()["value"])))
         else:
             raise NotCoveredError("option")
-    try:
-        fluent_number(FluentInt(0), **dict(options))
-    except (TypeError, ValueError) as e:  # Fluent would report it: let it
+    try:  # options Fluent would fail on, at once or when it formats: Fluent's to report
+        babel_locale = Locale.parse("en")
+        for sample in (FluentInt(0), FluentInt(-1234), FluentFloat(0.5), FluentFloat(1234.5678)):
+            fluent_number(sample, **dict(options)).format(babel_locale)
+    except Exception as e:
         raise NotCoveredError(str(e)) from e
     return target.id.name, tuple(options)
 
