@@ -35,15 +35,13 @@ from babel.numbers import format_decimal, format_percent
 from fluent.runtime import FluentBundle, FluentResource
 from orjson import Fragment, dumps
 
+from scoring.serialize import Pair  # words, published form, its JSON (`orjson.Fragment` here)
 from scoring.state import CustomerState, locale_of
 from scoring.words import LANGUAGES, TEXT, Message, Param, Params, say
 from stream.i18n.plans import NotCoveredError, Plans
 
 log = logging.getLogger(__name__)
 
-# a message's words, its published form, and that form as JSON (encoded once: a published
-# score carries it as it is, `orjson.Fragment`)
-Pair = tuple[str, dict[str, object], object]
 
 LOCALES = LANGUAGES  # the languages the catalogs hold
 DEFAULT = "en"

@@ -25,6 +25,7 @@ from typing import Any
 import babel.plural
 from babel import Locale
 from fluent.runtime.types import FluentFloat, FluentInt, fluent_number
+from fluent.runtime.utils import native_to_fluent
 from fluent.syntax import ast as fl
 from fluent.syntax import parse
 
@@ -81,7 +82,7 @@ class Plans:
             if len(self._numbers) >= KEPT:
                 self._numbers.clear()
             try:
-                found = fluent_number(_fluent(value), **dict(options)).format(self.locale)
+                found = fluent_number(native_to_fluent(value), **dict(options)).format(self.locale)
             except Exception as e:  # any failure is Fluent's to report
                 raise NotCoveredError(type(value).__name__) from e
             self._numbers[key] = found
@@ -237,15 +238,6 @@ def _constant(text: str) -> Plan:
     return lambda args: text
 
 
-def _fluent(value: object) -> FluentInt | FluentFloat:
-    """A parameter as Fluent takes it (`fluent.runtime.utils.native_to_fluent`)."""
-    if isinstance(value, int):
-        return FluentInt(value)
-    if isinstance(value, float):
-        return FluentFloat(value)
-    raise NotCoveredError(type(value).__name__)
-
-
 def _literal(node: fl.NumberLiteral) -> FluentInt | FluentFloat:
     """A number literal as Fluent reads it (a float when it has a point)."""
     try:
@@ -254,7 +246,7 @@ def _literal(node: fl.NumberLiteral) -> FluentInt | FluentFloat:
         raise NotCoveredError(node.value[:20]) from e
 
 
-def _number_call(node: fl.FunctionReference) -> tuple[str, tuple[tuple[str, object], ...]]:
+def _number_call(node: fl.FunctionReference) -> tuple[str, Options]:
     """`NUMBER($name, option: literal, ...)`: the parameter's name and the options as Fluent
     passes them; any other call gives way."""
     arguments = node.arguments
