@@ -382,12 +382,14 @@ def detail(signal: str, s: CustomerState, p: Policy, now: float, subs: Subs) -> 
 
 
 def shown(
-    s: CustomerState, p: Policy, now: float, least: float
+    s: CustomerState, p: Policy, now: float, least: float, subs: Subs | None = None
 ) -> tuple[list[tuple[float, str]], Subs]:
     """The score's losses of at least `least` points once shared out by the component weights,
-    as (impact, signal), most negative first; and the usage sub-scores they were read from."""
+    as (impact, signal), most negative first; and the usage sub-scores they were read from
+    (`subs`, when the caller has them: `reading.usage_subs` at `now`)."""
     m = p.model_for(s.segment)
-    subs = reading.usage_subs(s, p, now)
+    if subs is None:
+        subs = reading.usage_subs(s, p, now)
     wu, ws, wm = m.usage, m.support, m.sentiment
     has_u = s.first_seen is not None and m.usage_signals > 0 and wu > 0  # usage has a value
     total = 0.0

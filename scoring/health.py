@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from scoring import components as comp
 from scoring import drivers, reading
+from scoring.drivers import Subs
 from scoring.formulas import rounded
 from scoring.policy import BANDS, BandPolicy, Calibration, Policy, SegmentModel
 from scoring.state import CustomerState
@@ -15,7 +16,7 @@ from scoring.words import Message
 MIN_DRIVER_POINTS = 0.05
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py
 class Driver:
     """One signal that moved the score: `impact` in points (negative pulls the score down),
     and why, as a message the edge words in the reader's language (`stream.i18n`)."""
@@ -23,6 +24,12 @@ class Driver:
     signal: str
     impact: float
     detail: Message
+
+    def __init__(self, signal: str, impact: float, detail: Message) -> None:  # compiled
+        # (`scoring.state.Stamped`)
+        self.signal = signal
+        self.impact = impact
+        self.detail = detail
 
 
 @dataclass(slots=True, eq=True, init=False)
@@ -49,7 +56,9 @@ class HealthScore:
     churn_probability: float | None  # within the calibration's horizon, when calibrated
     mrr: float | None  # the account's monthly recurring revenue, when known
     _drivers: tuple[Driver, ...] | None = field(repr=False, compare=False)
-    _source: tuple[CustomerState, Policy] | None = field(repr=False, compare=False)
+    # what they are worked out from: the state, the policy and the usage sub-scores the score
+    # read (`reading.usage_subs`)
+    _source: tuple[CustomerState, Policy, Subs] | None = field(repr=False, compare=False)
 
     def __init__(
         self,
@@ -65,7 +74,7 @@ class HealthScore:
         churn_probability: float | None = None,
         mrr: float | None = None,
         _drivers: tuple[Driver, ...] | None = None,
-        _source: tuple[CustomerState, Policy] | None = None,
+        _source: tuple[CustomerState, Policy, Subs] | None = None,
     ) -> None:
         self.customer_id = customer_id
         self.score = score
@@ -112,8 +121,8 @@ class HealthScore:
         """The signals that pulled the score down, most first, in words."""
         if self._drivers is None:
             assert self._source is not None
-            state, policy = self._source
-            self._drivers = drivers_at(state, policy, self.as_of)  # the one lazy field
+            state, policy, subs = self._source
+            self._drivers = drivers_at(state, policy, self.as_of, subs)  # the one lazy field
             self._source = None
         assert self._drivers is not None
         return self._drivers
@@ -211,12 +220,15 @@ def value(state: CustomerState, policy: Policy, now: float) -> float | None:
     return None if v < 0 else rounded(v, 2)
 
 
-def drivers_at(state: CustomerState, policy: Policy, now: float) -> tuple[Driver, ...]:
+def drivers_at(
+    state: CustomerState, policy: Policy, now: float, subs: Subs | None = None
+) -> tuple[Driver, ...]:
     """What pulls the score at `now` down, in points and messages, most first (those of at
-    least `MIN_DRIVER_POINTS`); empty for a customer never heard of. Only those get a message."""
+    least `MIN_DRIVER_POINTS`); empty for a customer never heard of. Only those get a message.
+    `subs`: the usage sub-scores at `now`, when the caller has them (`reading.usage_subs`)."""
     if state.first_seen is None:
         return ()
-    shown, subs = drivers.shown(state, policy, now, MIN_DRIVER_POINTS)
+    shown, subs = drivers.shown(state, policy, now, MIN_DRIVER_POINTS, subs)
     return tuple(
         Driver(signal, rounded(impact, 2), drivers.detail(signal, state, policy, now, subs))
         for impact, signal in shown
@@ -246,7 +258,8 @@ def score(
     if first_seen is None:
         return None
     m = policy.model_for(state.segment)
-    usage = reading.usage_value(state, policy, now)
+    subs = reading.usage_subs(state, policy, now)  # kept for the drivers
+    usage = reading.usage_of(m, subs) if m.usage_signals else None
     support = reading.support_value(state, policy, now)
     sentiment = reading.sentiment_value(state, policy, now)
     v = _weighted(usage, support, sentiment, m)
@@ -279,9 +292,9 @@ def score(
         state.mrr,
     )
     if explain:
-        health._drivers = drivers_at(state, policy, now)
+        health._drivers = drivers_at(state, policy, now, subs)
     else:
-        health._source = (state, policy)
+        health._source = (state, policy, subs)
     return health
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from scoring import formulas
 from scoring.decay import DAY, decay_factor
-from scoring.policy import Policy, UsagePolicy
+from scoring.policy import Policy, SegmentModel, UsagePolicy
 from scoring.state import CSM_RATING, CustomerState, Ticket
 
 NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
@@ -148,10 +148,16 @@ def usage_value(s: CustomerState, p: Policy, now: float) -> float | None:
     if s.first_seen is None:
         return None
     m = p.model_for(s.segment)
-    total = m.usage_signals
-    if not total:
+    if not m.usage_signals:
         return None
-    recency, frequency, trend, slow, breadth, seats = usage_subs(s, p, now)
+    return usage_of(m, usage_subs(s, p, now))
+
+
+def usage_of(m: SegmentModel, subs: tuple[float, float, float, float, float, float]) -> float:
+    """The usage component from its sub-scores (`usage_subs`) under a segment's weights (which
+    give at least one usage signal a weight)."""
+    total = m.usage_signals
+    recency, frequency, trend, slow, breadth, seats = subs
     acc = 0.0
     if m.recency > 0:
         acc += m.recency / total * recency
