@@ -27,7 +27,7 @@ from scoring.state import CustomerState
 UNKNOWN_SEGMENT = "unknown"
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py
 class Fact:
     """One measurable fact for segment metrics, at event time `at`."""
 
@@ -35,7 +35,15 @@ class Fact:
     # and the revenue movements: mrr_new, mrr_expansion, ... (`REVENUE`; value in whole cents)
     value: float
     at: float
-    segment: str | None = None  # where a revenue movement happened (None: the customer's)
+    segment: str | None  # where a revenue movement happened (None: the customer's)
+
+    def __init__(  # compiled (`scoring.state.Stamped`)
+        self, kind: str, value: float, at: float, segment: str | None = None
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.at = at
+        self.segment = segment
 
 
 REVENUE = "mrr_"  # the prefix of the revenue movements' kinds

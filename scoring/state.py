@@ -103,13 +103,19 @@ class Ticket:
         return max(0.0, self.first_resolved_at - self.opened_at)
 
 
-@dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
+@dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py
 class Stamped:
     """A value with the event time it was set at; the latest wins, ties go to the larger value.
     Immutable (shared between states)."""
 
     value: Any
     at: float
+
+    # Written out (`init=False`): the one `dataclass` writes is interpreted Python even in the
+    # compiled build, 3-4 times the cost of this one; a value is stamped for most events
+    def __init__(self, value: Any, at: float) -> None:
+        self.value = value
+        self.at = at
 
     def newer(self, other: Stamped | None) -> Stamped:
         if other is None:

@@ -234,6 +234,10 @@ def _alerts_back(raw: list[Any] | None, customer_id: str) -> AlertState:
     return _alert_state(band, score, pairs, rules, episode[0] if episode else None, customer_id)
 
 
+def _published(p: Published | None) -> list[Any] | None:
+    return None if p is None else [p.score, p.band]
+
+
 def _evaluation(e: Evaluation) -> list[Any]:
     """The latest evaluation; its revenue at risk only when known (records stay as small)."""
     out = [_n(e.at), e.score, e.band, e.previous]
@@ -251,14 +255,14 @@ def encode_v2(record: _Stored) -> bytes:
     shadow_memory, shadow_published, trend_day, trend = parts[9:]
     shadow = None
     if shadow_memory.band is not None:
-        shadow = [_alerts(shadow_memory), shadow_published]
+        shadow = [_alerts(shadow_memory), _published(shadow_published)]
     payload: bytes = _pack(
         [
             _state(state),
             _alerts(alerts),
             offsets,
             partition,
-            published,
+            _published(published),
             None if evaluated is None else _evaluation(evaluated),
             _n(due),
             exact,

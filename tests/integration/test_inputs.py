@@ -111,7 +111,7 @@ def test_a_topic_held_back_raises_no_alert_for_what_it_holds_and_catches_up_when
     assert [] == [r for r in rules if r in ("inactivity", "urgent_ticket_sla")]
     lived = living_through(docs, records, watermarks(run))
     assert {} == differences_from_living_through(lived, records, published)
-    newest = max(r.evaluated[0] for r in records.values() if r.evaluated)
+    newest = max(r.evaluated.at for r in records.values() if r.evaluated)
     assert newest >= T0 + 39 * DAY, f"scores stopped at {rfc3339(newest)}"
 
 

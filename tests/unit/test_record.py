@@ -130,7 +130,7 @@ def test_the_health_record_is_the_one_the_evaluation_published() -> None:
     rec = a_full_record()
     assert rec.state is not None
     assert rec.evaluated is not None
-    health = score(rec.state, POLICY, rec.evaluated[0])
+    health = score(rec.state, POLICY, rec.evaluated.at)
     assert health is not None
     english = words("en")
     assert rec.health_record(POLICY) == health_record(health, 61.5, None, english, "en")
@@ -196,7 +196,8 @@ def test_revenue_at_risk_moves_in_the_sums_per_segment_and_owner_only_when_it_ch
         ("HINCRBY", keys.revenue_by_owner(), "ana@csm.example", cents),
     ] == revenue_commands(keys, rec)
     assert [] == revenue_commands(keys, rec)  # counted once
-    rec.evaluated = Evaluation(*rec.evaluated[:4], revenue=12.34)
+    e = rec.evaluated
+    rec.evaluated = Evaluation(e.at, e.score, e.band, e.previous, revenue=12.34)
     assert [
         ("HINCRBY", keys.revenue_by_segment(), "smb", -cents),
         ("HINCRBY", keys.revenue_by_owner(), "ana@csm.example", -cents),
