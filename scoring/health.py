@@ -25,11 +25,15 @@ class Driver:
     impact: float
     detail: Message
 
-    def __init__(self, signal: str, impact: float, detail: Message) -> None:  # compiled
-        # (`scoring.state.Stamped`)
+    def __init__(self, signal: str, impact: float, detail: Message) -> None:
+        # written out, as `scoring.state.Stamped`'s is: a driver is made for every driver of
+        # every score published
         self.signal = signal
         self.impact = impact
         self.detail = detail
+
+    def __reduce__(self) -> tuple[type[Driver], tuple[str, float, Message]]:
+        return Driver, (self.signal, self.impact, self.detail)  # `scoring.state.Stamped`
 
 
 @dataclass(slots=True, eq=True, init=False)

@@ -37,13 +37,16 @@ class Fact:
     at: float
     segment: str | None  # where a revenue movement happened (None: the customer's)
 
-    def __init__(  # compiled (`scoring.state.Stamped`)
+    def __init__(  # written out, as `scoring.state.Stamped`'s is
         self, kind: str, value: float, at: float, segment: str | None = None
     ) -> None:
         self.kind = kind
         self.value = value
         self.at = at
         self.segment = segment
+
+    def __reduce__(self) -> tuple[type[Fact], tuple[str, float, float, str | None]]:
+        return Fact, (self.kind, self.value, self.at, self.segment)  # `scoring.state.Stamped`
 
 
 REVENUE = "mrr_"  # the prefix of the revenue movements' kinds

@@ -112,10 +112,16 @@ class Stamped:
     at: float
 
     # Written out (`init=False`): the one `dataclass` writes is interpreted Python even in the
-    # compiled build, 3-4 times the cost of this one; a value is stamped for most events
+    # compiled build, 3-4 times the cost of this one; a stamped value is made for every seat
+    # snapshot, NPS answer and account attribute applied or read back
     def __init__(self, value: Any, at: float) -> None:
         self.value = value
         self.at = at
+
+    def __reduce__(self) -> tuple[type[Stamped], tuple[Any, float]]:
+        # pickle and copy call the class with its fields (a compiled class with its own
+        # `__init__` cannot be made empty first)
+        return Stamped, (self.value, self.at)
 
     def newer(self, other: Stamped | None) -> Stamped:
         if other is None:

@@ -29,6 +29,9 @@ class Published:
         self.score = score
         self.band = band
 
+    def __reduce__(self) -> tuple[type[Published], tuple[float, str]]:
+        return Published, (self.score, self.band)  # `scoring.state.Stamped`
+
 
 @dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py
 class Evaluation:
@@ -53,6 +56,11 @@ class Evaluation:
         self.band = band
         self.previous = previous
         self.revenue = revenue
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[Evaluation], tuple[float, float, str, float | None, float | None]]:
+        return Evaluation, (self.at, self.score, self.band, self.previous, self.revenue)
 
 
 # state, alert memory, applied offsets ("<topic code><partition>" -> offset), partition, the
