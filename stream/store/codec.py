@@ -20,7 +20,7 @@ import msgpack
 
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
-from scoring.state import CustomerState, Stamped, Ticket
+from scoring.state import CustomerState, Stamped, Ticket, first_mrr_day
 from scoring.words import from_flat
 from stream.store.older import decode_older
 from stream.store.parts import Evaluation, Parts, Published
@@ -114,10 +114,7 @@ def _mrr_days(s: CustomerState) -> list[Any] | None:
     """The MRR days as stored: None for the common case the latest MRR attribute already says
     (one day, that statement), which the state makes of it when read back."""
     days = s.mrr_days
-    n, mrr = len(days), s.mrr  # the latest MRR attribute's, kept at hand: `first_mrr_day`'s
-    if n == 0 and mrr is None:
-        return None
-    if n == 2 and mrr is not None and days[1] == mrr and days[0] == s.attributes["mrr"].at:
+    if len(days) <= 2 and days == first_mrr_day(s.attributes):
         return None
     return [_t(x) if i % 2 == 0 else x for i, x in enumerate(days)]
 
