@@ -13,7 +13,7 @@ from scoring import events as ev
 from scoring import formulas, reading
 from scoring.decay import DAY, HOUR
 from scoring.policy import USAGE_SIGNALS, Policy
-from scoring.reading import NEUTRAL
+from scoring.reading import NEUTRAL, Subs
 from scoring.state import CustomerState, Ticket, assessment, assessment_author
 from scoring.words import Message
 
@@ -22,7 +22,6 @@ CSM = "sentiment.csm"  # the manager's own assessment
 _USAGE = tuple(f"usage.{name}" for name in USAGE_SIGNALS)
 
 Loss = tuple[str, float]  # (signal, points lost)
-Subs = tuple[float, float, float, float, float, float]
 
 
 def whole_days(seconds: float) -> int:

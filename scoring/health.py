@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from scoring import components as comp
 from scoring import drivers, reading
-from scoring.drivers import Subs
 from scoring.formulas import rounded
 from scoring.policy import BANDS, BandPolicy, Calibration, Policy, SegmentModel
+from scoring.reading import Subs
 from scoring.state import CustomerState
 from scoring.words import Message
 
@@ -224,12 +224,10 @@ def value(state: CustomerState, policy: Policy, now: float) -> float | None:
     return None if v < 0 else rounded(v, 2)
 
 
-def drivers_at(
-    state: CustomerState, policy: Policy, now: float, subs: Subs | None = None
-) -> tuple[Driver, ...]:
+def drivers_at(state: CustomerState, policy: Policy, now: float, subs: Subs) -> tuple[Driver, ...]:
     """What pulls the score at `now` down, in points and messages, most first (those of at
     least `MIN_DRIVER_POINTS`); empty for a customer never heard of. Only those get a message.
-    `subs`: the usage sub-scores at `now`, when the caller has them (`reading.usage_subs`)."""
+    `subs`: the usage sub-scores the score read at `now` (`reading.usage_subs`)."""
     if state.first_seen is None:
         return ()
     shown, subs = drivers.shown(state, policy, now, MIN_DRIVER_POINTS, subs)

@@ -14,6 +14,8 @@ from scoring.policy import Policy, SegmentModel, UsagePolicy
 from scoring.state import CSM_RATING, CustomerState, Ticket
 
 NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
+# the usage signals' sub-scores (0-100), in `USAGE_SIGNALS` order (`usage_subs`)
+Subs = tuple[float, float, float, float, float, float]
 _WEEK = 7 * DAY
 
 
@@ -89,9 +91,7 @@ def features_used(s: CustomerState, window: float, now: float) -> int:
     return used
 
 
-def usage_subs(
-    s: CustomerState, p: Policy, now: float
-) -> tuple[float, float, float, float, float, float]:
+def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
     """The usage signals' sub-scores (0-100, in `USAGE_SIGNALS` order): recency, frequency,
     trend, slow trend, breadth, seats. See `scoring.components.usage_parts` for what they mean."""
     u = p.usage
@@ -153,7 +153,7 @@ def usage_value(s: CustomerState, p: Policy, now: float) -> float | None:
     return usage_of(m, usage_subs(s, p, now))
 
 
-def usage_of(m: SegmentModel, subs: tuple[float, float, float, float, float, float]) -> float:
+def usage_of(m: SegmentModel, subs: Subs) -> float:
     """The usage component from its sub-scores (`usage_subs`) under a segment's weights (which
     give at least one usage signal a weight)."""
     total = m.usage_signals
