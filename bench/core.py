@@ -147,7 +147,7 @@ def main() -> None:
     console.print(table)
     if args.build == "both" and build == "compiled":
         console.print("the same on the pure-Python core:")
-        again = [a for a in sys.argv[1:] if not a.startswith("--build")]
+        again = [a for a in sys.argv[1:] if not a.startswith("--build") and a != args.build]
         env = {**os.environ, PURE_VARIABLE: "1"}
         command = [sys.executable, "-m", "bench.core", *again, "--build", "this"]
         subprocess.run(command, env=env, check=True)
