@@ -131,7 +131,9 @@ class Words:
         if pair is None:
             wire = message.wire()
             try:
-                encoded: object = Fragment(dumps(wire))
+                # a right-sized copy: orjson's own result keeps a 4 KiB allocation behind it,
+                # which a memo of MEMO_SIZE entries would hold per language (80 MiB)
+                encoded: object = Fragment(memoryview(dumps(wire)).tobytes())
             except TypeError:  # not JSON (an int past 64 bits): the encoder of a record says so
                 encoded = wire
             pair = (self._format(message.id, message.args()), wire, encoded)
