@@ -8,6 +8,7 @@ medians of several runs; the machine is shared and noisy.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import re
@@ -162,7 +163,8 @@ class Worker:
 
 
 def engine_rate(worker: Worker, total: int) -> float:
-    """Steady-state events/s: committed progress between 10% and 90% of the stream."""
+    """Steady-state events/s: committed progress between 10% and 90% of the stream; NaN when
+    both were passed between two polls (too few events to time)."""
     marks: list[tuple[float, int]] = []
     deadline = time.monotonic() + 3600
     while time.monotonic() < deadline:
@@ -170,10 +172,19 @@ def engine_rate(worker: Worker, total: int) -> float:
         marks.append((time.monotonic(), done))
         if done >= total:
             break
-        time.sleep(1.0)
+        time.sleep(0.25)
     lo = next((t, d) for t, d in marks if d >= 0.1 * total)
     hi = next((t, d) for t, d in marks if d >= 0.9 * total)
-    return (hi[1] - lo[1]) / max(1e-9, hi[0] - lo[0])
+    if hi[0] <= lo[0]:
+        return math.nan
+    return (hi[1] - lo[1]) / (hi[0] - lo[0])
+
+
+def rate_text(rate: float, total: int) -> str:
+    """A measured rate for the table, or why there is none."""
+    if math.isnan(rate):
+        return f"too few events to time ({total:,} drained between two polls; raise --events)"
+    return f"{rate:,.0f} events/s ({total:,} events)"
 
 
 def quantiles(
@@ -320,13 +331,15 @@ def run(args: argparse.Namespace, opts: StackOptions, overrides: dict[str, str])
             rows.insert(
                 0, ("baseline: raw aiokafka consumer + JSON decode", f"{base:,.0f} events/s")
             )
-        rows.append((f"{mix}: engine / baseline", f"{rate / base:.1%}"))
+        rows.append(
+            (f"{mix}: engine / baseline", "-" if math.isnan(rate) else f"{rate / base:.1%}")
+        )
         if mix == "skewed":
             single = rate
         if one:
             key = Keys(worker.tag).record("heavy-1" if mix == "heavy" else "tickets-1")
             rows.append((f"{mix}: the customer's stored record", f"{client.strlen(key):,} bytes"))
-    if args.processes > 1 and single:
+    if args.processes > 1 and single and not math.isnan(single):
         rate, _, _ = throughput(
             args, opts, overrides, logs, client, "skewed", args.events, args.processes, rows
         )
@@ -409,7 +422,7 @@ def throughput(
     worker.stop()
     busy = (cpu_seconds(services) - cpu_before) / (time.monotonic() - wall_before)
     label = f"{mix}, {processes} worker processes" if processes > 1 else mix
-    rows.append((f"{label}: engine end to end", f"{rate:,.0f} events/s ({total:,} events)"))
+    rows.append((f"{label}: engine end to end", rate_text(rate, total)))
     rows.append((f"{label}: Kafka + Redis CPU while it ran", f"{busy:.0%} of one core"))
     if mix in ("skewed", "uniform") and processes == 1:
         stored = sum(1 for _ in client.scan_iter(match=Keys(tag).record("*"), count=10_000))
