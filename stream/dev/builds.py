@@ -58,13 +58,15 @@ class SourceFinder(importlib.abc.MetaPathFinder):
 
 
 def use_sources() -> None:
-    """Load `scoring` from its sources from now on; refused once it has been imported."""
+    """Load `scoring` from its sources from now on; nothing to do when they are in use already
+    (the test suite asked first), refused once the compiled core has been imported."""
+    if any(isinstance(f, SourceFinder) for f in sys.meta_path):
+        return
     if any(
         name == "scoring" or name.startswith("scoring.") or name in BESIDE for name in sys.modules
     ):
         raise RuntimeError("scoring is imported already: the pure-Python core comes too late")
-    if not any(isinstance(f, SourceFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, SourceFinder())
+    sys.meta_path.insert(0, SourceFinder())
 
 
 def compiled(source: Path) -> Path | None:
