@@ -26,6 +26,11 @@ from stream.offline.holdout import SimulatorCheck, check_on_simulator, print_che
 SEEDS = (1, 2, 3)
 CUSTOMERS = 250
 
+# the module's simulations take about 50 s compiled and 110 s on the pure-Python core here, and
+# about 3.5 times that on a busy CI machine: past pytest's default 300 s for the first test,
+# which sets them up
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def checks(tmp_path_factory: pytest.TempPathFactory) -> dict[float, list[SimulatorCheck]]:
