@@ -26,9 +26,8 @@ from stream.offline.holdout import SimulatorCheck, check_on_simulator, print_che
 SEEDS = (1, 2, 3)
 CUSTOMERS = 250
 
-# the module's simulations take about 50 s compiled and 110 s on the pure-Python core here, and
-# about 3.5 times that on a busy CI machine: past pytest's default 300 s for the first test,
-# which sets them up
+# the module's simulations, set up by its first test, take about 50 s compiled and 110 s on the
+# pure-Python core alone, but up to 470 s inside the whole pure-Python run: past pytest's 300 s
 pytestmark = pytest.mark.timeout(900)
 
 
