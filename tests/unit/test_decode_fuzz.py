@@ -141,3 +141,18 @@ def test_coverage_guided_fuzzing_with_atheris_finds_no_crash(tmp_path: Path) -> 
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Done 300000 runs" in done.stderr, done.stderr[-3000:]
+
+
+def test_importing_the_fuzz_target_instruments_nothing() -> None:
+    """The fuzz target instruments the decoder for coverage only when run as the fuzzer. Imported
+    (pytest's doctest collection imports it), it once rewrote the decoder and every module first
+    imported with it, and the test process ran 3-5 times slower from then on."""
+    probe = (
+        "import inspect, tests.unit.atheris_decode, stream.codec, stream.contract\n"
+        "print(sum('_trace_branch' in f.__code__.co_names for m in (stream.codec, stream.contract)"
+        " for f in vars(m).values() if inspect.isfunction(f)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert "0" == done.stdout.strip(), done.stdout + done.stderr

@@ -11,7 +11,7 @@ or more in 0.7% of such runs; a biased estimate or a too narrow interval misses 
 often), and, on each simulated base, 200 other holdouts of the same paged customers (their
 outcomes with and without outreach are known) covering the truth in about 95% of draws.
 
-A small base keeps this test near half a minute compiled and five minutes in pure Python (the
+A small base keeps this test near a minute compiled and two minutes in pure Python (the
 simulator lives through every customer's events with the scoring core to find its first
 page); docs/validation.md has
 the same check on 1,000 customers and five seeds (`python -m bench.holdout`)."""
@@ -25,10 +25,6 @@ from stream.offline.holdout import SimulatorCheck, check_on_simulator, print_che
 
 SEEDS = (1, 2, 3)
 CUSTOMERS = 250
-
-# the module's simulations, set up by its first test, take about 50 s compiled and 110 s on the
-# pure-Python core alone, but up to 470 s inside the whole pure-Python run: past pytest's 300 s
-pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
