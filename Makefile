@@ -61,9 +61,12 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars: venv ## Fetch the Apache Kafka broker jars from Maven Central (cached in .cache/)
 	@$(BIN)/healthscore stack fetch
 
+# The unit tests and doctests run on every core (pytest-xdist); the integration tests one at a
+# time, since each starts brokers, Redis and workers of its own and some hold timing bounds.
 test: bootstrap lint typecheck imports promtool compose-check ## Linters, checks and every test, on both builds
-	$(BIN)/python -m pytest
-	HEALTHSCORE_PURE_PYTHON=1 $(BIN)/python -m pytest tests/unit scoring docs
+	$(BIN)/python -m pytest -n auto --ignore=tests/integration
+	$(BIN)/python -m pytest tests/integration
+	HEALTHSCORE_PURE_PYTHON=1 $(BIN)/python -m pytest -n auto tests/unit scoring docs
 
 unit: compile ## Run the unit tests only (no services), compiled core
 	$(BIN)/python -m pytest tests/unit scoring docs

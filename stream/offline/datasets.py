@@ -104,7 +104,11 @@ def _download(source: Source, cache: Path) -> bytes:
     if hashlib.sha256(data).hexdigest() != url["digests"]["sha256"]:
         raise DatasetError(f"{source.filename}: SHA-256 differs from PyPI's; not used")
     cache.mkdir(parents=True, exist_ok=True)
-    cached.write_bytes(data)
+    # written aside, then renamed: another process reading the cache (a second command, a
+    # parallel test run) sees the whole checked file or none
+    partial = cached.with_name(f".{cached.name}.{os.getpid()}.part")
+    partial.write_bytes(data)
+    os.replace(partial, cached)
     return data
 
 
