@@ -69,10 +69,10 @@ test: bootstrap lint typecheck imports promtool compose-check ## Linters, checks
 	HEALTHSCORE_PURE_PYTHON=1 $(BIN)/python -m pytest -n auto tests/unit scoring docs
 
 unit: compile ## Run the unit tests only (no services), compiled core
-	$(BIN)/python -m pytest tests/unit scoring docs
+	$(BIN)/python -m pytest -n auto tests/unit scoring docs
 
 unit-pure: venv ## Run the unit tests and the core's doctests on the pure-Python core
-	HEALTHSCORE_PURE_PYTHON=1 $(BIN)/python -m pytest tests/unit scoring docs
+	HEALTHSCORE_PURE_PYTHON=1 $(BIN)/python -m pytest -n auto tests/unit scoring docs
 
 compile: venv ## Compile the scoring core and the fold with mypyc (setup.py; redone for changed sources)
 	@set -o pipefail; $(BIN)/python setup.py -q build_ext --inplace 2>&1 | \
