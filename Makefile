@@ -61,11 +61,16 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars: venv ## Fetch the Apache Kafka broker jars from Maven Central (cached in .cache/)
 	@$(BIN)/healthscore stack fetch
 
-# The unit tests and doctests run on every core (pytest-xdist); the integration tests one at a
-# time, since each starts brokers, Redis and workers of its own and some hold timing bounds.
+# The unit tests and doctests run on every core (pytest-xdist). The integration tests run two
+# test files at a time (each xdist worker starts a stack of its own; most of their time is spent
+# waiting on brokers and workers), then those marked `timed`, which hold a wall-clock bound,
+# alone.
+INTEGRATION = $(BIN)/python -m pytest -n 2 --dist loadfile -m "not timed" tests/integration && \
+	$(BIN)/python -m pytest -m timed tests/integration
+
 test: bootstrap lint typecheck imports promtool compose-check ## Linters, checks and every test, on both builds
 	$(BIN)/python -m pytest -n auto --ignore=tests/integration
-	$(BIN)/python -m pytest tests/integration
+	$(INTEGRATION)
 	HEALTHSCORE_PURE_PYTHON=1 $(BIN)/python -m pytest -n auto tests/unit scoring docs
 
 unit: compile ## Run the unit tests only (no services), compiled core
@@ -85,7 +90,7 @@ clean-compiled: ## Remove the compiled core: everything then runs the pure-Pytho
 	rm -rf scoring/*.so stream/*.so stream/worker/*.so stream/store/*.so *__mypyc*.so build
 
 integration: bootstrap ## Run the integration tests only (real Kafka, Redis)
-	$(BIN)/python -m pytest tests/integration
+	$(INTEGRATION)
 
 lint: venv ## ruff: lint and format check
 	$(BIN)/ruff check .

@@ -206,6 +206,7 @@ def settled(run: Run) -> bool:
     return True
 
 
+@pytest.mark.timed
 def test_an_eighteen_month_backfill_of_many_customers_is_final_within_two_minutes(
     stack: Stack, tmp_path: Path
 ) -> None:
