@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from scoring.decay import DAY
 from scoring.health import HealthScore, band_for
 from scoring.policy import ALERT_RULES, BANDS, AlertPolicy, Policy
-from scoring.state import CustomerState, active_gaps
+from scoring.state import CustomerState, gap_summary
 from scoring.words import NEUTRAL, Message, say
 
 RULES = ALERT_RULES
@@ -167,14 +167,14 @@ def inactivity_threshold(s: CustomerState, p: Policy) -> float:
 
 
 def _inactivity_threshold(mask: int, a: AlertPolicy) -> float:
-    gaps = active_gaps(mask)
-    if len(gaps) < MIN_GAPS:
+    count, total, longest = gap_summary(mask)
+    if count < MIN_GAPS:
         return a.inactivity_after
     observed = mask.bit_length() + 1  # days since its oldest active day, and one more
     quiet = 1.0 - mask.bit_count() / observed  # the chance a day is silent
     unlikely = math.log(a.inactivity_odds) / -math.log(quiet)
-    mean = sum(gaps) / len(gaps)
-    typical = max(a.inactivity_gaps * mean, unlikely, max(gaps) + 1) * DAY
+    mean = total / count
+    typical = max(a.inactivity_gaps * mean, unlikely, longest + 1) * DAY
     return min(a.inactivity_ceiling, max(a.inactivity_floor, typical))
 
 
@@ -349,9 +349,9 @@ def _reason(
                 usual=round(thin.usual),
             )
         days = round(idle / DAY)
-        gaps = active_gaps(s.active_days)
-        if len(gaps) >= MIN_GAPS:
-            every = max(1, round(sum(gaps) / len(gaps)))
+        count, total, _ = gap_summary(s.active_days)
+        if count >= MIN_GAPS:
+            every = max(1, round(total / count))
             return say("alert-inactivity-rhythm", days=days, every=every)
         # the recency driver's own message: the alert's reasons name it once, not twice
         return say("usage-recency-idle", days=days)
@@ -637,6 +637,18 @@ def _remember(history: list[float], now: float, score: float, window: float) -> 
         # the latest slot again, and nothing left the window: the common case, made cheap
         if score > history[n - 1]:
             history[n - 1] = score
+        return
+    if n == 0 or start > history[n - 2]:
+        # a later slot (the slots are kept in order): add it, drop those that left the window
+        history.append(start)
+        history.append(score)
+        horizon = now - window
+        gone = 0
+        while gone < n and history[gone] < horizon:
+            gone += 2
+        gone = max(gone, len(history) - 2 * (MAX_HISTORY + 1))
+        if gone:
+            del history[:gone]
         return
     kept = [
         (history[i], history[i + 1])

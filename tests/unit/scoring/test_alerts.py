@@ -9,7 +9,7 @@ import random
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scoring.alerts import SEVERITIES, Alert, AlertState, alert_id, evaluate
+from scoring.alerts import MAX_HISTORY, SEVERITIES, Alert, AlertState, _remember, alert_id, evaluate
 from scoring.decay import DAY
 from scoring.events import Event
 from scoring.health import HealthScore, score
@@ -588,3 +588,35 @@ def test_the_mrr_days_kept_are_order_free_and_read_as_every_statement_would(
         now = latest + k * 6 * 3600.0
         expected = _contraction_by_hand(timed, now, window)
         assert abs(contraction(kept, now, window) - expected) < 1e-12, now
+
+
+def _remember_by_the_general_rule(
+    history: list[float], now: float, score: float, window: float
+) -> None:
+    """`scoring.alerts._remember` without its fast paths: every slot within the window, the
+    highest score per slot, the latest `MAX_HISTORY + 1` slots in order."""
+    slot = window / MAX_HISTORY
+    start = (now // slot) * slot
+    pairs = [
+        (history[i], history[i + 1])
+        for i in range(0, len(history), 2)
+        if history[i] >= now - window and history[i] != start
+    ]
+    best = max([score] + [history[i + 1] for i in range(0, len(history), 2) if history[i] == start])
+    history[:] = [x for pair in sorted([*pairs, (start, best)])[-MAX_HISTORY - 1 :] for x in pair]
+
+
+@given(st.randoms(use_true_random=False))
+def test_remembered_scores_follow_the_general_rule_whatever_the_order_of_times(
+    rng: random.Random,
+) -> None:
+    window = 14 * DAY
+    fast: list[float] = []
+    general: list[float] = []
+    now = 0.0
+    for _ in range(150):
+        now += rng.uniform(-2 * DAY, 3 * DAY)  # mostly forward; sometimes back (a late event)
+        value = rng.uniform(0, 100)
+        _remember(fast, now, value, window)
+        _remember_by_the_general_rule(general, now, value, window)
+        assert general == fast

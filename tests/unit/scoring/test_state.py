@@ -16,6 +16,7 @@ from scoring.state import (
     advance,
     apply,
     entry_index,
+    gap_summary,
     id_entry,
     is_closed,
     new_state,
@@ -173,3 +174,11 @@ def test_the_ids_remembered_are_the_newest_of_the_window_whatever_the_order(
 def test_a_customer_remembers_at_most_dedupe_max_ids_whatever_its_volume(n: int) -> None:
     s = build([session(day(1) + i * 30.0) for i in range(n)])
     assert min(n, POLICY.dedupe_max_ids) * ENTRY == len(s.seen)
+
+
+@given(st.integers(min_value=0, max_value=(1 << 130) - 1))
+def test_gap_summary_counts_sums_and_bounds_the_gaps_between_active_days(mask: int) -> None:
+    days = [i for i in range(mask.bit_length()) if mask >> i & 1]
+    gaps = [b - a for a, b in zip(days, days[1:], strict=False)]
+    expected = (len(gaps), sum(gaps), max(gaps)) if gaps else (0, 0, 0)
+    assert expected == gap_summary(mask)
