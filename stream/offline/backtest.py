@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -234,6 +235,9 @@ def replay_customer(
 
 
 _POLICY: Policy | None = None
+# the customers' events, set before a fork-started pool is made: its workers inherit them, so
+# no event is pickled on its way to them (pickling a million took longer than replaying them)
+_GROUPS: list[list[Event]] = []
 
 
 def _init(policy: Policy) -> None:
@@ -242,10 +246,12 @@ def _init(policy: Policy) -> None:
 
 
 def _replay_chunk(
-    chunk: list[list[Event]], cutoffs: Sequence[float], end: float, refresh: float
+    chunk: list[list[Event]] | range, cutoffs: Sequence[float], end: float, refresh: float
 ) -> list[Replayed]:
+    """Replay a chunk: the customers' events themselves, or (forked) their places in `_GROUPS`."""
     assert _POLICY is not None
-    return [replay_customer(events, _POLICY, cutoffs, end, refresh) for events in chunk]
+    groups = [_GROUPS[i] for i in chunk] if isinstance(chunk, range) else chunk
+    return [replay_customer(events, _POLICY, cutoffs, end, refresh) for events in groups]
 
 
 def replay_history(
@@ -259,6 +265,7 @@ def replay_history(
 ) -> list[Replayed]:
     """Replay every customer (in `workers` processes; 1 replays in this process), calling
     `on_progress(events)` as customers finish."""
+    global _GROUPS
     if history.last is None:
         raise BacktestError("the history has no valid event")
     end = history.last
@@ -271,25 +278,40 @@ def replay_history(
             if on_progress is not None:
                 on_progress(len(events))
         return out
-    chunks: list[list[list[Event]]] = []
+    bounds: list[range] = []  # chunks of about a 16th of a worker's share of the events
     target = max(1, history.events // (workers * 16))
-    current: list[list[Event]] = []
-    size = 0
-    for events in groups:
-        current.append(events)
+    first = size = 0
+    for i, events in enumerate(groups):
         size += len(events)
         if size >= target:
-            chunks.append(current)
-            current, size = [], 0
-    if current:
-        chunks.append(current)
+            bounds.append(range(first, i + 1))
+            first, size = i + 1, 0
+    if first < len(groups):
+        bounds.append(range(first, len(groups)))
+    forked = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if forked else None)
     out = []
-    with ProcessPoolExecutor(workers, initializer=_init, initargs=(policy,)) as pool:
-        futures = [pool.submit(_replay_chunk, c, list(cutoffs), end, refresh) for c in chunks]
-        for chunk, future in zip(chunks, futures, strict=True):
-            out.extend(future.result())
-            if on_progress is not None:
-                on_progress(sum(len(e) for e in chunk))
+    _GROUPS = groups if forked else []
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init, initargs=(policy,)
+        ) as pool:
+            futures = [
+                pool.submit(
+                    _replay_chunk,
+                    chunk if forked else [groups[i] for i in chunk],
+                    list(cutoffs),
+                    end,
+                    refresh,
+                )
+                for chunk in bounds
+            ]
+            for chunk, future in zip(bounds, futures, strict=True):
+                out.extend(future.result())
+                if on_progress is not None:
+                    on_progress(sum(len(groups[i]) for i in chunk))
+    finally:
+        _GROUPS = []
     return out
 
 
