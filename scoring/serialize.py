@@ -87,9 +87,10 @@ def rfc3339(ts: float) -> str:
     return text + _TWO[seconds - minute * 60] + _MILLIS[micro // 1000]
 
 
-_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> its POSIX seconds (UTC), as met
+_DAYS: dict[str, int] = {}  # "YYYY-MM-DD" -> the POSIX seconds (UTC) of its start, as met
 _SEPARATORS = frozenset("Tt ")
 _EPOCH_DATE = date(1970, 1, 1)
+_EXACT = 1 << 53  # microseconds a float holds exactly
 
 
 def _digit(text: str, i: int) -> int:
@@ -102,30 +103,26 @@ def _two(text: str, i: int) -> int:
     return _digit(text, i) * 10 + _digit(text, i + 1)
 
 
-def _minute(prefix: str) -> int:
-    """POSIX seconds (as if UTC) of "YYYY-MM-DDTHH:MM", or -1 when it is not one."""
-    if prefix[4] != "-" or prefix[7] != "-" or prefix[10] not in _SEPARATORS:
-        return -1
-    if prefix[13] != ":":
-        return -1
-    hour, minute = _two(prefix, 11), _two(prefix, 14)
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return -1
-    year = _two(prefix, 0) * 100 + _two(prefix, 2)
-    if year < 0 or _two(prefix, 5) < 0 or _two(prefix, 8) < 0:
-        return -1
+def _day(text: str) -> int | None:
+    """POSIX seconds (UTC) of the start of the day "YYYY-MM-DD", or None when it is not one."""
+    if text[4] != "-" or text[7] != "-":
+        return None
+    year = _two(text, 0) * 100 + _two(text, 2)
+    if year < 0 or _two(text, 5) < 0 or _two(text, 8) < 0:
+        return None
     try:
-        day = date.fromisoformat(prefix[:10])
+        day = date.fromisoformat(text)
     except ValueError:
-        return -1
-    return (day - _EPOCH_DATE).days * 86_400 + hour * 3_600 + minute * 60
+        return None
+    return (day - _EPOCH_DATE).days * 86_400
 
 
 def read_time(text: str) -> float | None:
     """POSIX seconds of an RFC 3339 time in its common form, exactly as `datetime.fromisoformat`
     and `timestamp()` read it (whole microseconds over 10**6; fractions finer than a
-    microsecond cut); None for anything else, which the decoder's checking path then reads
-    (`stream.codec`). Each minute's start is worked out once.
+        microsecond cut); None for anything else, and for times more than 2**53 microseconds (about
+    285 years) from 1970, which the decoder's checking path then reads (`stream.codec`). Each
+    day's start is worked out once.
 
     >>> read_time("2026-01-01T00:00:00.001Z"), read_time("2026-01-01T01:00:00+01:00")
     (1767225600.001, 1767225600.0)
@@ -133,17 +130,21 @@ def read_time(text: str) -> float | None:
     (None, None)
     """
     n = len(text)
-    if n < 20 or text[16] != ":":
+    if n < 20 or text[10] not in _SEPARATORS or text[13] != ":" or text[16] != ":":
         return None
-    prefix = text[:16]
-    base = _MINUTES.get(prefix)
+    day = text[:10]
+    base = _DAYS.get(day)
     if base is None:
-        base = _minute(prefix)
-        if base < 0:
+        base = _day(day)
+        if base is None:
             return None
-        if len(_MINUTES) > 200_000:
-            _MINUTES.clear()
-        _MINUTES[prefix] = base
+        if len(_DAYS) > 100_000:
+            _DAYS.clear()
+        _DAYS[day] = base
+    hour, minute = _two(text, 11), _two(text, 14)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    base += hour * 3_600 + minute * 60
     second = _two(text, 17)
     if not 0 <= second <= 59:
         return None
@@ -172,7 +173,10 @@ def read_time(text: str) -> float | None:
             offset = -offset
     else:
         return None
-    return ((base + second - offset) * 1_000_000 + micro) / 1_000_000
+    micros = (base + second - offset) * 1_000_000 + micro
+    if not -_EXACT < micros < _EXACT:  # past 2255: the compiled division would round twice
+        return None
+    return micros / 1_000_000
 
 
 def health_record(

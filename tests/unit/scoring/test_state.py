@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 
@@ -179,6 +180,6 @@ def test_a_customer_remembers_at_most_dedupe_max_ids_whatever_its_volume(n: int)
 @given(st.integers(min_value=0, max_value=(1 << 130) - 1))
 def test_gap_summary_counts_sums_and_bounds_the_gaps_between_active_days(mask: int) -> None:
     days = [i for i in range(mask.bit_length()) if mask >> i & 1]
-    gaps = [b - a for a, b in zip(days, days[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(days)]
     expected = (len(gaps), sum(gaps), max(gaps)) if gaps else (0, 0, 0)
     assert expected == gap_summary(mask)
