@@ -294,7 +294,9 @@ def _sentiment(s: CustomerState, p: Policy, now: float, with_csm: bool) -> float
         return NEUTRAL
     h = p.sentiment.half_life
     w = p.sentiment.weights
-    subs: list[tuple[float, float]] = []
+    # each measure's weight (0: absent) and sub-score, summed in this order: no list per call
+    w_nps = w_csat = w_ces = w_csm = 0.0
+    v_nps = v_csat = v_ces = v_csm = 0.0
     if answered:
         nps = formulas.nps(
             s.promoters.value_at(now, h),
@@ -302,23 +304,24 @@ def _sentiment(s: CustomerState, p: Policy, now: float, with_csm: bool) -> float
             s.detractors.value_at(now, h),
         )
         if nps is not None and w["nps"] > 0:
-            subs.append((w["nps"], (nps + 100.0) / 2.0))
+            w_nps, v_nps = w["nps"], (nps + 100.0) / 2.0
         csat = formulas.csat(s.csat_satisfied.value_at(now, h), s.csat_total.value_at(now, h))
         if csat is not None and w["csat"] > 0:
-            subs.append((w["csat"], csat))
+            w_csat, v_csat = w["csat"], csat
         ces = formulas.ces(s.ces_easy.value_at(now, h), s.ces_total.value_at(now, h))
         if ces is not None and w["ces"] > 0:
-            subs.append((w["ces"], ces))
+            w_ces, v_ces = w["ces"], ces
     if rating is not None:
         weight = csm_weight(rating.at, p, now)
         if weight > 0:
-            subs.append((weight, csm_sub(int(rating.value))))
-    if not subs:
+            w_csm, v_csm = weight, csm_sub(int(rating.value))
+    weights = w_nps + w_csat + w_ces + w_csm
+    if weights <= 0:
         return NEUTRAL
-    weights = 0.0
-    for x, _ in subs:
-        weights += x
-    total = 0.0
-    for x, sub in subs:
-        total += x / weights * sub
+    total = (
+        w_nps / weights * v_nps
+        + w_csat / weights * v_csat
+        + w_ces / weights * v_ces
+        + w_csm / weights * v_csm
+    )
     return max(0.0, min(100.0, total))
