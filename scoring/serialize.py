@@ -120,7 +120,7 @@ def _day(text: str) -> int | None:
 def read_time(text: str) -> float | None:
     """POSIX seconds of an RFC 3339 time in its common form, exactly as `datetime.fromisoformat`
     and `timestamp()` read it (whole microseconds over 10**6; fractions finer than a
-        microsecond cut); None for anything else, and for times more than 2**53 microseconds (about
+    microsecond cut); None for anything else, and for times more than 2**53 microseconds (about
     285 years) from 1970, which the decoder's checking path then reads (`stream.codec`). Each
     day's start is worked out once.
 
