@@ -128,10 +128,11 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
-    def rss_bytes(self) -> int:
+    def rss_bytes(self, field: str = "VmRSS") -> int:
+        """The worker process's resident memory now (`VmHWM`: its peak so far)."""
         assert self.proc is not None
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        match = re.search(rf"{field}:\s+(\d+) kB", status)
         return int(match.group(1)) * 1024 if match else 0
 
     def committed(self) -> tuple[int, int]:
@@ -419,11 +420,14 @@ def throughput(
     console.print(f"{mix}: engine ({processes} process(es)): consume -> Redis -> score published")
     worker.start()
     rate = engine_rate(worker, total)
+    peak = worker.rss_bytes("VmHWM") if processes == 1 else 0
     worker.stop()
     busy = (cpu_seconds(services) - cpu_before) / (time.monotonic() - wall_before)
     label = f"{mix}, {processes} worker processes" if processes > 1 else mix
     rows.append((f"{label}: engine end to end", rate_text(rate, total)))
     rows.append((f"{label}: Kafka + Redis CPU while it ran", f"{busy:.0%} of one core"))
+    if peak:
+        rows.append((f"{label}: worker peak RSS", f"{peak / 2**20:,.0f} MiB"))
     if mix in ("skewed", "uniform") and processes == 1:
         stored = sum(1 for _ in client.scan_iter(match=Keys(tag).record("*"), count=10_000))
         used = int(client.info("memory")["used_memory"]) - before_mem

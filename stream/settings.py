@@ -46,7 +46,14 @@ class Settings(BaseSettings):
     kafka_ssl_certfile: Path | None = None
     kafka_ssl_keyfile: Path | None = None
     app_id: str = Field("healthscore", min_length=1, description="Kafka consumer group id")
-    partitions: int = Field(4, ge=1, le=1024, description="partitions of every topic we create")
+    partitions: int = Field(
+        12,
+        ge=1,
+        le=1024,
+        description="partitions of every topic we create: the most worker processes that get "
+        "work, and the batches one worker has in flight at once (12: even shares for 1, 2, 3, "
+        "4, 6 or 12 processes)",
+    )
     replication_factor: int = Field(
         1,
         ge=1,
@@ -152,7 +159,14 @@ class Settings(BaseSettings):
         "before its fetching is paused",
     )
     timer_interval_seconds: float = Field(1.0, gt=0, description="how often the timer looks")
-    batch_max: int = Field(1000, ge=1, le=100_000)
+    batch_max: int = Field(
+        5000,
+        ge=1,
+        le=100_000,
+        description="messages of one partition applied as one batch: a customer is evaluated, "
+        "published and stored once per batch, so a busy customer costs less per event in bigger "
+        "ones; a batch never waits longer than batch_within_seconds to fill",
+    )
     batch_within_seconds: float = Field(0.05, gt=0, le=10)
     commit_interval_seconds: float = Field(
         2.8,

@@ -23,6 +23,7 @@ from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
 from stream.i18n import words
 from stream.resources import load_policy
+from stream.settings import Settings
 from stream.store import Keys, board_score, board_value
 
 from ..unit.scoring.test_properties import close
@@ -119,7 +120,7 @@ def test_an_unknown_customer_is_a_404(scripted: tuple[Run, list[Doc]]) -> None:
 
 def test_the_worker_is_ready_once_it_owns_partitions(scripted: tuple[Run, list[Doc]]) -> None:
     run, _ = scripted
-    assert [0, 1, 2, 3] == run.ready_partitions(0)
+    assert list(range(Settings().partitions)) == run.ready_partitions(0)
 
 
 def test_the_score_cli_prints_the_record(stack: Stack, scripted: tuple[Run, list[Doc]]) -> None:

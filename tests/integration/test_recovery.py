@@ -24,6 +24,7 @@ from stream.dev.stack.launcher import (
     up,
 )
 from stream.dev.synthetic import CustomerBase
+from stream.settings import Settings
 from stream.store import Record
 from stream.store.codec import FORMAT
 
@@ -31,6 +32,8 @@ from .conftest import Stack, free_port, free_port_run, wait_for
 from .faults import PrivateRedis, Stall, tally
 from .harness import Run, Topics, killed_and_resumed, produce
 from .reference import differences
+
+ALL_PARTITIONS = list(range(Settings().partitions))  # the topics' count: the default
 
 EVENTS = 50_000
 CUSTOMERS = 500
@@ -119,13 +122,13 @@ def test_two_workers_share_the_partitions_and_one_finishes_when_the_other_stops(
 
         def split() -> bool:
             a, b = run.ready_partitions(first), run.ready_partitions(second)
-            return bool(a) and bool(b) and sorted(a + b) == [0, 1, 2, 3]
+            return bool(a) and bool(b) and sorted(a + b) == ALL_PARTITIONS
 
         wait_for(split, 120, "both workers to own partitions")
         wait_for(lambda: committed(run) >= EVENTS // 4, 300, "a quarter of the stream committed")
         run.stop(second)
         wait_for(
-            lambda: run.ready_partitions(first) == [0, 1, 2, 3],
+            lambda: run.ready_partitions(first) == ALL_PARTITIONS,
             120,
             "the remaining worker to take every partition",
         )

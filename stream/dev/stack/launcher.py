@@ -32,6 +32,7 @@ from stream.dev.stack.prometheus import (
     start_prometheus,
 )
 from stream.dev.stack.prometheus import MARKER as PROMETHEUS_MARKER
+from stream.settings import Settings
 
 KAFKA_VERSION = "4.1.1"
 KAFKA_MARKER = "kafka.Kafka"
@@ -282,7 +283,8 @@ def _kafka_properties(opts: StackOptions, data_dir: Path, index: int = 0) -> str
             f"listener.security.protocol.map=CONTROLLER:PLAINTEXT,{listener}:{listener}",
             *_security_properties(opts.kafka_security),
             f"log.dirs={data_dir.resolve()}",
-            "num.partitions=4",
+            # a topic made by a producer before the worker made it has the worker's count
+            f"num.partitions={Settings.model_fields['partitions'].default}",
             f"default.replication.factor={replicas}",
             f"min.insync.replicas={in_sync}",
             f"offsets.topic.replication.factor={replicas}",
