@@ -23,13 +23,13 @@ from stream.codec import decode_event
 from stream.contract import INPUT_TOPICS
 from stream.i18n import words
 from stream.resources import load_policy
-from stream.settings import Settings
 from stream.store import Keys, board_score, board_value
 
 from ..unit.scoring.test_properties import close
 from .conftest import Stack, wait_for
 from .harness import Run, Topics, produce, read_dead_letters, read_topic
 from .histories import DAY, Doc, declining, doc, healthy, onboarding
+from .reference import SETTINGS
 
 POLICY = load_policy()
 
@@ -120,7 +120,7 @@ def test_an_unknown_customer_is_a_404(scripted: tuple[Run, list[Doc]]) -> None:
 
 def test_the_worker_is_ready_once_it_owns_partitions(scripted: tuple[Run, list[Doc]]) -> None:
     run, _ = scripted
-    assert list(range(Settings().partitions)) == run.ready_partitions(0)
+    assert list(range(SETTINGS.partitions)) == run.ready_partitions(0)
 
 
 def test_the_score_cli_prints_the_record(stack: Stack, scripted: tuple[Run, list[Doc]]) -> None:

@@ -24,16 +24,15 @@ from stream.dev.stack.launcher import (
     up,
 )
 from stream.dev.synthetic import CustomerBase
-from stream.settings import Settings
 from stream.store import Record
 from stream.store.codec import FORMAT
 
 from .conftest import Stack, free_port, free_port_run, wait_for
 from .faults import PrivateRedis, Stall, tally
 from .harness import Run, Topics, killed_and_resumed, produce
-from .reference import differences
+from .reference import SETTINGS, differences
 
-ALL_PARTITIONS = list(range(Settings().partitions))  # the topics' count: the default
+ALL_PARTITIONS = list(range(SETTINGS.partitions))  # the topics' count: the default
 
 EVENTS = 50_000
 CUSTOMERS = 500
