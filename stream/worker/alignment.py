@@ -137,30 +137,77 @@ class Merge:
             return None  # caught up with the others (or no event time of its own to go by)
         return Waiting(source.topic, source.delivered_at + self.idle)
 
+    def _allows_until(self, source: Input, now: float) -> float:
+        """The latest event time an input with nothing buffered, found not holding back
+        (`_holds_back`), lets the merge take now: the bound a run of takes stays within."""
+        if source.latest is None or now - source.delivered_at >= self.idle:
+            return math.inf
+        return source.latest + self.tolerance
+
     def take(self, most: int, now: float) -> tuple[list[Decoded], Waiting | None]:
         """Up to `most` messages in merged order, and why it stopped short (None: nothing is
-        buffered, or `most` were taken)."""
+        buffered, or `most` were taken).
+
+        Taken a run at a time: the input whose head comes first gives its messages in order
+        for as long as they come before every other input's head and within what the empty
+        inputs allow (`_allows_until`), so the inputs are compared once per run, not once per
+        message; the order is the same as taking the earliest head one message at a time."""
         taken: list[Decoded] = []
         sources = [self._input(t) for t in self.assigned()]
         while len(taken) < most:
-            ready = [s for s in sources if s.buffer]
-            if not ready:
+            first: Input | None = None
+            key: tuple[float, int, int] | None = None
+            second: tuple[float, int, int] | None = None  # the next-earliest other head
+            for s in sources:
+                if s.buffer:
+                    k = s.head_key()
+                    if key is None:
+                        first, key = s, k
+                    elif k < key:
+                        first, key, second = s, k, key
+                    elif second is None or k < second:
+                        second = k
+            if first is None or key is None:
                 return taken, None
-            first = min(ready, key=Input.head_key)
-            at = first.head_key()[0]
+            limit = math.inf  # event time up to which the empty inputs let the run go
             for source in sources:
                 if not source.buffer:
-                    waiting = self._holds_back(source, at, now)
+                    waiting = self._holds_back(source, key[0], now)
                     if waiting is not None:
                         return taken, waiting
-            item = first.buffer.popleft()
-            taken.append(item)
-            _, event = item
-            if not isinstance(event, DeadLetter) and (
-                first.latest is None or event.occurred_at > first.latest
-            ):
-                first.latest = event.occurred_at
-            if first.paused and len(first.buffer) <= self.most // 2:
-                first.paused = False
-                self.pause(first.topic, False)
+                    limit = min(limit, self._allows_until(source, now))
+            self._run(first, most - len(taken), second, limit, taken)
         return taken, None
+
+    def _run(
+        self,
+        source: Input,
+        most: int,
+        before: tuple[float, int, int] | None,
+        limit: float,
+        taken: list[Decoded],
+    ) -> None:
+        """Take `source`'s messages in order (at least one, at most `most`) while its head
+        comes before the key `before` and no later than event time `limit`."""
+        buffer, rank = source.buffer, source.rank
+        latest = source.latest
+        n = 0
+        while True:
+            item = buffer.popleft()
+            taken.append(item)
+            n += 1
+            event = item[1]
+            if not isinstance(event, DeadLetter) and (latest is None or event.occurred_at > latest):
+                latest = event.occurred_at
+            if n >= most or not buffer:
+                break
+            msg, event = buffer[0]
+            at = -math.inf if isinstance(event, DeadLetter) else event.occurred_at
+            if at > limit:
+                break
+            if before is not None and (at, rank, msg.offset) > before:
+                break
+        source.latest = latest
+        if source.paused and len(buffer) <= self.most // 2:
+            source.paused = False
+            self.pause(source.topic, False)

@@ -172,3 +172,93 @@ def test_the_merged_order_does_not_depend_on_how_the_fetches_arrived(
         key=lambda it: (it[1].occurred_at, TOPIC_RANK[it[0].topic], it[0].offset),  # type: ignore[union-attr]
     )
     assert order(expected) == order(merged)
+
+
+def one_at_a_time(
+    buffers: dict[str, list[Decoded]],
+    state: dict[str, tuple[int | None, float, float | None]],
+    most: int,
+    now: float,
+    idle: float,
+    tolerance: float,
+) -> list[tuple[str, int]]:
+    """The merge's rule taken literally, one message at a time: the earliest head (event time,
+    kind, offset) unless an empty input holds it back. `state`: each input's lag, when it last
+    delivered and its latest event time."""
+    left = {t: list(items) for t, items in buffers.items()}
+    latest = {t: state[t][2] for t in buffers}
+    out: list[tuple[str, int]] = []
+
+    def key(t: str) -> tuple[float, int, int]:
+        msg, event = left[t][0]
+        at = -math.inf if isinstance(event, DeadLetter) else event.occurred_at
+        return at, TOPIC_RANK[t], msg.offset
+
+    while len(out) < most:
+        ready = [t for t in left if left[t]]
+        if not ready:
+            break
+        first = min(ready, key=key)
+        at = key(first)[0]
+        held = False
+        for t in left:
+            lag, delivered, last = state[t][0], state[t][1], latest[t]
+            if not left[t] and (
+                lag is None
+                or lag > 0
+                or (now - delivered < idle and last is not None and last + tolerance < at)
+            ):
+                held = True
+        if held:
+            break
+        msg, event = left[first].pop(0)
+        out.append((msg.topic, msg.offset))
+        if not isinstance(event, DeadLetter):
+            was = latest[first]
+            latest[first] = event.occurred_at if was is None else max(was, event.occurred_at)
+    return out
+
+
+INPUT = st.tuples(
+    st.lists(st.one_of(st.none(), st.integers(0, 30)), max_size=10),  # event times; None: dead
+    st.sampled_from([0, 0, 0, 1, None]),  # lag: caught up, behind, not known
+    st.booleans(),  # delivered within `idle` (else idle)
+    st.one_of(st.none(), st.integers(0, 30)),  # the latest event time it delivered before
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.fixed_dictionaries({USAGE: INPUT, SUPPORT: INPUT, ACCOUNT: INPUT}),
+    st.integers(1, 40),
+)
+def test_taking_runs_gives_the_order_of_taking_the_earliest_head_one_at_a_time(
+    inputs: dict[str, tuple[list[int | None], int | None, bool, int | None]], most: int
+) -> None:
+    """Event times out of order within a topic, dead letters, and empty inputs lagging,
+    idle, or behind by more or less than the tolerance: the runs `take` takes give exactly
+    the order of the rule applied one message at a time."""
+    now, idle, tolerance = 100.0, 10.0, 5.0
+    broker = Broker({})
+    m = merge(broker, idle=idle, tolerance=tolerance, most=10_000)
+    buffers: dict[str, list[Decoded]] = {}
+    state: dict[str, tuple[int | None, float, float | None]] = {}
+    for topic in (USAGE, SUPPORT, ACCOUNT):
+        times, lag, lately, latest = inputs[topic]
+        items: list[Decoded] = []
+        for i, t in enumerate(times):
+            if t is None:
+                msg = Incoming(topic, 0, i, b"c", b"not json")
+                items.append(Decoded(msg, DeadLetter(msg, "bad", "body")))
+            else:
+                items.append(item(topic, i, float(t)))
+        buffers[topic] = items
+        broker.lags[topic] = lag
+        delivered = now - 1.0 if lately else now - 2 * idle
+        source = m._input(topic)
+        source.buffer.extend(items)
+        source.delivered_at = delivered
+        source.latest = None if latest is None else float(latest)
+        state[topic] = (lag, delivered, source.latest)
+    expected = one_at_a_time(buffers, state, most, now, idle, tolerance)
+    assert expected == order(m.take(most, now)[0])
