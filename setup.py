@@ -23,13 +23,17 @@ from setuptools import setup
 PURE = {"__init__.py", "evaluation.py", "events.py", "fit.py", "words.py"}
 # and, beside the core, the fold (the engine's per-event loop around it), the customer
 # record with its stored form, which the fold reads and the runner writes once per batch, and
-# the packing of Redis commands
+# the packing of Redis commands, the Redis commands of a batch's views and the key names they
+# use, and the event-time merge that orders each batch's messages
 BESIDE = [
+    "stream/worker/alignment.py",
     "stream/worker/fold.py",
     "stream/store/codec.py",
+    "stream/store/keys.py",
     "stream/store/parts.py",
     "stream/store/record.py",
     "stream/store/resp.py",
+    "stream/store/views.py",
 ]
 
 

@@ -22,13 +22,17 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent.parent
 CORE = ROOT / "scoring"
 # compiled modules outside the core (setup.py): the fold, which runs the core per event, and
-# the customer record with its stored form
+# the customer record with its stored form, the Redis commands of a batch, and the event-time
+# merge of the inputs
 BESIDE = {
+    "stream.worker.alignment": ROOT / "stream" / "worker" / "alignment.py",
     "stream.worker.fold": ROOT / "stream" / "worker" / "fold.py",
     "stream.store.codec": ROOT / "stream" / "store" / "codec.py",
+    "stream.store.keys": ROOT / "stream" / "store" / "keys.py",
     "stream.store.parts": ROOT / "stream" / "store" / "parts.py",
     "stream.store.record": ROOT / "stream" / "store" / "record.py",
     "stream.store.resp": ROOT / "stream" / "store" / "resp.py",
+    "stream.store.views": ROOT / "stream" / "store" / "views.py",
 }
 PURE_VARIABLE = "HEALTHSCORE_PURE_PYTHON"
 
