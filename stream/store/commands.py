@@ -319,11 +319,7 @@ class RecordStore:
         conflicts: set[str] = set()
         for r, i in zip(recs, writes, strict=True):
             if replies[i] == 1:
-                r.version += 1
-                r.loaded_due = r.due
-                r.loaded = r.loaded._replace(
-                    band=r.band(), score=r.score(), owner=r.state.owner if r.state else None
-                )
+                r.mark_stored()
             else:
                 conflicts.add(r.customer_id)
         return conflicts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from scoring.alerts import Alert, AlertState
 from scoring.health import score
@@ -32,7 +32,13 @@ NO_POINT = 255  # a day without an evaluation
 Outcome = tuple[str, str, str, float | None, float]
 
 
-class Revenue(NamedTuple):
+# Revenue and ViewsSeen are classes of this compiled module, not named tuples: one of each is
+# made or changed per customer per batch, and a named tuple's construction and `_replace` are
+# calls into Python (docs/benchmarks.md, "The plumbing around the fold").
+
+
+@dataclass(frozen=True, slots=True)
+class Revenue:
     """A customer's revenue at risk as the sums per segment and per owner count it (cents)."""
 
     segment: str
@@ -40,8 +46,10 @@ class Revenue(NamedTuple):
     cents: int
 
 
-class ViewsSeen(NamedTuple):
-    """What the cross-customer views last saw of a customer, so only changes are sent."""
+@dataclass(slots=True)
+class ViewsSeen:
+    """What the cross-customer views last saw of a customer, so only changes are sent; each
+    view sets its part once it has taken a record's change."""
 
     segment: str | None = None
     band: str | None = None
@@ -137,6 +145,16 @@ class Record:
             standing.exact,
             standing.evaluated_at,
         )
+
+    def mark_stored(self) -> None:
+        """Its compare-and-set write went through: one version on, and the due time and the
+        score board's part (band, score, owner) as now stored (the other views set theirs as
+        they take the change)."""
+        self.version += 1
+        self.loaded_due = self.due
+        seen = self.loaded
+        seen.band, seen.score = self.band(), self.score()
+        seen.owner = self.state.owner if self.state else None
 
     def mark_loaded(self) -> None:
         """Remember what is stored now, so the next write sends only what changed."""

@@ -167,7 +167,7 @@ def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
             for name, amount in fact_fields(fact):
                 out.append(("HINCRBYFLOAT", key, name, amount))
         r.facts = []
-        r.loaded = r.loaded._replace(segment=segment)
+        r.loaded.segment = segment
         out += revenue_commands(keys, r)
     return out
 
@@ -216,7 +216,7 @@ def revenue_commands(keys: Keys, r: Record) -> list[Command]:
             out.append(("HINCRBY", keys.revenue_by_segment(), rev.segment, sign * rev.cents))
             if rev.owner is not None:
                 out.append(("HINCRBY", keys.revenue_by_owner(), rev.owner, sign * rev.cents))
-    r.loaded = r.loaded._replace(revenue=now)
+    r.loaded.revenue = now
     return out
 
 
@@ -270,7 +270,7 @@ def alerts_seen(records: Iterable[Record]) -> None:
     alert commands are idempotent, so a write that failed sends them again)."""
     for r in records:
         if r.loaded.alert != r.alerts.open:
-            r.loaded = r.loaded._replace(alert=r.alerts.open)
+            r.loaded.alert = r.alerts.open
 
 
 REVENUE_MONTHS = 13  # months of revenue figures exported: the clock's and the 12 before

@@ -178,7 +178,7 @@ def test_segment_sets_of_the_earlier_layout_become_counts_and_a_move_between_seg
         moved.state = apply(
             new_state("a"), AccountUpdated("acc-1", "a", 10.0, segment="enterprise"), POLICY
         )
-        moved.loaded = moved.loaded._replace(segment="smb")
+        moved.loaded.segment = "smb"
         await store.record_aggregates([moved], {2: 10.0})
         counts = await client.hgetall(keys.segment_counts())
         assert {k.decode(): int(v) for k, v in counts.items()} == {"smb": 2, "enterprise": 2}

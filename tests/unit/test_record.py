@@ -15,7 +15,7 @@ from scoring.alerts import evaluate
 from scoring.health import score
 from scoring.serialize import health_record
 from stream.i18n import words
-from stream.store import Evaluation, Published, Record, board_score, board_value
+from stream.store import Evaluation, Published, Record, ViewsSeen, board_score, board_value
 from stream.store.older import OLD_MAX_IDS, encode_v2
 from stream.store.record import TREND_DAYS
 
@@ -85,7 +85,7 @@ def test_a_record_survives_being_stored_and_read_back() -> None:
     assert (back.version, back.offsets, back.partition) == (3, rec.offsets, 0)
     assert (back.published, back.evaluated, back.due) == (rec.published, rec.evaluated, rec.due)
     seen = (rec.segment(), rec.band(), rec.score(), rec.alerts.open, "ana@csm.example")
-    assert back.loaded == (*seen, rec.revenue())
+    assert back.loaded == ViewsSeen(*seen, rec.revenue())
 
 
 def test_the_stored_form_is_positional_binary_without_names() -> None:
@@ -190,7 +190,7 @@ def test_revenue_at_risk_moves_in_the_sums_per_segment_and_owner_only_when_it_ch
     assert rec.evaluated is not None
     assert rec.evaluated.revenue is not None
     cents = round(rec.evaluated.revenue * 100)
-    rec.loaded = rec.loaded._replace(revenue=None)
+    rec.loaded.revenue = None
     assert [
         ("HINCRBY", keys.revenue_by_segment(), "smb", cents),
         ("HINCRBY", keys.revenue_by_owner(), "ana@csm.example", cents),
