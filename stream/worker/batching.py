@@ -98,6 +98,7 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         to_message = self._to_message
         monitor = self.app.monitor
         sinks = self.batch_sinks
+        new_tuple = tuple.__new__  # one message per call: a named tuple's own __new__ is Python
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 try:
@@ -143,13 +144,16 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                             await self._add_gap(tp, last + 1, offset)
                         stamp = record.timestamp
                         fetched.append(
-                            Incoming(
-                                topic,
-                                partition,
-                                offset,
-                                record.key,
-                                record.value,
-                                stamp / 1000.0 if stamp is not None else None,
+                            new_tuple(  # Incoming(...) without its Python-level __new__
+                                Incoming,
+                                (
+                                    topic,
+                                    partition,
+                                    offset,
+                                    record.key,
+                                    record.value,
+                                    stamp / 1000.0 if stamp is not None else None,
+                                ),
                             )
                         )
                         last = offset
@@ -326,9 +330,12 @@ class PartitionMerges:
         """A fetch of one topic-partition, decoded into its merge."""
         if not fetched:
             return
-        decode = self.decode
+        decode, new_tuple = self.decode, tuple.__new__  # as Decoded(m, decode(m)), without
+        # the named tuple's Python-level __new__ per message
         self.merge(tp.partition).add(
-            tp.topic, [Decoded(m, decode(m)) for m in fetched], asyncio.get_running_loop().time()
+            tp.topic,
+            [new_tuple(Decoded, (m, decode(m))) for m in fetched],
+            asyncio.get_running_loop().time(),
         )
         self.changed[tp.partition].set()
 
