@@ -32,31 +32,61 @@ NO_POINT = 255  # a day without an evaluation
 Outcome = tuple[str, str, str, float | None, float]
 
 
-# Revenue and ViewsSeen are classes of this compiled module, not named tuples: one of each is
-# made or changed per customer per batch, and a named tuple's construction and `_replace` are
-# calls into Python (docs/benchmarks.md, "The plumbing around the fold").
+# Revenue and ViewsSeen are classes of this compiled module with their own `__init__`, not
+# named tuples or dataclasses: one of each is made or changed per customer per batch, and a
+# named tuple's construction and `_replace`, like a dataclass's generated `__init__` and
+# `__eq__`, are calls into Python (docs/benchmarks.md, "The plumbing around the fold").
 
 
-@dataclass(frozen=True, slots=True)
 class Revenue:
-    """A customer's revenue at risk as the sums per segment and per owner count it (cents)."""
+    """A customer's revenue at risk as the sums per segment and per owner count it (cents).
+    Not changed once made."""
 
-    segment: str
-    owner: str | None
-    cents: int
+    def __init__(self, segment: str, owner: str | None, cents: int) -> None:
+        self.segment = segment
+        self.owner = owner
+        self.cents = cents
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Revenue)
+            and self.cents == other.cents
+            and self.segment == other.segment
+            and self.owner == other.owner
+        )
+
+    def __repr__(self) -> str:
+        return f"Revenue({self.segment!r}, {self.owner!r}, {self.cents!r})"
 
 
-@dataclass(slots=True)
 class ViewsSeen:
     """What the cross-customer views last saw of a customer, so only changes are sent; each
     view sets its part once it has taken a record's change."""
 
-    segment: str | None = None
-    band: str | None = None
-    score: float | None = None
-    alert: Alert | None = None  # the open alert
-    owner: str | None = None
-    revenue: Revenue | None = None  # the revenue at risk the per-segment and -owner sums hold
+    def __init__(
+        self,
+        segment: str | None = None,
+        band: str | None = None,
+        score: float | None = None,
+        alert: Alert | None = None,  # the open alert
+        owner: str | None = None,
+        revenue: Revenue | None = None,  # the revenue at risk the sums per segment and owner hold
+    ) -> None:
+        self.segment = segment
+        self.band = band
+        self.score = score
+        self.alert = alert
+        self.owner = owner
+        self.revenue = revenue
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ViewsSeen) and self._fields() == other._fields()
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.segment, self.band, self.score, self.alert, self.owner, self.revenue)
+
+    def __repr__(self) -> str:
+        return "ViewsSeen" + repr(self._fields())
 
 
 @dataclass(slots=True)
