@@ -61,15 +61,24 @@ class Batch:
 
     items: list[Decoded] = field(default_factory=list)
     markers: list[Message] = field(default_factory=list)
+    _offsets: dict[tuple[str, int], list[int]] | None = None  # once taken: see `offsets`
 
     def __len__(self) -> int:
         return len(self.items)
 
     def offsets(self) -> dict[tuple[str, int], list[int]]:
-        """The offsets of each topic-partition, in order."""
-        out: dict[tuple[str, int], list[int]] = {}
-        for msg, _ in self.items:
-            out.setdefault((msg.topic, msg.partition), []).append(msg.offset)
+        """The offsets of each topic-partition, in order (worked out once: tracking and
+        acknowledging both need them, and a batch is not added to once it is tracked)."""
+        out = self._offsets
+        if out is None:
+            out = self._offsets = {}
+            for msg, _ in self.items:
+                at = (msg.topic, msg.partition)
+                found = out.get(at)
+                if found is None:
+                    out[at] = [msg.offset]
+                else:
+                    found.append(msg.offset)
         return out
 
 
