@@ -28,6 +28,7 @@ PURE = {"__init__.py", "evaluation.py", "events.py", "fit.py", "words.py"}
 BESIDE = [
     "stream/worker/alignment.py",
     "stream/worker/fold.py",
+    "stream/codec.py",
     "stream/store/codec.py",
     "stream/store/keys.py",
     "stream/store/parts.py",

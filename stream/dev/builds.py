@@ -27,6 +27,7 @@ CORE = ROOT / "scoring"
 BESIDE = {
     "stream.worker.alignment": ROOT / "stream" / "worker" / "alignment.py",
     "stream.worker.fold": ROOT / "stream" / "worker" / "fold.py",
+    "stream.codec": ROOT / "stream" / "codec.py",
     "stream.store.codec": ROOT / "stream" / "store" / "codec.py",
     "stream.store.keys": ROOT / "stream" / "store" / "keys.py",
     "stream.store.parts": ROOT / "stream" / "store" / "parts.py",
