@@ -30,7 +30,16 @@ from stream.store import Record, retry_forever
 from stream.store.cache import RecordCache
 from stream.store.port import Store
 from stream.store.views import AlertChanges
-from stream.worker.fold import FoldOptions, Outputs, by_customer, fold, fold_due
+from stream.worker.fold import (
+    FoldOptions,
+    Outputs,
+    advance_positions,
+    advance_watermarks,
+    by_customer,
+    fold,
+    fold_due,
+    tally,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -168,12 +177,7 @@ class Engine:
         started = time.perf_counter()
         result = BatchResult()
         groups, dead = by_customer(batch)
-        marks = self.watermarks
-        for msg, event in batch:
-            if not isinstance(event, DeadLetter):
-                mark = marks.get(msg.partition)
-                if mark is None or event.occurred_at > mark:
-                    marks[msg.partition] = event.occurred_at
+        advance_watermarks(batch, self.watermarks)
         pending = groups
         first = True
         finished: list[Record] = []
@@ -201,8 +205,7 @@ class Engine:
         )
         await self._aggregate([r for r in finished if r.state is not None], dict(self.watermarks))
         self.cache.keep(finished, generation)
-        for msg, _ in batch:
-            self.positions[(msg.topic, msg.partition)] = msg.offset
+        advance_positions(batch, self.positions)
         self._observe(finished, dead, result, time.perf_counter() - started)
         return result
 
@@ -212,22 +215,11 @@ class Engine:
         m = self.metrics
         if m is None:
             return
-        now = time.time()
-        counts: dict[tuple[str, str, str], int] = {}
-        latencies: list[float] = []
-        ages: list[float] = []
-        for rec in finished:
-            for topic, kind, outcome, produced, occurred in rec.outcomes:
-                key = (topic, kind, outcome)
-                counts[key] = counts.get(key, 0) + 1
-                if outcome == "dead_lettered":  # too late to tell from a duplicate
-                    m.dead_letters.labels(topic, "occurred_at").inc()
-                elif outcome == "applied":
-                    if produced is not None:
-                        latencies.append(max(0.0, now - produced))
-                    ages.append(max(0.0, now - occurred))
+        counts, latencies, ages, too_late = tally(finished, time.time())
         for (topic, kind, outcome), n in counts.items():
             m.events.labels(topic, kind, outcome).inc(n)
+        for topic in too_late:  # too late to tell from a duplicate
+            m.dead_letters.labels(topic, "occurred_at").inc()
         observe_many(m.latency, latencies)
         observe_many(m.event_age, ages)
         for letter in dead:

@@ -104,6 +104,47 @@ def by_customer(batch: Sequence[Decoded]) -> tuple[dict[str, list[Decoded]], lis
     return groups, dead
 
 
+def advance_watermarks(batch: Sequence[Decoded], marks: dict[int, float]) -> None:
+    """Move each partition's watermark (the latest event time it delivered) to its batch's."""
+    for msg, event in batch:
+        if not isinstance(event, DeadLetter):
+            mark = marks.get(msg.partition)
+            if mark is None or event.occurred_at > mark:
+                marks[msg.partition] = event.occurred_at
+
+
+def advance_positions(batch: Sequence[Decoded], positions: dict[tuple[str, int], int]) -> None:
+    """Move each topic-partition's position to its last offset in the batch (processed)."""
+    for msg, _ in batch:
+        positions[(msg.topic, msg.partition)] = msg.offset
+
+
+class Tally(NamedTuple):
+    """What a batch's stored records did, for the metrics."""
+
+    counts: dict[tuple[str, str, str], int]  # events by (topic, type, outcome)
+    latencies: list[float]  # applied events: seconds from produce time to now
+    ages: list[float]  # applied events: seconds from event time to now
+    too_late: list[str]  # the topic of each event dead-lettered as too late
+
+
+def tally(records: Sequence[Record], now: float) -> Tally:
+    """The outcomes of the records' events this attempt, counted (`now`: the clock's time)."""
+    out = Tally({}, [], [], [])
+    counts, latencies, ages = out.counts, out.latencies, out.ages
+    for rec in records:
+        for topic, kind, outcome, produced, occurred in rec.outcomes:
+            key = (topic, kind, outcome)
+            counts[key] = counts.get(key, 0) + 1
+            if outcome == "dead_lettered":
+                out.too_late.append(topic)
+            elif outcome == "applied":
+                if produced is not None:
+                    latencies.append(max(0.0, now - produced))
+                ages.append(max(0.0, now - occurred))
+    return out
+
+
 def fold(
     records: Mapping[str, Record],
     messages: Mapping[str, Sequence[Decoded]],

@@ -15,7 +15,7 @@ from stream.settings import Settings
 from stream.store import Record
 from stream.store.memory import MemoryStore
 from stream.worker.engine import Engine, Outputs
-from stream.worker.fold import FoldOptions, by_customer, fold
+from stream.worker.fold import FoldOptions, by_customer, fold, tally
 
 POLICY = load_policy()
 DAY = 86_400.0
@@ -184,3 +184,28 @@ def test_an_event_too_late_to_tell_from_a_duplicate_is_a_dead_letter_with_its_re
     assert rec.state is not None
     assert rec.state.activity_long.ref == T0 + 60 * DAY  # not counted
     assert rec.offsets == {"u0": 1}  # consumed: a redelivery of it is not dead-lettered again
+
+
+def test_a_batch_moves_the_watermark_to_its_latest_event_time_and_positions_to_its_last() -> None:
+    e, _, _ = engine()
+    run(e, [usage(0, T0 + 3600), usage(1, T0), usage(2, T0 + 7200, cid="beta")])
+    assert ({0: T0 + 7200}, {("usage-events", 0): 2}) == (e.watermarks, e.positions)
+    run(e, [usage(3, T0)])  # behind in event time: the watermark stays
+    assert ({0: T0 + 7200}, {("usage-events", 0): 3}) == (e.watermarks, e.positions)
+
+
+def test_the_outcomes_of_a_batch_are_tallied_for_the_metrics() -> None:
+    a, b = Record("a"), Record("b")
+    a.outcomes = [
+        ("usage-events", "session", "applied", T0 - 2.0, T0 - 10.0),
+        ("usage-events", "session", "duplicate", T0 - 1.0, T0 - 10.0),
+        ("usage-events", "session", "applied", None, T0 - 5.0),  # no produce time
+    ]
+    b.outcomes = [("support-events", "ticket_opened", "dead_lettered", T0, T0 - 90 * DAY)]
+    counts, latencies, ages, too_late = tally([a, b], T0)
+    assert {
+        ("usage-events", "session", "applied"): 2,
+        ("usage-events", "session", "duplicate"): 1,
+        ("support-events", "ticket_opened", "dead_lettered"): 1,
+    } == counts
+    assert ([2.0], [10.0, 5.0], ["support-events"]) == (latencies, ages, too_late)
