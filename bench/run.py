@@ -38,6 +38,9 @@ from stream.settings import Settings
 from stream.store import Keys
 from stream.topics import ensure_topics
 
+# the checkout this bench runs from
+ROOT = Path(bench.__file__).resolve().parent.parent
+
 console = bench.console(stderr=True)
 KINDS = ("usage", "support", "survey", "account")
 
@@ -79,6 +82,11 @@ class Worker:
             }
         )
         self.env.update(overrides or {})  # `--set NAME=VALUE`, as HEALTHSCORE_<NAME>
+        # the worker runs from its log directory: it imports this checkout (and its compiled
+        # modules), not whichever one the environment installed, so two checkouts compare
+        self.env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
         self.bootstrap = bootstrap
         self.log = log_dir / f"{tag}.log"
         self.proc: subprocess.Popen[bytes] | None = None
