@@ -270,4 +270,5 @@ def _is_date(value: str) -> bool:
 
 def encode(doc: dict[str, Any]) -> bytes:
     """Serialise an outgoing message as compact UTF-8 JSON."""
-    return orjson.dumps(doc)
+    out: bytes = orjson.dumps(doc)  # typed where orjson is not installed: the compiled build
+    return out

@@ -5,7 +5,7 @@ a cluster needs no other change than the two settings."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import redis
 import redis.asyncio as aioredis
@@ -14,7 +14,9 @@ from redis.asyncio.cluster import RedisCluster
 if TYPE_CHECKING:
     from stream.settings import Settings
 
-Client = aioredis.Redis | RedisCluster
+# an alias (not a variable) even where redis is not installed: the compiled build checks
+# `stream/store/views.py` without the runtime packages (setup.py)
+Client: TypeAlias = aioredis.Redis | RedisCluster
 
 
 def connect_async(settings: Settings, **options: Any) -> Client:
