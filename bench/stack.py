@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -12,7 +13,15 @@ from rich.console import Console
 from stream.dev.stack import StackOptions, down, status, up
 
 BENCH_STACK = StackOptions(
-    state_dir=Path(".stack-bench"), kafka_port=19092, controller_port=19093, redis_port=16379
+    state_dir=Path(".stack-bench"),
+    kafka_port=19092,
+    controller_port=19093,
+    redis_port=16379,
+    # Kafka's default, as production brokers run: workers started together (`--processes 2`)
+    # then share the partitions from the first assignment. With 0 (the test stack's), the
+    # first process to join took every partition and drained alone for about 7 s, until
+    # the others' joining was noticed and the group rebalanced (docs/benchmarks.md).
+    group_initial_rebalance_delay_ms=3000,
 )
 
 
@@ -40,12 +49,7 @@ def bench_stack(
 def _options(state_dir: Path | None) -> StackOptions:
     opts = BENCH_STACK
     if state_dir is not None and state_dir != opts.state_dir:
-        opts = StackOptions(
-            state_dir=state_dir,
-            kafka_port=opts.kafka_port,
-            controller_port=opts.controller_port,
-            redis_port=opts.redis_port,
-        )
+        opts = replace(opts, state_dir=state_dir)
     return opts
 
 

@@ -94,6 +94,10 @@ class StackOptions:
     controller_port: int = 9093
     redis_port: int = 6379
     kafka_heap: str = "512m"
+    # how long the group coordinator waits for more members before a new group's first
+    # assignment: 0 starts each test's worker at once; Kafka's own default is 3 s, so that
+    # processes started together share the partitions from the start (bench/stack.py)
+    group_initial_rebalance_delay_ms: int = 0
     timeout: float = 120.0
     with_prometheus: bool = False
     prometheus_port: int = 9090
@@ -293,7 +297,7 @@ def _kafka_properties(opts: StackOptions, data_dir: Path, index: int = 0) -> str
             f"transaction.state.log.min.isr={in_sync}",
             f"share.coordinator.state.topic.replication.factor={replicas}",
             f"share.coordinator.state.topic.min.isr={in_sync}",
-            "group.initial.rebalance.delay.ms=0",
+            f"group.initial.rebalance.delay.ms={opts.group_initial_rebalance_delay_ms}",
             "auto.create.topics.enable=true",
             "",
         ]
