@@ -82,7 +82,7 @@ unit-pure: venv ## Run the unit tests and the core's doctests on the pure-Python
 compile: venv ## Compile the scoring core and the fold with mypyc (setup.py; redone for changed sources)
 	@set -o pipefail; $(BIN)/python setup.py -q build_ext --inplace 2>&1 | \
 		{ grep -v "Treating generator comprehension as list" || true; }
-	@touch scoring/*.so stream/worker/*.so stream/store/*.so  # rebuilt or current: not older than sources
+	@touch scoring/*.so stream/*.so stream/worker/*.so stream/store/*.so  # rebuilt or current: not older than sources
 	@$(BIN)/python -c "import scoring.state as s, stream.worker.fold as f, stream.store.codec as c; \
 		assert not any(m.__file__.endswith('.py') for m in (s, f, c)), 'not compiled'"
 

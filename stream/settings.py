@@ -152,11 +152,12 @@ class Settings(BaseSettings):
         "time is waited for before it counts as idle (its producer may be pausing)",
     )
     merge_buffer: int = Field(
-        2_000,
+        10_000,
         ge=10,
         le=1_000_000,
         description="messages buffered per input topic-partition for the event-time merge "
-        "before its fetching is paused",
+        "before its fetching is paused (resumed below half); at least batch_max, so a whole "
+        "batch is buffered while the next is fetched",
     )
     timer_interval_seconds: float = Field(1.0, gt=0, description="how often the timer looks")
     batch_max: int = Field(
@@ -219,6 +220,13 @@ class Settings(BaseSettings):
             )
         if self.web_token is not None and len(self.web_token.get_secret_value()) < 16:
             raise ValueError("web_token must be at least 16 characters")
+        if self.merge_buffer < self.batch_max:
+            raise ValueError(
+                f"merge_buffer ({self.merge_buffer}) must be at least batch_max "
+                f"({self.batch_max}): a batch is taken from what the merge buffers, and a "
+                "smaller buffer stalls each batch on a fetch (HEALTHSCORE_MERGE_BUFFER, "
+                "HEALTHSCORE_BATCH_MAX)"
+            )
         self.languages()  # an unknown language is an error now, not at the first alert
         return self
 

@@ -25,6 +25,16 @@ def test_binding_off_loopback_needs_a_token() -> None:
     assert Settings(web_host="::1").web_token is None
 
 
+def test_the_merge_buffers_at_least_a_batch() -> None:
+    """A batch is taken from what the merge buffers: a buffer smaller than a batch would stall
+    every batch on a fetch, so it is refused with both settings named."""
+    refused = r"merge_buffer \(4999\) must be at least batch_max \(5000\)"
+    with pytest.raises(ValidationError, match=refused):
+        Settings(merge_buffer=4_999, batch_max=5_000)
+    assert Settings(merge_buffer=5_000, batch_max=5_000).merge_buffer == 5_000
+    assert Settings().merge_buffer >= Settings().batch_max
+
+
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [("127.0.0.1", True), ("127.3.2.1", True), ("::1", True), ("localhost", True),
