@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import orjson
@@ -226,6 +226,11 @@ def quantiles(
     return out
 
 
+def percentiles_text(values: list[float]) -> str:
+    p50, p95, p99 = (v * 1000 for v in values)
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms"
+
+
 def live_base(customers: int, seconds: float, *, seed: int, prefix: str) -> CustomerBase:
     """Customers whose events happen now, on the skewed mix: event time runs with the clock over
     `seconds`, as in live operation (the input topics then stay within the allowed lateness of
@@ -253,27 +258,53 @@ def service_pids(opts: StackOptions) -> list[int]:
     return [svc.pid for svc in status(opts).values() if svc.pid]
 
 
-def latency_at(worker: Worker, rate: float, seconds: float) -> tuple[list[float], float]:
-    """Produce at `rate` events/s for `seconds`; return p50/p95/p99 produce-to-score and the
-    rate actually offered."""
+def latency_at(
+    worker: Worker, rate: float, seconds: float, warmup: float
+) -> tuple[list[float], list[float], float]:
+    """Produce at `rate` events/s for `warmup` then `seconds` more, without a pause; return
+    p50/p95/p99 produce-to-score of the events scored during the warm-up (a worker just
+    started: its partitions just assigned, its record cache empty, every customer new to it,
+    as after a rebalance), of those scored after it (the steady state), and the rate offered
+    over the measured part."""
     name = "healthscore_event_to_score_seconds_bucket"
-    before = worker.metric(name)
-    base = live_base(20_000, seconds, seed=int(rate), prefix=f"lat{int(rate)}")
-    offered = paced(worker.bootstrap, worker.topics, base.events(int(rate * seconds)), rate)
-    deadline = time.monotonic() + 120
+    start = worker.metric(name)
+    base = live_base(20_000, warmup + seconds, seed=int(rate), prefix=f"lat{int(rate)}")
+    events = list(base.events(int(rate * (warmup + seconds))))
+    cut = int(rate * warmup)
+    marks: dict[str, float | dict[str, float]] = {}
+
+    def at_cut(sent: int, now: float) -> None:
+        if sent >= cut and "metrics" not in marks:
+            marks["metrics"], marks["at"] = worker.metric(name), now
+
+    paced(worker.bootstrap, worker.topics, events, rate, on_sent=at_cut)
+    finished = time.monotonic()
+    deadline = finished + 120
     while time.monotonic() < deadline:
         done, total = worker.committed()
         if done >= total:
             break
         time.sleep(0.5)
-    return quantiles(before, worker.metric(name), (0.5, 0.95, 0.99)), offered
+    end = worker.metric(name)
+    mid = marks["metrics"]
+    assert isinstance(mid, dict)
+    cut_at = marks["at"]
+    assert isinstance(cut_at, float)
+    offered = (len(events) - cut) / max(finished - cut_at, 1e-9)
+    qs = (0.5, 0.95, 0.99)
+    return quantiles(start, mid, qs), quantiles(mid, end, qs), offered
 
 
 def paced(
-    bootstrap: str, topics: dict[str, str], events: Iterable[SyntheticEvent], rate: float
+    bootstrap: str,
+    topics: dict[str, str],
+    events: Iterable[SyntheticEvent],
+    rate: float,
+    on_sent: Callable[[int, float], None] | None = None,
 ) -> float:
     """Produce `events` at `rate` per second with kcat (one per topic, fed through its stdin
     every 10 ms), keyed and partitioned as the Java client does; return the rate offered.
+    `on_sent(sent, monotonic time)` is told after each feed how many events were fed so far.
 
     The events are encoded first, so the pace is kcat's and the broker's, not this process's
     (a Python producer offers about 7,000 events/s beside a busy worker on two cores)."""
@@ -303,6 +334,8 @@ def paced(
                 assert stdin is not None
                 stdin.write(b"".join(chunk))
             sent = due
+            if on_sent is not None:
+                on_sent(sent, time.monotonic())
             time.sleep(0.01)
     finally:
         for proc in kcats.values():
@@ -337,8 +370,16 @@ def main() -> None:
         help="also measure the skewed mix with this many worker processes (1: skip)",
     )
     ap.add_argument("--customers", type=int, default=100_000)
-    ap.add_argument("--rates", default="2000,10000,30000", help="offered rates for latency")
-    ap.add_argument("--latency-seconds", type=float, default=20.0)
+    ap.add_argument("--rates", default="2000,10000,20000,30000", help="offered rates for latency")
+    ap.add_argument(
+        "--latency-seconds", type=float, default=20.0, help="seconds measured at each rate"
+    )
+    ap.add_argument(
+        "--latency-warmup",
+        type=float,
+        default=10.0,
+        help="seconds of traffic at each rate before the measured ones, reported on their own",
+    )
     ap.add_argument("--soak-minutes", type=float, default=10.0)
     ap.add_argument("--soak-rate", type=float, default=1000.0)
     ap.add_argument("--state-dir", type=Path, default=Path(".stack-bench"))
@@ -406,15 +447,25 @@ def run(args: argparse.Namespace, opts: StackOptions, overrides: dict[str, str])
         lat_worker.create_topics()
         lat_worker.start()
         try:
-            (p50, p95, p99), offered = latency_at(lat_worker, rate, args.latency_seconds)
+            started, steady, offered = latency_at(
+                lat_worker, rate, args.latency_seconds, args.latency_warmup
+            )
         finally:
             lat_worker.stop()
         rows.append(
             (
-                f"latency at {rate:,.0f}/s offered ({offered:,.0f}/s achieved)",
-                f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms",
+                f"latency at {rate:,.0f}/s offered ({offered:,.0f}/s achieved), "
+                f"after {args.latency_warmup:g} s",
+                percentiles_text(steady),
             )
         )
+        if args.latency_warmup > 0:
+            rows.append(
+                (
+                    f"  its first {args.latency_warmup:g} s (a worker just started)",
+                    percentiles_text(started),
+                )
+            )
 
     if args.soak_minutes > 0:
         soak = Worker(bootstrap, redis_url, f"soak{uuid.uuid4().hex[:6]}", logs, overrides)
