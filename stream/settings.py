@@ -156,8 +156,8 @@ class Settings(BaseSettings):
         ge=10,
         le=1_000_000,
         description="messages buffered per input topic-partition for the event-time merge "
-        "before its fetching is paused (resumed below half); at least batch_max, so a whole "
-        "batch is buffered while the next is fetched",
+        "before its fetching is paused (resumed below half); at least twice batch_max, so a "
+        "whole batch is still buffered while the next is fetched",
     )
     timer_interval_seconds: float = Field(1.0, gt=0, description="how often the timer looks")
     batch_max: int = Field(
@@ -220,12 +220,12 @@ class Settings(BaseSettings):
             )
         if self.web_token is not None and len(self.web_token.get_secret_value()) < 16:
             raise ValueError("web_token must be at least 16 characters")
-        if self.merge_buffer < self.batch_max:
+        if self.merge_buffer < 2 * self.batch_max:
             raise ValueError(
-                f"merge_buffer ({self.merge_buffer}) must be at least batch_max "
-                f"({self.batch_max}): a batch is taken from what the merge buffers, and a "
-                "smaller buffer stalls each batch on a fetch (HEALTHSCORE_MERGE_BUFFER, "
-                "HEALTHSCORE_BATCH_MAX)"
+                f"merge_buffer ({self.merge_buffer}) must be at least twice batch_max "
+                f"({self.batch_max}): a batch is taken from what the merge buffers, an input "
+                "is fetched again once below half, and with less each batch waits on a fetch "
+                "(HEALTHSCORE_MERGE_BUFFER, HEALTHSCORE_BATCH_MAX)"
             )
         self.languages()  # an unknown language is an error now, not at the first alert
         return self

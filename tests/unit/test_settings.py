@@ -25,14 +25,16 @@ def test_binding_off_loopback_needs_a_token() -> None:
     assert Settings(web_host="::1").web_token is None
 
 
-def test_the_merge_buffers_at_least_a_batch() -> None:
-    """A batch is taken from what the merge buffers: a buffer smaller than a batch would stall
-    every batch on a fetch, so it is refused with both settings named."""
-    refused = r"merge_buffer \(4999\) must be at least batch_max \(5000\)"
+def test_the_merge_buffers_two_batches() -> None:
+    """A batch is taken from what the merge buffers, and an input is fetched again once below
+    half: with less than two batches' worth, every batch would wait on a fetch, so it is
+    refused with both settings named."""
+    refused = r"merge_buffer \(9999\) must be at least twice batch_max \(5000\)"
     with pytest.raises(ValidationError, match=refused):
-        Settings(merge_buffer=4_999, batch_max=5_000)
-    assert Settings(merge_buffer=5_000, batch_max=5_000).merge_buffer == 5_000
-    assert Settings().merge_buffer >= Settings().batch_max
+        Settings(merge_buffer=9_999, batch_max=5_000)
+    assert Settings(merge_buffer=10_000, batch_max=5_000).merge_buffer == 10_000
+    assert Settings(merge_buffer=200, batch_max=100).batch_max == 100
+    assert Settings().merge_buffer >= 2 * Settings().batch_max
 
 
 @pytest.mark.parametrize(
