@@ -30,8 +30,10 @@ def bench_stack(
     console: Console, state_dir: Path | None = None, keep: bool = False
 ) -> Iterator[StackOptions]:
     """The benchmark stack for the length of a run: started (or reused), and when the run ends,
-    however it ends, the services this run started are stopped again (`keep` leaves them up).
-    Services that were already running before are left as they were."""
+    however it ends, the services this run started are stopped again and their data removed
+    (every run makes topics and keys of its own, so nothing in it is wanted again; kept, it
+    grew by gigabytes a run). `keep` leaves them up with their data. Services that were
+    already running before are left as they were."""
     opts = _options(state_dir)
     before = {n for n, svc in status(opts).items() if svc.running}
     start_bench_stack(console, state_dir)
@@ -41,7 +43,7 @@ def bench_stack(
         if keep:
             console.print(f"bench stack left running (state in {opts.state_dir})")
         elif not before:
-            down(opts, report=console.print)
+            down(opts, report=console.print, purge=True)
         else:
             console.print(f"bench stack was running before ({', '.join(sorted(before))}): left")
 
