@@ -271,11 +271,13 @@ def latency_at(
     base = live_base(20_000, warmup + seconds, seed=int(rate), prefix=f"lat{int(rate)}")
     events = list(base.events(int(rate * (warmup + seconds))))
     cut = int(rate * warmup)
-    marks: dict[str, float | dict[str, float]] = {}
+    mid: dict[str, float] | None = None  # the histogram when the warm-up's events were fed
+    cut_at = 0.0
 
     def at_cut(sent: int, now: float) -> None:
-        if sent >= cut and "metrics" not in marks:
-            marks["metrics"], marks["at"] = worker.metric(name), now
+        nonlocal mid, cut_at
+        if mid is None and sent >= cut:
+            mid, cut_at = worker.metric(name), now
 
     paced(worker.bootstrap, worker.topics, events, rate, on_sent=at_cut)
     finished = time.monotonic()
@@ -286,10 +288,7 @@ def latency_at(
             break
         time.sleep(0.5)
     end = worker.metric(name)
-    mid = marks["metrics"]
-    assert isinstance(mid, dict)
-    cut_at = marks["at"]
-    assert isinstance(cut_at, float)
+    assert mid is not None  # paced feeds every event, so the cut was passed
     offered = (len(events) - cut) / max(finished - cut_at, 1e-9)
     qs = (0.5, 0.95, 0.99)
     return quantiles(start, mid, qs), quantiles(mid, end, qs), offered
