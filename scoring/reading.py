@@ -11,7 +11,7 @@ from __future__ import annotations
 from scoring import formulas
 from scoring.decay import DAY, decay_factor
 from scoring.policy import Policy, SegmentModel, UsagePolicy
-from scoring.state import CSM_RATING, CustomerState, Ticket
+from scoring.state import CSM_RATING, CustomerState, Ticket, gap_summary
 
 NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
 # the usage signals' sub-scores (0-100), in `USAGE_SIGNALS` order (`usage_subs`)
@@ -97,6 +97,12 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
     u = p.usage
     m = p.model_for(s.segment)
     idle = idle_seconds(s, now)
+    # a silence within the customer's usual gap between active days is its rhythm: recency
+    # and the short trend read the silence beyond it
+    grace = usual_gap(s)
+    if grace > idle:
+        grace = idle
+    idle -= grace
     daily = trend = slow = 0.0
     ref = s.act_ref
     if ref is not None:
@@ -111,9 +117,10 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
         daily = (
             s.act_quarter * d / (m.per_day_quarter * (1.0 - (d if late else 1.0) * s.seen_quarter))
         )
-        d = decay_factor(elapsed, u.short_half_life)
+        held = elapsed - grace if elapsed > grace else (0.0 if late else elapsed)
+        d = decay_factor(held, u.short_half_life)
         short = s.act_short * d / (m.per_day_short * (1.0 - (d if late else 1.0) * s.seen_short))
-        d = decay_factor(elapsed, u.long_half_life)
+        d = decay_factor(held, u.long_half_life)
         long = s.act_long * d / (m.per_day_long * (1.0 - (d if late else 1.0) * s.seen_long))
         trend = ratio(short, long)
         if s.act_year < 0:
@@ -140,6 +147,28 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
         breadth,
         seats,
     )
+
+
+MIN_GAPS = 2  # gaps between active days needed before a customer's rhythm is read
+
+
+def usual_gap(s: CustomerState) -> float:
+    """The customer's usual silence: the mean gap in seconds between its active days
+    (`active_days`, the last 120 days), 0 while it has fewer than `MIN_GAPS` of them. A silence
+    within it is the customer's rhythm, not news: a customer active every ten days is not read
+    as fading on the ninth. Kept with the state until its active days change.
+
+    >>> from scoring.state import CustomerState
+    >>> s = CustomerState("c")
+    >>> s.active_days = 0b1001001001  # active every third day
+    >>> usual_gap(s) / DAY
+    3.0
+    """
+    mask = s.active_days
+    if s.gap_mask != mask:
+        count, total, _ = gap_summary(mask)
+        s.gap_mask, s.gap = mask, total / count * DAY if count >= MIN_GAPS else 0.0
+    return s.gap
 
 
 def usage_value(s: CustomerState, p: Policy, now: float) -> float | None:

@@ -214,6 +214,10 @@ class CustomerState:
     rhythm_mask: int = field(init=False, compare=False)
     rhythm_of: AlertPolicy | None = field(init=False, compare=False)
     rhythm: float = field(init=False, compare=False)
+    # the mean gap between the active days of `active_days` in seconds (0 with fewer than two
+    # gaps), kept until they change (`scoring.reading.usual_gap`; not stored)
+    gap_mask: int = field(init=False, compare=False)
+    gap: float = field(init=False, compare=False)
     # 2 ** (-(act_ref - first_seen + 1 day) / h) for the four activity half-lives under a usage
     # policy, kept until the activity's reference or first sighting move: with the decay since
     # act_ref they give how much of a steady rate's full sum the days seen can gather, without
@@ -317,6 +321,7 @@ class CustomerState:
         self.owner = _attribute(self.attributes, "owner")
         self.mrr = _mrr(self.attributes)
         self.rhythm_mask, self.rhythm_of, self.rhythm = -1, None, 0.0
+        self.gap_mask, self.gap = -1, 0.0
         self.seen_key, self.seen_of = -1.0, None
         self.seen_short = self.seen_long = self.seen_quarter = self.seen_year = 0.0
         self.stored_attributes = None

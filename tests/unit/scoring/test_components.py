@@ -7,6 +7,7 @@ import math
 import pytest
 
 from scoring import components as comp
+from scoring import reading
 from scoring.words import say
 from stream.i18n import words
 
@@ -79,14 +80,30 @@ def test_without_seat_snapshots_or_features_those_signals_read_neutral() -> None
 
 
 def test_six_silent_days_after_steady_use_lower_recency_and_trend_as_decay_says() -> None:
+    # a customer active every day: its usual gap is one day, so recency and the short trend
+    # read the five silent days beyond it
     s = build(daily_sessions(0, 99))
-    expected = min(1.0, (_rate(3, after=6) / _seen(3, 106)) / (_rate(28, after=6) / _seen(28, 106)))
+    expected = min(1.0, (_rate(3, after=5) / _seen(3, 105)) / (_rate(28, after=5) / _seen(28, 105)))
     usage = comp.usage(s, POLICY, day(105))
     losses = {x.signal: x for x in usage.losses}
     w = POLICY.usage.weights  # they add up to 1
     assert pytest.approx(w["trend"] * 100 * (1 - expected)) == losses["usage.trend"].points
-    assert pytest.approx(w["recency"] * (100 - 100 * 30 / 36)) == losses["usage.recency"].points
+    assert pytest.approx(w["recency"] * (100 - 100 * 30 / 35)) == losses["usage.recency"].points
     assert say("usage-recency-idle", days=6) == losses["usage.recency"].detail
+
+
+def test_a_silence_within_the_customers_usual_gap_costs_no_recency() -> None:
+    """A customer active every seven days is not fading on the sixth silent day; on the
+    fourteenth it reads seven days of silence, the ones beyond its rhythm."""
+    weekly = build([session(day(d)) for d in range(0, 98, 7)])
+    subs = dict(zip(comp.USAGE_SIGNALS, reading.usage_subs(weekly, POLICY, day(97)), strict=True))
+    assert 100.0 == subs["recency"]
+    subs = dict(zip(comp.USAGE_SIGNALS, reading.usage_subs(weekly, POLICY, day(105)), strict=True))
+    assert pytest.approx(100 * 30 / (30 + 7)) == subs["recency"]
+    # silent as long, without a rhythm to judge it by (a single active day): all of it counts
+    once = build([session(day(91))])
+    subs = dict(zip(comp.USAGE_SIGNALS, reading.usage_subs(once, POLICY, day(105)), strict=True))
+    assert pytest.approx(100 * 30 / (30 + 14)) == subs["recency"]
 
 
 def test_a_known_customer_without_usage_reads_as_idle_since_first_seen() -> None:
