@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from scoring.decay import DAY
 from scoring.health import HealthScore, band_for
 from scoring.policy import ALERT_RULES, BANDS, AlertPolicy, Policy
+from scoring.reading import MIN_GAPS, usual_gap
 from scoring.state import CustomerState, gap_summary
 from scoring.words import NEUTRAL, Message, say
 
@@ -29,8 +30,6 @@ LEADS = (
     "urgent_ticket_sla", "sharp_drop", "band_drop", "contraction", "detractor", "inactivity",
     "high_risk",
 )  # fmt: skip
-# gaps between active days needed before silence is judged by the customer's own rhythm
-MIN_GAPS = 2
 # a sharp drop must also be this many times the customer's typical move between slots
 NOISE_MULTIPLE = 6.0
 SEVERITIES = ("warning", "critical")
@@ -419,12 +418,29 @@ def _in_force(days: list[float], now: float) -> float:
     return days[i + 1]
 
 
-def pending_until(memory: AlertState, policy: Policy) -> float | None:
-    """When a high-risk condition that holds but has not yet persisted becomes an alert."""
-    rs = memory.rules.get("high_risk")
-    if rs is None or rs.active or rs.since is None:
-        return None
-    return rs.since + policy.alerts.risk_for
+def pending_until(memory: AlertState, state: CustomerState, policy: Policy) -> float | None:
+    """When a condition that holds but has not yet persisted becomes an alert: high risk after
+    `risk_for`, a band drop after the customer's usual gap between active days (at least
+    `risk_for`); the earlier of the two."""
+    out: float | None = None
+    rules = memory.rules
+    rs = rules.get("high_risk")
+    if rs is not None and not rs.active and rs.since is not None:
+        out = rs.since + policy.alerts.risk_for
+    rs = rules.get("band_drop")
+    if rs is not None and not rs.active and rs.since is not None:
+        at = rs.since + persist_for(state, policy)
+        if out is None or at < out:
+            out = at
+    return out
+
+
+def persist_for(state: CustomerState, policy: Policy) -> float:
+    """How long a band drop must hold to raise an alert: the customer's usual gap between
+    active days, at least `risk_for` (a score that dips between two visits and recovers at the
+    next is the customer's rhythm, not a drop)."""
+    gap = usual_gap(state)
+    return gap if gap > policy.alerts.risk_for else policy.alerts.risk_for
 
 
 def _active(memory: AlertState, rule: str) -> bool:
@@ -537,12 +553,14 @@ def evaluate_into(
             continue
         if rs is None:
             rs = rules[rule] = RuleState()
-        if i == 5 and not rs.active:  # high_risk
+        if (i == 5 or i == 0) and not rs.active:  # high_risk, band_drop
             # persistence (Prometheus `for:`): pending since it began, an alert once it held
+            # (`pending_until`)
             since = rs.since
             if since is None:
                 rs.since = now
-            if now - (since if since is not None else now) < a.risk_for:
+            wait = a.risk_for if i == 5 else persist_for(state, policy)
+            if now - (since if since is not None else now) < wait:
                 continue
         holding = True
         if rs.active:

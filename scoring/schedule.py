@@ -113,7 +113,7 @@ def next_due(
     """
     if state.is_churned:
         return None
-    first = min(first_moment(state, policy, now), _memory_moment(memory, policy, now))
+    first = min(first_moment(state, policy, now), _memory_moment(memory, state, policy, now))
     ahead = first != math.inf
     limit = first if ahead else now + FAR
     if current is None or current.as_of != now:
@@ -205,7 +205,7 @@ def next_check(
     if state.is_churned:
         return Check(None, True)
     ahead = now + min(LOOKAHEAD, refresh)
-    if min(first_moment(state, policy, now), _memory_moment(memory, policy, now)) <= ahead:
+    if min(first_moment(state, policy, now), _memory_moment(memory, state, policy, now)) <= ahead:
         return Check(next_due(state, memory, policy, now, refresh, current), True)
     if current is None or current.as_of != now:
         current = score(state, policy, now, memory.band, explain=False)
@@ -237,10 +237,10 @@ def _levels(
     return floor, (-1.0 if drop >= current.score else drop)
 
 
-def _memory_moment(memory: AlertState, policy: Policy, now: float) -> float:
-    """The moment the alert memory sets (infinity: none): a high-risk condition that will have
-    persisted."""
-    until = pending_until(memory, policy)
+def _memory_moment(memory: AlertState, state: CustomerState, policy: Policy, now: float) -> float:
+    """The moment the alert memory sets (infinity: none): a high-risk condition or a band drop
+    that will have persisted."""
+    until = pending_until(memory, state, policy)
     return until if until is not None and until > now else math.inf
 
 

@@ -9,7 +9,17 @@ import random
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scoring.alerts import MAX_HISTORY, SEVERITIES, Alert, AlertState, _remember, alert_id, evaluate
+from scoring.alerts import (
+    MAX_HISTORY,
+    SEVERITIES,
+    Alert,
+    AlertState,
+    _remember,
+    alert_id,
+    evaluate,
+    pending_until,
+    persist_for,
+)
 from scoring.decay import DAY
 from scoring.events import Event
 from scoring.health import HealthScore, score
@@ -181,6 +191,45 @@ def _rhythm(every: int, days: int) -> CustomerState:
     for d in range(0, days, every):
         state = apply(state, session(day(d) + 60), POLICY)
     return state
+
+
+def _band_drop_alerts(state: CustomerState, hours: float) -> list[Alert]:
+    """Healthy for two weeks, then 10 points below the healthy edge for `hours` (no sharp drop,
+    no high risk), then back."""
+    memory, raised = AlertState(), []
+    steps = [(day(30) + i * 6 * 3600.0, 72.0) for i in range(56)]
+    low = day(44)
+    steps += [(low + h * 3600.0, 60.0) for h in range(0, int(hours) + 1, 6)]
+    steps += [(low + hours * 3600.0 + 3600.0, 72.0)]
+    for at, value in steps:
+        memory, new = evaluate(memory, state, _health(value, at), POLICY, at)
+        raised.extend(new)
+    return [a for a in raised if "band_drop" in a.rules]
+
+
+def test_a_band_drop_must_outlast_the_customers_usual_gap_between_active_days() -> None:
+    """A score that falls between two visits and recovers at the next is the customer's
+    rhythm: a band drop raises an alert only once it held for the customer's usual gap between
+    active days (at least `risk_for`)."""
+    every_ten = _rhythm(10, 120)
+    assert persist_for(every_ten, POLICY) == 10 * DAY
+    assert [] == _band_drop_alerts(every_ten, hours=9 * 24)
+    assert 1 == len(_band_drop_alerts(every_ten, hours=11 * 24))
+    daily = _rhythm(1, 60)
+    assert persist_for(daily, POLICY) == POLICY.alerts.risk_for  # one day: the floor
+    assert [] == _band_drop_alerts(daily, hours=POLICY.alerts.risk_for / 3600 - 6)
+    assert 1 == len(_band_drop_alerts(daily, hours=POLICY.alerts.risk_for / 3600 + 6))
+
+
+def test_a_pending_band_drop_sets_when_the_customer_is_looked_at_again() -> None:
+    every_ten = _rhythm(10, 120)
+    memory = AlertState()
+    for i in range(56):
+        at = day(30) + i * 6 * 3600.0
+        memory, _ = evaluate(memory, every_ten, _health(72.0, at), POLICY, at)
+    memory, raised = evaluate(memory, every_ten, _health(60.0, day(44)), POLICY, day(44))
+    assert [] == raised
+    assert pending_until(memory, every_ten, POLICY) == day(44) + 10 * DAY
 
 
 def test_silence_is_judged_against_the_customers_own_rhythm() -> None:
@@ -364,8 +413,8 @@ def test_a_rule_that_does_not_page_opens_no_alert_but_joins_an_open_one() -> Non
     assert ["urgent_ticket_sla"] == [a.rule for a in raised]
 
 
-def test_the_shipped_policy_keeps_a_detractor_on_the_worklist() -> None:
-    assert not SHIPPED.alerts.pages("detractor")
+def test_the_shipped_policy_pages_a_detractor() -> None:
+    assert SHIPPED.alerts.pages("detractor")
     events = [*healthy_history(), nps(day(40) + 10, 2)]
     state: CustomerState = new_state("acme")
     for e in events:
@@ -373,7 +422,7 @@ def test_the_shipped_policy_keeps_a_detractor_on_the_worklist() -> None:
     h = score(state, SHIPPED, day(40) + 10)
     assert h is not None
     memory, raised = evaluate(AlertState(), state, h, SHIPPED, day(40) + 10)
-    assert [] == raised
+    assert ["detractor"] == [a.rule for a in raised]
     assert memory.rules["detractor"].active
 
 
