@@ -105,11 +105,12 @@ def test_first_pages_compare_churn_within_the_horizon_delivered_against_held_out
         replayed(TOLD[5], [(t, ("inactivity",))], (t - DAY,)),
     ]
     effects = {e.rule: e for e in effects_from_replay(rows, POLICY, H, end)}
-    # every paging rule, and "any"; detractor does not page in the shipped policy
+    # every paging rule (all of them in the shipped policy), and "any"
     assert [
         "any",
         "band_drop",
         "sharp_drop",
+        "detractor",
         "urgent_ticket_sla",
         "inactivity",
         "high_risk",
