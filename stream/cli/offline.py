@@ -368,12 +368,18 @@ def report(
 
 @app.command()
 def dataset(
-    name: Annotated[str, typer.Argument(help="cdnow, saas or simulated")],
+    name: Annotated[
+        str, typer.Argument(help="cdnow, saas, simulated, bank-churners or iranian-churn")
+    ],
     out: Annotated[Path | None, typer.Option(help="Directory to write [.cache/data/NAME]")] = None,
     customers: Annotated[int, typer.Option(min=10, help="simulated: customers")] = 2000,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="bank-churners, iranian-churn: the CSV you downloaded"),
+    ] = None,
 ) -> None:
-    """Turn a public churn data set (downloaded from PyPI, cached) or the churn simulator into
-    contract events, labels and a note of what is real."""
+    """Turn a public churn data set (downloaded from PyPI, cached; or a file you downloaded)
+    or the churn simulator into contract events, labels and a note of what is real."""
     from stream.offline import datasets as ds
 
     target = out or Path(".cache") / "data" / name
@@ -381,10 +387,17 @@ def dataset(
         with console.status(f"building {name}"):
             if name == "simulated":
                 count = ds.simulate_churn(target, customers)
+            elif name in ds.LOCAL:
+                convert, where = ds.LOCAL[name]
+                if source is None:
+                    raise ds.DatasetError(f"{name} is not on PyPI: download it ({where}), then "
+                                          f"pass the file with --from")  # fmt: skip
+                count = convert(target, source)
             elif name in ds.DATASETS:
                 count = ds.DATASETS[name](target)
             else:
-                raise ds.DatasetError(f"unknown data set {name!r}: cdnow, saas or simulated")
+                known = ", ".join([*ds.DATASETS, *ds.LOCAL])
+                raise ds.DatasetError(f"unknown data set {name!r}: {known}")
     except ds.DatasetError as exc:
         console.print(f"[red]dataset:[/] {exc}")
         raise typer.Exit(2) from None

@@ -16,6 +16,20 @@ PyPI, where they ship inside packages, checked against the registry's SHA-256 an
   satisfaction score (0-10) one NPS answer, support minutes tickets (one per started 10 minutes),
   company size the segment. Only the aggregates are real; their timing is made up.
 - `simulated`: `simulate_churn`, a customer base whose churn follows known mechanics.
+
+Two more public sets are not on PyPI: `healthscore dataset NAME --from FILE` converts the file
+you downloaded (`LOCAL`). Both are a year of per-customer aggregates with a churn flag; events
+are synthesised from them over the 12 months before one cutoff, as for `saas`:
+- `bank-churners`: 10,127 credit-card customers (Kaggle "Credit Card customers",
+  `BankChurners.csv`): transactions become `feature_used` events over the 12 months, fewer or
+  more from the first quarter to the last as the data's Q4/Q1 change says, none in as many
+  months (at random) as the customer was inactive; contacts become tickets; products held
+  become the features used; card category the segment.
+- `iranian-churn`: 3,150 customers of an Iranian telecom (UCI "Iranian Churn Dataset",
+  `Customer Churn.csv`): calls and text messages become `feature_used` events over the months
+  subscribed (at most 12), stopping 30-90 days before the cutoff for a customer whose status
+  is non-active; call failures become tickets, a complaint an escalated one; tariff plan the
+  segment, customer value the MRR.
 """
 
 from __future__ import annotations
@@ -735,6 +749,145 @@ def _poisson(rng: random.Random, mean: float) -> int:
             return k
         k += 1
 
+
+# --- sets not on PyPI: converted from a file the user downloaded --------------------------------
+
+LOCAL_CUTOFF = datetime(2021, 1, 1, tzinfo=UTC).timestamp()
+MONTH = 30 * DAY
+
+
+def _rows(source: Path, needed: tuple[str, ...]) -> list[dict[str, str]]:
+    """The CSV's rows (column names with their spaces collapsed), or a DatasetError naming what
+    is missing."""
+    if not source.is_file():
+        raise DatasetError(f"{source}: no such file")
+    with source.open(newline="", encoding="utf-8-sig") as fh:
+        rows = [{" ".join(k.split()): v for k, v in r.items() if k} for r in csv.DictReader(fh)]
+    missing = [c for c in needed if not rows or c not in rows[0]]
+    if missing:
+        raise DatasetError(f"{source}: no column {', '.join(missing)} (is it the right file?)")
+    return rows
+
+
+def _spread(rng: random.Random, n: int, start: float, end: float) -> list[float]:
+    return sorted(rng.uniform(start, end) for _ in range(n))
+
+
+def _tickets(ev: _Emitter, times: list[float], tag: str) -> Iterator[dict[str, Any]]:
+    for k, at in enumerate(times):
+        tid = f"{ev.customer}-{tag}{k}"
+        yield ev("ticket_opened", at, ticket_id=tid, priority="normal")
+        yield ev("ticket_replied", at + 3600, ticket_id=tid, by="agent")
+        yield ev("ticket_resolved", at + 6 * 3600, ticket_id=tid)
+
+
+_CARDS = {"Blue": "smb", "Silver": "mid_market", "Gold": "enterprise", "Platinum": "enterprise"}
+_BANK = ("CLIENTNUM", "Attrition_Flag", "Card_Category", "Total_Relationship_Count",
+         "Months_Inactive_12_mon", "Contacts_Count_12_mon", "Total_Revolving_Bal",
+         "Total_Trans_Amt", "Total_Trans_Ct", "Total_Ct_Chng_Q4_Q1")  # fmt: skip
+
+
+def bank_churners(out: Path, source: Path, seed: int = 7) -> int:
+    """Kaggle's "Credit Card customers" (`BankChurners.csv`) as a year of synthesised events."""
+    rows = [r for r in _rows(source, _BANK) if r["CLIENTNUM"].strip().isdigit()]
+    rng = random.Random(seed)
+    start = LOCAL_CUTOFF - 12 * MONTH
+    labels: dict[str, bool] = {}
+
+    def docs() -> Iterator[dict[str, Any]]:
+        for r in rows:
+            cid = f"bank-{r['CLIENTNUM'].strip()}"
+            labels[cid] = r["Attrition_Flag"].strip() == "Attrited Customer"
+            ev = _Emitter(cid)
+            # a card's revenue, roughly: interest on the revolving balance, interchange on spend
+            mrr = float(r["Total_Revolving_Bal"]) * 0.18 / 12 + float(r["Total_Trans_Amt"]) / 600
+            yield ev(
+                "account_updated",
+                start,
+                segment=_CARDS.get(r["Card_Category"].strip(), "default"),
+                mrr=round(mrr, 2),
+            )
+            change = float(r["Total_Ct_Chng_Q4_Q1"])  # last quarter's count over the first's
+            weights = [1.0 + (change - 1.0) * m / 11 for m in range(12)]
+            for m in rng.sample(range(12), min(11, int(r["Months_Inactive_12_mon"]))):
+                weights[m] = 0.0
+            total = sum(weights)
+            count = int(r["Total_Trans_Ct"])
+            features = [f"product-{j}" for j in range(max(1, int(r["Total_Relationship_Count"])))]
+            for m in range(12):
+                n = round(count * weights[m] / total) if total > 0 else 0
+                for t in _spread(rng, n, start + m * MONTH, start + (m + 1) * MONTH):
+                    yield ev("feature_used", t, feature=rng.choice(features), count=1)
+            contacts = int(r["Contacts_Count_12_mon"])
+            yield from _tickets(ev, _spread(rng, contacts, start, LOCAL_CUTOFF - DAY), "t")
+
+    about = {
+        "name": "bank-churners",
+        "source": f"{source.name}: Kaggle 'Credit Card customers' (not on PyPI)",
+        "real": "per-customer aggregates over 12 months: transactions, their Q4/Q1 change, "
+        "months inactive, contacts, products held, card category, balances; attrition flag",
+        "synthesised": "every event time: transactions spread over the 12 months before the "
+        "cutoff (none in the inactive months, chosen at random), contacts as tickets, the MRR",
+        "cutoff": "2021-01-01",
+        "horizon_days": 90,
+        "outcome": "the data set's attrition flag (labels.csv)",
+    }
+    return _write(out, docs(), about, labels)
+
+
+_IRAN = ("Subscription Length", "Frequency of use", "Frequency of SMS", "Call Failure",
+         "Complains", "Status", "Tariff Plan", "Customer Value", "Churn")  # fmt: skip
+
+
+def iranian_churn(out: Path, source: Path, seed: int = 7) -> int:
+    """UCI's "Iranian Churn Dataset" (`Customer Churn.csv`) as synthesised events."""
+    rows = _rows(source, _IRAN)
+    rng = random.Random(seed)
+    labels: dict[str, bool] = {}
+
+    def docs() -> Iterator[dict[str, Any]]:
+        for i, r in enumerate(rows):
+            cid = f"iran-{i:05d}"
+            labels[cid] = r["Churn"].strip() == "1"
+            ev = _Emitter(cid)
+            start = LOCAL_CUTOFF - min(12.0, float(r["Subscription Length"])) * MONTH
+            segment = "smb" if r["Tariff Plan"].strip() == "1" else "mid_market"
+            mrr = round(float(r["Customer Value"]) / 12, 2)
+            yield ev("account_updated", start, segment=segment, mrr=mrr)
+            end = LOCAL_CUTOFF
+            if r["Status"].strip() == "2":  # non-active
+                end -= rng.uniform(30, 90) * DAY
+            for feature, column in (("calls", "Frequency of use"), ("sms", "Frequency of SMS")):
+                for t in _spread(rng, int(r[column]), start, max(start, end)):
+                    yield ev("feature_used", t, feature=feature, count=1)
+            failures = int(r["Call Failure"])
+            yield from _tickets(ev, _spread(rng, failures, start, LOCAL_CUTOFF - DAY), "f")
+            if r["Complains"].strip() == "1":
+                at = rng.uniform(max(start, LOCAL_CUTOFF - 90 * DAY), LOCAL_CUTOFF - DAY)
+                yield ev("ticket_opened", at, ticket_id=f"{cid}-c", priority="high")
+                yield ev("ticket_escalated", at + 3600, ticket_id=f"{cid}-c")
+                yield ev("ticket_replied", at + 2 * 3600, ticket_id=f"{cid}-c", by="agent")
+
+    about = {
+        "name": "iranian-churn",
+        "source": f"{source.name}: UCI 'Iranian Churn Dataset' (not on PyPI)",
+        "real": "per-customer aggregates: calls, text messages, call failures, complaint, "
+        "months subscribed, status, tariff plan, customer value; churn flag",
+        "synthesised": "every event time: calls and messages spread over the months subscribed "
+        "(at most 12, stopping 30-90 days early for a non-active status), failures as tickets, "
+        "a complaint as an escalated ticket in the last 90 days",
+        "cutoff": "2021-01-01",
+        "horizon_days": 90,
+        "outcome": "the data set's churn flag (labels.csv)",
+    }
+    return _write(out, docs(), about, labels)
+
+
+# sets converted from a file the user downloaded: the function, and where to get the file
+LOCAL: dict[str, tuple[Callable[[Path, Path], int], str]] = {
+    "bank-churners": (bank_churners, "Kaggle, 'Credit Card customers': BankChurners.csv"),
+    "iranian-churn": (iranian_churn, "UCI, 'Iranian Churn Dataset': Customer Churn.csv"),
+}
 
 DATASETS: dict[str, Callable[[Path], int]] = {
     "cdnow": cdnow,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from scoring.decay import DAY
 from stream.cli import app
 from stream.codec import decode_event
 from stream.offline.datasets import cdnow, saas, simulate_churn
@@ -197,3 +199,79 @@ def test_calibrate_meets_the_alert_budget_on_its_training_window(
         assert alerts["strictness"] <= 0
         if alerts["strictness"] < 0:
             assert doc["alerts"]["inactivity_odds"] < base["alerts"]["inactivity_odds"]
+
+
+_BANK_HEADER = (
+    "CLIENTNUM,Attrition_Flag,Customer_Age,Card_Category,Months_on_book,Total_Relationship_Count,"
+    "Months_Inactive_12_mon,Contacts_Count_12_mon,Total_Revolving_Bal,Total_Trans_Amt,"
+    "Total_Trans_Ct,Total_Ct_Chng_Q4_Q1"
+)
+_BANK_ROWS = [
+    "768805383,Existing Customer,45,Blue,39,5,1,3,777,1144,42,1.625",
+    "Client number,the flag,age,card,months,products,months,contacts,balance,amount,count,q4/q1",
+    "713061558,Attrited Customer,44,Gold,36,2,3,4,0,960,24,0.5",
+]
+_IRAN_HEADER = (
+    "Call  Failure,Complains,Subscription  Length,Charge  Amount,Seconds of Use,Frequency of use,"
+    "Frequency of SMS,Distinct Called Numbers,Age Group,Tariff Plan,Status,Age,Customer Value,Churn"
+)
+_IRAN_ROWS = ["8,0,38,0,4370,71,5,17,3,1,1,30,197.64,0", "0,1,6,0,318,5,7,4,2,2,2,25,46.035,1"]
+
+
+def _converted(name: str, header: str, rows: list[str], tmp_path: Path) -> list[Any]:
+    source = tmp_path / f"{name}.csv"
+    source.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["dataset", name, "--from", str(source), "--out", str(tmp_path / name)]
+    )
+    assert 0 == result.exit_code, result.output
+    with gzip.open(tmp_path / name / "events.jsonl.gz", "rb") as fh:
+        return [decode_event(line.strip()) for line in fh]  # each a valid contract message
+
+
+def test_the_bank_churners_aggregates_become_a_year_of_events(tmp_path: Path) -> None:
+    events = _converted("bank-churners", _BANK_HEADER, _BANK_ROWS, tmp_path)
+    labels = _labels(tmp_path / "bank-churners" / "labels.csv")
+    assert {"bank-768805383": "0", "bank-713061558": "1"} == labels  # the description row skipped
+    first = [e for e in events if e.customer_id == "bank-768805383"]
+    used = [e for e in first if e.TYPE == "feature_used"]
+    assert 40 <= len(used) <= 44  # 42 transactions, each month's share rounded
+    assert 3 == sum(1 for e in first if e.TYPE == "ticket_opened")  # the contacts
+    assert {e.feature for e in used} <= {f"product-{j}" for j in range(5)}
+    # more transactions in the last quarter than in the first (Q4/Q1 1.625), none after the cutoff
+    start, cutoff = min(e.occurred_at for e in used), datetime(2021, 1, 1, tzinfo=UTC).timestamp()
+    q1 = sum(1 for e in used if e.occurred_at < cutoff - 270 * DAY)
+    q4 = sum(1 for e in used if e.occurred_at >= cutoff - 90 * DAY)
+    assert q4 > q1
+    assert max(e.occurred_at for e in used) < cutoff <= start + 360 * DAY
+
+
+def test_the_iranian_churn_aggregates_become_events_and_a_non_active_status_a_silence(
+    tmp_path: Path,
+) -> None:
+    events = _converted("iranian-churn", _IRAN_HEADER, _IRAN_ROWS, tmp_path)
+    assert {"iran-00000": "0", "iran-00001": "1"} == _labels(
+        tmp_path / "iranian-churn" / "labels.csv"
+    )
+    cutoff = datetime(2021, 1, 1, tzinfo=UTC).timestamp()
+    active = [e for e in events if e.customer_id == "iran-00000" and e.TYPE == "feature_used"]
+    assert 71 + 5 == len(active)  # calls and text messages
+    silent = [e for e in events if e.customer_id == "iran-00001" and e.TYPE == "feature_used"]
+    assert 5 + 7 == len(silent)
+    assert max(e.occurred_at for e in silent) <= cutoff - 30 * DAY
+    assert min(e.occurred_at for e in silent) >= cutoff - 6 * 30 * DAY  # subscribed 6 months
+    assert any(e.TYPE == "ticket_escalated" for e in events if e.customer_id == "iran-00001")
+
+
+def test_a_set_not_on_pypi_asks_for_its_file_and_names_a_missing_column(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["dataset", "bank-churners", "--out", str(tmp_path / "b")])
+    assert 2 == result.exit_code
+    assert "--from" in result.output
+    assert "BankChurners.csv" in result.output
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("CLIENTNUM,Attrition_Flag\n1,Existing Customer\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["dataset", "bank-churners", "--from", str(wrong), "--out", str(tmp_path / "b")]
+    )
+    assert 2 == result.exit_code
+    assert "Total_Trans_Ct" in " ".join(result.output.split())
