@@ -194,13 +194,14 @@ def _rhythm(every: int, days: int) -> CustomerState:
 
 
 def _band_drop_alerts(state: CustomerState, hours: float) -> list[Alert]:
-    """Healthy for two weeks, then 10 points below the healthy edge for `hours` (no sharp drop,
-    no high risk), then back."""
+    """Healthy for two weeks, then the band-drop margin below the healthy edge for `hours` (no
+    sharp drop, no high risk), then back."""
     memory, raised = AlertState(), []
     steps = [(day(30) + i * 6 * 3600.0, 72.0) for i in range(56)]
-    low = day(44)
-    steps += [(low + h * 3600.0, 60.0) for h in range(0, int(hours) + 1, 6)]
-    steps += [(low + hours * 3600.0 + 3600.0, 72.0)]
+    start, low = day(44), POLICY.bands.healthy - POLICY.alerts.band_drop_margin
+    assert POLICY.alerts.risk_score < low
+    steps += [(start + h * 3600.0, low) for h in range(0, int(hours) + 1, 6)]
+    steps += [(start + hours * 3600.0 + 3600.0, 72.0)]
     for at, value in steps:
         memory, new = evaluate(memory, state, _health(value, at), POLICY, at)
         raised.extend(new)
@@ -227,7 +228,8 @@ def test_a_pending_band_drop_sets_when_the_customer_is_looked_at_again() -> None
     for i in range(56):
         at = day(30) + i * 6 * 3600.0
         memory, _ = evaluate(memory, every_ten, _health(72.0, at), POLICY, at)
-    memory, raised = evaluate(memory, every_ten, _health(60.0, day(44)), POLICY, day(44))
+    low = POLICY.bands.healthy - POLICY.alerts.band_drop_margin
+    memory, raised = evaluate(memory, every_ten, _health(low, day(44)), POLICY, day(44))
     assert [] == raised
     assert pending_until(memory, every_ten, POLICY) == day(44) + 10 * DAY
 
