@@ -769,6 +769,23 @@ def _rows(source: Path, needed: tuple[str, ...]) -> list[dict[str, str]]:
     return rows
 
 
+def _converted(
+    out: Path,
+    docs: Iterator[dict[str, Any]],
+    about: dict[str, Any],
+    labels: dict[str, bool],
+    source: Path,
+) -> int:
+    """`_write`, with a value the file cannot hold (a word where a count belongs) said as a
+    DatasetError naming the file."""
+    try:
+        return _write(out, docs, about, labels)
+    except (ValueError, KeyError) as exc:
+        raise DatasetError(
+            f"{source}: a value is not what the data set holds there ({exc})"
+        ) from None
+
+
 def _spread(rng: random.Random, n: int, start: float, end: float) -> list[float]:
     return sorted(rng.uniform(start, end) for _ in range(n))
 
@@ -832,7 +849,7 @@ def bank_churners(out: Path, source: Path, seed: int = 7) -> int:
         "horizon_days": 90,
         "outcome": "the data set's attrition flag (labels.csv)",
     }
-    return _write(out, docs(), about, labels)
+    return _converted(out, docs(), about, labels, source)
 
 
 _IRAN = ("Subscription Length", "Frequency of use", "Frequency of SMS", "Call Failure",
@@ -880,7 +897,7 @@ def iranian_churn(out: Path, source: Path, seed: int = 7) -> int:
         "horizon_days": 90,
         "outcome": "the data set's churn flag (labels.csv)",
     }
-    return _write(out, docs(), about, labels)
+    return _converted(out, docs(), about, labels, source)
 
 
 # sets converted from a file the user downloaded: the function, and where to get the file

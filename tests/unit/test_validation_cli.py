@@ -275,3 +275,12 @@ def test_a_set_not_on_pypi_asks_for_its_file_and_names_a_missing_column(tmp_path
     )
     assert 2 == result.exit_code
     assert "Total_Trans_Ct" in " ".join(result.output.split())
+    broken = tmp_path / "broken.csv"
+    broken.write_text(
+        "\n".join([_BANK_HEADER, _BANK_ROWS[0].replace(",42,", ",many,")]) + "\n", encoding="utf-8"
+    )
+    result = runner.invoke(
+        app, ["dataset", "bank-churners", "--from", str(broken), "--out", str(tmp_path / "b")]
+    )
+    assert 2 == result.exit_code
+    assert "many" in result.output
