@@ -22,7 +22,7 @@ import bench
 from scoring.decay import DAY
 from stream.offline import backtest as bt
 from stream.offline.calibrate import calibrate
-from stream.offline.datasets import cdnow, saas, simulate_churn
+from stream.offline.datasets import LOCAL, cdnow, saas, simulate_churn
 from stream.resources import load_policy, resource
 
 console = bench.console()
@@ -34,6 +34,11 @@ def build(name: str, root: Path, customers: int) -> Path:
         with console.status(f"building {name}"):
             if name == "simulated":
                 simulate_churn(out, customers)
+            elif name in LOCAL:
+                raise SystemExit(
+                    f"{name} is not on PyPI: build it first with "
+                    f"`healthscore dataset {name} --from FILE --out {out}` ({LOCAL[name][1]})"
+                )
             else:
                 {"cdnow": cdnow, "saas": saas}[name](out)
     return out
