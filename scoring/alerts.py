@@ -437,10 +437,15 @@ def pending_until(memory: AlertState, state: CustomerState, policy: Policy) -> f
 
 def persist_for(state: CustomerState, policy: Policy) -> float:
     """How long a band drop must hold to raise an alert: the customer's usual gap between
-    active days, at least `risk_for` (a score that dips between two visits and recovers at the
-    next is the customer's rhythm, not a drop)."""
+    active days (a score that dips between two visits and recovers at the next is the
+    customer's rhythm, not a drop), at least `risk_for` and at most half the band-drop window
+    (a drop is judged against the best band within the window, so one that must outlast it
+    never could: a customer active every few weeks would have no band drop at all)."""
+    a = policy.alerts
     gap = usual_gap(state)
-    return gap if gap > policy.alerts.risk_for else policy.alerts.risk_for
+    if gap < a.risk_for:
+        return a.risk_for
+    return min(gap, a.band_drop_window / 2)
 
 
 def _active(memory: AlertState, rule: str) -> bool:

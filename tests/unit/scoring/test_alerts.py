@@ -212,26 +212,51 @@ def test_a_band_drop_must_outlast_the_customers_usual_gap_between_active_days() 
     """A score that falls between two visits and recovers at the next is the customer's
     rhythm: a band drop raises an alert only once it held for the customer's usual gap between
     active days (at least `risk_for`)."""
-    every_ten = _rhythm(10, 120)
-    assert persist_for(every_ten, POLICY) == 10 * DAY
-    assert [] == _band_drop_alerts(every_ten, hours=9 * 24)
-    assert 1 == len(_band_drop_alerts(every_ten, hours=11 * 24))
+    every_six = _rhythm(6, 120)
+    assert persist_for(every_six, POLICY) == 6 * DAY
+    assert [] == _band_drop_alerts(every_six, hours=5 * 24)
+    assert 1 == len(_band_drop_alerts(every_six, hours=7 * 24))
+    # at most half the band-drop window: a drop judged against the window's best band could
+    # never outlast the window itself
+    monthly = _rhythm(30, 120)
+    assert persist_for(monthly, POLICY) == POLICY.alerts.band_drop_window / 2
+    assert 1 == len(_band_drop_alerts(monthly, hours=8 * 24))
     daily = _rhythm(1, 60)
     assert persist_for(daily, POLICY) == POLICY.alerts.risk_for  # one day: the floor
     assert [] == _band_drop_alerts(daily, hours=POLICY.alerts.risk_for / 3600 - 6)
     assert 1 == len(_band_drop_alerts(daily, hours=POLICY.alerts.risk_for / 3600 + 6))
 
 
+@settings(max_examples=40, deadline=None)
+@given(every=st.integers(min_value=1, max_value=20), share=st.floats(min_value=0.0, max_value=2.0))
+def test_a_band_drop_pages_only_if_it_outlasts_the_rhythm_whatever_the_rhythm(
+    every: int, share: float
+) -> None:
+    """For a customer active every `every` days, a band drop held for `share` times how long it
+    must persist raises no alert below 1 (a 6-hour margin either way for the evaluation grid)
+    and exactly one above it."""
+    state = _rhythm(every, 120)
+    wait = persist_for(state, POLICY)
+    a = POLICY.alerts
+    assert wait == max(a.risk_for, min(every * DAY, a.band_drop_window / 2))
+    hours = share * wait / 3600
+    raised = _band_drop_alerts(state, hours=hours)
+    if hours <= wait / 3600 - 6:
+        assert [] == raised
+    elif hours >= wait / 3600 + 6:
+        assert 1 == len(raised)
+
+
 def test_a_pending_band_drop_sets_when_the_customer_is_looked_at_again() -> None:
-    every_ten = _rhythm(10, 120)
+    every_six = _rhythm(6, 120)
     memory = AlertState()
     for i in range(56):
         at = day(30) + i * 6 * 3600.0
-        memory, _ = evaluate(memory, every_ten, _health(72.0, at), POLICY, at)
+        memory, _ = evaluate(memory, every_six, _health(72.0, at), POLICY, at)
     low = POLICY.bands.healthy - POLICY.alerts.band_drop_margin
-    memory, raised = evaluate(memory, every_ten, _health(low, day(44)), POLICY, day(44))
+    memory, raised = evaluate(memory, every_six, _health(low, day(44)), POLICY, day(44))
     assert [] == raised
-    assert pending_until(memory, every_ten, POLICY) == day(44) + 10 * DAY
+    assert pending_until(memory, every_six, POLICY) == day(44) + 6 * DAY
 
 
 def test_silence_is_judged_against_the_customers_own_rhythm() -> None:
