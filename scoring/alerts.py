@@ -420,8 +420,7 @@ def _in_force(days: list[float], now: float) -> float:
 
 def pending_until(memory: AlertState, state: CustomerState, policy: Policy) -> float | None:
     """When a condition that holds but has not yet persisted becomes an alert: high risk after
-    `risk_for`, a band drop after the customer's usual gap between active days (at least
-    `risk_for`); the earlier of the two."""
+    `risk_for`, a band drop after `persist_for`; the earlier of the two."""
     out: float | None = None
     rules = memory.rules
     rs = rules.get("high_risk")

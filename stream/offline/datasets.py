@@ -163,6 +163,15 @@ class _Emitter:
         return _doc(f"{self.customer}-{self.seq}", self.customer, type_, at, **fields)
 
 
+def _tickets(ev: _Emitter, times: list[float], tag: str) -> Iterator[dict[str, Any]]:
+    """A ticket opened at each time, answered an hour later and resolved after six."""
+    for k, at in enumerate(times):
+        tid = f"{ev.customer}-{tag}{k}"
+        yield ev("ticket_opened", at, ticket_id=tid, priority="normal")
+        yield ev("ticket_replied", at + 3600, ticket_id=tid, by="agent")
+        yield ev("ticket_resolved", at + 6 * 3600, ticket_id=tid)
+
+
 def _write(
     out: Path,
     docs: Iterator[dict[str, Any]],
@@ -275,11 +284,8 @@ def saas(out: Path, cache: Path = CACHE, seed: int = 7) -> int:
                 "nps", rng.uniform(max(start, end - 60 * DAY), end), score=int(r["csat_score"])
             )
             tickets = math.ceil(float(r["minutes_customer_support"]) / 10)
-            for k in range(tickets):
-                at = rng.uniform(max(start, end - 60 * DAY), end - DAY)
-                yield ev("ticket_opened", at, ticket_id=f"{cid}-t{k}", priority="normal")
-                yield ev("ticket_replied", at + 3600, ticket_id=f"{cid}-t{k}", by="agent")
-                yield ev("ticket_resolved", at + 6 * 3600, ticket_id=f"{cid}-t{k}")
+            opened = [rng.uniform(max(start, end - 60 * DAY), end - DAY) for _ in range(tickets)]
+            yield from _tickets(ev, opened, "t")
 
     about = {
         "name": "saas",
@@ -788,14 +794,6 @@ def _converted(
 
 def _spread(rng: random.Random, n: int, start: float, end: float) -> list[float]:
     return sorted(rng.uniform(start, end) for _ in range(n))
-
-
-def _tickets(ev: _Emitter, times: list[float], tag: str) -> Iterator[dict[str, Any]]:
-    for k, at in enumerate(times):
-        tid = f"{ev.customer}-{tag}{k}"
-        yield ev("ticket_opened", at, ticket_id=tid, priority="normal")
-        yield ev("ticket_replied", at + 3600, ticket_id=tid, by="agent")
-        yield ev("ticket_resolved", at + 6 * 3600, ticket_id=tid)
 
 
 _CARDS = {"Blue": "smb", "Silver": "mid_market", "Gold": "enterprise", "Platinum": "enterprise"}
