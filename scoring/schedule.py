@@ -121,32 +121,7 @@ def next_due(
     if current is None:
         return limit if ahead else None
     floor, drop = _levels(current, memory, policy, now, state.segment)
-
-    seen: dict[float, float | None] = {}
-
-    def value(at: float) -> float | None:
-        if at not in seen:
-            seen[at] = value_of(state, policy, at)
-        return seen[at]
-
-    def crossed(at: float) -> bool:
-        v = value(at)
-        return v is not None and (v < floor or v <= drop)
-
-    def moved(at: float) -> bool:
-        v = value(at)
-        return v is not None and current.score - v >= SETTLED
-
-    def crossing(lo: float, hi: float) -> float:
-        """A time at most `RESOLUTION` after the level is crossed, knowing it is not crossed
-        at `lo` and is at `hi` (the score never rises in between)."""
-        while hi - lo > RESOLUTION:
-            mid = lo + (hi - lo) / 2
-            if crossed(mid):
-                hi = mid
-            else:
-                lo = mid
-        return hi
+    probe = _Probe(state, policy, current.score, floor, drop)
 
     # Candidates on the refresh grid (now + k * refresh, the last one at `limit`): the first at
     # which the score crossed a level or drifted `SETTLED` points is due. Both only become true
@@ -154,29 +129,73 @@ def next_due(
     # galloping search (k = 1, 2, 4, ... then bisection): most silent customers are due at the
     # first or second step, which this finds in one or two scores instead of log2(steps).
     steps = max(1, math.ceil((limit - now) / refresh))
-
-    def at(k: int) -> float:
-        return min(limit, now + k * refresh)
-
-    def hit(k: int) -> bool:
-        return crossed(at(k)) or moved(at(k))
-
     lo, hi = 0, 1  # nothing at `lo` (now); `hi` is the next step to try
-    while hi < steps and not hit(hi):
+    while hi < steps and not probe.hit(min(limit, now + hi * refresh)):
         lo, hi = hi, 2 * hi
     if hi >= steps:
         hi = steps
-        if not hit(steps):
+        if not probe.hit(limit):
             return limit if ahead else None
     while hi - lo > 1:  # nothing at `lo`, something at `hi`
         mid = (lo + hi) // 2
-        if hit(mid):
+        if probe.hit(min(limit, now + mid * refresh)):
             hi = mid
         else:
             lo = mid
-    if crossed(at(hi)):
-        return crossing(at(lo), at(hi))
-    return at(hi)
+    at_hi = min(limit, now + hi * refresh)
+    if probe.crossed(at_hi):
+        return probe.crossing(min(limit, now + lo * refresh), at_hi)
+    return at_hi
+
+
+class _Probe:
+    """A silent customer's score at times ahead of its evaluation, each worked out once, and
+    whether it crossed a level (`_levels`) or drifted from the evaluated score by then.
+
+    A plain object rather than closures over `next_due`'s locals: compiled, nested functions
+    and the environment they share refer to each other, a cycle that only the cyclic garbage
+    collector frees, and `next_due` runs for every customer of every batch."""
+
+    __slots__ = ("drop", "floor", "policy", "score", "seen", "state")
+
+    def __init__(
+        self, state: CustomerState, policy: Policy, score: float, floor: float, drop: float
+    ) -> None:
+        self.state = state
+        self.policy = policy
+        self.score = score
+        self.floor = floor
+        self.drop = drop
+        self.seen: dict[float, float | None] = {}
+
+    def value(self, at: float) -> float | None:
+        seen = self.seen
+        if at in seen:
+            return seen[at]
+        v = seen[at] = value_of(self.state, self.policy, at)
+        return v
+
+    def crossed(self, at: float) -> bool:
+        v = self.value(at)
+        return v is not None and (v < self.floor or v <= self.drop)
+
+    def hit(self, at: float) -> bool:
+        """Crossed a level, or moved `SETTLED` points below the evaluated score."""
+        if self.crossed(at):
+            return True
+        v = self.value(at)
+        return v is not None and self.score - v >= SETTLED
+
+    def crossing(self, lo: float, hi: float) -> float:
+        """A time at most `RESOLUTION` after the level is crossed, knowing it is not crossed
+        at `lo` and is at `hi` (the score never rises in between)."""
+        while hi - lo > RESOLUTION:
+            mid = lo + (hi - lo) / 2
+            if self.crossed(mid):
+                hi = mid
+            else:
+                lo = mid
+        return hi
 
 
 class Check(NamedTuple):

@@ -4,6 +4,7 @@ run against real Kafka and Redis in tests/integration)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import orjson
@@ -15,7 +16,7 @@ from stream.settings import Settings
 from stream.store import Record
 from stream.store.memory import MemoryStore
 from stream.worker.engine import Engine, Outputs
-from stream.worker.fold import FoldOptions, by_customer, fold, tally
+from stream.worker.fold import FoldOptions, by_customer, fold, fold_due, tally
 
 POLICY = load_policy()
 DAY = 86_400.0
@@ -209,3 +210,36 @@ def test_the_outcomes_of_a_batch_are_tallied_for_the_metrics() -> None:
         ("support-events", "ticket_opened", "dead_lettered"): 1,
     } == counts
     assert ([2.0], [10.0, 5.0], ["support-events"]) == (latencies, ages, too_late)
+
+
+def test_folding_and_catching_up_leave_nothing_for_the_cyclic_collector() -> None:
+    """The fold runs for every customer of every batch: what it makes must be freed by reference
+    counting. Garbage in reference cycles waits for the cyclic collector, which the worker runs
+    rarely (`stream.app.tune_garbage_collector`): its memory would pile up between passes."""
+    e, _, _ = engine()
+    customers = [f"c{i}" for i in range(20)]
+    # a few days of activity, then silence: the look-ahead searches for each one's due time
+    msgs = [
+        usage(i, T0 + i * 3600 + k * DAY, cid) for k in range(5) for i, cid in enumerate(customers)
+    ]
+    groups, _ = by_customer(e.decode(msgs))
+    records = {cid: Record(cid) for cid in customers}
+    options = FoldOptions(refresh=DAY)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        fold(records, groups, POLICY, options)
+        fold_due(records, T0 + 60 * DAY, POLICY, options)
+        gc.collect()
+        ours = sorted(n for n in _type_names(gc.garbage) if n.startswith(("scoring.", "stream.")))
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert ours == [], f"left in reference cycles: {ours}"
+    assert all(r.state is not None and r.due is not None for r in records.values())
+
+
+def _type_names(objects: list[object]) -> set[str]:
+    return {type(o).__module__ + "." + type(o).__qualname__ for o in objects}
