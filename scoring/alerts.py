@@ -441,10 +441,7 @@ def persist_for(state: CustomerState, policy: Policy) -> float:
     (a drop is judged against the best band within the window, so one that must outlast it
     never could: a customer active every few weeks would have no band drop at all)."""
     a = policy.alerts
-    gap = usual_gap(state)
-    if gap < a.risk_for:
-        return a.risk_for
-    return min(gap, a.band_drop_window / 2)
+    return max(a.risk_for, min(usual_gap(state), a.band_drop_window / 2))
 
 
 def _active(memory: AlertState, rule: str) -> bool:

@@ -220,7 +220,9 @@ def test_folding_and_catching_up_leave_nothing_for_the_cyclic_collector() -> Non
     customers = [f"c{i}" for i in range(20)]
     # a few days of activity, then silence: the look-ahead searches for each one's due time
     msgs = [
-        usage(i, T0 + i * 3600 + k * DAY, cid) for k in range(5) for i, cid in enumerate(customers)
+        usage(k * 100 + i, T0 + i * 3600 + k * DAY, cid)
+        for k in range(5)
+        for i, cid in enumerate(customers)
     ]
     groups, _ = by_customer(e.decode(msgs))
     records = {cid: Record(cid) for cid in customers}
@@ -229,7 +231,7 @@ def test_folding_and_catching_up_leave_nothing_for_the_cyclic_collector() -> Non
     gc.disable()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
-        fold(records, groups, POLICY, options)
+        assert 100 == fold(records, groups, POLICY, options).applied
         fold_due(records, T0 + 60 * DAY, POLICY, options)
         gc.collect()
         ours = sorted(n for n in _type_names(gc.garbage) if n.startswith(("scoring.", "stream.")))

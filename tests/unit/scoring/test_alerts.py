@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -239,6 +240,9 @@ def test_a_band_drop_pages_only_if_it_outlasts_the_rhythm_whatever_the_rhythm(
     wait = persist_for(state, POLICY)
     a = POLICY.alerts
     assert wait == max(a.risk_for, min(every * DAY, a.band_drop_window / 2))
+    # a window shorter than twice `risk_for` leaves `risk_for` the floor, as for high risk
+    narrow = replace(POLICY, alerts=replace(a, band_drop_window=a.risk_for))
+    assert persist_for(state, narrow) == a.risk_for
     hours = share * wait / 3600
     raised = _band_drop_alerts(state, hours=hours)
     if hours <= wait / 3600 - 6:
@@ -420,8 +424,6 @@ def test_one_alert_per_episode_and_an_open_alert_only_while_a_rule_holds(
 
 
 def test_a_rule_that_does_not_page_opens_no_alert_but_joins_an_open_one() -> None:
-    from dataclasses import replace
-
     quiet = replace(POLICY, alerts=replace(POLICY.alerts, page=frozenset({"urgent_ticket_sla"})))
     state = apply(new_state("acme"), account(day(0), segment="smb", owner="ana"), quiet)
     state = apply(state, nps(day(1), 2), quiet)
@@ -455,7 +457,6 @@ def test_the_shipped_policy_pages_a_detractor() -> None:
 
 def test_an_alert_carries_the_revenue_at_risk_it_was_raised_with() -> None:
     import json
-    from dataclasses import replace
 
     from jsonschema import Draft202012Validator, FormatChecker
 
