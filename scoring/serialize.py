@@ -14,9 +14,11 @@ from scoring.alerts import Alert
 from scoring.health import HealthScore
 from scoring.words import Message, Params
 
-# a message's words, its published form (`Message.wire`), and that form as the encoder takes it
-# as it is (the renderer's own: JSON encoded once, or the form itself)
-Pair = tuple[str, dict[str, object], object]
+# a message's words, and its published form (`Message.wire`) as the encoder takes it as it is
+# (the renderer's own: JSON encoded once, or the form itself). The form's dict is not kept: a
+# caller that wants it (a record read, not encoded) makes it again, so a renderer's memo of
+# many messages holds each one's words and bytes only
+Pair = tuple[str, object]
 
 
 class Render(Protocol):
@@ -48,8 +50,7 @@ class _Plain:
         return message.id + " " + " ".join(f"{k}={v}" for k, v in message.args().items())
 
     def pair(self, message: Message) -> Pair:
-        wire = message.wire()
-        return self(message), wire, wire
+        return self(message), message.wire()
 
 
 _PLAIN = _Plain()
@@ -198,13 +199,13 @@ def health_record(
         m = d.detail
         by = pairs.get(m.id)
         known = by.get(m.params) if by is not None else None
-        detail, wire, encoded = known if known is not None else render.pair(m)
+        detail, encoded = known if known is not None else render.pair(m)
         drivers.append(
             {
                 "signal": d.signal,
                 "impact": d.impact,
                 "detail": detail,
-                "message": encoded if encoding else wire,
+                "message": encoded if encoding else m.wire(),
             }
         )
     return {
@@ -230,7 +231,7 @@ def alert_record(
     """The `churn-alerts` message of an alert: its reasons in words, in `locale`, by `words`
     (`stream.i18n`), and as ids and parameters (`reason_messages`)."""
     render: Render = words if words is not None else _PLAIN
-    pairs = [render.pair(m) for m in a.reasons]
+    reasons = [render(m) for m in a.reasons]
     return {
         "alert_id": a.alert_id,
         "customer_id": a.customer_id,
@@ -239,8 +240,8 @@ def alert_record(
         "score": a.score,
         "previous_score": a.previous_score,
         "band": a.band,
-        "reasons": [pair[0] for pair in pairs],
-        "reason_messages": [pair[1] for pair in pairs],
+        "reasons": reasons,
+        "reason_messages": [m.wire() for m in a.reasons],
         "owner": a.owner,
         "segment": a.segment,
         "raised_at": rfc3339(a.raised_at),

@@ -35,7 +35,7 @@ from babel.numbers import format_decimal, format_percent
 from fluent.runtime import FluentBundle, FluentResource
 from orjson import Fragment, dumps
 
-from scoring.serialize import Pair  # words, published form, its JSON (`orjson.Fragment` here)
+from scoring.serialize import Pair  # words, and the published form's JSON (`orjson.Fragment`)
 from scoring.state import CustomerState, locale_of
 from scoring.words import LANGUAGES, TEXT, Message, Param, Params, say
 from stream.i18n.plans import NotCoveredError, Plans
@@ -111,7 +111,7 @@ class Words:
         self._english, self._english_plans = (
             (self._bundle, self._plans) if locale == DEFAULT else _bundle(DEFAULT)
         )
-        # id -> params -> (words, published form, its JSON): no key to build, a flat tuple to hash;
+        # id -> params -> (words, the published form's JSON): no key to build, a flat tuple to hash;
         # read directly by the compiled serializer (`scoring.serialize.health_record`)
         self.pairs: dict[str, dict[Params, Pair]] = {}
         self._kept = 0
@@ -121,9 +121,10 @@ class Words:
         return self.pair(message)[0]
 
     def pair(self, message: Message) -> Pair:
-        """The message in words, in its published form (`Message.wire`) and in that form's
-        JSON, kept (the wire dict is never changed by a reader: the same one goes into every
-        record that says it). What a published score asks for each of its drivers."""
+        """The message in words and its published form (`Message.wire`) as JSON, kept: what a
+        published score asks for each of its drivers. The form's dict itself is not kept (it
+        would double what each message costs the memo); a record that is read rather than
+        encoded makes it again."""
         by = self.pairs.get(message.id)
         if by is None:
             by = self.pairs[message.id] = {}
@@ -136,7 +137,7 @@ class Words:
                 encoded: object = Fragment(memoryview(dumps(wire)).tobytes())
             except TypeError:  # not JSON (an int past 64 bits): the encoder of a record says so
                 encoded = wire
-            pair = (self._format(message.id, message.args()), wire, encoded)
+            pair = (self._format(message.id, message.args()), encoded)
             self._kept += 1
             if self._kept > MEMO_SIZE:
                 self.pairs.clear()
