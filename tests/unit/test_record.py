@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from scoring import events as ev
 from scoring.alerts import evaluate
 from scoring.health import score
-from scoring.serialize import health_record
+from scoring.serialize import alert_record, health_record
+from stream.codec import encode
 from stream.i18n import words
 from stream.store import Evaluation, Published, Record, ViewsSeen, board_score, board_value
 from stream.store.older import OLD_MAX_IDS, encode_v2
@@ -137,6 +138,33 @@ def test_the_health_record_is_the_one_the_evaluation_published() -> None:
     latvian = words("lv")
     assert rec.health_record(POLICY, latvian) == health_record(health, 61.5, None, latvian, "lv")
     assert Record(CID).health_record(POLICY) is None
+
+
+def test_a_published_score_and_alert_say_what_a_read_one_says_in_every_language() -> None:
+    """The memo of worded messages keeps their words and JSON only: the record encoded for
+    Kafka (`encoding`, read from the memo) and the record read as a dict (the published form
+    made again) must say the same, the first time a message is worded and from the memo."""
+    rec = a_full_record()
+    assert rec.state is not None
+    now = rec.state.clock or 0.0
+    health = score(rec.state, POLICY, now)
+    assert health is not None
+    assert health.drivers
+    _, raised = evaluate(Record(CID).alerts, rec.state, health, paging_every_rule(POLICY), now)
+    assert raised
+    assert raised[0].reasons
+    for language in (None, words("en"), words("lv")):
+        for _ in range(2):  # worded, then from the memo
+            read = health_record(health, 61.5, None, language, "en")
+            sent = health_record(health, 61.5, None, language, "en", encoding=True)
+            assert orjson.loads(encode(sent)) == orjson.loads(encode(read))
+            assert [d["message"] for d in read["drivers"]] == [
+                d.detail.wire() for d in health.drivers
+            ]
+            alert = alert_record(raised[0], language, "en")
+            assert alert["reason_messages"] == [m.wire() for m in raised[0].reasons]
+            if language is not None:
+                assert alert["reasons"] == [language(m) for m in raised[0].reasons]
 
 
 def test_the_board_orders_by_band_then_score_and_gives_the_score_back() -> None:
