@@ -14,6 +14,7 @@ from scoring import events as ev
 from scoring.alerts import evaluate
 from scoring.health import score
 from scoring.serialize import alert_record, health_record
+from scoring.words import LANGUAGES
 from stream.codec import encode
 from stream.i18n import words
 from stream.store import Evaluation, Published, Record, ViewsSeen, board_score, board_value
@@ -153,15 +154,16 @@ def test_a_published_score_and_alert_say_what_a_read_one_says_in_every_language(
     _, raised = evaluate(Record(CID).alerts, rec.state, health, paging_every_rule(POLICY), now)
     assert raised
     assert raised[0].reasons
-    for language in (None, words("en"), words("lv")):
+    for language in (None, *(words(code) for code in LANGUAGES)):
+        locale = language.locale if language is not None else None
         for _ in range(2):  # worded, then from the memo
-            read = health_record(health, 61.5, None, language, "en")
-            sent = health_record(health, 61.5, None, language, "en", encoding=True)
+            read = health_record(health, 61.5, None, language, locale)
+            sent = health_record(health, 61.5, None, language, locale, encoding=True)
             assert orjson.loads(encode(sent)) == orjson.loads(encode(read))
             assert [d["message"] for d in read["drivers"]] == [
                 d.detail.wire() for d in health.drivers
             ]
-            alert = alert_record(raised[0], language, "en")
+            alert = alert_record(raised[0], language, locale)
             assert alert["reason_messages"] == [m.wire() for m in raised[0].reasons]
             if language is not None:
                 assert alert["reasons"] == [language(m) for m in raised[0].reasons]
