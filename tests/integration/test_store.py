@@ -20,7 +20,7 @@ from stream.resources import load_policy
 from stream.settings import Settings
 from stream.store import RETRYABLE, Commands, Evaluation, Record, RecordStore, board_value
 from stream.store.client import Client, connect_async
-from stream.store.commands import ClusterNotConfiguredError
+from stream.store.commands import CAS_CHUNK, ClusterNotConfiguredError
 from stream.worker.engine import Engine, Incoming, Outputs
 
 from .conftest import Stack
@@ -81,6 +81,31 @@ def test_a_write_with_a_stale_version_is_refused_and_the_indexes_are_written(
         assert (await store.load_many(["c1"]))["c1"].version == 2
         assert await client.zscore(store.keys.due(2), "c1") == 100.0
         assert await client.zscore(store.keys.board(), "c1") == board_value("at_risk", 42.5)
+
+    run_store(target, body)
+
+
+def test_a_batch_larger_than_a_call_refuses_exactly_its_stale_records(target: Target) -> None:
+    """Records go to Redis in calls of `CAS_CHUNK` (one per record on a cluster): each is still
+    set or refused on its own."""
+    n = 2 * CAS_CHUNK + 3
+    ids = [f"c{i}" for i in range(n)]
+    stale = {ids[0], ids[CAS_CHUNK - 1], ids[CAS_CHUNK], ids[-1]}
+
+    async def body(store: RecordStore, client: Client) -> None:
+        assert await store.save_many([record(cid) for cid in ids]) == set()
+        loaded = await store.load_many([*ids, "never"])
+        assert len(loaded) == n + 1
+        assert loaded["never"].version == 0
+        assert {loaded[cid].version for cid in ids} == {1}
+        batch = [record(cid) if cid in stale else loaded[cid] for cid in ids]
+        assert await store.save_many(batch) == stale
+        assert [r.version for r in batch] == [0 if cid in stale else 2 for cid in ids]
+        again = await store.load_many(ids)
+        assert [again[cid].version for cid in ids] == [1 if cid in stale else 2 for cid in ids]
+        state = again[ids[5]].state
+        assert state is not None
+        assert state.customer_id == ids[5]
 
     run_store(target, body)
 
