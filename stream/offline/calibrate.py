@@ -42,6 +42,7 @@ from stream.offline.backtest import (
     rule_quality,
 )
 from stream.offline.backtest import rows as joined_rows
+from stream.offline.holdout import wilson
 
 MIN_CLASS = 30  # churners and stayers a segment needs for weights of its own
 
@@ -435,6 +436,10 @@ class BudgetChoice:
     per_customer_month: float | None  # alerts raised on the training window at that strictness
     met: bool
     tried: list[tuple[float, float | None]] = field(default_factory=list)  # (s, volume)
+    # "any" alert's precision on the training window at that strictness, and `Trial.assured`
+    precision: float | None = None
+    assured: float | None = None
+    held: bool | None = None  # the assured precision at or above the floor (None: no floor)
 
 
 def window(history: History, until: float, keep: Callable[[str], bool] | None = None) -> History:
@@ -449,13 +454,36 @@ def window(history: History, until: float, keep: Callable[[str], bool] | None = 
     return out
 
 
+ASSURANCE_Z = 1.6448536269514722  # the standard normal's 95% quantile: a one-sided bound
+
+
 @dataclass(frozen=True)
 class Trial:
     """A candidate policy on the training window: alerts raised per customer-month up to the
-    training cutoff, and the precision of "any" alert at it (None: nothing to measure)."""
+    training cutoff, the precision of "any" alert at it (None: nothing to measure) and the
+    customers it alerted there (0: not counted)."""
 
     volume: float | None
     precision: float | None = None
+    alerted: int = 0
+
+    def assured(self) -> float | None:
+        """The precision the policy can be counted on to hold on customers it has not seen:
+        the lower end of a one-sided 95% Wilson interval around the training precision (the
+        precision itself when the customers alerted were not counted). The loosest setting
+        whose training precision only just clears a target falls short of it on new customers
+        about half the time; this bound keeps it clear of the target by the sampling noise of
+        the alerts it is judged on.
+
+        >>> Trial(0.1, 0.4, 500).assured() < 0.4 < Trial(0.1, 0.4, 5000).assured() + 0.02
+        True
+        >>> Trial(0.1, 0.4).assured()
+        0.4
+        """
+        if self.precision is None or self.alerted <= 0:
+            return self.precision
+        churned = round(self.precision * self.alerted)
+        return wilson(churned, self.alerted, ASSURANCE_Z)[0]
 
 
 Measure = Callable[[Policy], Trial]
@@ -472,13 +500,15 @@ def training_trial(
     """A `Trial` from one replay of the training customers' history to `end` with the training
     cutoff: the alerts raised by `until` (the latest event at or before the cutoff, where a
     replay of the training window alone ends) per customer-month, and "any" alert's
-    precision at the cutoff."""
+    precision at the cutoff with the customers it alerted."""
     v = AlertVolume.up_to(replayed, until, end)
     quality = rule_quality(
         replayed, joined_rows(replayed, horizon, labels), window_days * DAY, horizon
     )
-    precision = next((q.precision for q in quality if q.rule == "any"), None)
-    return Trial(v.per_month(v.alerts), precision)
+    any_alert = next((q for q in quality if q.rule == "any"), None)
+    if any_alert is None:
+        return Trial(v.per_month(v.alerts))
+    return Trial(v.per_month(v.alerts), any_alert.precision, any_alert.alerted)
 
 
 def meet_budget(
@@ -490,28 +520,37 @@ def meet_budget(
 ) -> tuple[dict[str, Any], BudgetChoice]:
     """Move the paging rules' thresholds (one strictness, `tightened`) so the alerts raised on
     the training window meet the policy's budget: tighter while they exceed it, looser while
-    it is left unused and "any" alert's precision there stays at `floor` or more; the loosest
+    it is left unused and "any" alert's precision there, as `Trial.assured` bounds it, stays
+    at `floor` or more (so it holds on the customers the policy has not seen); the loosest
     such setting wins, so the volume a team can work is spent on catching churners, never on
-    alerts below the precision the rules must hold. The decision stays per customer: only the
-    thresholds move, the fold shares nothing."""
+    alerts below the precision the rules must hold. When no looser setting holds it, not even
+    the policy's own, the surest setting tried within budget wins (the highest bound; the
+    looser of two as sure), and the choice says the floor was not held. The decision stays
+    per customer: only the thresholds move, the fold shares nothing."""
     budget = parse_policy(document, source).alerts.budget
     base = dict(document["alerts"])
     tried: list[tuple[float, float | None]] = []
+    trials: dict[float, Trial] = {}
 
     def trial(s: float) -> Trial:
+        if s in trials:
+            return trials[s]
         result = measure(parse_policy({**document, "alerts": tightened(base, s)}, source))
         tried.append((s, result.volume))
+        trials[s] = result
         return result
 
     def within(s: float) -> bool:
         v = trial(s).volume
         return v is None or v <= budget
 
+    def holds(s: float) -> bool:
+        assured = trial(s).assured()
+        return floor is None or assured is None or assured >= floor
+
     def spendable(s: float) -> bool:
         r = trial(s)
-        if r.volume is None or r.volume > budget:
-            return False
-        return floor is None or r.precision is None or r.precision >= floor
+        return r.volume is not None and r.volume <= budget and holds(s)
 
     def bisect(low: float, high: float, ok: Callable[[float], bool]) -> float:
         """The least strict s in (low, high] that is `ok`: low is not, high is."""
@@ -522,19 +561,37 @@ def meet_budget(
 
     if within(0.0):
         met = True
-        if dict(tried)[0.0] is None:
+        if trials[0.0].volume is None:
             chosen = 0.0  # nothing to measure the volume on: keep the policy's own
         elif spendable(-1.0):
             chosen = -1.0
         else:
             chosen = bisect(-1.0, 0.0, spendable)
+            if not spendable(chosen):
+                chosen = _surest(trials, budget, chosen)
     elif not within(1.0):
         chosen, met = 1.0, False
     else:
         chosen, met = bisect(0.0, 1.0, within), True
-    reached = dict(tried)[chosen]
+    at = trials[chosen]
     out = {**document, "alerts": tightened(base, chosen)}
-    return out, BudgetChoice(budget, chosen, reached, met, sorted(tried))
+    choice = BudgetChoice(budget, chosen, at.volume, met, sorted(tried), at.precision, at.assured())
+    choice.held = None if floor is None else holds(chosen)
+    return out, choice
+
+
+def _surest(trials: dict[float, Trial], budget: float, fallback: float) -> float:
+    """The setting tried, at the policy's own thresholds or looser and within budget, with
+    the highest assured precision (the looser of two as sure); `fallback` without any."""
+    sure = [
+        (assured, -s)
+        for s, r in trials.items()
+        if s <= 0
+        and r.volume is not None
+        and r.volume <= budget
+        and (assured := r.assured()) is not None
+    ]
+    return -max(sure)[1] if sure else fallback
 
 
 # --- which rules page: each rule's own precision on the training window -----------------------
@@ -625,6 +682,8 @@ def quality_document(
         "budget_per_customer_month": choice.budget,
         "strictness": _r(choice.strictness),
         "training_alerts_per_customer_month": num(choice.per_customer_month),
+        "training_precision": num(choice.precision),
+        "training_precision_assured": num(choice.assured),
         "budget_met_on_training": choice.met,
         **(
             {}

@@ -289,9 +289,19 @@ def print_budget(
         way = f"loosened {-choice.strictness:.3f} to spend it"
     else:
         way = "the policy's own thresholds"
+    held = ""
+    if choice.precision is not None:
+        held = f'; "any" alert\'s precision there {choice.precision:.1%}'
+        if choice.assured is not None and choice.assured != choice.precision:
+            held += f", at least {choice.assured:.1%} on new customers (95%)"
+    if choice.held is False:
+        held += (
+            "; [yellow]no setting held the paging target with that assurance: the surest one "
+            "within budget is kept[/]"
+        )
     console.print(
         f"alert budget {choice.budget:g} per customer-month: {reached} on the training window "
-        f"at strictness {choice.strictness:.3f}, {way} ({verdict})"
+        f"at strictness {choice.strictness:.3f}, {way} ({verdict}){held}"
     )
     table = Table(*RULE_COLUMNS, title="Alerts on the validation window, calibrated policy")
     for q in quality:

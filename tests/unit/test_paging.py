@@ -127,6 +127,69 @@ def test_a_budget_left_unused_is_spent_down_to_the_precision_floor() -> None:
     assert doc["alerts"]["risk_score"] <= 55  # type: ignore[index]
 
 
+def _counted(alerted: int) -> Measure:
+    """`_measure`, with the customers alerted counted: the precision is known to within its
+    sampling noise."""
+
+    def measure(p: Policy) -> Trial:
+        score = p.alerts.risk_score
+        return Trial(volume=score / 100, precision=1 - score / 100, alerted=alerted)
+
+    return measure
+
+
+def test_the_budget_is_spent_only_while_the_precision_holds_on_new_customers() -> None:
+    doc, point = meet_budget(_budget(0.9), _measure([]), source="t", floor=0.4)
+    few, bounded = meet_budget(_budget(0.9), _counted(100), source="t", floor=0.4)
+    many, close = meet_budget(_budget(0.9), _counted(100_000), source="t", floor=0.4)
+    # judged on 100 customers alerted, the training precision must clear 0.4 by its noise
+    assert bounded.strictness > point.strictness
+    assert bounded.assured is not None
+    assert bounded.precision is not None
+    assert bounded.held
+    assert 0.4 <= bounded.assured < bounded.precision
+    assert 1 - few["alerts"]["risk_score"] / 100 > 0.45  # type: ignore[index,operator]
+    # a step looser, the bound falls below the floor
+    step = tightened(_budget(0.9)["alerts"], bounded.strictness - 1 / 64)  # type: ignore[arg-type]
+    assert Trial(0.0, 1 - step["risk_score"] / 100, 100).assured() < 0.4  # type: ignore[operator]
+    # on 100,000 the bound is the precision to within a point: the same choice as without it
+    assert point.strictness <= close.strictness <= point.strictness + 1 / 32
+    assert many["alerts"]["risk_score"] <= doc["alerts"]["risk_score"]  # type: ignore[index]
+
+
+def test_when_no_setting_holds_the_floor_the_surest_one_within_budget_is_kept() -> None:
+    """The alerts thin out as the thresholds tighten: the policy's own thresholds alert 5
+    customers, too few to be sure of anything; halfway to the loosest, 200 at 45%; the
+    loosest, 2,000 at 30%. No setting's bound reaches 0.5: the surest one is kept, and said."""
+
+    def measure(p: Policy) -> Trial:
+        loose = (p.alerts.risk_score - 50) / 20  # 0 at the policy's own, 1 at the loosest
+        alerted = round(5 + 1995 * loose**2)
+        return Trial(volume=0.01 + 0.1 * loose, precision=0.6 - 0.3 * loose, alerted=alerted)
+
+    _, choice = meet_budget(_budget(0.9), measure, source="t", floor=0.5)
+    assert choice.held is False
+    surest = max(
+        (t.assured() or 0.0, s)
+        for s in (-i / 64 for i in range(65))
+        if (t := measure(_policy(s))).volume is not None
+    )
+    tried = [s for s, _ in choice.tried if s <= 0]
+    best_tried = max(tried, key=lambda s: measure(_policy(s)).assured() or 0.0)
+    assert choice.strictness == best_tried
+    assert choice.assured is not None
+    assert choice.assured > measure(_policy(0.0)).assured()  # type: ignore[operator]
+    assert choice.assured > measure(_policy(-1.0)).assured()  # type: ignore[operator]
+    assert choice.assured >= surest[0] - 0.05  # near the best of the whole range
+
+
+def _policy(s: float) -> Policy:
+    from scoring.policy import parse_policy
+
+    doc = _budget(0.9)
+    return parse_policy({**doc, "alerts": tightened(doc["alerts"], s)}, "t")  # type: ignore[arg-type]
+
+
 def test_a_budget_out_of_reach_is_reported_not_met() -> None:
     _, choice = meet_budget(_budget(0.01), _measure([]), source="t")
     assert not choice.met

@@ -169,6 +169,11 @@ def test_calibrate_meets_the_alert_budget_on_its_training_window(
     alerts = doc["fitted"]["validation"]["alerts"]
     assert alerts["budget_met_on_training"] is True
     assert {r["rule"] for r in alerts["rules"]} >= {"any", "high_risk", "inactivity"}
+    # the training precision at the choice, and the bound the floor was judged by, below it
+    assert 0 < alerts["training_precision_assured"] < alerts["training_precision"] <= 1
+    said = " ".join(output.split())
+    assert "precision there" in said
+    assert "on new customers (95%)" in said
 
     # replayed again here, under the written policy: the training window is within budget,
     # and under the fitted weights with the base thresholds it was not (the budget did work)
