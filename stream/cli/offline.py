@@ -27,6 +27,25 @@ from stream.cli.options import (
 T = TypeVar("T")
 
 
+def _timeless_labels(outcomes: Any, history: Any, at: float, option: str) -> None:
+    """Say which cutoff labels without churn times were read at, when none was passed: they
+    may describe a horizon within the history (the default) or what happened after it."""
+    if not outcomes or any(when is not None for _, when in outcomes.values()):
+        return
+    from datetime import UTC, datetime
+
+    def day(t: float) -> str:
+        return datetime.fromtimestamp(t, UTC).date().isoformat()
+
+    last = history.last if history.last is not None else at
+    console.print(
+        f"[yellow]the labels carry no churn times: customers scored at {day(at)}, a horizon "
+        f"before the history ends; if the outcomes are what happened after the history (as "
+        f"with yearly aggregates; it ends on {day(last)}), pass {option} with the date they "
+        f"count from[/]"
+    )
+
+
 def _history(
     files: list[Path] | None, kafka: bool, since: str | None, until: str | None
 ) -> tuple[Any, str]:
@@ -117,6 +136,8 @@ def backtest(
             [bt.parse_time(c) for c in cutoff] if cutoff else bt.default_cutoffs(history, horizon)
         )
         outcomes = bt.read_labels(labels) if labels else None
+        if not cutoff:
+            _timeless_labels(outcomes, history, cutoffs[-1], "--cutoff")
         replayed = _replay(history, loaded, cutoffs, workers)
         result = bt.evaluate(
             history, replayed, loaded, cutoffs, horizon, source=source, labels=outcomes
@@ -190,6 +211,8 @@ def calibrate(
         if train_at < valid_at and train_at + horizon > valid_at:
             console.print("[yellow]the training outcomes reach past the validation cutoff[/]")
         outcomes = bt.read_labels(labels) if labels else None
+        if not validate_cutoff:
+            _timeless_labels(outcomes, history, valid_at, "--validate-cutoff")
         cutoffs = sorted({train_at, valid_at})
         replayed = _replay(history, loaded, cutoffs, workers)
         table = bt.rows(replayed, horizon, outcomes)

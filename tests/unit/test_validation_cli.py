@@ -71,6 +71,33 @@ def test_backtest_prints_tables_and_writes_the_json_and_html_report(
     assert "Churn per band" in page
 
 
+def test_labels_without_churn_times_and_no_cutoff_say_where_they_were_read(
+    simulated: Path, tmp_path: Path
+) -> None:
+    """Labels without times may describe a horizon within the history or what came after it:
+    without a cutoff the backtest says which it assumed and when the history ends."""
+    events = str(simulated / "events.jsonl.gz")
+    with gzip.open(simulated / "events.jsonl.gz", "rb") as fh:
+        ids = sorted({decode_event(line.strip()).customer_id for line in fh})
+    timeless, timed = tmp_path / "timeless.csv", tmp_path / "timed.csv"
+    timeless.write_text(
+        "customer_id,churned\n" + "".join(f"{c},{i % 2}\n" for i, c in enumerate(ids))
+    )
+    timed.write_text(
+        "customer_id,churned,churned_at\n"
+        + "".join(f"{c},{i % 2},{'2026-01-15' if i % 2 else ''}\n" for i, c in enumerate(ids))
+    )
+    said = runner.invoke(app, ["backtest", events, "--labels", str(timeless)])
+    assert 0 == said.exit_code, said.output
+    text = " ".join(said.output.split())
+    assert "the labels carry no churn times" in text
+    assert "pass --cutoff with the date they count from" in text
+    for args in (["--labels", str(timeless), "--cutoff", "2025-10-01"], ["--labels", str(timed)]):
+        quiet = runner.invoke(app, ["backtest", events, *args])
+        assert 0 == quiet.exit_code, quiet.output
+        assert "no churn times" not in " ".join(quiet.output.split())
+
+
 def test_backtest_names_what_is_wrong(tmp_path: Path) -> None:
     result = runner.invoke(app, ["backtest", str(tmp_path / "missing.jsonl")])
     assert 2 == result.exit_code
