@@ -624,10 +624,11 @@ class PagingChoice:
 def choose_paging(
     document: dict[str, Any], training: Sequence[RuleQuality], *, source: str
 ) -> tuple[dict[str, Any], PagingChoice]:
-    """Stop paging the rules whose precision on the training window falls short of
-    `page_target`: they still join an open alert and show on the worklist. A rule alerting
-    fewer than `MIN_ALERTED` customers there is kept (too few to judge), as is
-    `urgent_ticket_sla` (`NOT_ABOUT_CHURN`), and the most precise rule always pages."""
+    """Stop paging the rules whose precision on the training window, as `Trial.assured`
+    bounds it, falls short of `page_target`: they still join an open alert and show on the
+    worklist. A rule alerting fewer than `MIN_ALERTED` customers there is kept (too few to
+    judge), as is `urgent_ticket_sla` (`NOT_ABOUT_CHURN`), and the most precise rule always
+    pages."""
     alerts = parse_policy(document, source).alerts
     listed = document["alerts"].get("page") or ALERT_RULES  # in the policy's own order
     paging = [r for r in listed if alerts.pages(r)]
@@ -642,7 +643,11 @@ def choose_paging(
         for r in paging
         if r in by_rule and r not in NOT_ABOUT_CHURN and by_rule[r].alerted >= MIN_ALERTED
     }
-    dropped = [(r, p) for r, p in judged.items() if p is not None and p < target]
+    dropped = [
+        (r, p)
+        for r, p in judged.items()
+        if p is not None and (Trial(None, p, by_rule[r].alerted).assured() or 0.0) < target
+    ]
     if len(dropped) == len(paging):  # none reaches it: the best of them still pages
         best = max(dropped, key=lambda d: d[1])
         dropped.remove(best)

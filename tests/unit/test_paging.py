@@ -39,7 +39,7 @@ def test_a_rule_below_the_target_stops_paging_and_the_others_keep_it() -> None:
         _q("high_risk", 100, 80),
         _q("inactivity", 60, 50),
         _q("band_drop", 80, 30),  # 37.5%: below 50%
-        _q("sharp_drop", 40, 25),  # 62.5%
+        _q("sharp_drop", 200, 125),  # 62.5%, at least 56.7% on new customers
         _q("urgent_ticket_sla", 50, 10),  # 20%, but a broken promise pages anyway
         _q("detractor", 90, 20),  # 22.2%
     ]
@@ -49,6 +49,16 @@ def test_a_rule_below_the_target_stops_paging_and_the_others_keep_it() -> None:
     # `contraction` alerted nobody on training (no figures): too few to judge, it keeps paging
     kept = ["high_risk", "inactivity", "sharp_drop", "urgent_ticket_sla", "contraction"]
     assert doc["alerts"]["page"] == kept  # type: ignore[index]
+
+
+def test_a_rule_pages_only_if_its_precision_holds_the_target_with_assurance() -> None:
+    """62.5% on 40 customers alerted could be 49% on the next 40 (a one-sided 95% bound):
+    short of a 50% target. The same share of 200 holds it."""
+    training = [_q("high_risk", 100, 80), _q("sharp_drop", 40, 25)]
+    _, choice = choose_paging(_doc(), training, source="t")
+    assert choice.dropped == [("sharp_drop", 0.625)]
+    _, choice = choose_paging(_doc(), [training[0], _q("sharp_drop", 200, 125)], source="t")
+    assert choice.dropped == []
 
 
 def test_a_rule_alerting_too_few_customers_to_judge_keeps_paging() -> None:
