@@ -278,8 +278,9 @@ def print_budget(
     if paging is not None and paging.target is not None:
         stopped = ", ".join(f"{r} ({p:.1%})" for r, p in paging.dropped) or "none"
         console.print(
-            f"paging rules: {', '.join(paging.kept)}; a rule pages at {paging.target:.1%} "
-            f"precision or more on the training window; stopped paging: {stopped}"
+            f"paging rules: {', '.join(paging.kept)}; a rule pages when its precision on the "
+            f"training window holds {paging.target:.1%} on new customers (95%); stopped "
+            f"paging: {stopped}"
         )
     reached = "-" if choice.per_customer_month is None else f"{choice.per_customer_month:.3f}"
     verdict = "met" if choice.met else "[red]not met even at the strictest setting[/]"

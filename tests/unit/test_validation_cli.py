@@ -201,6 +201,7 @@ def test_calibrate_meets_the_alert_budget_on_its_training_window(
     said = " ".join(output.split())
     assert "precision there" in said
     assert "on new customers (95%)" in said
+    assert f"holds {alerts['paging_target_precision']:.1%} on new customers" in said
 
     # replayed again here, under the written policy: the training window is within budget,
     # and under the fitted weights with the base thresholds it was not (the budget did work)
