@@ -482,8 +482,13 @@ class Trial:
         """
         if self.precision is None or self.alerted <= 0:
             return self.precision
-        churned = round(self.precision * self.alerted)
-        return wilson(churned, self.alerted, ASSURANCE_Z)[0]
+        return assured(round(self.precision * self.alerted), self.alerted)
+
+
+def assured(churned: int, alerted: int) -> float:
+    """The lower end of a one-sided 95% Wilson interval for `churned` of `alerted` customers
+    (alerted > 0): the precision they can be counted on to hold on customers not yet seen."""
+    return wilson(churned, alerted, ASSURANCE_Z)[0]
 
 
 Measure = Callable[[Policy], Trial]
@@ -638,15 +643,15 @@ def choose_paging(
     if not rows or not churners or not paging:
         return document, PagingChoice(None, paging, [])
     target = page_target(churners / rows)
-    judged = {
-        r: by_rule[r].precision
+    judged = [
+        by_rule[r]
         for r in paging
         if r in by_rule and r not in NOT_ABOUT_CHURN and by_rule[r].alerted >= MIN_ALERTED
-    }
+    ]
     dropped = [
-        (r, p)
-        for r, p in judged.items()
-        if p is not None and (Trial(None, p, by_rule[r].alerted).assured() or 0.0) < target
+        (q.rule, q.churned_alerted / q.alerted)
+        for q in judged
+        if assured(q.churned_alerted, q.alerted) < target
     ]
     if len(dropped) == len(paging):  # none reaches it: the best of them still pages
         best = max(dropped, key=lambda d: d[1])

@@ -296,10 +296,8 @@ def print_budget(
         if choice.assured is not None and choice.assured != choice.precision:
             held += f", at least {choice.assured:.1%} on new customers (95%)"
     if choice.held is False:
-        held += (
-            "; [yellow]no setting held the paging target with that assurance: the surest one "
-            "within budget is kept[/]"
-        )
+        kept = ", the surest setting within budget kept" if choice.strictness <= 0 else ""
+        held += f"; [yellow]the paging target is not held with that assurance{kept}[/]"
     console.print(
         f"alert budget {choice.budget:g} per customer-month: {reached} on the training window "
         f"at strictness {choice.strictness:.3f}, {way} ({verdict}){held}"
