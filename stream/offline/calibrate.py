@@ -534,14 +534,12 @@ def meet_budget(
     per customer: only the thresholds move, the fold shares nothing."""
     budget = parse_policy(document, source).alerts.budget
     base = dict(document["alerts"])
-    tried: list[tuple[float, float | None]] = []
-    trials: dict[float, Trial] = {}
+    trials: dict[float, Trial] = {}  # by strictness
 
     def trial(s: float) -> Trial:
         if s in trials:
             return trials[s]
         result = measure(parse_policy({**document, "alerts": tightened(base, s)}, source))
-        tried.append((s, result.volume))
         trials[s] = result
         return result
 
@@ -580,9 +578,11 @@ def meet_budget(
         chosen, met = bisect(0.0, 1.0, within), True
     at = trials[chosen]
     out = {**document, "alerts": tightened(base, chosen)}
-    choice = BudgetChoice(budget, chosen, at.volume, met, sorted(tried), at.precision, at.assured())
-    choice.held = None if floor is None else holds(chosen)
-    return out, choice
+    tried = sorted((s, t.volume) for s, t in trials.items())
+    held = None if floor is None else holds(chosen)
+    return out, BudgetChoice(
+        budget, chosen, at.volume, met, tried, at.precision, at.assured(), held
+    )
 
 
 def _surest(trials: dict[float, Trial], budget: float, fallback: float) -> float:
