@@ -326,7 +326,7 @@ class RecordStore:
         for command in views.merged(due):  # before the records: an entry never runs late
             cmds.add(*command)
         writes: list[int] = []  # the index of each compare-and-set call's reply
-        boards: list[views.Command] = []
+        boards = views.Tally()
         chunk = self._cas_chunk
         for i in range(0, len(recs), chunk):
             names: list[str] = []
@@ -334,9 +334,9 @@ class RecordStore:
             for r in recs[i : i + chunk]:
                 names.append(keys.record(r.customer_id))
                 args += (r.version, b"%d|" % (r.version + 1) + r.dump())
-                boards += views.board_commands(keys, r)
+                views.board_into(boards, keys, r)
             writes.append(self._cas.call(cmds, names, args))
-        for command in views.merged(boards):
+        for command in boards.commands():
             cmds.add(*command)
         replies = await self._execute(cmds)
         done = [v for i in writes for v in replies[i]]
@@ -381,7 +381,9 @@ class RecordStore:
             self._views_migrated = True
         recs = list(records)
         cmds = Commands()
-        for command in views.merged(views.segment_commands(self.keys, recs)):
+        tally = views.Tally()
+        views.segments_into(tally, self.keys, recs)
+        for command in tally.commands():
             cmds.add(*command)
         alert_cmds, changes = views.alert_commands(self.keys, recs, self.languages)
         for command in alert_cmds:

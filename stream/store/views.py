@@ -128,62 +128,129 @@ def merged(commands: Iterable[Command]) -> list[Command]:
     return [tuple(c) for c in out]
 
 
-def board_commands(keys: Keys, r: Record) -> list[Command]:
+class Tally:
+    """A batch's view commands, merged as they are made: what `merged` does to a list of
+    commands after the fact, without a tuple per increment or member. A hash field's increments
+    are summed (a sum of zero sends nothing), a sorted set's additions joined into one variadic
+    ZADD and its removals into one ZREM, a set's additions into one SADD.
+
+    The views' commands need no order among themselves: increments of one field commute, and a
+    batch's records are distinct customers, so what a sorted set gains and loses in one batch
+    are distinct members.
+
+    `tests/unit/test_views.py` holds it to the effect of the same commands sent one by one.
+    """
+
+    def __init__(self) -> None:
+        self.ints: dict[str, dict[str, int]] = {}
+        self.floats: dict[str, dict[str, float]] = {}
+        self.added: dict[str, list[Any]] = {}  # sorted set -> score, member, score, member, ...
+        self.removed: dict[str, list[str]] = {}
+        self.members: dict[str, list[str]] = {}
+
+    def incr(self, key: str, name: str, amount: int) -> None:
+        fields = self.ints.get(key)
+        if fields is None:
+            fields = self.ints[key] = {}
+        fields[name] = fields.get(name, 0) + amount
+
+    def incr_float(self, key: str, name: str, amount: float) -> None:
+        fields = self.floats.get(key)
+        if fields is None:
+            fields = self.floats[key] = {}
+        fields[name] = fields.get(name, 0.0) + amount
+
+    def zadd(self, key: str, score: float, member: str) -> None:
+        pairs = self.added.get(key)
+        if pairs is None:
+            pairs = self.added[key] = []
+        pairs.append(score)
+        pairs.append(member)
+
+    def zrem(self, key: str, member: str) -> None:
+        members = self.removed.get(key)
+        if members is None:
+            members = self.removed[key] = []
+        members.append(member)
+
+    def sadd(self, key: str, member: str) -> None:
+        members = self.members.get(key)
+        if members is None:
+            members = self.members[key] = []
+        members.append(member)
+
+    def commands(self) -> list[Command]:
+        out: list[Command] = []
+        for key, ints in self.ints.items():
+            for name, amount in ints.items():
+                if amount:
+                    out.append(("HINCRBY", key, name, amount))
+        for key, floats in self.floats.items():
+            for name, total in floats.items():
+                if total:
+                    out.append(("HINCRBYFLOAT", key, name, total))
+        for key, pairs in self.added.items():
+            out.append(("ZADD", key, *pairs))
+        for key, members in self.removed.items():
+            out.append(("ZREM", key, *members))
+        for key, members in self.members.items():
+            out.append(("SADD", key, *members))
+        return out
+
+
+def board_into(tally: Tally, keys: Keys, r: Record) -> None:
     """Move a customer on the score board, and on its owner's, when its score, band or owner
     changed since loaded."""
     score, band = r.score(), r.band()
     if score is None or band is None:
-        return []
+        return
     owner, was = (r.state.owner if r.state else None), r.loaded.owner
-    if (score, band, owner) == (r.loaded.score, r.loaded.band, was):
-        return []
+    if score == r.loaded.score and band == r.loaded.band and owner == was:
+        return
     value = board_value(band, score)
-    out: list[Command] = [("ZADD", keys.board(), value, r.customer_id)]
+    tally.zadd(keys.board(), value, r.customer_id)
     if owner is not None:
-        out.append(("ZADD", keys.owner_board(owner), value, r.customer_id))
+        tally.zadd(keys.owner_board(owner), value, r.customer_id)
     if was is not None and was != owner:
-        out.append(("ZREM", keys.owner_board(was), r.customer_id))
-    return out
+        tally.zrem(keys.owner_board(was), r.customer_id)
 
 
-def segment_commands(keys: Keys, records: Iterable[Record]) -> list[Command]:
+def segments_into(tally: Tally, keys: Keys, records: Iterable[Record]) -> None:
     """Segment membership changes (customers per segment: a count, not a set of ids, which
-    would cost every customer ~60 bytes more of Redis) and the day counters of the records'
-    new facts; marks the records as seen by the views."""
-    out: list[Command] = []
+    would cost every customer ~60 bytes more of Redis), the day counters of the records' new
+    facts and their revenue at risk; marks the records as seen by the views."""
     counts = keys.segment_counts()
+    by_segment, by_owner = keys.revenue_by_segment(), keys.revenue_by_owner()
     for r in records:
         segment = r.segment()
         old = r.loaded.segment
         if segment != old:
             if old is not None:
-                out.append(("HINCRBY", counts, old, -1))
-            out.append(("HINCRBY", counts, segment, 1))
+                tally.incr(counts, old, -1)
+            tally.incr(counts, segment, 1)
         for fact in r.facts:
             if fact.kind.startswith(REVENUE):
-                out += revenue_movement_commands(keys, r, fact, segment)
+                revenue_movement_into(tally, keys, r, fact, segment)
                 continue
             key = keys.segment_day(segment, math.floor(fact.at / 86_400))
             for name, amount in fact_fields(fact):
-                out.append(("HINCRBYFLOAT", key, name, amount))
+                tally.incr_float(key, name, amount)
         r.facts = []
         r.loaded.segment = segment
-        out += revenue_commands(keys, r)
-    return out
+        revenue_into(tally, by_segment, by_owner, r)
 
 
-def revenue_movement_commands(keys: Keys, r: Record, fact: Fact, segment: str) -> list[Command]:
+def revenue_movement_into(tally: Tally, keys: Keys, r: Record, fact: Fact, segment: str) -> None:
     """Count one revenue movement in its month, per segment, cohort and for all."""
     kind = fact.kind[len(REVENUE) :]
     month = revenue.month_of(fact.at)
     first = r.state.first_seen if r.state is not None else None
     cohort = revenue.month_of(first) if first is not None else None
     key = keys.revenue_month(month)
-    out: list[Command] = [("SADD", keys.revenue_months(), month)]
+    tally.sadd(keys.revenue_months(), month)
     for group in revenue.groups(kind, fact.segment or segment, cohort):
-        out.append(("HINCRBY", key, f"{group}|{kind}", int(fact.value)))
-        out.append(("HINCRBY", key, f"{group}|{kind}|n", 1))
-    return out
+        tally.incr(key, f"{group}|{kind}", int(fact.value))
+        tally.incr(key, f"{group}|{kind}|n", 1)
 
 
 def revenue_totals(hashes: dict[str, dict[Any, Any]]) -> revenue.Ledger:
@@ -204,20 +271,22 @@ def revenue_totals(hashes: dict[str, dict[Any, Any]]) -> revenue.Ledger:
     return ledger
 
 
-def revenue_commands(keys: Keys, r: Record) -> list[Command]:
-    """Move a customer's revenue at risk in the sums per segment and per owner when it, its
-    segment or its owner changed since loaded (whole cents, so the sums stay exact)."""
+def revenue_into(tally: Tally, by_segment: str, by_owner: str, r: Record) -> None:
+    """Move a customer's revenue at risk in the sums per segment (the hash `by_segment`) and
+    per owner (`by_owner`) when it, its segment or its owner changed since loaded (whole cents,
+    so the sums stay exact)."""
     now, was = r.revenue(), r.loaded.revenue
     if now == was:
-        return []
-    out: list[Command] = []
-    for rev, sign in ((was, -1), (now, 1)):
-        if rev is not None and rev.cents:
-            out.append(("HINCRBY", keys.revenue_by_segment(), rev.segment, sign * rev.cents))
-            if rev.owner is not None:
-                out.append(("HINCRBY", keys.revenue_by_owner(), rev.owner, sign * rev.cents))
+        return
+    if was is not None and was.cents:
+        tally.incr(by_segment, was.segment, -was.cents)
+        if was.owner is not None:
+            tally.incr(by_owner, was.owner, -was.cents)
+    if now is not None and now.cents:
+        tally.incr(by_segment, now.segment, now.cents)
+        if now.owner is not None:
+            tally.incr(by_owner, now.owner, now.cents)
     r.loaded.revenue = now
-    return out
 
 
 MAX_RESOLVED = 1000  # resolved alerts kept per partition for the forwarder (oldest dropped)
