@@ -318,12 +318,12 @@ class RecordStore:
             return set()
         cmds = Commands()
         keys = self.keys
-        due: list[views.Command] = []
+        due = views.Tally()
         for r in recs:
             if r.partition is not None and (r.version == 0 or r.due != r.loaded_due):
                 when = r.due if r.due is not None else float("inf")
-                due.append(("ZADD", keys.due(r.partition), "LT", when, r.customer_id))
-        for command in views.merged(due):  # before the records: an entry never runs late
+                due.zadd(keys.due(r.partition), when, r.customer_id, lower_only=True)
+        for command in due.commands():  # before the records: an entry never runs late
             cmds.add(*command)
         writes: list[int] = []  # the index of each compare-and-set call's reply
         boards = views.Tally()

@@ -84,55 +84,12 @@ def segment_measures(t: dict[str, float], customers: int) -> SegmentSnapshot:
 Command = tuple[Any, ...]
 
 
-_SUMMED = frozenset({"HINCRBY", "HINCRBYFLOAT"})
-_JOINED = frozenset({"ZADD", "ZREM", "SADD"})
-_ZADD_FLAGS = frozenset({"NX", "XX", "GT", "LT", "CH"})
-
-
-def merged(commands: Iterable[Command]) -> list[Command]:
-    """The same effect in fewer commands: increments of one hash field summed into one, and
-    sorted-set additions (with the same flags), removals and set additions on one key joined
-    into one variadic command, each where its first stood. A batch's records each add their own
-    (one member each), so joining them keeps their order where it matters.
-
-    >>> merged([("HINCRBY", "h", "a", 2), ("ZADD", "z", 1.0, "x"), ("HINCRBY", "h", "a", -1),
-    ...         ("ZADD", "z", 2.0, "y"), ("ZADD", "z", "LT", 3.0, "w")])
-    [('HINCRBY', 'h', 'a', 1), ('ZADD', 'z', 1.0, 'x', 2.0, 'y'), ('ZADD', 'z', 'LT', 3.0, 'w')]
-    """
-    out: list[list[Any]] = []
-    at: dict[tuple[Any, ...], int] = {}
-    for c in commands:
-        name = c[0]
-        if name in _SUMMED:
-            where = (name, c[1], c[2])
-            i = at.get(where)
-            if i is None:
-                at[where] = len(out)
-                out.append(list(c))
-            else:
-                out[i][3] += c[3]
-        elif name in _JOINED:
-            j = 2
-            while name == "ZADD" and j < len(c) and c[j] in _ZADD_FLAGS:
-                j += 1
-            flags = tuple(c[2:j])
-            where = (name, c[1], flags)
-            i = at.get(where)
-            if i is None:
-                at[where] = len(out)
-                out.append(list(c))
-            else:
-                out[i].extend(c[2 + len(flags) :])
-        else:
-            out.append(list(c))
-    return [tuple(c) for c in out]
-
-
 class Tally:
-    """A batch's view commands, merged as they are made: what `merged` does to a list of
-    commands after the fact, without a tuple per increment or member. A hash field's increments
-    are summed (a sum of zero sends nothing), a sorted set's additions joined into one variadic
-    ZADD and its removals into one ZREM, a set's additions into one SADD.
+    """A batch's index and view commands, merged as they are made, without a tuple per
+    increment or member: a hash field's increments are summed (a sum of zero sends nothing), a
+    sorted set's additions joined into one variadic ZADD (its additions that may only lower a
+    member's score into one ZADD LT) and its removals into one ZREM, a set's additions into
+    one SADD.
 
     The views' commands need no order among themselves: increments of one field commute, and a
     batch's records are distinct customers, so what a sorted set gains and loses in one batch
@@ -145,6 +102,7 @@ class Tally:
         self.ints: dict[str, dict[str, int]] = {}
         self.floats: dict[str, dict[str, float]] = {}
         self.added: dict[str, list[Any]] = {}  # sorted set -> score, member, score, member, ...
+        self.lowered: dict[str, list[Any]] = {}  # the same, added with LT
         self.removed: dict[str, list[str]] = {}
         self.members: dict[str, list[str]] = {}
 
@@ -160,10 +118,12 @@ class Tally:
             fields = self.floats[key] = {}
         fields[name] = fields.get(name, 0.0) + amount
 
-    def zadd(self, key: str, score: float, member: str) -> None:
-        pairs = self.added.get(key)
+    def zadd(self, key: str, score: float, member: str, lower_only: bool = False) -> None:
+        """Add `member` at `score`; with `lower_only`, only lower a score it already has."""
+        by = self.lowered if lower_only else self.added
+        pairs = by.get(key)
         if pairs is None:
-            pairs = self.added[key] = []
+            pairs = by[key] = []
         pairs.append(score)
         pairs.append(member)
 
@@ -191,6 +151,8 @@ class Tally:
                     out.append(("HINCRBYFLOAT", key, name, total))
         for key, pairs in self.added.items():
             out.append(("ZADD", key, *pairs))
+        for key, pairs in self.lowered.items():
+            out.append(("ZADD", key, "LT", *pairs))
         for key, members in self.removed.items():
             out.append(("ZREM", key, *members))
         for key, members in self.members.items():
