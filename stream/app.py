@@ -167,6 +167,8 @@ def create_app(settings: Settings) -> BatchingApp:
         stream_wait_empty=True,
         broker_commit_interval=settings.commit_interval_seconds,
     )
+    app.fetch_max_wait = settings.fetch_max_wait_seconds
+    app.fetch_min_bytes = settings.fetch_min_bytes
     client = connect_async(
         settings,
         # No per-reply timeout (it costs a timer per command in a pipeline); each store

@@ -213,3 +213,31 @@ def test_the_replaced_faust_methods_still_exist_with_the_signatures_overridden()
         assert list(inspect.signature(ours).parameters) == list(
             inspect.signature(theirs).parameters
         )
+
+
+def test_the_worker_s_fetches_are_held_for_fetch_min_bytes_or_fetch_max_wait() -> None:
+    """Faust hard-codes 1.5 s and one byte; aiokafka keeps one fetch in flight per broker, so
+    a fetch of quiet partitions held that long kept the busy ones from being fetched again,
+    and fetches answered at the first byte cost a live worker half its CPU."""
+    import inspect
+
+    from aiokafka import AIOKafkaConsumer
+
+    from stream.worker.batching import BatchingApp, BatchingConsumerThread
+
+    async def built() -> tuple[int, int]:
+        app = BatchingApp("t", broker="kafka://127.0.0.1:1", autodiscover=False, store="memory://")
+        app.fetch_max_wait, app.fetch_min_bytes = 0.25, 4096
+        thread = app.consumer._new_consumer_thread()
+        assert isinstance(thread, BatchingConsumerThread)
+        consumer = thread._create_worker_consumer(app.transport)
+        try:
+            return int(consumer._fetch_max_wait_ms), int(consumer._fetch_min_bytes)
+        finally:
+            await consumer.stop()
+
+    assert (250, 4096) == asyncio.run(built())
+    # and aiokafka still hands those attributes to its fetcher when the consumer starts
+    start = inspect.getsource(AIOKafkaConsumer.start)
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in start
+    assert "fetch_min_bytes=self._fetch_min_bytes" in start
