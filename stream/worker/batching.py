@@ -95,7 +95,7 @@ class BatchingConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     one worker offered 10,000 events/s scored them in bursts every 2 s, 1.6-1.9 s after they
     were produced. Answered at the first byte, on the other hand, fetches came back as fast as
     the worker could send them, each with a few records of each partition: at 5,000 events/s
-    the worker spent about 90% of a core, against about 50% with fetches held for 256 KiB or
+    the worker spent about 89% of a core, against about 64% with fetches held for 256 KiB or
     0.1 s (docs/benchmarks.md)."""
 
     def _create_worker_consumer(self, transport: Any) -> Any:
