@@ -47,6 +47,7 @@ from mode.utils.futures import notify
 
 from scoring.events import Event
 from stream.messages import DeadLetter, Decoded, Incoming
+from stream.settings import Settings
 from stream.worker.alignment import Merge, MergeLimits
 
 log = logging.getLogger(__name__)
@@ -280,10 +281,10 @@ class BatchingTransport(faust_aiokafka.Transport):
 class BatchingApp(faust.App):
     """A Faust app whose consumer can hand whole fetches to batch agents."""
 
-    # how long the broker may hold a fetch (seconds) for how much data to gather (bytes):
-    # `Settings.fetch_max_wait_seconds`, `Settings.fetch_min_bytes`
-    fetch_max_wait: float = 0.1
-    fetch_min_bytes: int = 262_144
+    # how long the broker may hold a fetch (seconds) for how much data to gather (bytes);
+    # `create_app` sets them from the settings, whose defaults they start from
+    fetch_max_wait: float = Settings.model_fields["fetch_max_wait_seconds"].default
+    fetch_min_bytes: int = Settings.model_fields["fetch_min_bytes"].default
 
     def _new_transport(self) -> Any:
         return BatchingTransport(self.conf.broker_consumer, self)

@@ -218,7 +218,8 @@ def test_the_replaced_faust_methods_still_exist_with_the_signatures_overridden()
 def test_the_worker_s_fetches_are_held_for_fetch_min_bytes_or_fetch_max_wait() -> None:
     """Faust hard-codes 1.5 s and one byte; aiokafka keeps one fetch in flight per broker, so
     a fetch of quiet partitions held that long kept the busy ones from being fetched again,
-    and fetches answered at the first byte cost a live worker half its CPU."""
+    and fetches answered at the first byte cost a live worker CPU (89% of a core at 5,000
+    events/s, against 64% held)."""
     import inspect
 
     from aiokafka import AIOKafkaConsumer
