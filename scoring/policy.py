@@ -49,6 +49,10 @@ class UsagePolicy:
     feature_window: float
     seat_target: float
     idle_after: float
+    # activity units at the customer's own long-window rate added to the short window before
+    # the trend compares the two (`reading.short_rate`); 0 (policies written before it) reads
+    # the short window as it is
+    trend_prior: float = 0.0
 
     def weights_for(self, segment: str | None) -> Mapping[str, float]:
         """Usage signal weights of a segment (`weights` unless the segment has its own)."""
@@ -417,6 +421,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
         feature_window=u.number("feature_window_days") * DAY,
         seat_target=u.number("seat_target", high=1.0),
         idle_after=u.number("idle_after_days") * DAY,
+        trend_prior=u.optional("trend_prior_units", 0.0, strict_low=False),
     )
     for shorter, longer in (("short", "long"), ("quarter", "year")):
         if u.doc[f"{shorter}_half_life_days"] >= u.doc[f"{longer}_half_life_days"]:

@@ -37,6 +37,31 @@ def ratio(recent: float, baseline: float) -> float:
     return 100.0 * min(1.0, recent / baseline) if baseline > 0 else 0.0
 
 
+def steady_trend(lately: float, days: float, baseline: float, habit: float, prior: float) -> float:
+    """The trend (0-100): the short window's rate (`lately` units over `days`) against the
+    customer's own `baseline` rate, believed in proportion to what the window should hold at
+    its habit (`habit`, its baseline rate when it was last active): with e units expected, the
+    ratio counts e / (e + prior) and a steady 100 the rest. A window that should hold a
+    handful of units says little, one that should hold dozens says it all: a customer active
+    twice a week shows no fall from one quiet week, one active twenty times a day still does.
+    The weight is fixed by the habit, so a silence only ever lowers the trend.
+
+    >>> round(steady_trend(0.0, 4.8, 10.0, 10.0, 5.0), 1)  # 48 units expected, none came
+    9.4
+    >>> round(steady_trend(0.0, 4.8, 0.3, 0.3, 5.0), 1)  # 1.4 units expected, none came
+    77.6
+    >>> steady_trend(2.0, 4.0, 1.0, 1.0, 0.0)
+    50.0
+    """
+    if baseline <= 0.0:
+        return 0.0
+    raw = ratio(lately / days, baseline) if days > 0.0 else 0.0
+    if prior <= 0.0:
+        return raw
+    expected = habit * days
+    return raw + (100.0 - raw) * prior / (expected + prior)
+
+
 def observed(s: CustomerState, now: float, half_life: float) -> float:
     """The share of a steady rate's full sum that a customer seen for its age can have
     gathered: 1 - 2^(-(age + 1 day) / h). An activity sum divided by it reads the rate over
@@ -119,10 +144,13 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
         )
         held = elapsed - grace if elapsed > grace else (0.0 if late else elapsed)
         d = decay_factor(held, u.short_half_life)
-        short = s.act_short * d / (m.per_day_short * (1.0 - (d if late else 1.0) * s.seen_short))
+        lately = s.act_short * d  # the activity in the short window, and its days
+        days = m.per_day_short * (1.0 - (d if late else 1.0) * s.seen_short)
         d = decay_factor(held, u.long_half_life)
         long = s.act_long * d / (m.per_day_long * (1.0 - (d if late else 1.0) * s.seen_long))
-        trend = ratio(short, long)
+        # the baseline rate at the latest activity: what the short window should hold
+        habit = s.act_long / (m.per_day_long * (1.0 - s.seen_long))
+        trend = steady_trend(lately, days, long, habit, u.trend_prior)
         if s.act_year < 0:
             slow = NEUTRAL
         else:

@@ -24,6 +24,7 @@ from scoring.alerts import (
 from scoring.decay import DAY
 from scoring.events import Event
 from scoring.health import HealthScore, score
+from scoring.policy import Policy
 from scoring.state import CustomerState, advance, apply, new_state
 from scoring.words import say
 from stream.i18n import words
@@ -33,6 +34,7 @@ from .builders import (
 )
 from .builders import (
     account,
+    build,
     daily_sessions,
     day,
     feature,
@@ -51,7 +53,9 @@ from .test_properties import CID, histories
 POLICY = paging_every_rule(SHIPPED)
 
 
-def run(events: list[Event], checks: list[float] | None = None) -> tuple[list[Alert], AlertState]:
+def run(
+    events: list[Event], checks: list[float] | None = None, policy: Policy = POLICY
+) -> tuple[list[Alert], AlertState]:
     """Apply events in time order, evaluating alerts after each, and at extra times `checks`."""
     state: CustomerState = new_state("acme")
     alerts = AlertState()
@@ -59,10 +63,10 @@ def run(events: list[Event], checks: list[float] | None = None) -> tuple[list[Al
     timeline: list[tuple[float, Event | None]] = [(e.occurred_at, e) for e in events]
     timeline += [(t, None) for t in checks or []]
     for t, e in sorted(timeline, key=lambda x: x[0]):
-        state = apply(state, e, POLICY) if e is not None else advance(state, t, POLICY)
-        h = score(state, POLICY, t, alerts.band)
+        state = apply(state, e, policy) if e is not None else advance(state, t, policy)
+        h = score(state, policy, t, alerts.band)
         if h is not None:
-            alerts, new = evaluate(alerts, state, h, POLICY, t)
+            alerts, new = evaluate(alerts, state, h, policy, t)
             raised.extend(new)
     return raised, alerts
 
@@ -105,10 +109,11 @@ def test_silence_raises_one_inactivity_alert_as_stream_time_passes() -> None:
 
 
 def test_a_slow_drift_across_a_band_edge_is_no_band_drop() -> None:
-    # silence lets the score drift down across the healthy edge a little each day: that is no
-    # drop large for the customer (no 7-day window sees it fall past the edge by the margin),
-    # so only the inactivity alert stands for it
-    checks = [day(40) + d * DAY for d in range(1, 120)]
+    # silence lets the score drift down across the healthy edge a little each day (over
+    # months: the level of use fades with the quarter's half-life): that is no drop large for
+    # the customer (no 7-day window sees it fall past the edge by the margin), so only the
+    # inactivity alert stands for it
+    checks = [day(40) + d * DAY for d in range(1, 366)]
     raised, state = run(healthy_history(), checks)
     assert ["inactivity"] == [a.rule for a in raised]
     assert state.band in ("at_risk", "critical")
@@ -300,10 +305,25 @@ def test_a_customer_active_at_random_is_judged_by_the_odds_of_its_silence() -> N
 
 
 def test_rules_that_start_together_are_one_alert_led_by_the_most_specific() -> None:
+    """Four urgent tickets, then a detractor answer that makes the fall a sharp drop: the two
+    rules start together. Support and sentiment weigh too little in the shipped policy for
+    the score to fall `sharp_drop_points` at that answer, so the test's policy sets the sharp
+    drop midway between the fall the tickets alone make and the fall with the answer."""
     t = day(40)
     urgent = [opened(t + i, f"U{i}", "urgent") for i in range(4)]
     events = [*healthy_history(), *urgent, nps(t + 10, 0), nps(t + 11, 0), nps(t + 12, 1)]
-    raised, state = run(events, [t + 6 * 3600])
+    timeline = sorted(events, key=lambda e: e.occurred_at)
+
+    def value_after(last: float) -> float:
+        h = score(build([e for e in timeline if e.occurred_at <= last], POLICY), POLICY, last)
+        assert h is not None
+        return h.score
+
+    calm, tickets, answer = value_after(t - 1), value_after(t + 3), value_after(t + 10)
+    assert calm - tickets < calm - answer
+    points = ((calm - tickets) + (calm - answer)) / 2
+    policy = replace(POLICY, alerts=replace(POLICY.alerts, sharp_drop_points=points))
+    raised, state = run(events, [t + 6 * 3600], policy)
     assert 1 == len(raised)
     alert = raised[0]
     assert ("sharp_drop", "detractor") == alert.rules[:2]  # the drop leads the merged alert

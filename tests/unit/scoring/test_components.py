@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
+import yaml
 
 from scoring import components as comp
 from scoring import reading
+from scoring.policy import Policy, parse_policy
 from scoring.words import say
 from stream.i18n import words
+from stream.resources import resource
 
 from .builders import (
     POLICY,
@@ -30,6 +36,28 @@ from .builders import (
     session,
 )
 
+SHIPPED: dict[str, Any] = yaml.safe_load(resource("scoring.yaml").read_text(encoding="utf-8"))
+
+
+def shipped_with(changes: Mapping[str, Any]) -> Policy:
+    """The shipped policy document with the values at dotted paths replaced (for example
+    {"usage.weights.recency": 0.3}), validated as any policy file is: for the tests of a
+    mechanism the shipped numbers switch off."""
+    doc = copy.deepcopy(SHIPPED)
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node = doc
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return parse_policy(doc, f"config/scoring.yaml changed for a test: {dict(changes)}")
+
+
+# The shipped policy gives recency no weight (silence counts through the trend and the
+# inactivity alert, docs/scoring.md); what recency does is tested under the shipped policy with
+# the weight recency had before (0.30, beside frequency's 1.0)
+WITH_RECENCY = shipped_with({"usage.weights.recency": 0.30})
+
 
 def _rate(half_life_days: float, days: int = 100, after: float = 0.0) -> float:
     """`rate_at` of one unit a day for `days` days, read `after` days past the last one."""
@@ -43,20 +71,27 @@ def _seen(half_life_days: float, days: float) -> float:
     return 1 - 2 ** (-days / half_life_days)
 
 
+def _per_day(half_life_days: float) -> float:
+    """What one unit a day sums to in a window of this half-life (`scoring.reading.per_day`):
+    `_rate` times it is the window's activity, `_seen` times it the days it holds."""
+    return 1 / (1 - 2 ** (-1 / half_life_days))
+
+
 def test_steady_usage_with_one_feature_and_40_percent_seats_reads_each_signal() -> None:
     # recency: active today -> 100; trend and slow trend: steady (capped) -> 100
     # frequency: quarter rate d (sessions plus the feature's unit, over the 100 days seen)
-    # against typical 1 a day; breadth: 1 of 5 features -> 50 + 50 * 0.2 = 60; seats: 0.4 /
-    # 0.8 -> 50
+    # against the policy's typical daily activity t: 100 * d / (t + d); breadth: 1 of 5
+    # features -> 50 + 50 * 0.2 = 60; seats: 0.4 / 0.8 -> 50
     s = build([*daily_sessions(0, 99), feature(day(99)), seats(day(99), 4, 10)])
     d = (_rate(90) + (1 - 2 ** (-1 / 90))) / _seen(90, 100)
     assert pytest.approx(1 + (1 - 2 ** (-1 / 90)) / _seen(90, 100)) == d  # one a day, and more
+    typical = POLICY.usage.typical_for(None)
     parts = {name: sub for name, _, sub, _ in comp.usage_parts(s, POLICY, day(99))}
     assert (
         pytest.approx(
             {
                 "recency": 100.0,
-                "frequency": 100 * d / (1 + d),
+                "frequency": 100 * d / (typical + d),
                 "trend": 100.0,
                 "slow_trend": 100.0,
                 "breadth": 60.0,
@@ -80,14 +115,29 @@ def test_without_seat_snapshots_or_features_those_signals_read_neutral() -> None
 
 
 def test_six_silent_days_after_steady_use_lower_recency_and_trend_as_decay_says() -> None:
-    # a customer active every day: its usual gap is one day, so recency and the short trend
-    # read the five silent days beyond it
+    """A customer active every day: its usual gap is one day, so recency and the short trend
+    read the five silent days beyond it. The trend's ratio of the short window to the
+    baseline counts e / (e + prior), e the units the window should hold at the customer's
+    habit (its baseline when last active), and a steady 1 the rest: read with the shipped
+    prior, and with none (the window's decay alone). The shipped policy gives recency no
+    weight, so recency is read where it has one (`WITH_RECENCY`)."""
     s = build(daily_sessions(0, 99))
-    expected = min(1.0, (_rate(3, after=5) / _seen(3, 105)) / (_rate(28, after=5) / _seen(28, 105)))
-    usage = comp.usage(s, POLICY, day(105))
-    losses = {x.signal: x for x in usage.losses}
-    w = POLICY.usage.weights  # they add up to 1
-    assert pytest.approx(w["trend"] * 100 * (1 - expected)) == losses["usage.trend"].points
+    # five days on: the short window's activity and the days it holds (over the days seen),
+    # the baseline's rate a day (the long window's), and that rate on the last active day
+    lately, days = _rate(3, after=5) * _per_day(3), _seen(3, 105) * _per_day(3)
+    baseline = _rate(28, after=5) / _seen(28, 105)
+    habit = _rate(28) / _seen(28, 100)
+    assert POLICY.usage.trend_prior > 0
+    for policy in (POLICY, shipped_with({"usage.trend_prior_units": 0})):
+        prior = policy.usage.trend_prior
+        raw = min(1.0, lately / days / baseline)
+        expected = raw + (1 - raw) * prior / (habit * days + prior)
+        assert expected < 1.0  # the silence lowers it, prior or not
+        losses = {x.signal: x for x in comp.usage(s, policy, day(105)).losses}
+        w = policy.usage.weights  # they add up to 1
+        assert pytest.approx(w["trend"] * 100 * (1 - expected)) == losses["usage.trend"].points
+    losses = {x.signal: x for x in comp.usage(s, WITH_RECENCY, day(105)).losses}
+    w = WITH_RECENCY.usage.weights
     assert pytest.approx(w["recency"] * (100 - 100 * 30 / 35)) == losses["usage.recency"].points
     assert say("usage-recency-idle", days=6) == losses["usage.recency"].detail
 
@@ -107,13 +157,16 @@ def test_a_silence_within_the_customers_usual_gap_costs_no_recency() -> None:
 
 
 def test_a_known_customer_without_usage_reads_as_idle_since_first_seen() -> None:
-    # recency 100 * 30 / (30 + 1); frequency, trend and slow trend 0; breadth, seats neutral
-    usage = comp.usage(build([nps(day(1), 9)]), POLICY, day(2))
-    w = POLICY.usage.weights  # they add up to 1
-    assert (
-        pytest.approx(w["recency"] * 100 * 30 / 31 + (w["breadth"] + w["seats"]) * 50)
-        == usage.value
-    )
+    """Recency 100 * 30 / (30 + 1); frequency, trend and slow trend 0; breadth, seats neutral.
+    The shipped policy gives recency no weight: its words are read where it has one."""
+    for policy in (POLICY, WITH_RECENCY):
+        usage = comp.usage(build([nps(day(1), 9)], policy), policy, day(2))
+        w = policy.usage.weights  # they add up to 1
+        assert (
+            pytest.approx(w["recency"] * 100 * 30 / 31 + (w["breadth"] + w["seats"]) * 50)
+            == usage.value
+        )
+    usage = comp.usage(build([nps(day(1), 9)], WITH_RECENCY), WITH_RECENCY, day(2))
     words = {x.signal: x.detail for x in usage.losses}
     assert say("usage-recency-never", days=1) == words["usage.recency"]
 
@@ -216,9 +269,12 @@ def test_a_newer_answer_weighs_more_than_an_old_one() -> None:
 def test_a_customer_seen_for_a_week_reads_its_rate_over_that_week() -> None:
     # two sessions a day: seen for 7 days or for 300, the frequency says the same rate; the
     # trend and slow trend see a steady customer, not one whose use rises
+    typical = POLICY.usage.typical_for(None)
     for first in (0, 293):
         s = build(daily_sessions(first, 299, per_day=2))
         parts = {name: sub for name, _, sub, _ in comp.usage_parts(s, POLICY, day(299))}
-        assert pytest.approx(100 * 2 / 3, abs=0.5) == parts["frequency"]
+        # the rate r it reads, against the typical daily activity t: 100 * r / (r + t)
+        frequency = parts["frequency"]
+        assert pytest.approx(2, abs=0.05) == typical * frequency / (100 - frequency)
         assert parts["trend"] >= 99
         assert parts["slow_trend"] >= 99

@@ -25,11 +25,14 @@ from .builders import (
 
 def test_every_component_counts_with_its_weight_missing_evidence_as_neutral() -> None:
     s = build([*daily_sessions(0, 99), feature(day(99)), seats(day(99), 4, 10), nps(day(99), 0)])
-    # no ticket: support 100; one detractor: sentiment 0; default weights 0.55 / 0.25 / 0.20
+    # no ticket: support 100; one detractor: sentiment 0; the default segment's weights (they
+    # add up to 1)
+    w = POLICY.weights_for(None)
     h = score(s, POLICY, day(99))
     assert h is not None
     usage = comp.usage(s, POLICY, day(99)).value or 0.0
-    assert pytest.approx(0.55 * usage + 0.25 * 100 + 0.20 * 0, abs=0.01) == h.score
+    expected = w["usage"] * usage + w["support"] * 100 + w["sentiment"] * 0
+    assert pytest.approx(expected, abs=0.01) == h.score
     assert {"usage": round(usage, 2), "support": 100.0, "sentiment": 0.0} == h.components
 
 
@@ -37,7 +40,9 @@ def test_a_component_without_evidence_lowers_the_confidence_by_its_weight() -> N
     s = build(daily_sessions(0, 99))  # no survey answer: sentiment is a neutral guess
     h = score(s, POLICY, day(99))
     assert h is not None
-    assert pytest.approx(0.80, abs=1e-3) == h.confidence
+    w = POLICY.weights_for(None)  # they add up to 1
+    assert 0 < w["sentiment"] < 1
+    assert pytest.approx(1 - w["sentiment"], abs=1e-3) == h.confidence
     assert 50.0 == h.components["sentiment"]
 
 
@@ -45,7 +50,9 @@ def test_a_customer_known_only_by_its_account_is_scored_as_idle() -> None:
     h = score(build([account(day(0), segment="smb")]), POLICY, day(60))
     assert h is not None
     assert h.band == "critical"  # no usage for 60 days since it was first seen
-    assert pytest.approx(0.2, abs=1e-3) == h.confidence  # only support (weight 0.2) has evidence
+    support = POLICY.weights_for("smb")["support"]  # the weights add up to 1
+    assert 0 < support < 1
+    assert pytest.approx(support, abs=1e-3) == h.confidence  # only support has evidence
 
 
 def test_a_young_customer_is_scored_with_lower_confidence() -> None:
@@ -62,8 +69,15 @@ def test_the_segment_chooses_the_weights() -> None:
     assert smb is not None
     assert ent is not None
     usage = comp.usage(build(events), POLICY, day(99)).value or 0.0
-    assert pytest.approx(0.60 * usage + 0.20 * 100, abs=0.01) == smb.score
-    assert pytest.approx(0.45 * usage + 0.30 * 100, abs=0.01) == ent.score
+    # no ticket: support 100; one detractor: sentiment 0; each segment's weights (they add up
+    # to 1), which tell the two apart by more than the rounding
+    expected = {}
+    for segment in ("smb", "enterprise"):
+        w = POLICY.weights_for(segment)
+        expected[segment] = w["usage"] * usage + w["support"] * 100 + w["sentiment"] * 0
+    assert abs(expected["smb"] - expected["enterprise"]) > 0.1
+    assert pytest.approx(expected["smb"], abs=0.01) == smb.score
+    assert pytest.approx(expected["enterprise"], abs=0.01) == ent.score
 
 
 def test_drivers_add_up_to_the_points_lost_from_100() -> None:

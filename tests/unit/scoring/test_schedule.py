@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from scoring.alerts import AlertState, inactivity_threshold
 from scoring.decay import DAY
-from scoring.health import score, value
-from scoring.schedule import RESOLUTION, SETTLED, moments, next_check, next_due
+from scoring.health import band_for, score, value
+from scoring.schedule import FAR, RESOLUTION, SETTLED, moments, next_check, next_due
 from scoring.timeline import Standing, catch_up, replay, resolve
 
 from .builders import (
@@ -25,6 +25,7 @@ from .builders import (
     seats,
     session,
 )
+from .test_components import WITH_RECENCY
 from .test_properties import histories, latest
 
 WEEK = 7 * DAY
@@ -46,12 +47,15 @@ def test_a_churned_customer_is_never_due() -> None:
 
 
 def test_a_customer_known_only_by_its_account_is_looked_at_as_its_idle_score_falls() -> None:
-    state = build([account(day(1), segment="smb")])
-    h = score(state, POLICY, day(1))
+    """Its idle score falls through recency alone (idle since first seen), which the shipped
+    policy gives no weight: read where recency has one (`WITH_RECENCY`)."""
+    policy = WITH_RECENCY
+    state = build([account(day(1), segment="smb")], policy)
+    h = score(state, policy, day(1))
     assert h is not None
-    due = next_due(state, AlertState(band=h.band, score=h.score), POLICY, day(1), WEEK)
+    due = next_due(state, AlertState(band=h.band, score=h.score), policy, day(1), WEEK)
     assert due is not None
-    later = score(state, POLICY, due)
+    later = score(state, policy, due)
     assert later is not None
     assert later.score < h.score
 
@@ -90,7 +94,14 @@ def test_a_silent_customer_is_due_right_after_its_score_crosses_the_first_level(
 def test_a_silent_score_is_refreshed_ever_more_rarely_as_it_settles() -> None:
     events = active_then_silent()
     state = build(events)
-    now = latest(events) + 200 * DAY
+    # silent until its score is critical, however long the policy takes it there (the level
+    # of use fades with the quarter's half-life)
+    now = latest(events)
+    for _ in range(round(FAR / DAY)):
+        h = score(state, POLICY, now)
+        if h is None or h.band == "critical":
+            break
+        now += DAY
     first = score(state, POLICY, now)
     assert first is not None
     assert "critical" == first.band  # no band below: only drifting and sharp drops are due
@@ -111,15 +122,19 @@ def test_a_silent_score_is_refreshed_ever_more_rarely_as_it_settles() -> None:
 
 
 def test_a_score_still_moving_is_refreshed_within_the_refresh_interval() -> None:
-    events = [*daily_sessions(0, 20, per_day=4), seats(day(20), 1, 10)]
+    events = [*daily_sessions(0, 20), seats(day(20), 1, 10)]
     state = build(events)
-    now = latest(events) + 3 * DAY  # lately below the usual rate, and falling
+    # lately below the usual rate, and falling; past the inactivity crossing, so no moment
+    # falls within the interval and the drift alone makes it due
+    now = latest(events) + 5 * DAY
+    refresh = WEEK
+    assert [] == [m for m in moments(state, POLICY, now) if m <= now + refresh]
     h = score(state, POLICY, now)
     assert h is not None
-    refresh = 2 * DAY
     later = value(state, POLICY, now + refresh)
     assert later is not None
     assert h.score - later >= SETTLED  # the premise: it moves that much within the interval
+    assert band_for(later, POLICY.bands, h.band) == h.band  # ... without leaving its band
     due = next_due(state, AlertState(band=h.band, score=h.score), POLICY, now, refresh)
     assert due is not None
     assert due <= now + refresh
