@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from scoring.decay import DAY
 from scoring.health import HealthScore, band_for
 from scoring.policy import ALERT_RULES, BANDS, AlertPolicy, Policy
-from scoring.reading import MIN_GAPS, usual_gap
+from scoring.reading import MIN_GAPS, inactivity_threshold, usual_gap
 from scoring.state import CustomerState, gap_summary
 from scoring.words import NEUTRAL, Message, say
 
@@ -138,43 +138,6 @@ def alert_id(customer_id: str, rule: str, episode_start: float) -> str:
     """
     raw = f"{customer_id}|{rule}|{episode_start:.3f}".encode()
     return hashlib.sha256(raw).hexdigest()[:24]
-
-
-def inactivity_threshold(s: CustomerState, p: Policy) -> float:
-    """Seconds of silence that count as inactivity for this customer, from its own rhythm
-    (`active_days`): a silence its rhythm makes less likely than 1 in `inactivity_odds`, longer
-    than `inactivity_gaps` times its mean gap between active days and a day longer than any
-    silence it had in the window, within the policy's floor and ceiling; `inactivity_after`
-    while it has too few active days to tell.
-
-    The odds treat each day as active with the share of days the customer was active since its
-    oldest active day in the window (one more day counted, so no customer is certain): a
-    silence of t days then has probability (1 - share) ** t, as the BG/NBD family of models
-    judges a customer still active from its frequency and recency. A customer active every
-    day is inactive after the floor (4 days by default); one active most days, but at random,
-    after about a week; one active once a month not before the ceiling (45 days).
-
-    Kept with the state until its active days change (it is read at every evaluation).
-    """
-    a = p.alerts
-    mask = s.active_days
-    if s.rhythm_mask == mask and s.rhythm_of is a:
-        return s.rhythm
-    threshold = _inactivity_threshold(mask, a)
-    s.rhythm_mask, s.rhythm_of, s.rhythm = mask, a, threshold
-    return threshold
-
-
-def _inactivity_threshold(mask: int, a: AlertPolicy) -> float:
-    count, total, longest = gap_summary(mask)
-    if count < MIN_GAPS:
-        return a.inactivity_after
-    observed = mask.bit_length() + 1  # days since its oldest active day, and one more
-    quiet = 1.0 - mask.bit_count() / observed  # the chance a day is silent
-    unlikely = math.log(a.inactivity_odds) / -math.log(quiet)
-    mean = total / count
-    typical = max(a.inactivity_gaps * mean, unlikely, longest + 1) * DAY
-    return min(a.inactivity_ceiling, max(a.inactivity_floor, typical))
 
 
 MIN_BASELINE_DAYS = 28  # days of rhythm before the thinning window needed to judge it

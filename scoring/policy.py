@@ -131,7 +131,7 @@ class AlertPolicy:
     confidence_floor: float
     # silence judged against the customer's own rhythm: `inactivity_gaps` times its mean gap
     # between active days, within [floor, ceiling]; `inactivity_after` while it has too few
-    # active days to tell its rhythm (see `scoring.alerts.inactivity_threshold`)
+    # active days to tell its rhythm (see `scoring.reading.inactivity_threshold`)
     inactivity_floor: float = 4 * DAY
     inactivity_ceiling: float = 45 * DAY
     inactivity_gaps: float = 3.0

@@ -8,9 +8,11 @@ because both take the usage signals from `usage_subs` and the same formulas in t
 
 from __future__ import annotations
 
+import math
+
 from scoring import formulas
 from scoring.decay import DAY, decay_factor
-from scoring.policy import Policy, SegmentModel, UsagePolicy
+from scoring.policy import AlertPolicy, Policy, SegmentModel, UsagePolicy
 from scoring.state import CSM_RATING, CustomerState, Ticket, gap_summary
 
 NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
@@ -123,7 +125,10 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
     m = p.model_for(s.segment)
     idle = idle_seconds(s, now)
     # a silence within the customer's usual gap between active days is its rhythm: recency
-    # and the short trend read the silence beyond it
+    # reads the silence beyond it. The short trend reads the whole silence, believed only as
+    # far as its window should hold activity (`steady_trend`): a customer between two visits
+    # days apart expects little in the window and shows no fall, and a returning visit only
+    # ever raises the trend (held through the gap, the visit's own decay had lowered it)
     grace = usual_gap(s)
     if grace > idle:
         grace = idle
@@ -142,11 +147,10 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
         daily = (
             s.act_quarter * d / (m.per_day_quarter * (1.0 - (d if late else 1.0) * s.seen_quarter))
         )
-        held = elapsed - grace if elapsed > grace else (0.0 if late else elapsed)
-        d = decay_factor(held, u.short_half_life)
+        d = decay_factor(elapsed, u.short_half_life)
         lately = s.act_short * d  # the activity in the short window, and its days
         days = m.per_day_short * (1.0 - (d if late else 1.0) * s.seen_short)
-        d = decay_factor(held, u.long_half_life)
+        d = decay_factor(elapsed, u.long_half_life)
         long = s.act_long * d / (m.per_day_long * (1.0 - (d if late else 1.0) * s.seen_long))
         # the baseline rate at the latest activity: what the short window should hold
         habit = s.act_long / (m.per_day_long * (1.0 - s.seen_long))
@@ -158,6 +162,16 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
             year = s.act_year * d / (m.per_day_year * (1.0 - (d if late else 1.0) * s.seen_year))
             slow = ratio(daily, year)
     level = daily / m.typical
+    if level > 1.0:
+        # a silence past what the customer's rhythm allows (`inactivity_threshold`) brings a
+        # level above the segment's typical one down towards it: t / (t + the silence past t)
+        # of it, never below typical, so a heavy user silent for months no longer reads as
+        # healthy on its past, while a light user's level (a silence says little about it on
+        # irregular visits) is read as it is
+        quiet = inactivity_threshold(s, p)
+        past = idle_seconds(s, now) - quiet
+        if past > 0.0:
+            level = max(1.0, level * quiet / (quiet + past))
     breadth = NEUTRAL
     if s.features:
         used = features_used(s, u.feature_window, now)
@@ -197,6 +211,43 @@ def usual_gap(s: CustomerState) -> float:
         count, total, _ = gap_summary(mask)
         s.gap_mask, s.gap = mask, total / count * DAY if count >= MIN_GAPS else 0.0
     return s.gap
+
+
+def inactivity_threshold(s: CustomerState, p: Policy) -> float:
+    """Seconds of silence that count as inactivity for this customer, from its own rhythm
+    (`active_days`): a silence its rhythm makes less likely than 1 in `inactivity_odds`, longer
+    than `inactivity_gaps` times its mean gap between active days and a day longer than any
+    silence it had in the window, within the policy's floor and ceiling; `inactivity_after`
+    while it has too few active days to tell.
+
+    The odds treat each day as active with the share of days the customer was active since its
+    oldest active day in the window (one more day counted, so no customer is certain): a
+    silence of t days then has probability (1 - share) ** t, as the BG/NBD family of models
+    judges a customer still active from its frequency and recency. A customer active every
+    day is inactive after the floor (4 days by default); one active most days, but at random,
+    after about a week; one active once a month not before the ceiling (45 days).
+
+    Kept with the state until its active days change (it is read at every evaluation).
+    """
+    a = p.alerts
+    mask = s.active_days
+    if s.rhythm_mask == mask and s.rhythm_of is a:
+        return s.rhythm
+    threshold = _inactivity_threshold(mask, a)
+    s.rhythm_mask, s.rhythm_of, s.rhythm = mask, a, threshold
+    return threshold
+
+
+def _inactivity_threshold(mask: int, a: AlertPolicy) -> float:
+    count, total, longest = gap_summary(mask)
+    if count < MIN_GAPS:
+        return a.inactivity_after
+    observed = mask.bit_length() + 1  # days since its oldest active day, and one more
+    quiet = 1.0 - mask.bit_count() / observed  # the chance a day is silent
+    unlikely = math.log(a.inactivity_odds) / -math.log(quiet)
+    mean = total / count
+    typical = max(a.inactivity_gaps * mean, unlikely, longest + 1) * DAY
+    return min(a.inactivity_ceiling, max(a.inactivity_floor, typical))
 
 
 def usage_value(s: CustomerState, p: Policy, now: float) -> float | None:

@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from scoring.alerts import AlertState, inactivity_threshold, pending_until, risk_threshold
+from scoring.alerts import AlertState, pending_until, risk_threshold
 from scoring.decay import DAY, HOUR
 from scoring.health import HealthScore, score
 from scoring.health import value as value_of
 from scoring.policy import Policy
+from scoring.reading import inactivity_threshold
 from scoring.state import CustomerState
 
 LOOKAHEAD = DAY  # how far `next_check` looks before leaving the exact due time for later

@@ -210,7 +210,7 @@ class CustomerState:
     owner: str | None = field(init=False, compare=False)
     mrr: float | None = field(init=False, compare=False)  # and the MRR, when a number
     # the inactivity threshold of `active_days` under an alert policy, kept until they change
-    # (`scoring.alerts.inactivity_threshold`; not stored)
+    # (`scoring.reading.inactivity_threshold`; not stored)
     rhythm_mask: int = field(init=False, compare=False)
     rhythm_of: AlertPolicy | None = field(init=False, compare=False)
     rhythm: float = field(init=False, compare=False)

@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-from scoring.alerts import inactivity_threshold
 from scoring.health import score
+from scoring.reading import inactivity_threshold
 from scoring.serialize import rfc3339
 from scoring.state import ENTRY, CustomerState, apply, new_state
 from scoring.words import from_wire

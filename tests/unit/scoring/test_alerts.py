@@ -287,7 +287,7 @@ def test_silence_is_judged_against_the_customers_own_rhythm() -> None:
 def test_a_customer_active_at_random_is_judged_by_the_odds_of_its_silence() -> None:
     import random
 
-    from scoring.alerts import inactivity_threshold
+    from scoring.reading import inactivity_threshold
 
     rng = random.Random(4)
     state = apply(new_state("acme"), account(day(0), segment="smb", owner="ana"), POLICY)

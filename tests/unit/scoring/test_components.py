@@ -115,17 +115,17 @@ def test_without_seat_snapshots_or_features_those_signals_read_neutral() -> None
 
 
 def test_six_silent_days_after_steady_use_lower_recency_and_trend_as_decay_says() -> None:
-    """A customer active every day: its usual gap is one day, so recency and the short trend
-    read the five silent days beyond it. The trend's ratio of the short window to the
+    """A customer active every day: its usual gap is one day, so recency reads the five silent
+    days beyond it; the short trend reads all six. The trend's ratio of the short window to the
     baseline counts e / (e + prior), e the units the window should hold at the customer's
     habit (its baseline when last active), and a steady 1 the rest: read with the shipped
     prior, and with none (the window's decay alone). The shipped policy gives recency no
     weight, so recency is read where it has one (`WITH_RECENCY`)."""
     s = build(daily_sessions(0, 99))
-    # five days on: the short window's activity and the days it holds (over the days seen),
+    # six days on: the short window's activity and the days it holds (over the days seen),
     # the baseline's rate a day (the long window's), and that rate on the last active day
-    lately, days = _rate(3, after=5) * _per_day(3), _seen(3, 105) * _per_day(3)
-    baseline = _rate(28, after=5) / _seen(28, 105)
+    lately, days = _rate(3, after=6) * _per_day(3), _seen(3, 106) * _per_day(3)
+    baseline = _rate(28, after=6) / _seen(28, 106)
     habit = _rate(28) / _seen(28, 100)
     assert POLICY.usage.trend_prior > 0
     for policy in (POLICY, shipped_with({"usage.trend_prior_units": 0})):

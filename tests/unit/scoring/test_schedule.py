@@ -7,9 +7,10 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scoring.alerts import AlertState, inactivity_threshold
+from scoring.alerts import AlertState
 from scoring.decay import DAY
 from scoring.health import band_for, score, value
+from scoring.reading import inactivity_threshold
 from scoring.schedule import FAR, RESOLUTION, SETTLED, moments, next_check, next_due
 from scoring.timeline import Standing, catch_up, replay, resolve
 
@@ -126,7 +127,7 @@ def test_a_score_still_moving_is_refreshed_within_the_refresh_interval() -> None
     state = build(events)
     # lately below the usual rate, and falling; past the inactivity crossing, so no moment
     # falls within the interval and the drift alone makes it due
-    now = latest(events) + 5 * DAY
+    now = latest(events) + 8 * DAY
     refresh = WEEK
     assert [] == [m for m in moments(state, POLICY, now) if m <= now + refresh]
     h = score(state, POLICY, now)
