@@ -49,9 +49,9 @@ class UsagePolicy:
     feature_window: float
     seat_target: float
     idle_after: float
-    # activity units at the customer's own long-window rate added to the short window before
-    # the trend compares the two (`reading.short_rate`); 0 (policies written before it) reads
-    # the short window as it is
+    # the trend's prior, in activity units: the short window's ratio to the baseline counts
+    # e / (e + prior) for e units expected there (`reading.steady_trend`); 0 (policies written
+    # before it) reads the ratio as it is
     trend_prior: float = 0.0
 
     def weights_for(self, segment: str | None) -> Mapping[str, float]:

@@ -127,8 +127,8 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
     # a silence within the customer's usual gap between active days is its rhythm: recency
     # reads the silence beyond it. The short trend reads the whole silence, believed only as
     # far as its window should hold activity (`steady_trend`): a customer between two visits
-    # days apart expects little in the window and shows no fall, and a returning visit only
-    # ever raises the trend (held through the gap, the visit's own decay had lowered it)
+    # days apart expects little in the window and shows no fall, and a returning visit does
+    # not lower the trend (held through the gap, the visit's own decay had lowered it)
     grace = usual_gap(s)
     if grace > idle:
         grace = idle
