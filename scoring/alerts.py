@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 from scoring.decay import DAY
 from scoring.health import HealthScore, band_for
@@ -24,17 +25,17 @@ from scoring.reading import MIN_GAPS, inactivity_threshold, usual_gap
 from scoring.state import CustomerState, gap_summary
 from scoring.words import NEUTRAL, Message, say
 
-RULES = ALERT_RULES
+RULES: Final = ALERT_RULES
 # which rule leads a merged alert (names it, and its id): the most specific first
-LEADS = (
+LEADS: Final = (
     "urgent_ticket_sla", "sharp_drop", "band_drop", "contraction", "detractor", "inactivity",
     "high_risk",
 )  # fmt: skip
 # a sharp drop must also be this many times the customer's typical move between slots
-NOISE_MULTIPLE = 6.0
-SEVERITIES = ("warning", "critical")
-MAX_HISTORY = 48
-MAX_REASONS = 6
+NOISE_MULTIPLE: Final = 6.0
+SEVERITIES: Final = ("warning", "critical")
+MAX_HISTORY: Final = 48
+MAX_REASONS: Final = 6
 
 
 @dataclass(slots=True, eq=True, init=False)
@@ -56,7 +57,7 @@ class RuleState:
         return RuleState(self.active, self.since, self.last_raised_at)
 
 
-QUIET = RuleState()  # a rule that never held: read, never changed
+QUIET: Final = RuleState()  # a rule that never held: read, never changed
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: scoring/__init__.py
@@ -140,7 +141,7 @@ def alert_id(customer_id: str, rule: str, episode_start: float) -> str:
     return hashlib.sha256(raw).hexdigest()[:24]
 
 
-MIN_BASELINE_DAYS = 28  # days of rhythm before the thinning window needed to judge it
+MIN_BASELINE_DAYS: Final = 28  # days of rhythm before the thinning window needed to judge it
 
 
 class Thinning:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from scoring import drivers, reading
 from scoring.decay import DAY, decay_factor
@@ -117,9 +118,9 @@ def usage_parts(s: CustomerState, p: Policy, now: float, words: bool = True) -> 
 
 
 # Components that do not depend on the moment (immutable, so shared rather than built each time)
-_NO_SUPPORT = Component("support", None)
-_NO_TICKETS = Component("support", 100.0)  # a customer who needed no support
-_NO_SENTIMENT = Component("sentiment", None)
+_NO_SUPPORT: Final = Component("support", None)
+_NO_TICKETS: Final = Component("support", 100.0)  # a customer who needed no support
+_NO_SENTIMENT: Final = Component("sentiment", None)
 
 
 def support(s: CustomerState, p: Policy, now: float, words: bool = True) -> Component:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Final
 
-DAY = 86_400.0
-HOUR = 3_600.0
+DAY: Final = 86_400.0
+HOUR: Final = 3_600.0
 
 
 def decay_factor(elapsed: float, half_life: float) -> float:

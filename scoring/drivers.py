@@ -9,6 +9,8 @@ shown: an evaluation that publishes nothing makes none.
 
 from __future__ import annotations
 
+from typing import Final
+
 from scoring import events as ev
 from scoring import formulas, reading
 from scoring.decay import DAY, HOUR
@@ -17,9 +19,9 @@ from scoring.reading import NEUTRAL, Subs
 from scoring.state import CustomerState, Ticket, assessment, assessment_author
 from scoring.words import Message
 
-NO_ANSWERS = "sentiment.no_answers"
-CSM = "sentiment.csm"  # the manager's own assessment
-_USAGE = tuple(f"usage.{name}" for name in USAGE_SIGNALS)
+NO_ANSWERS: Final = "sentiment.no_answers"
+CSM: Final = "sentiment.csm"  # the manager's own assessment
+_USAGE: Final = tuple(f"usage.{name}" for name in USAGE_SIGNALS)
 
 Loss = tuple[str, float]  # (signal, points lost)
 

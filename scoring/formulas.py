@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Final
 
 
 def nps(promoters: float, passives: float, detractors: float) -> float | None:
@@ -84,7 +85,7 @@ def ces_mean(scores: Iterable[int]) -> float | None:
     return sum(values, 0.0) / len(values) if values else None
 
 
-_SCALES = (1.0, 10.0, 100.0, 1_000.0, 10_000.0)
+_SCALES: Final[tuple[float, ...]] = (1.0, 10.0, 100.0, 1_000.0, 10_000.0)
 
 
 def rounded(x: float, digits: int) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Final
 
 from scoring import components as comp
 from scoring import drivers, reading
@@ -13,7 +14,7 @@ from scoring.reading import Subs
 from scoring.state import CustomerState
 from scoring.words import Message
 
-MIN_DRIVER_POINTS = 0.05
+MIN_DRIVER_POINTS: Final = 0.05
 
 
 @dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Final
 
-_SCALE = float(1 << 64)
+_SCALE: Final = float(1 << 64)
 
 
 def holdout_fraction(customer_id: str, experiment: str) -> float:

@@ -13,15 +13,15 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from scoring.decay import DAY, HOUR
 from scoring.events import PRIORITIES
 from scoring.holdout import Holdout
 from scoring.words import LANGUAGES
 
-COMPONENTS = ("usage", "support", "sentiment")
-BANDS = ("healthy", "at_risk", "critical")
+COMPONENTS: Final = ("usage", "support", "sentiment")
+BANDS: Final = ("healthy", "at_risk", "critical")
 
 
 class PolicyError(ValueError):
@@ -32,7 +32,7 @@ class PolicyError(ValueError):
         super().__init__(f"{source}: {key}: must be {rule}, got {value!r}")
 
 
-USAGE_SIGNALS = ("recency", "frequency", "trend", "slow_trend", "breadth", "seats")
+USAGE_SIGNALS: Final = ("recency", "frequency", "trend", "slow_trend", "breadth", "seats")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class UsagePolicy:
 
 # Tickets kept in detail per customer, the newest by opening time (optional in a policy file,
 # so policies written before it stay valid)
-DEFAULT_MAX_TICKETS = 64
+DEFAULT_MAX_TICKETS: Final = 64
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,11 @@ class SentimentPolicy:
     csm_half_life: float = 45 * DAY
 
 
-SURVEY_MEASURES = ("nps", "csat", "ces")
-SENTIMENT_MEASURES = (*SURVEY_MEASURES, "csm")
+SURVEY_MEASURES: Final = ("nps", "csat", "ces")
+SENTIMENT_MEASURES: Final = (*SURVEY_MEASURES, "csm")
 # the manager's assessment's share of the sentiment weights in a policy that names only the
 # surveys' (written before it existed): the shipped policy's (docs/scoring.md)
-DEFAULT_CSM_SHARE = 0.2
+DEFAULT_CSM_SHARE: Final = 0.2
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class BandPolicy:
 # The rules a worklist suggests a next step for, and "review": a customer on the worklist for
 # its revenue at risk alone. The steps' words are the catalogs' (`next-step`, stream/i18n);
 # `alerts.next_steps` in a policy file replaces any of them, in one language or per language.
-NEXT_STEP_RULES = (
+NEXT_STEP_RULES: Final = (
     "urgent_ticket_sla", "sharp_drop", "band_drop", "contraction", "inactivity", "high_risk",
     "detractor", "review",
 )  # fmt: skip
@@ -538,7 +538,7 @@ def parse_policy(doc: Any, source: str = "scoring policy") -> Policy:
     )
 
 
-ALERT_RULES = (
+ALERT_RULES: Final = (
     "band_drop",
     "sharp_drop",
     "detractor",
@@ -549,7 +549,7 @@ ALERT_RULES = (
 )
 
 
-_STEP_LANGUAGES = (*LANGUAGES, "*")  # "*": any language
+_STEP_LANGUAGES: Final = (*LANGUAGES, "*")  # "*": any language
 
 
 def _next_steps(r: _Reader) -> dict[str, dict[str, str]]:
@@ -588,7 +588,7 @@ def _next_steps(r: _Reader) -> dict[str, dict[str, str]]:
     return out
 
 
-MAX_EXPERIMENT = 100  # characters of a holdout experiment's name
+MAX_EXPERIMENT: Final = 100  # characters of a holdout experiment's name
 
 
 def _holdout(r: _Reader) -> Holdout | None:

@@ -9,16 +9,17 @@ because both take the usage signals from `usage_subs` and the same formulas in t
 from __future__ import annotations
 
 import math
+from typing import Final
 
 from scoring import formulas
 from scoring.decay import DAY, decay_factor
 from scoring.policy import AlertPolicy, Policy, SegmentModel, UsagePolicy
 from scoring.state import CSM_RATING, CustomerState, Ticket, gap_summary
 
-NEUTRAL = 50.0  # the sub-score of a signal without evidence: neither good nor bad
+NEUTRAL: Final = 50.0  # the sub-score of a signal without evidence: neither good nor bad
 # the usage signals' sub-scores (0-100), in `USAGE_SIGNALS` order (`usage_subs`)
 Subs = tuple[float, float, float, float, float, float]
-_WEEK = 7 * DAY
+_WEEK: Final = 7 * DAY
 
 
 def per_day(half_life: float) -> float:
@@ -191,7 +192,7 @@ def usage_subs(s: CustomerState, p: Policy, now: float) -> Subs:
     )
 
 
-MIN_GAPS = 2  # gaps between active days needed before a customer's rhythm is read
+MIN_GAPS: Final = 2  # gaps between active days needed before a customer's rhythm is read
 
 
 def usual_gap(s: CustomerState) -> float:

@@ -17,7 +17,7 @@ customers, not with customers times days.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from scoring.alerts import AlertState, pending_until, risk_threshold
 from scoring.decay import DAY, HOUR
@@ -27,10 +27,14 @@ from scoring.policy import Policy
 from scoring.reading import inactivity_threshold
 from scoring.state import CustomerState
 
-LOOKAHEAD = DAY  # how far `next_check` looks before leaving the exact due time for later
-FAR = 400 * DAY  # beyond every window of the model: a silent score has settled by then
-RESOLUTION = 6 * HOUR  # how close to a crossing the bisection gets (the due is at or after it)
-SETTLED = 2.0  # points: a score is refreshed once it drifted this much since it was evaluated
+# how far `next_check` looks before leaving the exact due time for later
+LOOKAHEAD: Final = DAY
+# beyond every window of the model: a silent score has settled by then
+FAR: Final = 400 * DAY
+# how close to a crossing the bisection gets (the due is at or after it)
+RESOLUTION: Final = 6 * HOUR
+# points: a score is refreshed once it drifted this much since it was evaluated
+SETTLED: Final = 2.0
 
 
 def moments(state: CustomerState, policy: Policy, now: float) -> list[float]:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 from scoring import events as ev
 from scoring import formulas, revenue
 from scoring.decay import DAY
 from scoring.state import CustomerState
 
-UNKNOWN_SEGMENT = "unknown"
+UNKNOWN_SEGMENT: Final = "unknown"
 
 
 @dataclass(slots=True, unsafe_hash=True, init=False)  # not frozen: scoring/__init__.py
@@ -49,7 +50,7 @@ class Fact:
         return Fact, (self.kind, self.value, self.at, self.segment)  # `scoring.state.Stamped`
 
 
-REVENUE = "mrr_"  # the prefix of the revenue movements' kinds
+REVENUE: Final = "mrr_"  # the prefix of the revenue movements' kinds
 
 
 # What `new_facts` needs of the state before an event: for a support event, whether its ticket
@@ -69,7 +70,7 @@ class Paying:
 
 
 Snapshot = tuple[bool, float | None, float | None] | Paying | None
-ACCOUNT_MOVES: tuple[type[ev.Event], ...] = (ev.AccountUpdated, ev.Churned, ev.Renewed)
+ACCOUNT_MOVES: Final[tuple[type[ev.Event], ...]] = (ev.AccountUpdated, ev.Churned, ev.Renewed)
 
 
 def snapshot(state: CustomerState, event: ev.Event) -> Snapshot:

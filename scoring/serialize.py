@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from scoring.alerts import Alert
 from scoring.health import HealthScore
@@ -53,11 +53,11 @@ class _Plain:
         return self(message), message.wire()
 
 
-_PLAIN = _Plain()
+_PLAIN: Final = _Plain()
 
-_MINUTE_TEXTS: dict[int, str] = {}  # "YYYY-MM-DDTHH:MM:" of a minute since the epoch, as met
-_TWO = tuple(f"{n:02d}" for n in range(60))
-_MILLIS = tuple(f".{n:03d}Z" for n in range(1000))
+_MINUTE_TEXTS: Final[dict[int, str]] = {}  # "YYYY-MM-DDTHH:MM:" of a minute since the epoch, as met
+_TWO: Final = tuple(f"{n:02d}" for n in range(60))
+_MILLIS: Final = tuple(f".{n:03d}Z" for n in range(1000))
 
 
 def rfc3339(ts: float) -> str:
@@ -88,10 +88,10 @@ def rfc3339(ts: float) -> str:
     return text + _TWO[seconds - minute * 60] + _MILLIS[micro // 1000]
 
 
-_DAYS: dict[str, int] = {}  # "YYYY-MM-DD" -> the POSIX seconds (UTC) of its start, as met
-_SEPARATORS = frozenset("Tt ")
-_EPOCH_DATE = date(1970, 1, 1)
-_EXACT = 1 << 53  # microseconds a float holds exactly
+_DAYS: Final[dict[str, int]] = {}  # "YYYY-MM-DD" -> the POSIX seconds (UTC) of its start, as met
+_SEPARATORS: Final = frozenset("Tt ")
+_EPOCH_DATE: Final = date(1970, 1, 1)
+_EXACT: Final = 1 << 53  # microseconds a float holds exactly
 
 
 def _digit(text: str, i: int) -> int:

@@ -21,12 +21,12 @@ from scoring import events as ev
 from scoring.decay import DecayedSum, decay_factor
 from scoring.policy import AlertPolicy, Policy, UsagePolicy
 
-MAX_FEATURES = 32
-MAX_FEATURE_UNITS = 20
-ACTIVE_DAYS = 120  # days of activity remembered per customer, as bits (`active_days`)
-_DAY = 86_400.0
-EMPTY_SUM = DecayedSum()  # immutable, so one shared instance is a safe default
-NO_YEAR = -1.0  # `act_year` of activity recorded before the year sum existed (sums are >= 0)
+MAX_FEATURES: Final = 32
+MAX_FEATURE_UNITS: Final = 20
+ACTIVE_DAYS: Final = 120  # days of activity remembered per customer, as bits (`active_days`)
+_DAY: Final = 86_400.0
+EMPTY_SUM: Final = DecayedSum()  # immutable, so one shared instance is a safe default
+NO_YEAR: Final = -1.0  # `act_year` of activity recorded before the year sum existed (sums are >= 0)
 
 # What `apply_into` did with an event
 APPLIED: Final = 0
@@ -449,9 +449,9 @@ def event_digest(event_id: str) -> bytes:
     return hashlib.blake2b(event_id.encode(), digest_size=8).digest()
 
 
-ENTRY = 12  # bytes per remembered id: 4 of event time, 8 of digest
-_SECONDS = struct.Struct(">I")
-_MAX_SECOND = 0xFFFFFFFF
+ENTRY: Final = 12  # bytes per remembered id: 4 of event time, 8 of digest
+_SECONDS: Final = struct.Struct(">I")
+_MAX_SECOND: Final = 0xFFFFFFFF
 
 
 def _second(t: float) -> int:
@@ -581,7 +581,7 @@ def too_late(state: CustomerState, event: ev.Event, policy: Policy) -> str | Non
     return None
 
 
-MAX_CLOSED = 128  # forgotten tickets remembered, so a late event can't bring one back
+MAX_CLOSED: Final = 128  # forgotten tickets remembered, so a late event can't bring one back
 
 
 def is_closed(state: CustomerState, ticket_id: str) -> bool:
@@ -928,9 +928,9 @@ def note_mrr(days: list[float], t: float, mrr: float, window: float) -> None:
 
 # the events of the product's own feeds (usage, and the account's place in the book): what
 # `usage_since` dates from
-_FEED_EVENTS = (ev.Session, ev.FeatureUsed, ev.SeatSnapshot, ev.AccountUpdated)
+_FEED_EVENTS: Final = (ev.Session, ev.FeatureUsed, ev.SeatSnapshot, ev.AccountUpdated)
 
-_PRIORITY_RANK = {p: i for i, p in enumerate(ev.PRIORITIES)}
+_PRIORITY_RANK: Final = {p: i for i, p in enumerate(ev.PRIORITIES)}
 
 
 def _ticket_change(k: Ticket, e: ev.Event) -> None:

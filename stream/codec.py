@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 import orjson
@@ -29,10 +29,10 @@ from stream.contract import (
     FieldSpec,
 )
 
-DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
-_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
-_DATE = re.compile(DATE_PATTERN)
-_SHOWN_VALUE_CHARS = 80
+DEFAULT_MAX_MESSAGE_BYTES: Final = 64 * 1024
+_TIMESTAMP: Final = re.compile(TIMESTAMP_PATTERN)
+_DATE: Final = re.compile(DATE_PATTERN)
+_SHOWN_VALUE_CHARS: Final = 80
 
 
 class DecodeError(ValueError):
@@ -56,7 +56,7 @@ class _Missing:
         return "nothing (field missing)"
 
 
-MISSING: Any = _Missing()
+MISSING: Final[Any] = _Missing()
 
 
 def _check(spec: FieldSpec, value: Any) -> Any:
@@ -212,7 +212,7 @@ def _event_fields(cls: type[Event]) -> list[str]:
 
 
 # each message type's struct -> its event class and the positions of its date fields
-_WIRE: dict[type[msgspec.Struct], tuple[type[Event], tuple[int, ...]]] = {}
+_WIRE: Final[dict[type[msgspec.Struct], tuple[type[Event], tuple[int, ...]]]] = {}
 for _message in MESSAGE_TYPES.values():
     _specs = COMMON_FIELDS + _message.fields
     if _event_fields(_message.event_class) != [s.name for s in _specs]:
@@ -229,7 +229,9 @@ def _decoder(types: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(union)
 
 
-_DECODERS: dict[str | None, msgspec.json.Decoder[Any]] = {None: _decoder(tuple(MESSAGE_TYPES))}
+_DECODERS: Final[dict[str | None, msgspec.json.Decoder[Any]]] = {
+    None: _decoder(tuple(MESSAGE_TYPES))
+}
 for _kind, _name in INPUT_TOPICS.items():
     _DECODERS[_name] = _decoder(TYPES_BY_TOPIC_KIND[_kind])
 

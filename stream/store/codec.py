@@ -65,7 +65,7 @@ _SENTIMENT: Final = (
     "ces_easy",
     "ces_total",
 )
-_pack = msgpack.Packer(use_bin_type=True, autoreset=True).pack
+_pack: Final = msgpack.Packer(use_bin_type=True, autoreset=True).pack
 
 
 def _t(x: float | None) -> Any:

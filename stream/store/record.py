@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from scoring.alerts import Alert, AlertState
 from scoring.health import score
@@ -20,9 +20,9 @@ from stream.store.parts import Evaluation, Parts, Published
 
 __all__ = ["Evaluation", "Published", "Record", "Revenue", "ViewsSeen"]
 
-UNKNOWN_SEGMENT = "unknown"
-TREND_DAYS = 90  # daily score points kept per customer
-NO_POINT = 255  # a day without an evaluation
+UNKNOWN_SEGMENT: Final = "unknown"
+TREND_DAYS: Final = 90  # daily score points kept per customer
+NO_POINT: Final = 255  # a day without an evaluation
 
 
 # What became of one consumed message, for the metrics (not stored): the contract's name of its

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -27,8 +27,8 @@ SCORE_EDGES = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
 
 # The score board orders customers by band, most at risk first, then by score:
 # value = rank of the band * BOARD_STRIDE + score, so one sorted set answers both.
-BOARD_RANK = {"critical": 0, "at_risk": 1, "healthy": 2}
-BOARD_STRIDE = 1000.0
+BOARD_RANK: Final = {"critical": 0, "at_risk": 1, "healthy": 2}
+BOARD_STRIDE: Final = 1000.0
 
 
 def board_value(band: str, score: float) -> float:
@@ -251,7 +251,7 @@ def revenue_into(tally: Tally, by_segment: str, by_owner: str, r: Record) -> Non
     r.loaded.revenue = now
 
 
-MAX_RESOLVED = 1000  # resolved alerts kept per partition for the forwarder (oldest dropped)
+MAX_RESOLVED: Final = 1000  # resolved alerts kept per partition for the forwarder (oldest dropped)
 
 
 @dataclass
@@ -304,7 +304,7 @@ def alerts_seen(records: Iterable[Record]) -> None:
             r.loaded.alert = r.alerts.open
 
 
-REVENUE_MONTHS = 13  # months of revenue figures exported: the clock's and the 12 before
+REVENUE_MONTHS: Final = 13  # months of revenue figures exported: the clock's and the 12 before
 
 
 async def business_snapshot(

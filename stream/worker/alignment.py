@@ -31,13 +31,14 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Final
 
 from scoring.events import KIND_RANK
 from stream.contract import INPUT_TOPICS
 from stream.messages import DeadLetter, Decoded
 
 # Contract topic name -> rank of its kind at equal event times.
-TOPIC_RANK = {topic: KIND_RANK[kind] for kind, topic in INPUT_TOPICS.items()}
+TOPIC_RANK: Final = {topic: KIND_RANK[kind] for kind, topic in INPUT_TOPICS.items()}
 
 
 @dataclass(frozen=True)

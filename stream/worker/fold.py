@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from scoring import alerts
 from scoring.alerts import Alert
@@ -41,8 +41,8 @@ from stream.messages import DeadLetter, Decoded
 from stream.store.record import Evaluation, Published, Record
 
 # Applied offsets are stored per customer under "<code><partition>", by the topic's contract.
-_CODES: dict[TopicKind, str] = {"usage": "u", "support": "s", "survey": "v", "account": "a"}
-TOPIC_CODES = {INPUT_TOPICS[kind]: code for kind, code in _CODES.items()}
+_CODES: Final[dict[TopicKind, str]] = {"usage": "u", "support": "s", "survey": "v", "account": "a"}
+TOPIC_CODES: Final = {INPUT_TOPICS[kind]: code for kind, code in _CODES.items()}
 
 
 class Keyed(NamedTuple):
