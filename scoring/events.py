@@ -205,6 +205,16 @@ TICKET_EVENTS: tuple[type[Event], ...] = (
     TicketReopened,
     TicketEscalated,
 )
+# The same kinds as sets of exact types, for the hot path (`scoring.state`, `scoring.segments`,
+# the fold): `type(e) in USAGE_TYPES` is one hash lookup, where `isinstance` against a struct
+# class goes through its metaclass's `__instancecheck__`, about 0.1 us for every class that
+# does not match. The event classes are leaves (none is subclassed), so the two tests agree.
+USAGE_TYPES: frozenset[type[Event]] = frozenset(USAGE_EVENTS)
+TICKET_TYPES: frozenset[type[Event]] = frozenset(TICKET_EVENTS)
+ACCOUNT_MOVE_TYPES: frozenset[type[Event]] = frozenset((AccountUpdated, Churned, Renewed))
+# the events of the product's own feeds (usage, and the account's place in the book): what a
+# state's `usage_since` dates from
+FEED_TYPES: frozenset[type[Event]] = frozenset((Session, FeatureUsed, SeatSnapshot, AccountUpdated))
 
 # Events at the same instant are taken in this order of their kinds: the account's attributes
 # (segment, owner) first, so an alert raised at that instant already names its owner.

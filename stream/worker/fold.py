@@ -26,7 +26,7 @@ from typing import Final, NamedTuple
 
 from scoring import alerts
 from scoring.alerts import Alert
-from scoring.events import USAGE_EVENTS, TopicKind
+from scoring.events import USAGE_TYPES, TopicKind
 from scoring.health import HealthScore, score
 from scoring.policy import Policy
 from scoring.schedule import LOOKAHEAD
@@ -237,7 +237,7 @@ def _fold_customer(
         if standing.due is not None and standing.due <= t:
             health = catch_up_into(standing, t, policy, refresh, raised, times) or health
             _shadow(state, rec, times, opts, out)
-        before = None if isinstance(event, USAGE_EVENTS) else snapshot(state, event)
+        before = None if type(event) in USAGE_TYPES else snapshot(state, event)
         code = apply_into(state, event, policy)
         if code != APPLIED:
             if code == TOO_LATE:  # it cannot be told from a duplicate: refused, not lost
@@ -250,7 +250,7 @@ def _fold_customer(
             continue
         out.applied += 1
         rec.outcomes.append((topic, event.TYPE, "applied", msg.timestamp, t))
-        if not isinstance(event, USAGE_EVENTS):  # usage adds no segment facts
+        if type(event) not in USAGE_TYPES:  # usage adds no segment facts
             rec.facts.extend(new_facts(before, state, event))
         if opts.every_event:
             health = evaluate_into(standing, t, policy, refresh, False, raised) or health

@@ -183,3 +183,18 @@ def test_gap_summary_counts_sums_and_bounds_the_gaps_between_active_days(mask: i
     gaps = [b - a for a, b in itertools.pairwise(days)]
     expected = (len(gaps), sum(gaps), max(gaps)) if gaps else (0, 0, 0)
     assert expected == gap_summary(mask)
+
+
+def test_the_hot_paths_exact_type_sets_name_the_same_events_as_the_kinds():
+    """`scoring.state`, `scoring.segments` and the fold test an event's kind by its exact type
+    (`type(e) in USAGE_TYPES`, `type(e) is ev.NpsAnswered`): right only while no event class
+    is subclassed and each set holds its kind's classes."""
+    for cls in ev.EVENT_TYPES:
+        assert cls.__subclasses__() == [], f"{cls.__name__} is subclassed"
+    assert ev.USAGE_TYPES == frozenset(ev.USAGE_EVENTS)
+    assert ev.TICKET_TYPES == frozenset(ev.TICKET_EVENTS)
+    assert ev.ACCOUNT_MOVE_TYPES == {ev.AccountUpdated, ev.Churned, ev.Renewed}
+    assert ev.FEED_TYPES == {*ev.USAGE_EVENTS, ev.SeatSnapshot, ev.AccountUpdated}
+    for cls in ev.EVENT_TYPES:
+        assert (cls in ev.USAGE_TYPES) == (cls.KIND == "usage" and cls is not ev.SeatSnapshot)
+        assert (cls in ev.TICKET_TYPES) == (cls.KIND == "support")
