@@ -60,15 +60,29 @@ def resolve(standing: Standing, policy: Policy, refresh: float) -> Standing:
     return standing
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=True, init=False)
 class Step:
     """The outcome of a step: the standing (updated in place), the latest health and the
     alerts raised."""
 
     standing: Standing
-    health: HealthScore | None = None
-    raised: tuple[Alert, ...] = ()
-    evaluated: tuple[float, ...] = ()  # the event times it evaluated the customer at, in order
+    health: HealthScore | None
+    raised: tuple[Alert, ...]
+    evaluated: tuple[float, ...]  # the event times it evaluated the customer at, in order
+
+    def __init__(
+        self,
+        standing: Standing,
+        health: HealthScore | None = None,
+        raised: tuple[Alert, ...] = (),
+        evaluated: tuple[float, ...] = (),
+    ) -> None:
+        # written out: the dataclass's own `__init__` would run interpreted, once per event of
+        # a replay
+        self.standing = standing
+        self.health = health
+        self.raised = raised
+        self.evaluated = evaluated
 
 
 def evaluate_into(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from scoring.alerts import Alert, AlertState
@@ -89,7 +89,7 @@ class ViewsSeen:
         return "ViewsSeen" + repr(self._fields())
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=True, init=False)
 class Record:
     """Everything stored for one customer.
 
@@ -100,29 +100,73 @@ class Record:
     """
 
     customer_id: str
-    version: int = 0
-    state: CustomerState | None = None
-    alerts: AlertState = field(default_factory=AlertState)
-    offsets: dict[str, int] = field(default_factory=dict)  # "<topic code><partition>" -> offset
-    partition: int | None = None
-    published: Published | None = None
-    evaluated: Evaluation | None = None
-    due: float | None = None
+    version: int
+    state: CustomerState | None
+    alerts: AlertState
+    offsets: dict[str, int]  # "<topic code><partition>" -> offset
+    partition: int | None
+    published: Published | None
+    evaluated: Evaluation | None
+    due: float | None
     # False: `due` is a bound before which nothing can be due, the exact time to be worked out
     # from the evaluation at `due_from` (scoring.timeline.Standing)
-    due_exact: bool = True
-    due_from: float | None = None
+    due_exact: bool
+    due_from: float | None
     # the shadow policy's alert memory and last published score (HEALTHSCORE_SHADOW_...)
-    shadow_memory: AlertState = field(default_factory=AlertState)
-    shadow_published: Published | None = None
+    shadow_memory: AlertState
+    shadow_published: Published | None
     # the score's daily history: one byte per day (0-100, NO_POINT: none) ending on `trend_day`
     # (days since the epoch, event time), the day's last evaluation
-    trend: bytes = b""
-    trend_day: int | None = None
-    facts: list[Fact] = field(default_factory=list)  # for segment aggregates; not stored
-    outcomes: list[Outcome] = field(default_factory=list)  # of this attempt; not stored
-    loaded: ViewsSeen = field(default_factory=ViewsSeen)
-    loaded_due: float | None = None  # the due time stored with the record as loaded
+    trend: bytes
+    trend_day: int | None
+    facts: list[Fact]  # for segment aggregates; not stored
+    outcomes: list[Outcome]  # of this attempt; not stored
+    loaded: ViewsSeen
+    loaded_due: float | None  # the due time stored with the record as loaded
+
+    def __init__(
+        self,
+        customer_id: str,
+        version: int = 0,
+        state: CustomerState | None = None,
+        alerts: AlertState | None = None,
+        offsets: dict[str, int] | None = None,
+        partition: int | None = None,
+        published: Published | None = None,
+        evaluated: Evaluation | None = None,
+        due: float | None = None,
+        due_exact: bool = True,
+        due_from: float | None = None,
+        shadow_memory: AlertState | None = None,
+        shadow_published: Published | None = None,
+        trend: bytes = b"",
+        trend_day: int | None = None,
+        facts: list[Fact] | None = None,
+        outcomes: list[Outcome] | None = None,
+        loaded: ViewsSeen | None = None,
+        loaded_due: float | None = None,
+    ) -> None:
+        # written out, as `scoring.state.CustomerState`'s is: the dataclass's own `__init__`
+        # would run interpreted, and a record is made for every customer loaded
+        self.customer_id = customer_id
+        self.version = version
+        self.state = state
+        self.alerts = AlertState() if alerts is None else alerts
+        self.offsets = {} if offsets is None else offsets
+        self.partition = partition
+        self.published = published
+        self.evaluated = evaluated
+        self.due = due
+        self.due_exact = due_exact
+        self.due_from = due_from
+        self.shadow_memory = AlertState() if shadow_memory is None else shadow_memory
+        self.shadow_published = shadow_published
+        self.trend = trend
+        self.trend_day = trend_day
+        self.facts = [] if facts is None else facts
+        self.outcomes = [] if outcomes is None else outcomes
+        self.loaded = ViewsSeen() if loaded is None else loaded
+        self.loaded_due = loaded_due
 
     def segment(self) -> str:
         return (self.state.segment if self.state else None) or UNKNOWN_SEGMENT
