@@ -97,7 +97,7 @@ async def run_aiokafka(bootstrap: str, topic: str, meter: Meter) -> None:
 def run_faust(mode: str, bootstrap: str, topic: str, meter: Meter) -> None:
     import faust
 
-    from stream.messages import DeadLetter, Incoming
+    from stream.messages import DeadLetter, Decoded, Incoming
     from stream.worker.alignment import MergeLimits
     from stream.worker.batching import BatchingApp
 
@@ -137,10 +137,13 @@ def run_faust(mode: str, bootstrap: str, topic: str, meter: Meter) -> None:
     else:
         assert isinstance(app, BatchingApp)
 
-        def decode(message: Incoming) -> DeadLetter:
+        def decode(messages: list[Incoming]) -> list[Decoded]:
             # the JSON decoding the engine does, without the contract: the plumbing's cost
-            orjson.loads(message.value or b"")
-            return DeadLetter(message, "", "")
+            out = []
+            for message in messages:
+                orjson.loads(message.value or b"")
+                out.append(Decoded(message, DeadLetter(message, "", "")))
+            return out
 
         limits = MergeLimits(idle=0.0, tolerance=0.0, most=10_000)
         merges = app.merged_batch_topics({topic: 0}, decode, limits)

@@ -210,7 +210,7 @@ def create_app(settings: Settings) -> BatchingApp:
         tolerance=settings.allowed_lateness_seconds,
         most=settings.merge_buffer,
     )
-    merges = app.merged_batch_topics(ranks, engine.decode_one, limits)
+    merges = app.merged_batch_topics(ranks, engine.decode, limits)
     consumer = app.batching_consumer
     consumer.on_fetch_error = lambda exc: metrics.fetch_errors.labels(type(exc).__name__).inc()
     # partitions may move: the records kept in memory are loaded again from Redis

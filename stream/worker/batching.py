@@ -45,8 +45,7 @@ from faust.types import TP, Message
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
-from scoring.events import Event
-from stream.messages import DeadLetter, Decoded, Incoming
+from stream.messages import Decoded, Incoming
 from stream.settings import Settings
 from stream.worker.alignment import Merge, MergeLimits
 
@@ -296,7 +295,7 @@ class BatchingApp(faust.App):
     def merged_batch_topics(
         self,
         topics: Mapping[str, int],
-        decode: Callable[[Incoming], Event | DeadLetter],
+        decode: Callable[[list[Incoming]], list[Decoded]],
         limits: MergeLimits,
     ) -> PartitionMerges:
         """Subscribe to co-partitioned `topics` (name -> rank at equal event times); their
@@ -319,7 +318,7 @@ class PartitionMerges:
         self,
         consumer: BatchingConsumer,
         topics: Mapping[str, int],
-        decode: Callable[[Incoming], Event | DeadLetter],
+        decode: Callable[[list[Incoming]], list[Decoded]],
         limits: MergeLimits,
     ) -> None:
         self.consumer = consumer
@@ -372,12 +371,8 @@ class PartitionMerges:
         """A fetch of one topic-partition, decoded into its merge."""
         if not fetched:
             return
-        decode, new_tuple = self.decode, tuple.__new__  # as Decoded(m, decode(m)), without
-        # the named tuple's Python-level __new__ per message
         self.merge(tp.partition).add(
-            tp.topic,
-            [new_tuple(Decoded, (m, decode(m))) for m in fetched],
-            asyncio.get_running_loop().time(),
+            tp.topic, self.decode(fetched), asyncio.get_running_loop().time()
         )
         self.changed[tp.partition].set()
 

@@ -20,9 +20,8 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from scoring.alerts import Alert
-from scoring.events import Event
 from scoring.policy import Policy
-from stream.codec import DecodeError, decode_event
+from stream.codec import decode_batch
 from stream.messages import DeadLetter, Decoded, Incoming
 from stream.metrics import EngineMetrics, observe_many
 from stream.settings import Settings
@@ -119,21 +118,10 @@ class Engine:
 
     # --- decoding ------------------------------------------------------------------------
 
-    def decode_one(self, msg: Incoming) -> Event | DeadLetter:
-        """Decode one message into an event, or say why it cannot be applied."""
-        try:
-            return decode_event(
-                msg.value or b"",
-                topic=self._contract_topic.get(msg.topic),
-                key=msg.key,
-                max_bytes=self.settings.max_message_bytes,
-            )
-        except DecodeError as exc:
-            return DeadLetter(msg, str(exc), exc.field)
-
     def decode(self, batch: Iterable[Incoming]) -> list[Decoded]:
-        """Decode a batch: each message with its event or its dead letter."""
-        return [Decoded(msg, self.decode_one(msg)) for msg in batch]
+        """Decode a batch: each message with its event or its dead letter
+        (`stream.codec.decode_batch`, compiled)."""
+        return decode_batch(batch, self._contract_topic, self.settings.max_message_bytes)
 
     async def _redis(self, what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run a store operation, retrying through Redis outages and counting the errors."""

@@ -40,6 +40,11 @@ def decode(msg: Incoming) -> ev.Event | DeadLetter:
     return ev.Session(f"{msg.topic}-{msg.offset}", "c", float(msg.value or b"0"), "u")
 
 
+def decode_all(msgs: list[Incoming]) -> list[Decoded]:
+    """A fetch decoded, as `Engine.decode` does it."""
+    return [Decoded(m, decode(m)) for m in msgs]
+
+
 def messages(topic: str, partition: int, times: list[int], first: int = 0) -> list[Incoming]:
     return [
         Incoming(topic, partition, first + i, b"c", str(t).encode()) for i, t in enumerate(times)
@@ -50,7 +55,7 @@ def merges(consumer: FakeConsumer) -> PartitionMerges:
     return PartitionMerges(
         consumer,  # type: ignore[arg-type]
         {USAGE: 1, SUPPORT: 2},
-        decode,
+        decode_all,
         MergeLimits(idle=10.0, tolerance=60.0, most=100),
     )
 

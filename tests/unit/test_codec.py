@@ -8,7 +8,8 @@ import orjson
 import pytest
 
 from scoring import events as ev
-from stream.codec import DecodeError, decode_event
+from stream.codec import DecodeError, decode_batch, decode_event
+from stream.messages import DeadLetter, Incoming
 
 BASE = {"event_id": "e-1", "customer_id": "acme", "occurred_at": "2026-03-01T12:00:00Z"}
 
@@ -153,3 +154,36 @@ def test_a_whole_number_written_as_a_float_is_an_integer_as_json_schema_says() -
     event = decode_event(message("nps", score=9.0))
     assert isinstance(event, ev.NpsAnswered)
     assert (9, int) == (event.score, type(event.score))
+
+
+def test_a_batch_decodes_each_message_to_its_event_or_its_dead_letter_in_order() -> None:
+    """`decode_batch` (what the worker decodes each fetch with): every message kept with its
+    result, a broken one as a dead letter naming its field and reason, the topic's contract
+    applied (a support topic carries no usage event), a key other than the customer refused."""
+    good = message("session")
+    batch = [
+        Incoming("usage-in", 0, 0, b"acme", good),
+        Incoming("usage-in", 0, 1, b"acme", message("session", occurred_at="yesterday")),
+        Incoming("support-in", 0, 2, b"acme", good),
+        Incoming("usage-in", 0, 3, b"other", good),
+        Incoming("unmapped", 0, 4, b"acme", good),
+        Incoming("usage-in", 0, 5, b"acme", b"x" * 300),
+    ]
+    topics = {"usage-in": "usage-events", "support-in": "support-events"}
+    out = decode_batch(batch, topics, max_bytes=200)
+    assert [d.message for d in out] == batch
+    assert isinstance(out[0].event, ev.Session)
+    assert isinstance(out[4].event, ev.Session)
+    letters = [d.event for d in out[1:4]] + [out[5].event]
+    assert all(isinstance(x, DeadLetter) for x in letters)
+    fields = [x.field for x in letters if isinstance(x, DeadLetter)]
+    assert fields[0] == "occurred_at"
+    assert fields[3] == "message"
+    for d in out[1:4] + out[5:]:
+        assert isinstance(d.event, DeadLetter)
+        assert d.event.source is d.message
+        assert d.event.error == str(error_of(d.message.value or b"", **_args(d.message, topics)))
+
+
+def _args(msg: Incoming, topics: dict[str, str]) -> dict[str, Any]:
+    return {"topic": topics.get(msg.topic), "key": msg.key, "max_bytes": 200}
