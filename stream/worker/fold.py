@@ -52,6 +52,12 @@ class Keyed(NamedTuple):
     value: bytes
 
 
+def _keyed(key: str, value: bytes) -> Keyed:
+    """`Keyed(key, value)` without the named tuple's Python-level `__new__` (a score
+    published is one)."""
+    return tuple.__new__(Keyed, (key, value))
+
+
 @dataclass(frozen=True, slots=True)
 class FoldOptions:
     """The settings the fold reads (`stream.settings.Settings` gives them)."""
@@ -316,7 +322,7 @@ def _take(
     words = _words(rec.state, opts)
     for alert in raised:
         record = alert_record(alert, words, words.locale)
-        out.alerts.append(Keyed(alert.customer_id, encode(record)))
+        out.alerts.append(_keyed(alert.customer_id, encode(record)))
         out.raised.append(alert)
 
 
@@ -339,7 +345,7 @@ def _publish_health(rec: Record, health: HealthScore, opts: FoldOptions, out: Ou
         rec.published = Published(health.score, health.band)
         words = _words(rec.state, opts)
         record = health_record(health, previous, revenue, words, words.locale, encoding=True)
-        out.scores.append(Keyed(rec.customer_id, encode(record)))
+        out.scores.append(_keyed(rec.customer_id, encode(record)))
 
 
 def _shadow_at(
@@ -361,9 +367,9 @@ def _shadow_at(
     if alert is not None:
         words = _words(state, opts)
         record = alert_record(alert, words, words.locale)
-        out.shadow_alerts.append(Keyed(alert.customer_id, encode(record)))
+        out.shadow_alerts.append(_keyed(alert.customer_id, encode(record)))
     if _moved(rec.shadow_published, health, opts.publish_min_step):
         rec.shadow_published = Published(health.score, health.band)
         words = _words(state, opts)
         record = health_record(health, previous, None, words, words.locale, encoding=True)
-        out.shadow_scores.append(Keyed(rec.customer_id, encode(record)))
+        out.shadow_scores.append(_keyed(rec.customer_id, encode(record)))
