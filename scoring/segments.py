@@ -70,7 +70,6 @@ class Paying:
 
 
 Snapshot = tuple[bool, float | None, float | None] | Paying | None
-ACCOUNT_MOVES: Final[tuple[type[ev.Event], ...]] = (ev.AccountUpdated, ev.Churned, ev.Renewed)
 
 
 def snapshot(state: CustomerState, event: ev.Event) -> Snapshot:

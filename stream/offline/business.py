@@ -18,6 +18,7 @@ import numpy as np
 from scoring import revenue
 from scoring.decay import DAY
 from scoring.events import (
+    ACCOUNT_MOVE_TYPES,
     Churned,
     TicketOpened,
     TicketReopened,
@@ -26,7 +27,7 @@ from scoring.events import (
     event_order,
 )
 from scoring.policy import Policy
-from scoring.segments import ACCOUNT_MOVES, REVENUE, UNKNOWN_SEGMENT, Paying, new_facts
+from scoring.segments import REVENUE, UNKNOWN_SEGMENT, Paying, new_facts
 from scoring.state import APPLIED, CustomerState, apply_into
 from stream.offline.backtest import History
 
@@ -41,7 +42,7 @@ def revenue_ledger(history: History, policy: Policy) -> revenue.Ledger:
         cohort = revenue.month_of(ordered[0].occurred_at)
         state = CustomerState(customer)
         for event in ordered:
-            if not isinstance(event, ACCOUNT_MOVES):
+            if type(event) not in ACCOUNT_MOVE_TYPES:
                 continue
             before = Paying(state)
             if apply_into(state, event, policy) != APPLIED:
