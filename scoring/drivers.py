@@ -36,13 +36,14 @@ def whole_days(seconds: float) -> int:
 
 
 def _hours(seconds: float) -> float:
-    return round(seconds / HOUR, 2)
+    return formulas.rounded(seconds / HOUR, 2)
 
 
 def _share(percent: float) -> float:
     """A percentage as the fraction the words show, rounded to the whole percent shown (so
-    equal words are equal messages)."""
-    return round(percent) / 100
+    equal words are equal messages). `round(percent) / 100`, without the call into Python's
+    `round` (+ 0.0: as that, never a negative zero)."""
+    return formulas.rounded(percent, 0) / 100 + 0.0
 
 
 # --- usage ----------------------------------------------------------------------------------
@@ -84,7 +85,8 @@ def usage_detail(name: str, s: CustomerState, p: Policy, now: float, subs: Subs)
             m.per_day_quarter * reading.observed(s, now, u.quarter_half_life)
         )
         return Message(
-            "usage-frequency", ("daily", round(daily, 1), "typical", round(m.typical, 3))
+            "usage-frequency",
+            ("daily", formulas.rounded(daily, 1), "typical", formulas.rounded(m.typical, 3)),
         )
     if name == "trend":
         return Message("usage-trend", ("share", _share(subs[2])))

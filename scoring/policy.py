@@ -305,7 +305,7 @@ class _Reader:
         self, name: str, *, low: float = 0.0, high: float = float("inf"), strict_low: bool = True
     ) -> float:
         value = self.doc.get(name)
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if ok:
             ok = (value > low if strict_low else value >= low) and value <= high
         if not ok:

@@ -179,9 +179,13 @@ def locale_of(s: CustomerState) -> str | None:
 
 def _mrr(attributes: dict[str, Stamped]) -> float | None:
     s = attributes.get("mrr")
-    if s is None or not isinstance(s.value, int | float) or isinstance(s.value, bool):
+    if s is None:
         return None
-    return float(s.value)
+    # tested type by type: compiled, `isinstance(v, int | float)` builds the union at each call
+    v = s.value
+    if isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool)):
+        return float(v)
+    return None
 
 
 def first_mrr_day(attributes: dict[str, Stamped]) -> list[float]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import msgpack
+import msgspec
 
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
@@ -65,7 +66,9 @@ _SENTIMENT: Final = (
     "ces_easy",
     "ces_total",
 )
-_pack: Final = msgpack.Packer(use_bin_type=True, autoreset=True).pack
+# msgspec's encoder writes the same bytes as `msgpack.Packer(use_bin_type=True)` (smallest
+# integers, 64-bit floats, bytes and bytearrays as bin) in about half the time; msgpack reads
+_pack: Final = msgspec.msgpack.Encoder().encode
 
 
 def _t(x: float | None) -> Any:

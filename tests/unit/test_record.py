@@ -96,6 +96,14 @@ def test_the_stored_form_is_positional_binary_without_names() -> None:
     assert b"activity_short" not in stored
     assert b"customer_id" not in stored
     assert CID.encode() not in stored  # the id is the key
+    assert _as_msgpack_writes_it(stored)
+
+
+def _as_msgpack_writes_it(payload: bytes) -> bool:
+    """Is the payload (written by msgspec) the bytes msgpack's own packer writes of the same
+    array (smallest integers, 64-bit floats, binary strings)?"""
+    fields = msgpack.unpackb(payload[1:], raw=False, strict_map_key=False)
+    return bool(payload[1:] == msgpack.packb(fields, use_bin_type=True))
 
 
 def test_a_record_takes_its_remembered_ids_and_a_few_hundred_bytes() -> None:
@@ -287,7 +295,9 @@ def test_any_state_survives_being_stored_and_read_back(events: list[ev.Event]) -
     the first session), the state read back is the state stored, its compact parts included:
     the MRR days and `usage_since` are stored only where the rest does not already say them."""
     state = build(events)
-    back = Record.parse(CID, b"1|" + Record(CID, state=state).dump()).state
+    payload = Record(CID, state=state).dump()
+    assert _as_msgpack_writes_it(payload)
+    back = Record.parse(CID, b"1|" + payload).state
     assert back is not None
     assert (back.mrr_days, back.usage_since, back.first_seen) == (
         state.mrr_days,
