@@ -12,7 +12,6 @@ import math
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from bench.baseline import baseline_rate
 from bench.load import produce_mix
 from bench.mixes import MIXES
 from bench.stack import bench_stack
+from stream.dev.ports import free_port_run
 from stream.dev.simulate import ProduceStats, produce
 from stream.dev.stack import StackOptions, status
 from stream.dev.synthetic import CustomerBase, SyntheticEvent
@@ -43,12 +43,6 @@ ROOT = Path(bench.__file__).resolve().parent.parent
 
 console = bench.console(stderr=True)
 KINDS = ("usage", "support", "survey", "account")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Worker:
@@ -66,7 +60,7 @@ class Worker:
         self.tag = tag
         self.processes = processes
         self.topics = {k: f"{tag}-{k}-events" for k in KINDS}
-        self.port = free_port()
+        self.port = free_port_run(processes)  # the workers take it and the ones after it
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHSCORE_")}
         self.env.update({f"HEALTHSCORE_TOPIC_{k.upper()}": v for k, v in self.topics.items()})
         self.env.update(
