@@ -91,16 +91,23 @@ _SCALES: Final[tuple[float, ...]] = (1.0, 10.0, 100.0, 1_000.0, 10_000.0)
 def rounded(x: float, digits: int) -> float:
     """`round(x, digits)` (0-4 digits), exactly, without its decimal conversion in the usual
     case: scaled, the value is rounded to a whole number and scaled back, which gives the same
-    float unless the scaled value lies within a hair of a half, where `round` decides.
+    float unless the scaled value lies within a hair of a half, where `round` decides. With
+    no digits nothing is scaled, so a tie is exact and goes to the even neighbour here.
 
     >>> rounded(72.345678, 2), rounded(-0.125, 2), rounded(2.675, 2), rounded(0.5, 0)
     (72.35, -0.12, 2.67, 0.0)
     """
     scale = _SCALES[digits]
     y = x * scale
+    if not abs(y) < 4e15:  # beyond exact integers (or not a number)
+        return round(x, digits)
     whole = math.floor(y)
     rest = y - whole
-    if abs(rest - 0.5) < 1e-6 or not abs(y) < 4e15:  # a near tie, or beyond exact integers
+    if digits == 0:  # unscaled, so exact: a tie is a tie, and goes to the even neighbour
+        up = rest > 0.5 or (rest == 0.5 and whole % 2 == 1)
+    elif abs(rest - 0.5) < 1e-6:  # a near tie of the scaled value: `round` decides
         return round(x, digits)
-    out = (whole + (1.0 if rest > 0.5 else 0.0)) / scale
-    return out if out != 0.0 else round(x, digits)  # round keeps the sign of a zero
+    else:
+        up = rest > 0.5
+    out = (whole + (1.0 if up else 0.0)) / scale
+    return out if out != 0.0 else math.copysign(0.0, x)  # as round: a zero keeps x's sign

@@ -194,6 +194,19 @@ def first_mrr_day(attributes: dict[str, Stamped]) -> list[float]:
     return [] if mrr is None else [attributes["mrr"].at, mrr]
 
 
+def mrr_days_implied(s: CustomerState) -> bool:
+    """Are the state's MRR days the ones its latest MRR attribute alone makes
+    (`first_mrr_day`)? Asked at every write of a record, without making that list."""
+    days = s.mrr_days
+    n = len(days)
+    if n > 2:
+        return False
+    mrr = _mrr(s.attributes)
+    if mrr is None:
+        return n == 0
+    return n == 2 and days[0] == s.attributes["mrr"].at and days[1] == mrr
+
+
 @dataclass(slots=True, eq=True, init=False)
 class CustomerState:
     """Everything the score of one customer is computed from. Mutable: `apply_into` and

@@ -21,7 +21,7 @@ import msgspec
 
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
-from scoring.state import CustomerState, Stamped, Ticket, first_mrr_day
+from scoring.state import CustomerState, Stamped, Ticket, mrr_days_implied
 from scoring.words import from_flat
 from stream.store.older import decode_older
 from stream.store.parts import Evaluation, Parts, Published
@@ -117,7 +117,7 @@ def _mrr_days(s: CustomerState) -> list[Any] | None:
     """The MRR days as stored: None for the common case the latest MRR attribute already says
     (one day, that statement), which the state makes of it when read back."""
     days = s.mrr_days
-    if len(days) <= 2 and days == first_mrr_day(s.attributes):
+    if mrr_days_implied(s):
         return None
     return [_t(x) if i % 2 == 0 else x for i, x in enumerate(days)]
 

@@ -49,6 +49,8 @@ def test_decayed_counts_work_like_plain_counts() -> None:
         st.floats(-1e6, 1e6, allow_nan=False),
         st.integers(-(10**8), 10**8).map(lambda n: n / 1000 + 0.0005),  # ties in decimal
         st.integers(-(10**8), 10**8).map(lambda n: n / 100),
+        st.integers(-(10**8), 10**8).map(lambda n: n / 2),  # whole numbers and exact halves
+        st.floats(-1.0, 1.0),  # zeros of either sign
     ),
     st.integers(0, 4),
 )
