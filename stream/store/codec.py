@@ -21,7 +21,7 @@ import msgspec
 
 from scoring.alerts import Alert, AlertState, RuleState
 from scoring.decay import DecayedSum
-from scoring.state import CustomerState, Stamped, Ticket, mrr_days_implied
+from scoring.state import EMPTY_SUM, CustomerState, Stamped, Ticket, mrr_days_implied
 from scoring.words import from_flat
 from stream.store.older import decode_older
 from stream.store.parts import Evaluation, Parts, Published
@@ -323,7 +323,7 @@ def _state_back(customer_id: str, v: list[Any]) -> CustomerState:
     raw_sums = v[16]
     for i in range(7):
         if raw_sums is None or raw_sums[2 * i + 1] is None:
-            sentiment.append(DecayedSum())
+            sentiment.append(EMPTY_SUM)  # shared: a sum is replaced, never changed
         else:
             sentiment.append(DecayedSum(float(raw_sums[2 * i]), float(raw_sums[2 * i + 1])))
     features = v[13]
