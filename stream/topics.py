@@ -41,7 +41,13 @@ def _connect_admin(settings: Settings, deadline: float) -> KafkaAdminClient:
         while True:
             try:
                 return KafkaAdminClient(
-                    **settings.kafka_python_config(), client_id=f"{settings.app_id}-admin"
+                    **settings.kafka_python_config(),
+                    client_id=f"{settings.app_id}-admin",
+                    # a start-up retries its bootstrap about once a second, not with the
+                    # client's backoff of up to 30 s: a broker that comes up late is found
+                    # soon, and a refusal (a wrong password) is met, and named, several times
+                    # before the deadline even when the first attempts time out
+                    reconnect_backoff_max_ms=1000,
                 )
             except KafkaError as exc:
                 if refusal.seen is not None:
