@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from scoring.health import score
 from scoring.reading import inactivity_threshold
@@ -361,3 +362,30 @@ def test_the_score_board_behind_the_metrics_matches_the_records(
     counts: Any = run.redis.hgetall(Keys(run.prefix).segment_counts())
     per_segment = Counter(r.segment() for r in records.values() if r.state is not None)
     assert {k.decode(): int(v) for k, v in counts.items()} == per_segment
+
+
+def test_a_broker_that_refuses_large_batches_still_gets_every_score(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The worker sends its outputs in batches of up to `producer_batch_bytes` (1 MB). A topic
+    whose `max.message.bytes` is smaller refuses them; the worker halves its batches until
+    they pass, and no score is lost."""
+    topics = Topics()
+    admin = KafkaAdminClient(bootstrap_servers=stack.bootstrap.split(","))
+    try:
+        config = {"cleanup.policy": "compact", "max.message.bytes": "20000"}
+        admin.create_topics([NewTopic(topics.scores, 12, 1, topic_configs=config)])
+    finally:
+        admin.close()
+    customers = [f"big-{i:03d}" for i in range(400)]
+    produce(stack, topics, [d for cid in customers for d in onboarding(cid)])  # a backlog
+    run = Run(stack, topics, tmp_path)
+    run.start()
+    try:
+        run.wait_drained()
+        scored = {key for key, _ in read_topic(stack, topics.scores)}
+        log = run.procs[0][2].read_text(errors="replace")
+    finally:
+        run.stop_all()
+    assert set(customers) <= scored
+    assert "refused a batch of up to 1000000 bytes as too large" in log
