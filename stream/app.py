@@ -59,7 +59,7 @@ class FaustPublisher:
     per message, with its partitioner call, future and accumulator step, cost more than
     scoring the message. A batch holds up to `producer_batch_bytes` (1 MB): at Kafka's
     default of 16 KiB, a draining worker sent a batch every dozen score updates and lost about
-    a tenth of its throughput to them."""
+    an eighth of its throughput to them (uniform mix, 50,000 customers)."""
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
         self.app = app

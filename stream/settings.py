@@ -191,7 +191,7 @@ class Settings(BaseSettings):
         le=52_428_800,
         description="the most bytes of one partition's outputs sent to the broker as one batch "
         "(Kafka's batch.size; the clients' default is 16,384): a score update is about 1.3 KB, "
-        "and batches of 16 KiB cost a draining worker about a tenth of its throughput. At most "
+        "and batches of 16 KiB cost a draining worker up to an eighth of its throughput. At most "
         "the broker's message.max.bytes (1,048,588 by default); a batch the broker refuses as "
         "too large is sent again in halves",
     )
