@@ -35,7 +35,7 @@ from stream.dev.simulate import ProduceStats, produce
 from stream.dev.stack import StackOptions, status
 from stream.dev.synthetic import CustomerBase, SyntheticEvent
 from stream.settings import Settings
-from stream.store import Keys
+from stream.store import Keys, Record
 from stream.topics import ensure_topics
 
 # the checkout this bench runs from
@@ -464,15 +464,24 @@ def run(args: argparse.Namespace, opts: StackOptions, overrides: dict[str, str])
         soak = Worker(bootstrap, redis_url, f"soak{uuid.uuid4().hex[:6]}", logs, overrides)
         soak.create_topics()
         soak.start()
+        seconds = args.soak_minutes * 60
+        start = soak_start(math.floor(seconds / SOAK_EVERY) + 2, args.soak_rate)
         try:
-            samples = soak_rss(soak, args.soak_rate, args.soak_minutes * 60)
+            samples, ids = soak_rss(soak, client, args.soak_rate, seconds, start)
         finally:
             soak.stop()
-        first, last = samples[soak_start(len(samples), args.soak_rate)], samples[-1]
+        first, last = samples[min(start, len(samples) - 1)], samples[-1]
         rows.append(
             (
                 f"worker RSS over a {args.soak_minutes:g}-minute soak at {args.soak_rate:,.0f}/s",
                 f"{first / 2**20:,.0f} -> {last / 2**20:,.0f} MiB ({(last - first) / first:+.1%})",
+            )
+        )
+        rows.append(
+            (
+                "  of which event ids remembered (at most dedupe_max_ids a customer)",
+                f"{ids[0] / 2**20:,.1f} -> {ids[1] / 2**20:,.1f} MiB "
+                f"({(ids[1] - ids[0]) / first:+.1%} of the RSS)",
             )
         )
 
@@ -556,20 +565,41 @@ def soak_start(count: int, rate: float) -> int:
     return min(count - 1, max(count // 10, onboarded))
 
 
-def soak_rss(worker: Worker, rate: float, seconds: float) -> list[int]:
-    """Feed the worker at a steady rate; sample its resident memory every `SOAK_EVERY` s."""
+def soak_rss(
+    worker: Worker, client: redis.Redis, rate: float, seconds: float, start: int
+) -> tuple[list[int], tuple[int, int]]:
+    """Feed the worker at a steady rate; sample its resident memory every `SOAK_EVERY` s.
+    Also the bytes of event ids its customers remember (`remembered_ids`) at sample `start`
+    (the end's, in a soak too short to reach it) and at the end: memory the state is meant to
+    keep, growing until each customer holds `dedupe_max_ids` of them."""
     base = live_base(SOAK_CUSTOMERS, seconds, seed=3, prefix="soak")
     samples: list[int] = []
+    ids = [-1, 0]
     next_sample = [time.monotonic()]
 
     def sample(_stats: ProduceStats) -> None:
         if time.monotonic() >= next_sample[0]:
             samples.append(worker.rss_bytes())
             next_sample[0] += SOAK_EVERY
+            if len(samples) - 1 == start:
+                ids[0] = remembered_ids(client, worker.tag)
 
     produce(worker.settings(), base.events(int(rate * seconds)), rate=rate, progress=sample)
     samples.append(worker.rss_bytes())
-    return samples
+    ids[1] = remembered_ids(client, worker.tag)
+    return samples, (ids[1] if ids[0] < 0 else ids[0], ids[1])
+
+
+def remembered_ids(client: redis.Redis, tag: str) -> int:
+    """The bytes of event ids the stored records remember, over every customer of `tag`."""
+    total = 0
+    for key in client.scan_iter(match=Keys(tag).record("*"), count=10_000):
+        name = key.decode()
+        raw = client.get(key)
+        record = Record.parse(name.split("{", 1)[1].rsplit("}", 1)[0], raw)
+        if record.state is not None:
+            total += len(record.state.seen)
+    return total
 
 
 if __name__ == "__main__":
