@@ -240,8 +240,14 @@ class Engine:
             mark = await self._redis("watermark", self.store.watermark, partition)
             if mark is None:
                 continue
+            until = mark - lateness
+            # A look first, without the lock: taking it waits for the partition's batch in
+            # flight and holds its next batch back, which live traffic should not pay once a
+            # second per partition for the common answer, nothing due
+            if not await self._redis("due", self.store.due, partition, until, 1):
+                continue
             async with self.partition_lock(partition):
-                while await self._tick_round(partition, mark - lateness, limit, result):
+                while await self._tick_round(partition, until, limit, result):
                     pass
         return result
 
