@@ -15,15 +15,18 @@ ARG = (
 )
 
 
-def _bulk(value: bytes | str | int | float) -> bytes:
+def _raw(value: bytes | str | int | float) -> bytes:
     if isinstance(value, bytes):
-        raw = value
-    elif isinstance(value, str):
-        raw = value.encode()
-    elif isinstance(value, float):
-        raw = repr(value).encode()
-    else:
-        raw = str(value).encode()
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, float):
+        return repr(value).encode()
+    return str(value).encode()
+
+
+def _bulk(value: bytes | str | int | float) -> bytes:
+    raw = _raw(value)
     return b"$" + str(len(raw)).encode() + b"\r\n" + raw + b"\r\n"
 
 
@@ -44,10 +47,7 @@ def test_a_command_is_packed_as_the_protocol_says_and_routed_by_its_key(
 
 def _key(rest: list[bytes | str | int | float]) -> bytes:
     """The routing key: the first argument after the command's name, encoded (b"" without one)."""
-    if not rest:
-        return b""
-    bulk = _bulk(rest[0])
-    return bulk[bulk.index(b"\r\n") + 2 : -2]
+    return _raw(rest[0]) if rest else b""
 
 
 @given(st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=5), st.lists(ARG))
